@@ -1,0 +1,42 @@
+"""jaxlite imports inside Pyodide, in Node and in Chromium, from the freshly built wheel."""
+
+from pytest_pyodide import run_in_pyodide
+
+from jaxlite import __version__ as HOST_VERSION
+
+
+@run_in_pyodide(packages=["jaxlite"])
+def _import_jaxlite(selenium):
+    import sys
+
+    import jaxlite
+    import numpy as np
+
+    return [jaxlite.__version__, np.__version__, sys.platform, list(sys.version_info[:2])]
+
+
+def test_import_jaxlite(selenium):
+    version, numpy_version, platform, py = _import_jaxlite(selenium)
+    assert version == HOST_VERSION
+    assert numpy_version == "2.0.2"
+    assert platform == "emscripten"
+    assert py == [3, 12]
+
+
+@run_in_pyodide(packages=["jaxlite"])
+async def _webgpu_adapter(selenium):
+    import js
+
+    if not hasattr(js, "navigator") or not hasattr(js.navigator, "gpu"):
+        raise AssertionError("navigator.gpu is missing: the runtime has no WebGPU")
+    adapter = await js.navigator.gpu.requestAdapter()
+    if adapter is None:
+        raise AssertionError("navigator.gpu.requestAdapter() returned null: no WebGPU adapter")
+    info = adapter.info
+    return [info.vendor, info.architecture]
+
+
+def test_webgpu_adapter(selenium):
+    """Both runtimes must expose a working WebGPU adapter (SwiftShader here)."""
+    vendor, architecture = _webgpu_adapter(selenium)
+    assert architecture == "swiftshader" or vendor, (vendor, architecture)
