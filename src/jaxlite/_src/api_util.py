@@ -1,0 +1,139 @@
+"""Jacobians, hessians and small API helpers built on the core transformations."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from typing import Callable
+
+import numpy as np
+
+from jaxlite._src import ad, core, tree_util
+from jaxlite._src.ad import _argnums_tuple, _check_input_dtype_grad, flatten_fun
+from jaxlite._src.batching import vmap
+from jaxlite._src.remat import checkpoint, remat  # noqa: F401
+
+
+def _dyn_fun(fun, args, kwargs, nums):
+    def f_dyn(*dyn):
+        full = list(args)
+        for i, a in zip(nums, dyn):
+            full[i] = a
+        return fun(*full, **kwargs)
+    return f_dyn
+
+
+def _basis(leaves):
+    """One standard-basis batch per leaf: leaf i gets an (N, *shape) array, N = total size."""
+    from jaxlite._src.numpy import lax_numpy as jnp
+    sizes = [int(np.prod(core.get_aval(x).shape, dtype=np.int64)) for x in leaves]
+    n = sum(sizes)
+    out, start = [], 0
+    for x, s in zip(leaves, sizes):
+        aval = core.get_aval(x)
+        eye = jnp.eye(n, s, k=-start, dtype=aval.dtype)
+        out.append(jnp.reshape(eye, (n,) + aval.shape))
+        start += s
+    return out, sizes
+
+
+def _split_jac(jac, out_shape, in_leaves, sizes, in_tree, single):
+    """jac: (N, *out_shape) with N over inputs -> pytree over inputs of out_shape + in_shape."""
+    from jaxlite._src.numpy import lax_numpy as jnp
+    nd = len(out_shape)
+    jac = jnp.moveaxis(jac, 0, -1) if nd else jac
+    parts, start = [], 0
+    for x, s in zip(in_leaves, sizes):
+        piece = jac[..., start:start + s] if nd else jac[start:start + s]
+        parts.append(jnp.reshape(piece, tuple(out_shape) + core.get_aval(x).shape))
+        start += s
+    tree = tree_util.tree_unflatten(in_tree, parts)
+    return tree[0] if single else tree
+
+
+def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False) -> Callable:
+    @functools.wraps(fun, updated=())
+    def jacfun(*args, **kwargs):
+        nums = _argnums_tuple(argnums, len(args))
+        dyn = tuple(args[i] for i in nums)
+        dyn_flat, in_tree = tree_util.tree_flatten(dyn)
+        for x in dyn_flat:
+            _check_input_dtype_grad(x, holomorphic, False, "jacfwd")
+        f_flat, out_tree, split_aux = flatten_fun(_dyn_fun(fun, args, kwargs, nums), in_tree, has_aux)
+        basis, sizes = _basis(dyn_flat)
+        aux = split_aux(f_flat(*dyn_flat))[1] if has_aux else None
+
+        def push(*tangents):
+            return split_aux(ad.jvp_flat(f_flat, dyn_flat, list(tangents))[1])[0]
+
+        jac_flat = vmap(push)(*basis)
+        single = isinstance(argnums, int)
+        outs = [_split_jac(j, core.get_aval(j).shape[1:], dyn_flat, sizes, in_tree, single) for j in jac_flat]
+        jac = tree_util.tree_unflatten(out_tree(), outs)
+        return (jac, aux) if has_aux else jac
+
+    return jacfun
+
+
+def jacrev(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False,
+           allow_int: bool = False) -> Callable:
+    @functools.wraps(fun, updated=())
+    def jacfun(*args, **kwargs):
+        nums = _argnums_tuple(argnums, len(args))
+        dyn = tuple(args[i] for i in nums)
+        dyn_flat, in_tree = tree_util.tree_flatten(dyn)
+        for x in dyn_flat:
+            _check_input_dtype_grad(x, holomorphic, allow_int, "jacrev")
+        f_flat, out_tree, split_aux = flatten_fun(_dyn_fun(fun, args, kwargs, nums), in_tree, has_aux)
+        y_all, f_vjp = ad.vjp_flat(f_flat, dyn_flat)
+        y, aux = split_aux(y_all)
+        aux_zeros = [ad.zeros_like(a) for a in y_all[len(y):]]
+        basis, sizes = _basis(y)
+        jac_in = vmap(lambda *cts: f_vjp(*cts, *aux_zeros))(*basis)  # per input leaf: (M, *in_shape)
+        from jaxlite._src.numpy import lax_numpy as jnp
+        single = isinstance(argnums, int)
+        outs, start = [], 0
+        for yi, s in zip(y, sizes):
+            yshape = core.get_aval(yi).shape
+            parts = [jnp.reshape(j[start:start + s], yshape + core.get_aval(x).shape) for j, x in zip(jac_in, dyn_flat)]
+            tree = tree_util.tree_unflatten(in_tree, parts)
+            outs.append(tree[0] if single else tree)
+            start += s
+        jac = tree_util.tree_unflatten(out_tree(), outs)
+        return (jac, aux) if has_aux else jac
+
+    return jacfun
+
+
+jacobian = jacrev
+
+
+def hessian(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False) -> Callable:
+    return jacfwd(jacrev(fun, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)
+
+
+def block_until_ready(x):
+    return tree_util.tree_map(lambda v: v.block_until_ready() if hasattr(v, "block_until_ready") else v, x)
+
+
+def device_get(x):
+    def get(v):
+        if isinstance(v, core.Tracer):
+            raise core.ConcretizationTypeError(v, "device_get was called on a traced value.")
+        return np.asarray(v) if hasattr(v, "_value") else v
+    return tree_util.tree_map(get, x)
+
+
+def named_call(fun: Callable, *, name: str | None = None) -> Callable:
+    return fun
+
+
+@contextlib.contextmanager
+def ensure_compile_time_eval():
+    """Evaluate operations on concrete values eagerly even while tracing under jit."""
+    prev = core.dynamic_trace
+    core.dynamic_trace = None
+    try:
+        yield
+    finally:
+        core.dynamic_trace = prev

@@ -1,0 +1,126 @@
+"""The concrete `jaxlite.Array`: an abstract value plus a buffer on a device.
+
+Device memory is owned by the buffer object: when Python drops the last Array referring to it,
+the buffer is freed (no `.ref`/`dispose` as in jax-js). Tracers are registered as virtual
+subclasses of `Array`, as in JAX, so `isinstance(x, jax.Array)` holds under transformations.
+"""
+
+from __future__ import annotations
+
+import abc
+
+import numpy as np
+
+from jaxlite._src import core
+
+
+class Array(abc.ABC):
+    """The public array type (`jaxlite.Array`)."""
+    __slots__ = ()
+
+
+Array.register(core.Tracer)
+
+
+class ArrayImpl(Array):
+    __slots__ = ("aval", "_buf", "_device", "_committed", "__weakref__")
+    __array_priority__ = 100
+
+    def __init__(self, aval: core.ShapedArray, buf, device, committed: bool = False):
+        self.aval = aval
+        self._buf = buf
+        self._device = device
+        self._committed = committed
+
+    shape = property(lambda self: self.aval.shape)
+    dtype = property(lambda self: self.aval.dtype)
+    ndim = property(lambda self: self.aval.ndim)
+    size = property(lambda self: self.aval.size)
+    weak_type = property(lambda self: self.aval.weak_type)
+    nbytes = property(lambda self: self.aval.size * self.aval.dtype.itemsize)
+
+    def _value(self) -> np.ndarray:
+        """The data as a numpy array (reads back from the device)."""
+        return self._device.get(self._buf)
+
+    def devices(self) -> set:
+        return {self._device}
+
+    @property
+    def device(self):
+        return self._device
+
+    def block_until_ready(self):
+        self._value()
+        return self
+
+    def copy_to_host_async(self):
+        return None
+
+    def __array__(self, dtype=None, copy=None):
+        v = self._value()
+        if dtype is not None:
+            v = v.astype(dtype)
+        return np.array(v, copy=True) if copy else v
+
+    def item(self, *args):
+        return self._value().item(*args)
+
+    def tolist(self):
+        return self._value().tolist()
+
+    def __bool__(self):
+        return bool(self._value())
+
+    def __int__(self):
+        return int(self._value())
+
+    def __float__(self):
+        return float(self._value())
+
+    def __complex__(self):
+        return complex(self._value())
+
+    def __index__(self):
+        if self.dtype.kind not in "iub":
+            raise TypeError(f"only integer arrays can be used as an index, got {self.dtype}")
+        return int(self._value())
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of unsized object")
+        return self.shape[0]
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d array")
+        from jaxlite._src.numpy import indexing
+        return iter(indexing.unstack(self))
+
+    def __hash__(self):
+        raise TypeError("unhashable type: 'jaxlite.Array'")
+
+    def __repr__(self):
+        prefix = "Array("
+        v = self._value()
+        if v.size == 0:
+            body = f"[], shape={v.shape}"
+        else:
+            body = np.array2string(v, separator=", ", prefix=prefix)
+        weak = ", weak_type=True" if self.weak_type else ""
+        return f"{prefix}{body}, dtype={self.dtype.name}{weak})"
+
+    def __str__(self):
+        return str(self._value())
+
+    def __format__(self, spec):
+        if self.ndim == 0:
+            return format(self._value().item(), spec)
+        return format(str(self), spec)
+
+    def __reduce__(self):
+        from jaxlite._src import dispatch
+        return (dispatch.make_array, (self._value(), self.dtype))
+
+    def __dlpack__(self, *args, **kwargs):
+        return self._value().__dlpack__(*args, **kwargs)

@@ -1,0 +1,70 @@
+"""The reference device `cpu`: every first-order primitive evaluated with numpy.
+
+It is the oracle the compiled backends are tested against, so it favours obvious correctness:
+each kernel is a numpy expression, and dispatch casts results to the dtype abstract evaluation
+promised, so numpy's own promotion never leaks into results.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# primitive -> fn(*numpy arrays, **params) -> numpy array (or list for multiple results).
+# Registered next to each primitive's definition in jaxlite/_src/lax/.
+kernels: dict = {}
+
+
+class CpuBuffer:
+    __slots__ = ("data", "device")
+
+    def __init__(self, data: np.ndarray, device: CpuDevice):
+        self.data = data
+        self.device = device
+        device._live += 1
+
+    def __del__(self):
+        self.device._live -= 1
+
+    @property
+    def nbytes(self) -> int:
+        return self.data.nbytes
+
+
+class CpuDevice:
+    platform = "cpu"
+    device_kind = "cpu"
+
+    def __init__(self, id: int = 0):
+        self.id = id
+        self._live = 0
+
+    def __repr__(self):
+        return f"CpuDevice(id={self.id})"
+
+    def put(self, value: np.ndarray) -> CpuBuffer:
+        return CpuBuffer(np.array(value, copy=True), self)
+
+    def get(self, buf: CpuBuffer) -> np.ndarray:
+        return buf.data
+
+    def run_primitive(self, prim, bufs, params, out_avals):
+        kernel = kernels.get(prim)
+        if kernel is None:
+            raise NotImplementedError(f"primitive {prim} has no cpu kernel")
+        outs = kernel(*(b.data for b in bufs), **params)
+        if not prim.multiple_results:
+            outs = [outs]
+        return [CpuBuffer(_as_dtype(o, a), self) for o, a in zip(outs, out_avals, strict=True)]
+
+    def live_buffers(self) -> int:
+        return self._live
+
+
+def _as_dtype(x, aval) -> np.ndarray:
+    x = np.asarray(x)
+    if x.dtype != aval.dtype:
+        with np.errstate(all="ignore"):
+            x = x.astype(aval.dtype)
+    if x.shape != aval.shape:
+        raise AssertionError(f"cpu kernel produced shape {x.shape}, abstract eval said {aval.shape}")
+    return x

@@ -1,0 +1,183 @@
+"""Vectorisation (vmap).
+
+vmap_rules[p](axis_size, vals_in, dims_in, **params) -> (vals_out, dims_out); a dim of None
+(`not_mapped`) means the value carries no batch axis.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable
+
+from jaxlite._src import core, tree_util
+from jaxlite._src.core import Trace, Tracer, get_aval
+
+vmap_rules: dict = {}
+not_mapped = None
+
+
+class BatchTracer(Tracer):
+    __slots__ = ("val", "batch_dim")
+
+    def __init__(self, trace, val, batch_dim):
+        self._trace = trace
+        self.val = val
+        self.batch_dim = batch_dim
+
+    @property
+    def aval(self):
+        aval = get_aval(self.val)
+        if self.batch_dim is not_mapped:
+            return aval
+        shape = aval.shape[:self.batch_dim] + aval.shape[self.batch_dim + 1:]
+        return core.ShapedArray(shape, aval.dtype, aval.weak_type)
+
+    def full_lower(self):
+        if self.batch_dim is not_mapped:
+            return core.full_lower(self.val)
+        return self
+
+
+class BatchTrace(Trace):
+    def pure(self, val):
+        return BatchTracer(self, val, not_mapped)
+
+    lift = pure
+
+    @property
+    def axis_size(self) -> int:
+        return self.main.global_data
+
+    def process_primitive(self, primitive, tracers, params):
+        vals_in = [t.val for t in tracers]
+        dims_in = [t.batch_dim for t in tracers]
+        if all(d is not_mapped for d in dims_in):
+            outs = core.bind(primitive, *vals_in, **params)
+            return [BatchTracer(self, x, not_mapped) for x in outs]
+        rule = vmap_rules.get(primitive)
+        if rule is None:
+            raise NotImplementedError(f"Batching rule for '{primitive}' not implemented")
+        vals_out, dims_out = rule(self.axis_size, vals_in, dims_in, **params)
+        return [BatchTracer(self, x, d) for x, d in zip(vals_out, dims_out, strict=True)]
+
+    def process_custom_jvp(self, prim, fun, jvp, tracers, params):
+        from jaxlite._src import custom_derivatives
+        return custom_derivatives.batch_custom_jvp(self, fun, jvp, tracers, params)
+
+    def process_custom_vjp(self, prim, fun, fwd, bwd, tracers, params):
+        from jaxlite._src import custom_derivatives
+        return custom_derivatives.batch_custom_vjp(self, fun, fwd, bwd, tracers, params)
+
+
+def moveaxis(x, src: int, dst: int):
+    from jaxlite._src.lax import structural
+    if src == dst:
+        return x
+    perm = [i for i in range(get_aval(x).ndim) if i != src]
+    perm.insert(dst, src)
+    return structural.transpose(x, tuple(perm))
+
+
+def move_batch_axis(axis_size: int, src, dst: int, x):
+    """Put x's batch axis (src, or none) at dst, broadcasting unbatched values."""
+    from jaxlite._src.lax import lax
+    if src is not_mapped:
+        aval = get_aval(x)
+        shape = list(aval.shape)
+        shape.insert(dst, axis_size)
+        dims = tuple(i for i in range(len(shape)) if i != dst)
+        return lax.broadcast_in_dim(x, tuple(shape), dims)
+    return moveaxis(x, src, dst)
+
+
+def vmap_flat(f: Callable, in_axes, axis_size: int, args):
+    with core.new_main(BatchTrace, axis_size) as main:
+        trace = BatchTrace(main)
+        tracers_in = [BatchTracer(trace, x, ax) if ax is not None else x for x, ax in zip(args, in_axes)]
+        outs = f(*tracers_in)
+        tracers_out = [core.full_raise(trace, out) for out in outs]
+        vals_out = [t.val for t in tracers_out]
+        dims_out = [t.batch_dim for t in tracers_out]
+    return vals_out, dims_out
+
+
+def broadcast_prefix(prefix, full, what: str) -> list:
+    """One spec entry (int or None) per leaf of `full`, where `prefix` is a tree prefix of it."""
+    out: list = []
+
+    def rec(p, f):
+        if p is None or isinstance(p, int):
+            out.extend([p] * len(tree_util.tree_leaves(f)))
+            return
+        pt, pnode = tree_util._node_of(p)
+        ft, fnode = tree_util._node_of(f)
+        if pnode is None or pt is not ft:
+            raise ValueError(f"vmap {what} specification must be a tree prefix of the corresponding "
+                             f"value, got specification {prefix} for value tree {tree_util.tree_structure(full)}.")
+        pkids, paux = pnode.to_iterable(p)
+        fkids, faux = fnode.to_iterable(f)
+        if len(pkids) != len(fkids) or not tree_util._data_eq(paux, faux):
+            raise ValueError(f"vmap {what} specification must be a tree prefix of the corresponding "
+                             f"value, got specification {prefix} for value tree {tree_util.tree_structure(full)}.")
+        for a, b in zip(pkids, fkids):
+            rec(a, b)
+
+    rec(prefix, full)
+    return out
+
+
+def vmap(fun: Callable, in_axes=0, out_axes=0, axis_name=None, axis_size: int | None = None,
+         spmd_axis_name=None):
+    if isinstance(in_axes, list):
+        in_axes = tuple(in_axes)
+    if not (in_axes is None or isinstance(in_axes, (int, tuple, dict))):
+        raise TypeError(f"vmap in_axes must be an int, None, or a tuple of entries corresponding to "
+                        f"the positional arguments passed to the function, but got {in_axes}.")
+
+    @functools.wraps(fun, updated=())
+    def batched_fun(*args, **kwargs):
+        if isinstance(in_axes, tuple) and len(in_axes) != len(args):
+            raise ValueError(f"vmap in_axes must be an int, None, or a tuple of entries corresponding "
+                             f"to the positional arguments passed to the function, but got "
+                             f"len(in_axes)={len(in_axes)}, len(args)={len(args)}")
+        spec = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
+        # Keyword arguments are always mapped over their leading axis, as in JAX.
+        args_flat, in_tree = tree_util.tree_flatten((args, kwargs))
+        axes_flat = broadcast_prefix((spec, {k: 0 for k in kwargs}), (args, kwargs), "in_axes")
+        axes_flat = [None if a is None else _canon_axis(a, get_aval(x).ndim, "in_axes")
+                     for x, a in zip(args_flat, axes_flat)]
+        sizes = {get_aval(x).shape[a] for x, a in zip(args_flat, axes_flat) if a is not None}
+        if axis_size is not None:
+            sizes.add(axis_size)
+        if not sizes:
+            raise ValueError("vmap must have at least one non-None value in in_axes")
+        if len(sizes) > 1:
+            lines = [f"  arg with shape {get_aval(x).shape} mapped over axis {a}" for x, a in
+                     zip(args_flat, axes_flat) if a is not None]
+            raise ValueError("vmap got inconsistent sizes for array axes to be mapped:\n" + "\n".join(lines))
+        size = sizes.pop()
+
+        from jaxlite._src.ad import flatten_fun
+        f, out_tree, _ = flatten_fun(lambda a, k: fun(*a, **k), in_tree)
+        vals_out, dims_out = vmap_flat(f, axes_flat, size, args_flat)
+        out_spec = broadcast_prefix(out_axes, tree_util.tree_unflatten(out_tree(), vals_out), "out_axes")
+        outs = []
+        for v, d, od in zip(vals_out, dims_out, out_spec):
+            if od is None:
+                if d is not not_mapped:
+                    raise ValueError("vmap has mapped output but out_axes is None")
+                outs.append(v)
+            else:
+                od = _canon_axis(od, get_aval(v).ndim + (1 if d is not_mapped else 0), "out_axes")
+                outs.append(move_batch_axis(size, d, od, v))
+        return tree_util.tree_unflatten(out_tree(), outs)
+
+    return batched_fun
+
+
+def _canon_axis(a: int, ndim: int, what: str) -> int:
+    if not -ndim <= a < ndim:
+        raise ValueError(f"vmap was requested to map its argument along axis {a}, which implies that "
+                         f"its rank should be at least {a + 1 if a >= 0 else -a}, but is only {ndim} "
+                         f"({what})")
+    return a % ndim

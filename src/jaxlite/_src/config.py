@@ -1,0 +1,54 @@
+"""`jax.config`: the few flags jaxlite honours, read with `config.<name>` or `config.read(name)`."""
+
+from __future__ import annotations
+
+import contextlib
+
+
+class Config:
+    _defaults = {
+        "jax_enable_x64": False,
+        "jax_default_device": None,
+        "jax_platform_name": "",
+        "jax_platforms": "",
+        "jax_debug_nans": False,
+        "jax_disable_jit": False,
+    }
+
+    def __init__(self):
+        self._values = dict(self._defaults)
+
+    def update(self, name: str, value) -> None:
+        if name not in self._values:
+            raise AttributeError(f"Unrecognized config option: {name}")
+        self._values[name] = value
+
+    def read(self, name: str):
+        return self._values[name]
+
+    def __getattr__(self, name: str):
+        try:
+            return self.__dict__["_values"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @contextlib.contextmanager
+    def _override(self, name: str, value):
+        old = self._values[name]
+        self._values[name] = value
+        try:
+            yield
+        finally:
+            self._values[name] = old
+
+
+config = Config()
+
+
+def enable_x64(on: bool = True):
+    """Context manager (as jax.experimental.enable_x64)."""
+    return config._override("jax_enable_x64", on)
+
+
+def disable_jit(disable: bool = True):
+    return config._override("jax_disable_jit", disable)

@@ -1,0 +1,350 @@
+"""custom_jvp and custom_vjp.
+
+Each is bound through the trace stack (`process_custom_jvp` / `process_custom_vjp`), so the rule
+applies whichever transformation meets it first: eval runs the function, jvp runs the rule,
+vmap batches function and rule together, and jit stages out a call primitive that remembers
+the rule for later differentiation. Reverse mode of custom_vjp goes through `custom_lin`, a
+primitive linear in the tangents whose transpose is the user's bwd.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Callable
+
+from jaxlite._src import ad, batching, core, dispatch, partial_eval as pe, tree_util
+from jaxlite._src.core import ClosedJaxpr, Primitive
+
+
+def _resolve_args(fun, args, kwargs):
+    if not kwargs:
+        return args
+    try:
+        ba = inspect.signature(fun).bind(*args, **kwargs)
+    except TypeError as e:
+        raise TypeError(f"custom derivative function called with arguments that do not match its "
+                        f"signature: {e}") from None
+    ba.apply_defaults()
+    return ba.args + tuple(ba.kwargs.values()) if ba.kwargs else ba.args
+
+
+def _split_nondiff(args, nondiff_argnums):
+    nd = set(i % len(args) for i in nondiff_argnums) if args else set()
+    static = {i: args[i] for i in nd}
+    dyn = tuple(a for i, a in enumerate(args) if i not in nd)
+    return static, dyn
+
+
+def _merge(static, dyn, n):
+    it = iter(dyn)
+    return [static[i] if i in static else next(it) for i in range(n)]
+
+
+# ---- custom_jvp ---------------------------------------------------------------------------------
+
+custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
+
+
+class custom_jvp:
+    def __init__(self, fun: Callable, nondiff_argnums=()):
+        functools.update_wrapper(self, fun, updated=())
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.jvp = None
+
+    def defjvp(self, jvp: Callable, symbolic_zeros: bool = False):
+        self.jvp = jvp
+        return jvp
+
+    def defjvps(self, *jvps):
+        """One function per positional argument: jvp_i(g_i, primal_out, *primals) -> tangent."""
+        def jvp(primals, tangents):
+            out = self.fun(*primals)
+            t_out = None
+            for f, t in zip(jvps, tangents):
+                if f is None:
+                    continue
+                contrib = f(t, out, *primals)
+                t_out = contrib if t_out is None else tree_util.tree_map(lambda a, b: a + b, t_out, contrib)
+            if t_out is None:
+                t_out = tree_util.tree_map(lambda o: ad.zeros_like(o), out)
+            return out, t_out
+        self.defjvp(jvp)
+
+    def __get__(self, obj, objtype=None):
+        return self if obj is None else functools.partial(self, obj)
+
+    def __call__(self, *args, **kwargs):
+        if self.jvp is None:
+            raise AttributeError(f"No JVP defined for custom_jvp function {self.__name__} using defjvp.")
+        args = _resolve_args(self.fun, args, kwargs)
+        static, dyn = _split_nondiff(args, self.nondiff_argnums)
+        n = len(args)
+        flat, in_tree = tree_util.tree_flatten(dyn)
+        store = {}
+
+        def fun_flat(*xs):
+            out = self.fun(*_merge(static, tree_util.tree_unflatten(in_tree, xs), n))
+            out_flat, store["out_tree"] = tree_util.tree_flatten(out)
+            return out_flat
+
+        def jvp_flat(primals, tangents):
+            p = tree_util.tree_unflatten(in_tree, primals)
+            t = tree_util.tree_unflatten(in_tree, tangents)
+            nd_args = [static[i] for i in sorted(static)]
+            out = self.jvp(*nd_args, tuple(p), tuple(t)) if static else self.jvp(tuple(p), tuple(t))
+            if not (isinstance(out, (tuple, list)) and len(out) == 2):
+                raise TypeError("Custom JVP rule must produce a pair (list or tuple of length two) "
+                                "representing primal and tangent outputs.")
+            po, to = out
+            po_flat, ptree = tree_util.tree_flatten(po)
+            to_flat, ttree = tree_util.tree_flatten(to)
+            if ptree != ttree:
+                raise TypeError(f"Custom JVP rule must produce primal and tangent outputs with equal "
+                                f"container (pytree) structures, but got {ptree} and {ttree} respectively.")
+            store.setdefault("out_tree", ptree)
+            for a, b in zip(po_flat, to_flat):
+                sa, sb = core.get_aval(a), core.get_aval(b)
+                if sa.shape != sb.shape:
+                    raise TypeError(f"Custom JVP rule must produce primal and tangent outputs with equal "
+                                    f"shapes, but got {sa.shape} and {sb.shape}.")
+            return po_flat, to_flat
+
+        outs = bind_custom_jvp(fun_flat, jvp_flat, flat)
+        return tree_util.tree_unflatten(store["out_tree"], outs)
+
+
+def bind_custom_jvp(fun_flat, jvp_flat, args) -> list:
+    top = core.find_top_trace(args)
+    tracers = [core.full_raise(top, a) for a in args]
+    outs = top.process_custom_jvp(custom_jvp_call_p, fun_flat, jvp_flat, tracers, {})
+    return [core.full_lower(o) for o in outs]
+
+
+def trace_custom_jvp_to_jaxpr(trace, fun, jvp, tracers, params):
+    avals = [t.aval for t in tracers]
+    call = pe.make_closed_jaxpr(fun, avals)
+    return trace.process_primitive(custom_jvp_call_p, tracers, dict(call_jaxpr=call, jvp=jvp))
+
+
+core.abstract_eval_rules[custom_jvp_call_p] = lambda *avals, call_jaxpr, jvp: list(call_jaxpr.out_avals)
+dispatch.impl_rules[custom_jvp_call_p] = lambda *args, call_jaxpr, jvp: pe.closed_call(call_jaxpr, args)
+
+
+def _custom_jvp_call_jvp(primals, tangents, call_jaxpr, jvp):
+    return jvp(list(primals), list(tangents))
+
+
+def _custom_jvp_call_vmap(axis_size, vals, dims, call_jaxpr, jvp):
+    fun_b, jvp_b = _batched_jvp_pair(lambda *xs: pe.closed_call(call_jaxpr, xs), jvp, dims, axis_size)
+    return bind_custom_jvp(fun_b, jvp_b, vals), [0] * len(call_jaxpr.out_avals)
+
+
+ad.jvp_rules[custom_jvp_call_p] = _custom_jvp_call_jvp
+batching.vmap_rules[custom_jvp_call_p] = _custom_jvp_call_vmap
+
+
+def _batched_jvp_pair(fun, jvp, dims, axis_size):
+    def to_front(outs, odims):
+        return [batching.move_batch_axis(axis_size, d, 0, o) for o, d in zip(outs, odims)]
+
+    def fun_b(*xs):
+        return to_front(*batching.vmap_flat(lambda *a: fun(*a), dims, axis_size, xs))
+
+    def jvp_b(primals, tangents):
+        k = len(primals)
+
+        def flat(*pt):
+            po, to = jvp(list(pt[:k]), list(pt[k:]))
+            return [*po, *to]
+        outs = to_front(*batching.vmap_flat(flat, list(dims) + list(dims), axis_size, [*primals, *tangents]))
+        m = len(outs) // 2
+        return outs[:m], outs[m:]
+
+    return fun_b, jvp_b
+
+
+def batch_custom_jvp(trace, fun, jvp, tracers, params):
+    vals = [t.val for t in tracers]
+    dims = [t.batch_dim for t in tracers]
+    fun_b, jvp_b = _batched_jvp_pair(fun, jvp, dims, trace.axis_size)
+    outs = bind_custom_jvp(fun_b, jvp_b, vals)
+    return [batching.BatchTracer(trace, o, 0) for o in outs]
+
+
+# ---- custom_vjp ---------------------------------------------------------------------------------
+
+custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
+custom_lin_p = Primitive("custom_lin", multiple_results=True)
+
+
+class custom_vjp:
+    def __init__(self, fun: Callable, nondiff_argnums=()):
+        functools.update_wrapper(self, fun, updated=())
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.fwd = self.bwd = None
+
+    def defvjp(self, fwd: Callable, bwd: Callable, symbolic_zeros: bool = False, optimize_remat: bool = False):
+        self.fwd, self.bwd = fwd, bwd
+
+    def __get__(self, obj, objtype=None):
+        return self if obj is None else functools.partial(self, obj)
+
+    def __call__(self, *args, **kwargs):
+        if self.fwd is None:
+            raise AttributeError(f"No VJP defined for custom_vjp function {self.__name__} using defvjp.")
+        args = _resolve_args(self.fun, args, kwargs)
+        static, dyn = _split_nondiff(args, self.nondiff_argnums)
+        n = len(args)
+        flat, in_tree = tree_util.tree_flatten(dyn)
+        in_avals = [core.raise_to_shaped(core.get_aval(x)) for x in flat]
+        store = {}
+        nd_args = [static[i] for i in sorted(static)]
+
+        def fun_flat(*xs):
+            out = self.fun(*_merge(static, tree_util.tree_unflatten(in_tree, xs), n))
+            out_flat, store["out_tree"] = tree_util.tree_flatten(out)
+            return out_flat
+
+        def fwd_flat(*xs):
+            res = self.fwd(*_merge(static, tree_util.tree_unflatten(in_tree, xs), n))
+            if not (isinstance(res, (tuple, list)) and len(res) == 2):
+                raise TypeError("Custom VJP fwd rule must produce a pair (list or tuple of length two) "
+                                "where the first element represents the primal output and the second "
+                                "element represents residuals.")
+            out, residuals = res
+            out_flat, out_tree = tree_util.tree_flatten(out)
+            store.setdefault("out_tree", out_tree)
+            res_flat, store["res_tree"] = tree_util.tree_flatten(residuals)
+            return out_flat, res_flat
+
+        def bwd_flat(res_flat, cts_flat):
+            residuals = tree_util.tree_unflatten(store["res_tree"], res_flat)
+            cts = tree_util.tree_unflatten(store["out_tree"], cts_flat)
+            cts_in = self.bwd(*nd_args, residuals, cts)
+            if not isinstance(cts_in, tuple):
+                raise TypeError(f"Custom VJP bwd rule must produce a tuple of length equal to the number of "
+                                f"primal inputs, but got {type(cts_in).__name__}")
+            if len(cts_in) != len(dyn):
+                raise TypeError(f"Custom VJP bwd rule must produce a tuple of length equal to the number of "
+                                f"primal inputs ({len(dyn)}), but got a tuple of length {len(cts_in)}")
+            out = []
+            for ct, arg in zip(cts_in, dyn):
+                leaves = tree_util.tree_leaves(arg)
+                if ct is None:
+                    out += [None] * len(leaves)
+                else:
+                    out += tree_util.tree_structure(arg).flatten_up_to(ct)
+            return [ad.zeros_like_aval(a) if c is None else c for c, a in zip(out, in_avals)]
+
+        outs = bind_custom_vjp(fun_flat, fwd_flat, bwd_flat, flat)
+        return tree_util.tree_unflatten(store["out_tree"], outs)
+
+
+def bind_custom_vjp(fun_flat, fwd_flat, bwd_flat, args) -> list:
+    top = core.find_top_trace(args)
+    tracers = [core.full_raise(top, a) for a in args]
+    outs = top.process_custom_vjp(custom_vjp_call_p, fun_flat, fwd_flat, bwd_flat, tracers, {})
+    return [core.full_lower(o) for o in outs]
+
+
+def custom_vjp_jvp(fun, fwd, bwd, primals, tangents, params):
+    """Under jvp: run fwd, and make tangents through custom_lin (only transposable, as in JAX)."""
+    out, res = fwd(*primals)
+    out_avals = [core.raise_to_shaped(core.get_aval(o)).strip_weak_type() for o in out]
+    t_out = custom_lin_p.bind(*res, *tangents, num_res=len(res), bwd=bwd, out_avals=tuple(out_avals))
+    return out, t_out
+
+
+core.abstract_eval_rules[custom_lin_p] = lambda *avals, num_res, bwd, out_avals: list(out_avals)
+
+
+def _custom_lin_impl(*args, num_res, bwd, out_avals):
+    raise TypeError("can't apply forward-mode autodiff (jvp) to a custom_vjp function.")
+
+
+def _custom_lin_transpose(cts, *args, num_res, bwd, out_avals):
+    res, lin = args[:num_res], args[num_res:]
+    cts = [ad.instantiate_zeros(c, a) for c, a in zip(cts, out_avals)]
+    return [None] * num_res + list(bwd(list(res), cts))
+
+
+dispatch.impl_rules[custom_lin_p] = _custom_lin_impl
+ad.transpose_rules[custom_lin_p] = _custom_lin_transpose
+
+
+def trace_custom_vjp_to_jaxpr(trace, fun, fwd, bwd, tracers, params):
+    avals = [t.aval for t in tracers]
+    call = pe.make_closed_jaxpr(fun, avals)
+    return trace.process_primitive(custom_vjp_call_p, tracers, dict(call_jaxpr=call, fwd=fwd, bwd=bwd))
+
+
+core.abstract_eval_rules[custom_vjp_call_p] = lambda *avals, call_jaxpr, fwd, bwd: list(call_jaxpr.out_avals)
+dispatch.impl_rules[custom_vjp_call_p] = lambda *args, call_jaxpr, fwd, bwd: pe.closed_call(call_jaxpr, args)
+ad.jvp_rules[custom_vjp_call_p] = lambda primals, tangents, call_jaxpr, fwd, bwd: custom_vjp_jvp(
+    None, fwd, bwd, primals, tangents, {})
+
+
+def _batched_vjp_triple(fun, fwd, bwd, dims, axis_size):
+    def to_front(outs, odims):
+        return [batching.move_batch_axis(axis_size, d, 0, o) for o, d in zip(outs, odims)]
+
+    def fun_b(*xs):
+        return to_front(*batching.vmap_flat(fun, dims, axis_size, xs))
+
+    n_out = {}
+
+    def fwd_b(*xs):
+        def flat(*a):
+            out, res = fwd(*a)
+            n_out["out"] = len(out)
+            return [*out, *res]
+        outs = to_front(*batching.vmap_flat(flat, dims, axis_size, xs))
+        return outs[:n_out["out"]], outs[n_out["out"]:]
+
+    def bwd_b(res, cts):
+        k = len(res)
+
+        def flat(*a):
+            return bwd(list(a[:k]), list(a[k:]))
+        outs = to_front(*batching.vmap_flat(flat, [0] * (k + len(cts)), axis_size, [*res, *cts]))
+        # Cotangents of unbatched inputs are summed over the batch (they were broadcast).
+        from jaxlite._src.lax.reductions import reduce_sum
+        return [o if d is not None else reduce_sum(o, (0,)) for o, d in zip(outs, dims)]
+
+    return fun_b, fwd_b, bwd_b
+
+
+def batch_custom_vjp(trace, fun, fwd, bwd, tracers, params):
+    vals = [t.val for t in tracers]
+    dims = [t.batch_dim for t in tracers]
+    fun_b, fwd_b, bwd_b = _batched_vjp_triple(fun, fwd, bwd, dims, trace.axis_size)
+    outs = bind_custom_vjp(fun_b, fwd_b, bwd_b, vals)
+    return [batching.BatchTracer(trace, o, 0) for o in outs]
+
+
+def _custom_vjp_call_vmap(axis_size, vals, dims, call_jaxpr, fwd, bwd):
+    fun_b, fwd_b, bwd_b = _batched_vjp_triple(lambda *xs: pe.closed_call(call_jaxpr, xs), fwd, bwd, dims,
+                                             axis_size)
+    return bind_custom_vjp(fun_b, fwd_b, bwd_b, vals), [0] * len(call_jaxpr.out_avals)
+
+
+batching.vmap_rules[custom_vjp_call_p] = _custom_vjp_call_vmap
+
+
+def _custom_lin_vmap(axis_size, vals, dims, num_res, bwd, out_avals):
+    vals = [batching.move_batch_axis(axis_size, d, 0, v) for v, d in zip(vals, dims)]
+
+    def bwd_b(res, cts):
+        k = len(res)
+        outs, odims = batching.vmap_flat(lambda *a: bwd(list(a[:k]), list(a[k:])), [0] * (k + len(cts)),
+                                         axis_size, [*res, *cts])
+        return [batching.move_batch_axis(axis_size, d, 0, o) for o, d in zip(outs, odims)]
+
+    avals_b = tuple(a.update(shape=(axis_size,) + a.shape) for a in out_avals)
+    return custom_lin_p.bind(*vals, num_res=num_res, bwd=bwd_b, out_avals=avals_b), [0] * len(out_avals)
+
+
+batching.vmap_rules[custom_lin_p] = _custom_lin_vmap

@@ -1,0 +1,166 @@
+"""Eager execution: devices, the default device, and running one primitive on concrete arrays."""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from jaxlite._src import core, dtypes
+from jaxlite._src.backends.cpu import CpuDevice
+from jaxlite._src.config import config
+
+# Array-level implementations of higher-order primitives (jit, control flow, custom derivatives):
+# they run their inner jaxprs by binding again, which works on every device. A compiled backend
+# may take over some of them (see Device.compiles).
+impl_rules: dict = {}
+
+_devices: dict[str, list] = {"cpu": [CpuDevice(0)]}
+_default_stack: list = []
+
+
+def register_device(device, first: bool = False) -> None:
+    _devices.setdefault(device.platform, []).append(device)
+    if first:
+        _devices[device.platform] = [device] + [d for d in _devices[device.platform] if d is not device]
+
+
+def devices(backend: str | None = None) -> list:
+    if backend is not None:
+        if backend not in _devices:
+            raise RuntimeError(f"Unknown backend {backend!r}; available: {', '.join(_devices)}")
+        return list(_devices[backend])
+    return [d for ds in _devices.values() for d in ds]
+
+
+def default_backend() -> str:
+    return get_default_device().platform
+
+
+def get_default_device():
+    if _default_stack:
+        return _default_stack[-1]
+    dev = config.jax_default_device
+    if dev is not None:
+        return devices(dev)[0] if isinstance(dev, str) else dev
+    platform = config.jax_platform_name or next(iter(_devices))
+    return devices(platform)[0]
+
+
+@contextlib.contextmanager
+def default_device(device):
+    if isinstance(device, str):
+        device = devices(device)[0]
+    _default_stack.append(device)
+    try:
+        yield
+    finally:
+        _default_stack.pop()
+
+
+def live_buffers(device=None) -> int:
+    """How many device buffers are alive (on one device or all): for leak tests."""
+    ds = [device] if device is not None else devices()
+    return sum(d.live_buffers() for d in ds)
+
+
+def _device_of(args):
+    from jaxlite._src.array import ArrayImpl
+    dev = None
+    for a in args:
+        if isinstance(a, ArrayImpl) and a._committed:
+            if dev is not None and a._device is not dev:
+                raise ValueError(
+                    f"Received incompatible devices for an operation: {dev} and {a._device}. "
+                    "Move the arrays with jax.device_put first.")
+            dev = a._device
+    if dev is None:
+        for a in args:
+            if isinstance(a, ArrayImpl):
+                return a._device
+        dev = get_default_device()
+    return dev
+
+
+def to_buffer(x, device, aval):
+    from jaxlite._src.array import ArrayImpl
+    if isinstance(x, ArrayImpl):
+        if x._device is device:
+            return x._buf
+        return device.put(x._value())
+    return device.put(np.asarray(x, dtype=aval.dtype))
+
+
+def apply_primitive(prim, args, params):
+    rule = impl_rules.get(prim)
+    if rule is not None:
+        outs = rule(*args, **params)
+        return outs if prim.multiple_results else [outs]
+    from jaxlite._src.array import ArrayImpl
+    avals = [core.get_aval(a) for a in args]
+    out_avals = core.abstract_eval(prim, avals, params)
+    device = _device_of(args)
+    bufs = [to_buffer(a, device, av) for a, av in zip(args, avals)]
+    outs = device.run_primitive(prim, bufs, params, out_avals)
+    committed = any(isinstance(a, ArrayImpl) and a._committed for a in args)
+    return [ArrayImpl(av, b, device, committed) for av, b in zip(out_avals, outs)]
+
+
+def device_put(x, device=None):
+    """Place a value (or pytree of values) on a device; committed when a device is named."""
+    from jaxlite._src import tree_util
+    from jaxlite._src.array import ArrayImpl
+
+    if isinstance(device, str):
+        device = devices(device)[0]
+    committed = device is not None
+    dev = device or get_default_device()
+
+    def put(v):
+        if isinstance(v, core.Tracer):
+            return v
+        if isinstance(v, ArrayImpl):
+            if v._device is dev:
+                return ArrayImpl(v.aval, v._buf, dev, committed or v._committed)
+            return ArrayImpl(v.aval, dev.put(v._value()), dev, committed)
+        return make_array(v, device=dev, committed=committed)
+
+    return tree_util.tree_map(put, x)
+
+
+def make_array(value, dtype=None, device=None, committed=False, weak_type=None):
+    """A concrete Array from a Python or numpy value, with JAX's dtype rules."""
+    from jaxlite._src.array import ArrayImpl
+    dt, weak = dtypes.dtype_and_weak(value) if not isinstance(value, (list, tuple)) else (None, False)
+    if isinstance(value, (list, tuple)):
+        arr = np.asarray(value)
+        dt = _list_dtype(value, arr)
+    else:
+        arr = np.asarray(value)
+    if dtype is not None:
+        dt, weak = dtypes.check_user_dtype(dtype), False
+    if weak_type is not None:
+        weak = weak_type
+    dt = dtypes.canonicalize_dtype(dt)
+    with np.errstate(all="ignore"):
+        arr = arr.astype(dt, copy=False)
+    dev = device or get_default_device()
+    return ArrayImpl(core.ShapedArray(arr.shape, dt, weak), dev.put(arr), dev, committed)
+
+
+def _list_dtype(value, arr) -> np.dtype:
+    """jnp.array([1, 2.5]) follows JAX promotion over the elements, not numpy's float64."""
+    leaves = []
+
+    def walk(v):
+        if isinstance(v, (list, tuple)):
+            for e in v:
+                walk(e)
+        else:
+            leaves.append(v)
+
+    walk(value)
+    if not leaves:
+        return dtypes.default_float()
+    dt, _ = dtypes.result_type_with_weak(*(dtypes.dtype_and_weak(v) for v in leaves))
+    return dt

@@ -1,0 +1,214 @@
+"""Dtypes and JAX's type promotion lattice, weak types included.
+
+dtypes are numpy dtype objects, as in JAX. Python scalars are *weakly typed*: `2 * x` keeps x's
+float32. Promotion is the least upper bound in JAX's lattice (jax.numpy type promotion table),
+so results match JAX's, not numpy's value-based rules.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from jaxlite._src.config import config
+
+bool_ = np.dtype(np.bool_)
+int8, int16, int32, int64 = (np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64))
+uint8, uint16, uint32, uint64 = (np.dtype(t) for t in (np.uint8, np.uint16, np.uint32, np.uint64))
+float16, float32, float64 = (np.dtype(t) for t in (np.float16, np.float32, np.float64))
+complex64, complex128 = np.dtype(np.complex64), np.dtype(np.complex128)
+
+SUPPORTED = {bool_, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
+             float16, float32, float64, complex64, complex128}
+_X64_TO_X32 = {int64: int32, uint64: uint32, float64: float32, complex128: complex64}
+
+# Lattice nodes are dtypes or the weak categories below; edges point to the next wider types.
+I_WEAK, F_WEAK, C_WEAK = "i*", "f*", "c*"
+_LATTICE = {
+    bool_: [I_WEAK], I_WEAK: [uint8, int8],
+    uint8: [int16, uint16], uint16: [int32, uint32], uint32: [int64, uint64], uint64: [F_WEAK],
+    int8: [int16], int16: [int32], int32: [int64], int64: [F_WEAK],
+    F_WEAK: [float16, C_WEAK], float16: [float32], float32: [float64, complex64],
+    float64: [complex128], C_WEAK: [complex64], complex64: [complex128], complex128: [],
+}
+
+
+@functools.cache
+def _upper_bounds(node) -> frozenset:
+    out = {node}
+    for nxt in _LATTICE[node]:
+        out |= _upper_bounds(nxt)
+    return frozenset(out)
+
+
+@functools.cache
+def _join(a, b):
+    common = _upper_bounds(a) & _upper_bounds(b)
+    # The least upper bound is the common bound all other common bounds are above.
+    for c in common:
+        if common <= _upper_bounds(c):
+            return c
+    raise TypeError(f"no common type for {a} and {b}")
+
+
+def x64_enabled() -> bool:
+    return bool(config.jax_enable_x64)
+
+
+def default_int() -> np.dtype:
+    return int64 if x64_enabled() else int32
+
+
+def default_float() -> np.dtype:
+    return float64 if x64_enabled() else float32
+
+
+def default_complex() -> np.dtype:
+    return complex128 if x64_enabled() else complex64
+
+
+def canonicalize_dtype(dtype) -> np.dtype:
+    """The dtype jaxlite actually stores: 64-bit types become 32-bit while x64 is off."""
+    dt = np.dtype(dtype)
+    if dt not in SUPPORTED:
+        raise TypeError(f"JAX only supports number and bool dtypes, got dtype {dt}")
+    return dt if x64_enabled() else _X64_TO_X32.get(dt, dt)
+
+
+def check_user_dtype(dtype) -> np.dtype | None:
+    if dtype is None:
+        return None
+    if dtype is int:
+        return default_int()
+    if dtype is float:
+        return default_float()
+    if dtype is complex:
+        return default_complex()
+    if dtype is bool:
+        return bool_
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as e:
+        raise TypeError(f"Cannot interpret {dtype!r} as a data type") from e
+    return canonicalize_dtype(dt)
+
+
+def _node(dtype: np.dtype, weak: bool):
+    if not weak:
+        return dtype
+    if dtype.kind in "iu":
+        return I_WEAK
+    if dtype.kind == "f":
+        return F_WEAK
+    if dtype.kind == "c":
+        return C_WEAK
+    return dtype
+
+
+def _from_node(node) -> tuple[np.dtype, bool]:
+    if node == I_WEAK:
+        return default_int(), True
+    if node == F_WEAK:
+        return default_float(), True
+    if node == C_WEAK:
+        return default_complex(), True
+    return canonicalize_dtype(node), False
+
+
+def promote_types(a, b) -> np.dtype:
+    """jnp.promote_types: promotion of two (strong) dtypes."""
+    return _from_node(_join(np.dtype(a), np.dtype(b)))[0]
+
+
+def result_type_with_weak(*dtypes_and_weak: tuple[np.dtype, bool]) -> tuple[np.dtype, bool]:
+    """Promotion as JAX does it: all-weak inputs join their strong types and stay weak; a weak
+    result takes the default type of its kind (so `1.0 * weak_f16` is the default float)."""
+    if not dtypes_and_weak:
+        raise ValueError("at least one array or dtype is required")
+    dts = [np.dtype(d) for d, _ in dtypes_and_weak]
+    weaks = [w for _, w in dtypes_and_weak]
+    if len(dts) == 1:
+        node, weak = dts[0], weaks[0]
+    elif len(set(dts)) == 1 and not all(weaks):
+        node, weak = dts[0], False
+    elif all(weaks):
+        node = functools.reduce(_join, dts)
+        weak = True
+    else:
+        node = functools.reduce(_join, [_node(d, w) for d, w in zip(dts, weaks)])
+        weak = node in (I_WEAK, F_WEAK, C_WEAK)
+    if isinstance(node, str):
+        node = {I_WEAK: int64, F_WEAK: float64, C_WEAK: complex128}[node]
+    weak = weak and node != bool_
+    if weak:
+        return {"i": default_int, "u": default_int, "f": default_float,
+                "c": default_complex}[node.kind](), True
+    return canonicalize_dtype(node), False
+
+
+def dtype_and_weak(x) -> tuple[np.dtype, bool]:
+    """The (dtype, weak_type) jaxlite gives a value: arrays, tracers, Python and numpy scalars."""
+    aval = getattr(x, "aval", None)
+    if aval is not None:
+        return aval.dtype, aval.weak_type
+    if isinstance(x, bool):
+        return bool_, False
+    if isinstance(x, int):
+        return default_int(), True
+    if isinstance(x, float):
+        return default_float(), True
+    if isinstance(x, complex):
+        return default_complex(), True
+    if isinstance(x, (np.ndarray, np.generic)):
+        return canonicalize_dtype(x.dtype), False
+    if isinstance(x, (np.dtype, type)) or isinstance(x, str):
+        return check_user_dtype(x), False
+    if hasattr(x, "__jax_array__"):
+        return dtype_and_weak(x.__jax_array__())
+    if isinstance(x, (list, tuple)):
+        return canonicalize_dtype(np.asarray(x).dtype), False
+    raise TypeError(f"Value {x!r} of type {type(x)} is not a valid JAX type")
+
+
+def result_type(*args, return_weak_type_flag: bool = False):
+    dt, weak = result_type_with_weak(*(dtype_and_weak(a) for a in args))
+    return (dt, weak) if return_weak_type_flag else dt
+
+
+def is_weakly_typed(x) -> bool:
+    return dtype_and_weak(x)[1]
+
+
+def issubdtype(a, b) -> bool:
+    if isinstance(a, np.dtype) or not isinstance(a, type):
+        a = np.dtype(a)
+    return np.issubdtype(a, b)
+
+
+def is_float(dtype) -> bool:
+    return np.dtype(dtype).kind == "f"
+
+
+def is_inexact(dtype) -> bool:
+    return np.dtype(dtype).kind in "fc"
+
+
+def is_int(dtype) -> bool:
+    return np.dtype(dtype).kind in "iu"
+
+
+def finfo(dtype):
+    return np.finfo(np.dtype(dtype))
+
+
+def iinfo(dtype):
+    return np.iinfo(np.dtype(dtype))
+
+
+def short_name(dtype: np.dtype) -> str:
+    """JAX's short dtype names used in avals and jaxprs: f32, i32, bool, ..."""
+    dt = np.dtype(dtype)
+    if dt == bool_:
+        return "bool"
+    return {"f": "f", "i": "i", "u": "u", "c": "c"}[dt.kind] + str(dt.itemsize * 8)

@@ -1,0 +1,301 @@
+"""jit: trace once per (input avals, static args), cache the jaxpr, run it as one `pjit` primitive.
+
+The device decides how a pjit runs: a compiling backend turns the jaxpr into fused kernels, the
+cpu reference evaluates it equation by equation. Under other transformations pjit stays a single
+equation (its jvp, vmap, transpose and partial-eval rules transform the inner jaxpr).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Callable
+
+import numpy as np
+
+from jaxlite._src import ad, batching, core, dispatch, dtypes, partial_eval as pe, tree_util
+from jaxlite._src.config import config
+from jaxlite._src.core import ClosedJaxpr, Jaxpr, JaxprEqn, Primitive, ShapedArray, Var
+
+pjit_p = Primitive("pjit", multiple_results=True)
+
+
+def _pjit_abstract(*avals, jaxpr: ClosedJaxpr, name: str):
+    for a, b in zip(avals, jaxpr.in_avals, strict=True):
+        if a.shape != b.shape or a.dtype != b.dtype:
+            raise TypeError(f"pjit {name} called with {a.str_short()} where its jaxpr expects {b.str_short()}")
+    return list(jaxpr.out_avals)
+
+
+def _pjit_impl(*args, jaxpr: ClosedJaxpr, name: str):
+    device = dispatch._device_of(args)
+    run = getattr(device, "run_jaxpr", None)
+    if run is not None:
+        return run(jaxpr, args)
+    return pe.closed_call(jaxpr, args)
+
+
+core.abstract_eval_rules[pjit_p] = _pjit_abstract
+dispatch.impl_rules[pjit_p] = _pjit_impl
+
+
+def _closed(f, avals) -> ClosedJaxpr:
+    return pe.make_closed_jaxpr(f, avals)
+
+
+# The rules below serve every "call" primitive that carries a closed jaxpr (pjit, remat).
+
+
+def _call_jvp(prim, primals, tangents, jaxpr: ClosedJaxpr, **params):
+    n = len(primals)
+
+    def f(*pt):
+        return [*sum(ad.jvp_flat(lambda *a: pe.closed_call(jaxpr, a), pt[:n], pt[n:]), [])]
+
+    avals = [core.get_aval(x) for x in (*primals, *tangents)]
+    jvp_jaxpr = _closed(f, [core.raise_to_shaped(a) for a in avals])
+    outs = prim.bind(*primals, *tangents, jaxpr=jvp_jaxpr, **params)
+    m = len(outs) // 2
+    return outs[:m], outs[m:]
+
+
+def _call_vmap(prim, axis_size, vals, dims, jaxpr: ClosedJaxpr, **params):
+    def f(*args):
+        outs, out_dims = batching.vmap_flat(lambda *a: pe.closed_call(jaxpr, a), dims, axis_size, args)
+        return [batching.move_batch_axis(axis_size, d, 0, o) for o, d in zip(outs, out_dims)]
+
+    avals = [core.raise_to_shaped(core.get_aval(v)) for v in vals]
+    batched = _closed(f, avals)
+    return prim.bind(*vals, jaxpr=batched, **params), [0] * len(batched.out_avals)
+
+
+def _call_transpose(prim, cts, *args, jaxpr: ClosedJaxpr, **params):
+    undef = [ad.is_undefined_primal(a) for a in args]
+    known = [a for a in args if not ad.is_undefined_primal(a)]
+    lin_avals = [a.aval for a in args if ad.is_undefined_primal(a)]
+
+    def f(*known_and_cts):
+        kn, ct = known_and_cts[:len(known)], known_and_cts[len(known):]
+        it = iter(kn)
+        full = [ad.UndefPrimal(a.aval) if u else next(it) for a, u in zip(args, undef)]
+        out = ad.backward_pass(jaxpr.jaxpr, [*jaxpr.consts, *full], list(ct))
+        return [ad.instantiate_zeros(c, a) for c, a in zip(out, lin_avals)]
+
+    avals = [core.raise_to_shaped(core.get_aval(x)) for x in (*known, *cts)]
+    t_jaxpr = _closed(f, avals)
+    outs = iter(prim.bind(*known, *cts, jaxpr=t_jaxpr, **params))
+    return [next(outs) if u else None for u in undef]
+
+
+def _pjit_partial_eval_jaxpr(eqn, unks_in):
+    closed = eqn.params["jaxpr"]
+    nc = len(closed.consts)
+    jaxpr1, jaxpr2, out_unks, num_res = pe.partial_eval_jaxpr(closed.jaxpr, [False] * nc + unks_in)
+    ins1, ins2 = core.partition_list(unks_in, eqn.inputs)
+    outs1, outs2 = core.partition_list(out_unks, eqn.out_binders)
+    res = [Var(v.aval) for v in jaxpr1.outs[len(jaxpr1.outs) - num_res:]]
+    consts = [core.Literal(c) for c in closed.consts]
+    eqn1 = JaxprEqn(pjit_p, consts + ins1, dict(jaxpr=ClosedJaxpr(jaxpr1, []), name=eqn.params["name"]),
+                    outs1 + res)
+    eqn2 = JaxprEqn(pjit_p, res + ins2, dict(jaxpr=ClosedJaxpr(jaxpr2, []), name=eqn.params["name"]), outs2)
+    return eqn1, eqn2, out_unks, res
+
+
+def register_call_rules(prim) -> None:
+    ad.jvp_rules[prim] = functools.partial(_call_jvp, prim)
+    ad.transpose_rules[prim] = functools.partial(_call_transpose, prim)
+    batching.vmap_rules[prim] = functools.partial(_call_vmap, prim)
+
+
+register_call_rules(pjit_p)
+pe.register_partial_eval(pjit_p, _pjit_partial_eval_jaxpr)
+
+
+# ---- the jit wrapper ------------------------------------------------------------------------------
+
+
+def shape_dtype_avals(leaves) -> list[ShapedArray]:
+    out = []
+    for x in leaves:
+        if isinstance(x, core.ShapeDtypeStruct):
+            out.append(ShapedArray(x.shape, dtypes.canonicalize_dtype(x.dtype), x.weak_type))
+        else:
+            out.append(core.raise_to_shaped(core.get_aval(x)))
+    return out
+
+
+def _aval_key(x):
+    if isinstance(x, core.Tracer):
+        a = x.aval
+    else:
+        a = getattr(x, "aval", None)
+        if a is None:
+            dt, weak = dtypes.dtype_and_weak(x)
+            return (np.shape(x), dt, weak)
+    return (a.shape, a.dtype, a.weak_type)
+
+
+def _normalize_static(fun, static_argnums, static_argnames):
+    if static_argnums is None:
+        static_argnums = ()
+    if isinstance(static_argnums, int):
+        static_argnums = (static_argnums,)
+    if isinstance(static_argnames, str):
+        static_argnames = (static_argnames,)
+    static_argnames = tuple(static_argnames or ())
+    try:
+        sig = inspect.signature(fun)
+        params = list(sig.parameters.values())
+        for i in static_argnums:
+            if 0 <= i < len(params) and params[i].kind in (params[i].POSITIONAL_OR_KEYWORD,) \
+                    and params[i].name not in static_argnames:
+                static_argnames += (params[i].name,)
+        for name in static_argnames:
+            for i, p in enumerate(params):
+                if p.name == name and p.kind == p.POSITIONAL_OR_KEYWORD and i not in static_argnums:
+                    static_argnums += (i,)
+    except (TypeError, ValueError):
+        pass
+    return tuple(static_argnums), static_argnames
+
+
+class Jitted:
+    """The callable returned by `jit`: caches one traced jaxpr per input signature."""
+
+    def __init__(self, fun: Callable, static_argnums=(), static_argnames=(), donate_argnums=(), name=None):
+        self.fun = fun
+        self.static_argnums, self.static_argnames = _normalize_static(fun, static_argnums, static_argnames)
+        self.name = name or getattr(fun, "__name__", "fun")
+        self._cache: dict = {}
+        functools.update_wrapper(self, fun, updated=())
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return functools.partial(self, obj)
+
+    def _split(self, args, kwargs):
+        nargs = len(args)
+        static_pos = tuple(i % nargs for i in self.static_argnums if -nargs <= i < nargs)
+        dyn_args = tuple(a for i, a in enumerate(args) if i not in static_pos)
+        static_args = tuple((i, args[i]) for i in sorted(static_pos))
+        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_argnames}
+        static_kwargs = tuple(sorted((k, v) for k, v in kwargs.items() if k in self.static_argnames))
+        for _, v in static_args + static_kwargs:
+            try:
+                hash(v)
+            except TypeError:
+                raise ValueError(f"Non-hashable static arguments are not supported. An error occurred while "
+                                 f"trying to hash an object of type {type(v)}, {v}. The error was:\n"
+                                 f"TypeError: unhashable type: '{type(v).__name__}'") from None
+        return dyn_args, dyn_kwargs, static_args, static_kwargs, nargs
+
+    def _trace(self, dyn_args, dyn_kwargs, static_args, static_kwargs, nargs, in_tree, avals):
+        def flat_fun(*leaves):
+            d_args, d_kwargs = tree_util.tree_unflatten(in_tree, leaves)
+            args, it = [], iter(d_args)
+            statics = dict(static_args)
+            for i in range(nargs):
+                args.append(statics[i] if i in statics else next(it))
+            out = self.fun(*args, **d_kwargs, **dict(static_kwargs))
+            out_flat, tree = tree_util.tree_flatten(out)
+            store["out_tree"] = tree
+            return out_flat
+
+        store: dict = {}
+        jaxpr, consts = pe.trace_to_jaxpr(flat_fun, avals)
+        return ClosedJaxpr(jaxpr, consts), store["out_tree"]
+
+    def _get(self, args, kwargs):
+        dyn_args, dyn_kwargs, static_args, static_kwargs, nargs = self._split(args, kwargs)
+        leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kwargs))
+        key = (in_tree, tuple(_aval_key(x) for x in leaves), static_args, static_kwargs, nargs,
+               dtypes.x64_enabled())
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._trace(dyn_args, dyn_kwargs, static_args, static_kwargs, nargs, in_tree,
+                              shape_dtype_avals(leaves))
+            self._cache[key] = hit
+        return hit, leaves
+
+    def __call__(self, *args, **kwargs):
+        if config.jax_disable_jit:
+            return self.fun(*args, **kwargs)
+        (closed, out_tree), leaves = self._get(args, kwargs)
+        outs = pjit_p.bind(*leaves, jaxpr=closed, name=self.name)
+        return tree_util.tree_unflatten(out_tree, outs)
+
+    def lower(self, *args, **kwargs):
+        (closed, out_tree), _ = self._get(args, kwargs)
+        return Lowered(closed, out_tree)
+
+    def eval_shape(self, *args, **kwargs):
+        return eval_shape(self, *args, **kwargs)
+
+    def clear_cache(self):
+        self._cache.clear()
+
+    def _cache_size(self) -> int:
+        return len(self._cache)
+
+
+class Lowered:
+    def __init__(self, jaxpr: ClosedJaxpr, out_tree):
+        self.jaxpr, self.out_tree = jaxpr, out_tree
+
+    def as_text(self) -> str:
+        return str(self.jaxpr)
+
+    def compile(self):
+        return self
+
+
+def jit(fun: Callable | None = None, *, static_argnums=(), static_argnames=(), donate_argnums=(),
+        donate_argnames=(), device=None, backend=None, inline=False, keep_unused=False, abstracted_axes=None):
+    if fun is None:
+        return lambda f: jit(f, static_argnums=static_argnums, static_argnames=static_argnames)
+    if not callable(fun):
+        raise TypeError(f"Expected a callable value, got {fun}")
+    return Jitted(fun, static_argnums, static_argnames)
+
+
+def make_jaxpr(fun: Callable, static_argnums=(), return_shape: bool = False, abstracted_axes=None):
+    static_argnums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+
+    @functools.wraps(fun, updated=())
+    def make(*args, **kwargs):
+        nargs = len(args)
+        statics = {i % nargs: args[i] for i in static_argnums}
+        dyn = tuple(a for i, a in enumerate(args) if i not in statics)
+        leaves, in_tree = tree_util.tree_flatten((dyn, kwargs))
+        store = {}
+
+        def flat_fun(*ls):
+            d, kw = tree_util.tree_unflatten(in_tree, ls)
+            it = iter(d)
+            full = [statics[i] if i in statics else next(it) for i in range(nargs)]
+            out = fun(*full, **kw)
+            out_flat, store["tree"] = tree_util.tree_flatten(out)
+            return out_flat
+
+        closed = pe.make_closed_jaxpr(flat_fun, shape_dtype_avals(leaves))
+        if return_shape:
+            shapes = [core.ShapeDtypeStruct(a.shape, a.dtype, a.weak_type) for a in closed.out_avals]
+            return closed, tree_util.tree_unflatten(store["tree"], shapes)
+        return closed
+
+    return make
+
+
+def eval_shape(fun: Callable, *args, **kwargs):
+    leaves, in_tree = tree_util.tree_flatten((args, kwargs))
+    store = {}
+
+    def flat_fun(*ls):
+        a, kw = tree_util.tree_unflatten(in_tree, ls)
+        out_flat, store["tree"] = tree_util.tree_flatten(fun(*a, **kw))
+        return out_flat
+
+    closed = pe.make_closed_jaxpr(flat_fun, shape_dtype_avals(leaves))
+    shapes = [core.ShapeDtypeStruct(a.shape, a.dtype, a.weak_type) for a in closed.out_avals]
+    return tree_util.tree_unflatten(store["tree"], shapes)

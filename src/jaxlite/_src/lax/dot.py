@@ -1,0 +1,151 @@
+"""dot_general: batched tensor contraction, with its jvp, transpose and batching rules."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from jaxlite._src import ad, batching, dtypes
+from jaxlite._src.backends import cpu
+from jaxlite._src.core import Primitive, ShapedArray, abstract_eval_rules, get_aval
+from jaxlite._src.lax import lax
+from jaxlite._src.lax.structural import transpose
+
+dot_general_p = Primitive("dot_general")
+
+
+def _free_dims(ndim, contract, batch):
+    return [i for i in range(ndim) if i not in contract and i not in batch]
+
+
+def _dot_general_abstract(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
+    (lc, rc), (lb, rb) = dimension_numbers
+    if len(lc) != len(rc) or len(lb) != len(rb):
+        raise TypeError(f"dot_general requires equal numbers of lhs and rhs contracting/batch dimensions, "
+                        f"got {dimension_numbers}.")
+    for a, b, what in ((lc, rc, "contracting"), (lb, rb, "batch")):
+        for i, j in zip(a, b):
+            if lhs.shape[i] != rhs.shape[j]:
+                raise TypeError(f"dot_general requires {what} dimensions to have the same shape, got "
+                                f"{tuple(lhs.shape[i] for i in a)} and {tuple(rhs.shape[j] for j in b)}.")
+    if lhs.dtype != rhs.dtype:
+        raise TypeError(f"dot_general requires operands of the same dtype, got {lhs.dtype.name} and "
+                        f"{rhs.dtype.name}.")
+    shape = (tuple(lhs.shape[i] for i in lb) + tuple(lhs.shape[i] for i in _free_dims(lhs.ndim, lc, lb))
+             + tuple(rhs.shape[i] for i in _free_dims(rhs.ndim, rc, rb)))
+    dt = preferred_element_type or lhs.dtype
+    return [ShapedArray(shape, dt, lhs.weak_type and rhs.weak_type)]
+
+
+def _dot_general_kernel(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
+    (lc, rc), (lb, rb) = dimension_numbers
+    letters = iter("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    ls = [None] * lhs.ndim
+    rs = [None] * rhs.ndim
+    for i, j in zip(lb, rb):
+        ls[i] = rs[j] = next(letters)
+    for i, j in zip(lc, rc):
+        ls[i] = rs[j] = next(letters)
+    for i in range(lhs.ndim):
+        ls[i] = ls[i] or next(letters)
+    for j in range(rhs.ndim):
+        rs[j] = rs[j] or next(letters)
+    out = ([ls[i] for i in lb] + [ls[i] for i in _free_dims(lhs.ndim, lc, lb)]
+           + [rs[j] for j in _free_dims(rhs.ndim, rc, rb)])
+    dt = preferred_element_type or lhs.dtype
+    if lhs.dtype == np.bool_:
+        return np.einsum(f"{''.join(ls)},{''.join(rs)}->{''.join(out)}", lhs.astype(np.int32),
+                         rhs.astype(np.int32)).astype(bool)
+    return np.einsum(f"{''.join(ls)},{''.join(rs)}->{''.join(out)}", lhs, rhs).astype(dt)
+
+
+def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
+    lhs, rhs = lax._as_array(lhs), lax._as_array(rhs)
+    (lc, rc), (lb, rb) = dimension_numbers
+    dn = ((tuple(int(i) for i in lc), tuple(int(i) for i in rc)), (tuple(int(i) for i in lb), tuple(int(i) for i in rb)))
+    pet = None if preferred_element_type is None else dtypes.canonicalize_dtype(preferred_element_type)
+    return dot_general_p.bind(lhs, rhs, dimension_numbers=dn, precision=None, preferred_element_type=pet)
+
+
+def dot(lhs, rhs, precision=None, preferred_element_type=None):
+    """lax.dot: vector/matrix products contracting lhs's last axis with rhs's first."""
+    la, ra = get_aval(lax._as_array(lhs)), get_aval(lax._as_array(rhs))
+    if la.ndim not in (1, 2) or ra.ndim not in (1, 2):
+        raise TypeError(f"Incompatible shapes for dot: got {la.shape} and {ra.shape}.")
+    return dot_general(lhs, rhs, (((la.ndim - 1,), (0,)), ((), ())), precision, preferred_element_type)
+
+
+def _ranges_like(*xs):
+    start = 0
+    for x in xs:
+        yield tuple(range(start, start + len(x)))
+        start += len(x)
+
+
+def _transpose_lhs(ct, y, x_aval, dimension_numbers, preferred_element_type, swap_ans=False):
+    (x_contract, y_contract), (x_batch, y_batch) = dimension_numbers
+    x_ndim = x_aval.ndim
+    y_aval = get_aval(y) if not ad.is_undefined_primal(y) else y.aval
+    x_kept = _free_dims(x_ndim, x_contract, x_batch)
+    y_kept = _free_dims(y_aval.ndim, y_contract, y_batch)
+    if swap_ans:
+        ans_batch, ans_y, _ = _ranges_like(x_batch, y_kept, x_kept)
+    else:
+        ans_batch, _, ans_y = _ranges_like(x_batch, x_kept, y_kept)
+    dims = ((ans_y, tuple(y_kept)), (ans_batch, tuple(y_batch)))
+    x_contract_sorted_by_y = [x_contract[i] for i in np.argsort(y_contract)]
+    out_axes = np.argsort(list(x_batch) + x_kept + x_contract_sorted_by_y)
+    out = dot_general(ct, y, dims, preferred_element_type=None)
+    out = transpose(out, tuple(int(a) for a in out_axes))
+    if get_aval(out).dtype != x_aval.dtype:
+        out = lax.convert_element_type(out, x_aval.dtype)
+    return out
+
+
+def _dot_general_transpose(ct, lhs, rhs, dimension_numbers, precision, preferred_element_type):
+    (lc, rc), (lb, rb) = dimension_numbers
+    cts = [None, None]
+    if ad.is_undefined_primal(lhs):
+        cts[0] = _transpose_lhs(ct, rhs, lhs.aval, dimension_numbers, preferred_element_type)
+    if ad.is_undefined_primal(rhs):
+        swapped = ((rc, lc), (rb, lb))
+        cts[1] = _transpose_lhs(ct, lhs, rhs.aval, swapped, preferred_element_type, swap_ans=True)
+    return cts
+
+
+def _dot_general_jvp(primals, tangents, **params):
+    lhs, rhs = primals
+    tl, tr = tangents
+    out = dot_general_p.bind(lhs, rhs, **params)
+    return [out], [lax.add(dot_general_p.bind(tl, rhs, **params), dot_general_p.bind(lhs, tr, **params))]
+
+
+def _dot_general_vmap(axis_size, vals, dims, dimension_numbers, precision, preferred_element_type):
+    (lhs, rhs), (ld, rd) = vals, dims
+    (lc, rc), (lb, rb) = dimension_numbers
+    params = dict(precision=precision, preferred_element_type=preferred_element_type)
+
+    def shift(t, d):  # dims of the operand once a batch axis is inserted at position d
+        return tuple(i + (i >= d) for i in t)
+
+    if ld is not None and rd is not None:
+        lhs = batching.moveaxis(lhs, ld, 0)
+        rhs = batching.moveaxis(rhs, rd, 0)
+        dn = ((shift(lc, 0), shift(rc, 0)), ((0,) + shift(lb, 0), (0,) + shift(rb, 0)))
+        return [dot_general_p.bind(lhs, rhs, dimension_numbers=dn, **params)], [0]
+    if ld is not None:
+        dn = ((shift(lc, ld), rc), (shift(lb, ld), rb))
+        lfree = _free_dims(get_aval(lhs).ndim, dn[0][0], dn[1][0])
+        out_dim = len(lb) + lfree.index(ld)
+        return [dot_general_p.bind(lhs, rhs, dimension_numbers=dn, **params)], [out_dim]
+    dn = ((lc, shift(rc, rd)), (lb, shift(rb, rd)))
+    lhs_nd = get_aval(lhs).ndim
+    rfree = _free_dims(get_aval(rhs).ndim, dn[0][1], dn[1][1])
+    out_dim = len(lb) + (lhs_nd - len(lc) - len(lb)) + rfree.index(rd)
+    return [dot_general_p.bind(lhs, rhs, dimension_numbers=dn, **params)], [out_dim]
+
+
+abstract_eval_rules[dot_general_p] = _dot_general_abstract
+cpu.kernels[dot_general_p] = _dot_general_kernel
+ad.jvp_rules[dot_general_p] = _dot_general_jvp
+ad.transpose_rules[dot_general_p] = _dot_general_transpose
+batching.vmap_rules[dot_general_p] = _dot_general_vmap

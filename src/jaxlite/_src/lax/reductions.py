@@ -1,0 +1,302 @@
+"""Reductions (sum, max, min, prod, and, or), argmax/argmin and cumulative ops, with their rules."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from jaxlite._src import ad, batching, dtypes
+from jaxlite._src.backends import cpu
+from jaxlite._src.core import Primitive, ShapedArray, abstract_eval_rules, get_aval
+from jaxlite._src.lax import lax
+from jaxlite._src.lax.structural import broadcast_in_dim, reshape, transpose
+
+
+def _reduce_abstract(name, kinds):
+    def rule(x, axes):
+        if x.dtype.kind not in kinds:
+            raise TypeError(f"{name} does not accept dtype {x.dtype.name}.")
+        if any(not 0 <= a < x.ndim for a in axes) or len(set(axes)) != len(axes):
+            raise ValueError(f"Invalid reduction dimension {axes} for input shape {x.shape}")
+        shape = tuple(d for i, d in enumerate(x.shape) if i not in axes)
+        return [ShapedArray(shape, x.dtype, x.weak_type)]
+    return rule
+
+
+def _reduce_vmap(prim):
+    def rule(axis_size, vals, dims, axes):
+        x = batching.moveaxis(vals[0], dims[0], 0)
+        return [prim.bind(x, axes=tuple(a + 1 for a in axes))], [0]
+    batching.vmap_rules[prim] = rule
+
+
+def _make_reduce(name, kinds, kernel):
+    p = Primitive(name)
+    abstract_eval_rules[p] = _reduce_abstract(name, kinds)
+    cpu.kernels[p] = kernel
+    _reduce_vmap(p)
+    return p
+
+
+def _np_max(x, axes):
+    if x.size == 0:
+        return np.full(tuple(d for i, d in enumerate(x.shape) if i not in axes), _identity_max(x.dtype), x.dtype)
+    return np.max(x, axis=axes)
+
+
+def _np_min(x, axes):
+    if x.size == 0:
+        return np.full(tuple(d for i, d in enumerate(x.shape) if i not in axes), _identity_min(x.dtype), x.dtype)
+    return np.min(x, axis=axes)
+
+
+def _identity_max(dt):
+    dt = np.dtype(dt)
+    return -np.inf if dt.kind == "f" else (False if dt.kind == "b" else np.iinfo(dt).min)
+
+
+def _identity_min(dt):
+    dt = np.dtype(dt)
+    return np.inf if dt.kind == "f" else (True if dt.kind == "b" else np.iinfo(dt).max)
+
+
+reduce_sum_p = _make_reduce("reduce_sum", "iufc", lambda x, axes: np.sum(x, axis=axes, dtype=x.dtype))
+reduce_prod_p = _make_reduce("reduce_prod", "iufc", lambda x, axes: np.prod(x, axis=axes, dtype=x.dtype))
+reduce_max_p = _make_reduce("reduce_max", "iufb", _np_max)
+reduce_min_p = _make_reduce("reduce_min", "iufb", _np_min)
+reduce_and_p = _make_reduce("reduce_and", "b", lambda x, axes: np.all(x, axis=axes))
+reduce_or_p = _make_reduce("reduce_or", "b", lambda x, axes: np.any(x, axis=axes))
+ad.nondiff.update({reduce_and_p, reduce_or_p})
+
+
+def _axes(x, axes):
+    nd = get_aval(x).ndim
+    return tuple(sorted(int(a) % nd for a in axes)) if nd else ()
+
+
+def reduce_sum(x, axes):
+    x = lax._as_array(x)
+    return reduce_sum_p.bind(x, axes=_axes(x, axes))
+
+
+def reduce_prod(x, axes):
+    x = lax._as_array(x)
+    return reduce_prod_p.bind(x, axes=_axes(x, axes))
+
+
+def reduce_max(x, axes):
+    x = lax._as_array(x)
+    return reduce_max_p.bind(x, axes=_axes(x, axes))
+
+
+def reduce_min(x, axes):
+    x = lax._as_array(x)
+    return reduce_min_p.bind(x, axes=_axes(x, axes))
+
+
+def reduce_and(x, axes):
+    x = lax._as_array(x)
+    return reduce_and_p.bind(x, axes=_axes(x, axes))
+
+
+def reduce_or(x, axes):
+    x = lax._as_array(x)
+    return reduce_or_p.bind(x, axes=_axes(x, axes))
+
+
+def _kept_dims(shape, axes):
+    return tuple(i for i in range(len(shape)) if i not in axes)
+
+
+def _broadcast_back(y, shape, axes):
+    return broadcast_in_dim(y, shape, _kept_dims(shape, axes))
+
+
+ad.jvp_rules[reduce_sum_p] = lambda p, t, axes: ([reduce_sum_p.bind(p[0], axes=axes)],
+                                                 [reduce_sum_p.bind(t[0], axes=axes)])
+ad.transpose_rules[reduce_sum_p] = lambda ct, x, axes: [_broadcast_back(ct, x.aval.shape, axes)]
+
+
+def _chooser_jvp(prim):
+    # The tangent is the mean of the tangents at the positions that attain the extremum.
+    def rule(primals, tangents, axes):
+        (x,), (t,) = primals, tangents
+        ans = prim.bind(x, axes=axes)
+        shape = get_aval(x).shape
+        loc = lax.convert_element_type(lax.eq(x, _broadcast_back(ans, shape, axes)), get_aval(t).dtype)
+        counts = reduce_sum_p.bind(loc, axes=axes)
+        return [ans], [lax.div(reduce_sum_p.bind(lax.mul(t, loc), axes=axes), counts)]
+    ad.jvp_rules[prim] = rule
+
+
+_chooser_jvp(reduce_max_p)
+_chooser_jvp(reduce_min_p)
+
+
+def _reduce_prod_jvp(primals, tangents, axes):
+    # d prod = sum_i t_i * prod_{j != i} x_j, with the "all but one" products from exclusive
+    # cumulative products from both ends (exact where x has zeros, unlike prod / x).
+    (x,), (t,) = primals, tangents
+    ans = reduce_prod_p.bind(x, axes=axes)
+    shape = get_aval(x).shape
+    kept = _kept_dims(shape, axes)
+    perm = kept + tuple(axes)
+    n = int(np.prod([shape[a] for a in axes], dtype=np.int64))
+    flat_shape = tuple(shape[k] for k in kept) + (n,)
+    xf = reshape(transpose(x, perm), flat_shape)
+    tf = reshape(transpose(t, perm), flat_shape)
+    last = len(flat_shape) - 1
+    left = _exclusive_cumprod(xf, last, reverse=False)
+    right = _exclusive_cumprod(xf, last, reverse=True)
+    return [ans], [reduce_sum_p.bind(lax.mul(tf, lax.mul(left, right)), axes=(last,))]
+
+
+def _exclusive_cumprod(x, axis, reverse):
+    from jaxlite._src.lax.structural import pad, slice_in_dim
+    n = get_aval(x).shape[axis]
+    c = cumprod(x, axis, reverse=reverse)
+    cfg = [(0, 0, 0)] * get_aval(x).ndim
+    if reverse:
+        cfg[axis] = (0, 1, 0)
+        return pad(slice_in_dim(c, 1, n, axis=axis), 1, cfg)
+    cfg[axis] = (1, 0, 0)
+    return pad(slice_in_dim(c, 0, n - 1, axis=axis), 1, cfg)
+
+
+ad.jvp_rules[reduce_prod_p] = _reduce_prod_jvp
+
+# ---- argmax / argmin ------------------------------------------------------------------------------
+
+argmax_p = Primitive("argmax")
+argmin_p = Primitive("argmin")
+
+
+def _arg_abstract(x, axes, index_dtype):
+    if len(axes) != 1 or not 0 <= axes[0] < x.ndim:
+        raise ValueError(f"Invalid axes {axes} for operand of shape {x.shape}")
+    if x.shape[axes[0]] == 0:
+        raise ValueError("attempt to get argmax/argmin of an empty sequence")
+    return [ShapedArray(tuple(d for i, d in enumerate(x.shape) if i != axes[0]), index_dtype)]
+
+
+for _p, _f in ((argmax_p, np.argmax), (argmin_p, np.argmin)):
+    abstract_eval_rules[_p] = _arg_abstract
+    cpu.kernels[_p] = (lambda f: lambda x, axes, index_dtype: f(x, axis=axes[0]).astype(index_dtype))(_f)
+    batching.vmap_rules[_p] = (lambda p: lambda n, vals, dims, axes, index_dtype: (
+        [p.bind(batching.moveaxis(vals[0], dims[0], 0), axes=(axes[0] + 1,), index_dtype=index_dtype)], [0]))(_p)
+    ad.nondiff.add(_p)
+
+
+def argmax(x, axis: int, index_dtype=dtypes.int32):
+    x = lax._as_array(x)
+    return argmax_p.bind(x, axes=(int(axis) % get_aval(x).ndim,), index_dtype=np.dtype(index_dtype))
+
+
+def argmin(x, axis: int, index_dtype=dtypes.int32):
+    x = lax._as_array(x)
+    return argmin_p.bind(x, axes=(int(axis) % get_aval(x).ndim,), index_dtype=np.dtype(index_dtype))
+
+
+# ---- cumulative ops -------------------------------------------------------------------------------
+
+
+def _cum_kernel(fn):
+    def kernel(x, axis, reverse):
+        if reverse:
+            x = np.flip(x, axis)
+        out = fn(x, axis=axis)
+        return np.flip(out, axis) if reverse else out
+    return kernel
+
+
+def _make_cum(name, fn):
+    p = Primitive(name)
+    abstract_eval_rules[p] = lambda x, axis, reverse: [x]
+    cpu.kernels[p] = _cum_kernel(fn)
+    batching.vmap_rules[p] = lambda n, vals, dims, axis, reverse: (
+        [p.bind(batching.moveaxis(vals[0], dims[0], 0), axis=axis + 1, reverse=reverse)], [0])
+    return p
+
+
+cumsum_p = _make_cum("cumsum", lambda x, axis: np.cumsum(x, axis=axis, dtype=x.dtype))
+cumprod_p = _make_cum("cumprod", lambda x, axis: np.cumprod(x, axis=axis, dtype=x.dtype))
+cummax_p = _make_cum("cummax", lambda x, axis: np.maximum.accumulate(x, axis=axis))
+cummin_p = _make_cum("cummin", lambda x, axis: np.minimum.accumulate(x, axis=axis))
+
+ad.jvp_rules[cumsum_p] = lambda p, t, axis, reverse: ([cumsum_p.bind(p[0], axis=axis, reverse=reverse)],
+                                                      [cumsum_p.bind(t[0], axis=axis, reverse=reverse)])
+ad.transpose_rules[cumsum_p] = lambda ct, x, axis, reverse: [cumsum_p.bind(ct, axis=axis, reverse=not reverse)]
+
+
+def _cumprod_jvp(primals, tangents, axis, reverse):
+    # out_i = prod_{j<=i} x_j; d out_i = sum_{k<=i} t_k prod_{j<=i, j!=k} x_j. Computed by
+    # differentiating a masked product, exact at zeros: O(n^2) in the scanned axis length.
+    (x,), (t,) = primals, tangents
+    ans = cumprod_p.bind(x, axis=axis, reverse=reverse)
+    shape = get_aval(x).shape
+    n = shape[axis]
+    from jaxlite._src.lax.structural import broadcasted_iota, expand_dims
+    nd = len(shape)
+    # Pairs (i, k) along a new trailing axis pair: include x_j for j<=i (j>=i when reversed).
+    big = shape + (n,)
+    xi = broadcast_in_dim(x, big, tuple(range(nd)))
+    ti = broadcast_in_dim(t, big, tuple(range(nd)))
+    j = broadcasted_iota(dtypes.int32, big, axis)
+    i = broadcasted_iota(dtypes.int32, big, nd)
+    inside = lax.ge(j, i) if reverse else lax.le(j, i)
+    ones = lax.full(big, 1, get_aval(x).dtype)
+    zeros = lax.full(big, 0, get_aval(x).dtype)
+    masked_x = lax.select_n(inside, ones, xi)
+    masked_t = lax.select_n(inside, zeros, ti)
+    _, tan = _reduce_prod_jvp([masked_x], [masked_t], (axis,))
+    # tan has shape with `axis` removed and trailing i: move i back to `axis`.
+    perm = list(range(nd - 1))
+    perm.insert(axis, nd - 1)
+    return [ans], [transpose(tan[0], tuple(perm))]
+
+
+ad.jvp_rules[cumprod_p] = _cumprod_jvp
+
+
+def _cumextreme_jvp(prim):
+    def rule(primals, tangents, axis, reverse):
+        # Each output takes the tangent of the element that set the running extremum: the latest
+        # position j (in scan order) with x[j] == ans[j].
+        (x,), (t,) = primals, tangents
+        ans = prim.bind(x, axis=axis, reverse=reverse)
+        shape = get_aval(x).shape
+        from jaxlite._src.lax.slicing import take_along_axis
+        from jaxlite._src.lax.structural import broadcasted_iota
+        idx = broadcasted_iota(dtypes.int32, shape, axis)
+        hit = lax.eq(x, ans)
+        if reverse:
+            src = cummin_p.bind(lax.select_n(hit, lax.full(shape, shape[axis], dtypes.int32), idx),
+                                axis=axis, reverse=True)
+        else:
+            src = cummax_p.bind(lax.select_n(hit, lax.full(shape, -1, dtypes.int32), idx),
+                                axis=axis, reverse=False)
+        return [ans], [take_along_axis(t, src, axis)]
+    ad.jvp_rules[prim] = rule
+
+
+_cumextreme_jvp(cummax_p)
+_cumextreme_jvp(cummin_p)
+
+
+def cumsum(x, axis=0, reverse=False):
+    x = lax._as_array(x)
+    return cumsum_p.bind(x, axis=int(axis) % max(get_aval(x).ndim, 1), reverse=bool(reverse))
+
+
+def cumprod(x, axis=0, reverse=False):
+    x = lax._as_array(x)
+    return cumprod_p.bind(x, axis=int(axis) % max(get_aval(x).ndim, 1), reverse=bool(reverse))
+
+
+def cummax(x, axis=0, reverse=False):
+    x = lax._as_array(x)
+    return cummax_p.bind(x, axis=int(axis) % max(get_aval(x).ndim, 1), reverse=bool(reverse))
+
+
+def cummin(x, axis=0, reverse=False):
+    x = lax._as_array(x)
+    return cummin_p.bind(x, axis=int(axis) % max(get_aval(x).ndim, 1), reverse=bool(reverse))

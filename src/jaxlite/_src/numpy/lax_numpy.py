@@ -1,0 +1,1131 @@
+"""jaxlite.numpy: array creation, elementwise math, shape manipulation and products."""
+
+from __future__ import annotations
+
+import builtins
+import math
+import string
+
+import numpy as np
+
+from jaxlite._src import core, dispatch, dtypes
+from jaxlite._src.core import get_aval
+from jaxlite._src.lax import lax, structural
+from jaxlite._src.lax.dot import dot_general
+from jaxlite._src.numpy.util import (asarray, broadcast_shapes, broadcast_to, canonicalize_axes,
+                                     canonicalize_axis, check_arraylike, is_array, promote_args,
+                                     promote_args_inexact, promote_dtypes, promote_dtypes_inexact)
+
+# dtypes, constants
+bool_ = np.bool_
+int8, int16, int32, int64 = np.int8, np.int16, np.int32, np.int64
+uint8, uint16, uint32, uint64 = np.uint8, np.uint16, np.uint32, np.uint64
+float16, float32, float64 = np.float16, np.float32, np.float64
+complex64, complex128 = np.complex64, np.complex128
+float_, int_, complex_ = np.float64, np.int64, np.complex128
+dtype = np.dtype
+generic, number, integer, signedinteger, unsignedinteger = np.generic, np.number, np.integer, np.signedinteger, np.unsignedinteger
+inexact, floating, complexfloating = np.inexact, np.floating, np.complexfloating
+pi, e, inf, nan, euler_gamma = np.pi, np.e, np.inf, np.nan, np.euler_gamma
+newaxis = None
+promote_types = dtypes.promote_types
+result_type = dtypes.result_type
+issubdtype = dtypes.issubdtype
+finfo, iinfo = np.finfo, np.iinfo
+
+
+def ndim(x) -> int:
+    return get_aval(x).ndim if is_array(x) else np.ndim(x)
+
+
+def shape(x) -> tuple:
+    return get_aval(x).shape if is_array(x) else np.shape(x)
+
+
+def size(x, axis=None) -> int:
+    s = shape(x)
+    return int(np.prod(s, dtype=np.int64)) if axis is None else s[axis]
+
+
+def isscalar(x) -> bool:
+    return (is_array(x) and get_aval(x).ndim == 0) or np.isscalar(x)
+
+
+def can_cast(from_, to, casting="safe") -> bool:
+    return np.can_cast(from_, to, casting)
+
+
+# ---- creation -------------------------------------------------------------------------------------
+
+
+def array(object, dtype=None, copy=True, order="K", ndmin=0):
+    if is_array(object) and dtype is None:
+        out = object if not copy else lax.convert_element_type(object, get_aval(object).dtype)
+    else:
+        out = asarray(object, dtype)
+    if ndmin > ndim(out):
+        out = structural.reshape(out, (1,) * (ndmin - ndim(out)) + shape(out))
+    return out
+
+
+def astype(x, dtype, copy=False):
+    return lax.convert_element_type(asarray(x), dtypes.check_user_dtype(dtype))
+
+
+def _dtype_or_default(dtype):
+    return dtypes.check_user_dtype(dtype) if dtype is not None else dtypes.default_float()
+
+
+def zeros(shape, dtype=None, device=None):
+    return lax.full(_shape(shape), 0, _dtype_or_default(dtype))
+
+
+def ones(shape, dtype=None, device=None):
+    return lax.full(_shape(shape), 1, _dtype_or_default(dtype))
+
+
+def empty(shape, dtype=None, device=None):
+    return zeros(shape, dtype)
+
+
+def full(shape, fill_value, dtype=None, device=None):
+    if dtype is None and is_array(fill_value) and ndim(fill_value) > 0:
+        return broadcast_to(fill_value, _shape(shape))
+    dt = dtypes.check_user_dtype(dtype) if dtype is not None else dtypes.result_type(fill_value)
+    if is_array(fill_value) and ndim(fill_value) > 0:
+        return broadcast_to(astype(fill_value, dt), _shape(shape))
+    return lax.full(_shape(shape), fill_value, dt)
+
+
+def _like_dtype(x, dtype):
+    return dtypes.check_user_dtype(dtype) if dtype is not None else asarray(x).dtype
+
+
+def zeros_like(x, dtype=None, shape=None):
+    return lax.full(shape if shape is not None else asarray(x).shape, 0, _like_dtype(x, dtype))
+
+
+def ones_like(x, dtype=None, shape=None):
+    return lax.full(shape if shape is not None else asarray(x).shape, 1, _like_dtype(x, dtype))
+
+
+def full_like(x, fill_value, dtype=None, shape=None):
+    return full(shape if shape is not None else asarray(x).shape, fill_value, _like_dtype(x, dtype))
+
+
+empty_like = zeros_like
+
+
+def _shape(shape) -> tuple:
+    if isinstance(shape, (int, np.integer)) or (is_array(shape) and ndim(shape) == 0):
+        shape = (shape,)
+    out = []
+    for d in shape:
+        d = core.concrete_or_error(d, "The shape argument must be static (a tuple of ints)")
+        d = int(d)
+        if d < 0:
+            raise ValueError(f"negative dimensions are not allowed, got shape {tuple(shape)}")
+        out.append(d)
+    return tuple(out)
+
+
+def arange(start, stop=None, step=None, dtype=None):
+    for v in (start, stop, step):
+        core.concrete_or_error(v, "It arose in the jnp.arange argument; arange needs concrete start/stop/step")
+    if stop is None and step is None:
+        start, stop = 0, start
+    step = 1 if step is None else step
+    vals = [v for v in (start, stop, step) if v is not None]
+    dt = dtypes.check_user_dtype(dtype) if dtype is not None else dtypes.result_type(*[
+        float(v) if isinstance(v, float) else (int(v) if isinstance(v, (int, np.integer)) else v) for v in vals])
+    n = max(int(np.ceil((float(stop) - float(start)) / float(step))), 0)
+    if dt.kind in "iu" and all(isinstance(v, (int, np.integer)) for v in vals):
+        return lax.add(lax.mul(structural.iota(dt, n), int(step)), int(start)) if n else zeros((0,), dt)
+    idx = structural.iota(dt, n)
+    return lax.add(lax.mul(idx, float(step)), float(start)) if n else zeros((0,), dt)
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    num = int(core.concrete_or_error(num, "linspace num must be static"))
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    dt = dtypes.check_user_dtype(dtype) if dtype is not None else dtypes.default_float()
+    start, stop = promote_dtypes_inexact(start, stop)
+    start, stop = asarray(start), asarray(stop)
+    compute = dtypes.promote_types(get_aval(start).dtype, dt) if dt.kind in "fc" else get_aval(start).dtype
+    start, stop = astype(start, compute), astype(stop, compute)
+    div = (num - 1) if endpoint else num
+    bshape = broadcast_shapes(shape(start), shape(stop))
+    start, stop = broadcast_to(start, bshape), broadcast_to(stop, bshape)
+    out_shape = (num,) + bshape
+    i = structural.broadcasted_iota(compute, out_shape, 0)
+    s = structural.broadcast_in_dim(start, out_shape, tuple(range(1, len(out_shape))))
+    e_ = structural.broadcast_in_dim(stop, out_shape, tuple(range(1, len(out_shape))))
+    if div > 0:
+        step = lax.div(lax.sub(e_, s), float(div))
+        out = lax.add(s, lax.mul(i, step))
+        if endpoint and num > 1:
+            out = structural.concatenate([structural.slice_in_dim(out, 0, num - 1), structural.slice_in_dim(e_, 0, 1)], 0)
+    else:
+        step = lax.sub(e_, s)
+        out = s
+    out = moveaxis(out, 0, axis)
+    out = astype(out, dt)
+    if retstep:
+        return out, (lax.div(lax.sub(stop, start), float(div)) if div > 0 else nan)
+    return out
+
+
+def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    return astype(power(base, linspace(start, stop, num, endpoint, axis=axis)), _dtype_or_default(dtype))
+
+
+def eye(N, M=None, k=0, dtype=None):
+    M = N if M is None else M
+    dt = _dtype_or_default(dtype)
+    i = structural.broadcasted_iota(np.int32, (N, M), 0)
+    j = structural.broadcasted_iota(np.int32, (N, M), 1)
+    return lax.convert_element_type(lax.eq(lax.add(i, int(k)), j), dt)
+
+
+def identity(n, dtype=None):
+    return eye(n, dtype=dtype)
+
+
+def tri(N, M=None, k=0, dtype=None):
+    M = N if M is None else M
+    i = structural.broadcasted_iota(np.int32, (N, M), 0)
+    j = structural.broadcasted_iota(np.int32, (N, M), 1)
+    return lax.convert_element_type(lax.ge(lax.add(i, int(k)), j), _dtype_or_default(dtype))
+
+
+def tril(m, k=0):
+    m = asarray(m)
+    mask = tri(*shape(m)[-2:], k=k, dtype=bool)
+    return where(mask, m, zeros_like(m))
+
+
+def triu(m, k=0):
+    m = asarray(m)
+    mask = tri(*shape(m)[-2:], k=k - 1, dtype=bool)
+    return where(mask, zeros_like(m), m)
+
+
+def diag(v, k=0):
+    v = asarray(v)
+    if ndim(v) == 1:
+        n = shape(v)[0] + builtins.abs(k)
+        i = structural.broadcasted_iota(np.int32, (n, n), 0)
+        j = structural.broadcasted_iota(np.int32, (n, n), 1)
+        # Entry (i, i+k) holds v[i] for k >= 0 (a row broadcast), (j-k, j) holds v[j] for k < 0.
+        padded = structural.pad(v, np.zeros((), v.dtype), [(0, builtins.abs(k), 0)])
+        vals = structural.broadcast_in_dim(padded, (n, n), (0,) if k >= 0 else (1,))
+        return where(lax.eq(lax.add(i, int(k)), j), vals, zeros_like(vals))
+    if ndim(v) == 2:
+        return diagonal(v, k)
+    raise ValueError("Input must be 1- or 2-d.")
+
+
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    a = asarray(a)
+    nd = ndim(a)
+    axis1, axis2 = canonicalize_axis(axis1, nd), canonicalize_axis(axis2, nd)
+    a = moveaxis(a, (axis1, axis2), (-2, -1))
+    n, m = shape(a)[-2:]
+    i = structural.broadcasted_iota(np.int32, (n, m), 0)
+    j = structural.broadcasted_iota(np.int32, (n, m), 1)
+    mask = lax.eq(lax.add(i, int(offset)), j)
+    from jaxlite._src.numpy import reductions
+    summed = reductions.sum(where(mask, a, zeros_like(a)), axis=-1 if offset >= 0 else -2)
+    length = builtins.max(0, builtins.min(n, m - offset) if offset >= 0 else builtins.min(n + offset, m))
+    start = builtins.max(-offset, 0) if offset < 0 else 0
+    return structural.slice_in_dim(summed, start, start + length, axis=-1)
+
+
+def trace(a, offset=0, axis1=0, axis2=1, dtype=None):
+    from jaxlite._src.numpy import reductions
+    return reductions.sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
+
+
+def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
+    xi = [ravel(asarray(x)) for x in xi]
+    n = len(xi)
+    shapes = [shape(x)[0] for x in xi]
+    if indexing == "xy" and n >= 2:
+        shapes[0], shapes[1] = shapes[1], shapes[0]
+    out = []
+    for k, x in enumerate(xi):
+        axis = k
+        if indexing == "xy" and n >= 2 and k < 2:
+            axis = 1 - k
+        if sparse:
+            s = [1] * n
+            s[axis] = shape(x)[0]
+            out.append(structural.reshape(x, s))
+        else:
+            out.append(structural.broadcast_in_dim(x, tuple(shapes), (axis,)))
+    return out
+
+
+# ---- elementwise ----------------------------------------------------------------------------------
+
+
+def _unary(lax_fn, name, inexact=False, kinds=None):
+    def f(x, /):
+        check_arraylike(name, x)
+        (x,) = promote_args_inexact(name, x) if inexact else promote_args(name, x)
+        return lax_fn(x)
+    f.__name__ = name
+    return f
+
+
+def _binary(lax_fn, name, inexact=False):
+    def f(x1, x2, /):
+        a, b = promote_args_inexact(name, x1, x2) if inexact else promote_args(name, x1, x2)
+        return lax_fn(a, b)
+    f.__name__ = name
+    return f
+
+
+add = _binary(lambda a, b: lax.bitwise_or(a, b) if a.dtype == bool else lax.add(a, b), "add")
+subtract = _binary(lax.sub, "subtract")
+multiply = _binary(lambda a, b: lax.bitwise_and(a, b) if a.dtype == bool else lax.mul(a, b), "multiply")
+true_divide = divide = _binary(lax.div, "true_divide", inexact=True)
+negative = _unary(lax.neg, "negative")
+positive = _unary(lambda x: x, "positive")
+sign = _unary(lax.sign, "sign")
+floor = _unary(lambda x: x if x.dtype.kind in "iub" else lax.floor(x), "floor")
+ceil = _unary(lambda x: x if x.dtype.kind in "iub" else lax.ceil(x), "ceil")
+trunc = _unary(lambda x: x if x.dtype.kind in "iub" else where(lax.lt(x, 0), lax.ceil(x), lax.floor(x)), "trunc")
+rint = _unary(lambda x: lax.round(x, 1) if x.dtype.kind == "f" else x, "rint")
+exp = _unary(lax.exp, "exp", True)
+exp2 = _unary(lax.exp2, "exp2", True)
+expm1 = _unary(lax.expm1, "expm1", True)
+log = _unary(lax.log, "log", True)
+log1p = _unary(lax.log1p, "log1p", True)
+log2 = _unary(lambda x: lax.div(lax.log(x), float(np.log(2))), "log2", True)
+log10 = _unary(lambda x: lax.div(lax.log(x), float(np.log(10))), "log10", True)
+sqrt = _unary(lax.sqrt, "sqrt", True)
+cbrt = _unary(lax.cbrt, "cbrt", True)
+sin = _unary(lax.sin, "sin", True)
+cos = _unary(lax.cos, "cos", True)
+tan = _unary(lax.tan, "tan", True)
+arcsin = asin = _unary(lax.asin, "arcsin", True)
+arccos = acos = _unary(lax.acos, "arccos", True)
+arctan = atan = _unary(lax.atan, "arctan", True)
+sinh = _unary(lax.sinh, "sinh", True)
+cosh = _unary(lax.cosh, "cosh", True)
+tanh = _unary(lax.tanh, "tanh", True)
+arcsinh = asinh = _unary(lax.asinh, "arcsinh", True)
+arccosh = acosh = _unary(lax.acosh, "arccosh", True)
+arctanh = atanh = _unary(lax.atanh, "arctanh", True)
+arctan2 = atan2 = _binary(lax.atan2, "arctan2", True)
+deg2rad = radians = _unary(lambda x: lax.mul(x, float(np.pi / 180)), "deg2rad", True)
+rad2deg = degrees = _unary(lambda x: lax.mul(x, float(180 / np.pi)), "rad2deg", True)
+square = _unary(lambda x: lax.integer_pow(x, 2), "square")
+reciprocal = _unary(lambda x: lax.integer_pow(x, -1), "reciprocal")
+absolute = abs = _unary(lambda x: x if x.dtype.kind in "ub" else lax.abs(x), "absolute")
+fabs = _unary(lax.abs, "fabs", True)
+maximum = _binary(lax.max, "maximum")
+minimum = _binary(lax.min, "minimum")
+real = _unary(lambda x: lax.real(x) if x.dtype.kind == "c" else x, "real")
+imag = _unary(lambda x: lax.imag(x) if x.dtype.kind == "c" else zeros_like(x), "imag")
+conjugate = conj = _unary(lambda x: lax.conj(x) if x.dtype.kind == "c" else x, "conjugate")
+equal = _binary(lax.eq, "equal")
+not_equal = _binary(lax.ne, "not_equal")
+less = _binary(lax.lt, "less")
+less_equal = _binary(lax.le, "less_equal")
+greater = _binary(lax.gt, "greater")
+greater_equal = _binary(lax.ge, "greater_equal")
+isfinite = _unary(lambda x: lax.is_finite(x) if x.dtype.kind == "f" else full_like(x, True, bool), "isfinite")
+isnan = _unary(lambda x: lax.ne(x, x) if x.dtype.kind in "fc" else full_like(x, False, bool), "isnan")
+isinf = _unary(lambda x: lax.eq(lax.abs(x), np.array(np.inf, x.dtype)) if x.dtype.kind == "f"
+               else full_like(x, False, bool), "isinf")
+signbit = _unary(lambda x: lax.lt(x, 0) if x.dtype.kind != "f" else
+                 lax.ne(lax.shift_right_logical(lax_bitcast_int(x), x.dtype.itemsize * 8 - 1), 0), "signbit")
+
+
+def lax_bitcast_int(x):
+    from jaxlite._src.lax.bitcast import bitcast_convert_type
+    return bitcast_convert_type(x, np.dtype(f"i{x.dtype.itemsize}"))
+
+
+def _logical(lax_fn, name):
+    def f(*args):
+        args = [astype(a, bool) if ndim(a) >= 0 and asarray(a).dtype != bool else asarray(a) for a in args]
+        return lax_fn(*promote_args(name, *args))
+    f.__name__ = name
+    return f
+
+
+logical_and = _logical(lax.bitwise_and, "logical_and")
+logical_or = _logical(lax.bitwise_or, "logical_or")
+logical_xor = _logical(lax.bitwise_xor, "logical_xor")
+logical_not = _logical(lax.bitwise_not, "logical_not")
+
+
+def _check_int_or_bool(name, *arrs):
+    for a in arrs:
+        if a.dtype.kind not in "iub":
+            raise TypeError(f"{name} requires integer or boolean arguments, got {a.dtype.name}")
+
+
+def _bitwise(lax_fn, name):
+    def f(*args):
+        arrs = promote_args(name, *args)
+        _check_int_or_bool(name, *arrs)
+        return lax_fn(*arrs)
+    f.__name__ = name
+    return f
+
+
+bitwise_and = _bitwise(lax.bitwise_and, "bitwise_and")
+bitwise_or = _bitwise(lax.bitwise_or, "bitwise_or")
+bitwise_xor = _bitwise(lax.bitwise_xor, "bitwise_xor")
+bitwise_not = invert = bitwise_invert = _bitwise(lax.bitwise_not, "invert")
+left_shift = bitwise_left_shift = _bitwise(lax.shift_left, "left_shift")
+right_shift = bitwise_right_shift = _bitwise(
+    lambda a, b: lax.shift_right_arithmetic(a, b) if a.dtype.kind == "i" else lax.shift_right_logical(a, b),
+    "right_shift")
+
+
+def floor_divide(x1, x2, /):
+    a, b = promote_args("floor_divide", x1, x2)
+    if a.dtype.kind in "iu":
+        q = lax.div(a, b)
+        if a.dtype.kind == "u":
+            return q
+        fix = logical_and(lax.ne(lax.rem(a, b), 0), lax.ne(lax.lt(a, 0), lax.lt(b, 0)))
+        return where(fix, lax.sub(q, 1), q)
+    if a.dtype == bool:
+        raise TypeError("floor_divide does not accept boolean arguments")
+    return lax.floor(lax.div(a, b))
+
+
+def remainder(x1, x2, /):
+    a, b = promote_args("remainder", x1, x2)
+    if a.dtype == bool:
+        raise TypeError("remainder does not accept boolean arguments")
+    r = lax.rem(a, b)
+    if a.dtype.kind == "u":
+        return r
+    fix = logical_and(lax.ne(r, 0), lax.ne(lax.lt(r, 0), lax.lt(b, 0)))
+    return where(fix, lax.add(r, b), r)
+
+
+mod = remainder
+
+
+def fmod(x1, x2, /):
+    a, b = promote_args("fmod", x1, x2)
+    return lax.rem(a, b)
+
+
+def divmod(x1, x2, /):
+    return floor_divide(x1, x2), remainder(x1, x2)
+
+
+def power(x1, x2, /):
+    check_arraylike("power", x1, x2)
+    # A concrete integer exponent uses integer_pow (exact, differentiable at 0), as JAX does.
+    if isinstance(x2, (int, np.integer)) and not isinstance(x2, bool):
+        (x,) = promote_args("power", x1)
+        if x.dtype.kind in "iu" and x2 < 0:
+            raise ValueError("Integers to negative integer powers are not allowed.")
+        return lax.integer_pow(x, int(x2))
+    a, b = promote_args("power", x1, x2)
+    if a.dtype.kind in "iu":
+        return _int_pow(a, b)
+    if a.dtype == bool:
+        raise TypeError("power does not accept boolean arguments")
+    return lax.pow(a, b)
+
+
+def _int_pow(a, b):
+    # Exponentiation by squaring over the bits of a traced integer exponent.
+    acc = ones_like(a)
+    base = a
+    e = b
+    for _ in range(a.dtype.itemsize * 8):
+        acc = where(lax.ne(lax.bitwise_and(e, 1), 0), lax.mul(acc, base), acc)
+        base = lax.mul(base, base)
+        e = lax.shift_right_logical(e, 1)
+    return where(lax.lt(b, 0), zeros_like(a), acc)
+
+
+pow = power
+
+
+def float_power(x1, x2, /):
+    a, b = promote_args("float_power", astype(asarray(x1), dtypes.canonicalize_dtype(np.float64)), x2)
+    return lax.pow(*promote_args_inexact("float_power", a, b))
+
+
+def hypot(x1, x2, /):
+    a, b = promote_args_inexact("hypot", x1, x2)
+    a, b = lax.abs(a), lax.abs(b)
+    big, small = lax.max(a, b), lax.min(a, b)
+    ratio = lax.div(small, where(lax.eq(big, 0), ones_like(big), big))
+    return where(lax.eq(big, 0), big, lax.mul(big, lax.sqrt(lax.add(1, lax.mul(ratio, ratio)))))
+
+
+def logaddexp(x1, x2, /):
+    a, b = promote_args_inexact("logaddexp", x1, x2)
+    amax = lax.max(a, b)
+    delta = lax.sub(a, b)
+    return where(isnan(delta), lax.add(a, b), lax.add(amax, lax.log1p(lax.exp(lax.neg(lax.abs(delta))))))
+
+
+def logaddexp2(x1, x2, /):
+    ln2 = float(np.log(2))
+    return divide(logaddexp(multiply(x1, ln2), multiply(x2, ln2)), ln2)
+
+
+def copysign(x1, x2, /):
+    a, b = promote_args_inexact("copysign", x1, x2)
+    return where(signbit(b), lax.neg(lax.abs(a)), lax.abs(a))
+
+
+def heaviside(x1, x2, /):
+    a, b = promote_args_inexact("heaviside", x1, x2)
+    return where(lax.lt(a, 0), zeros_like(a), where(lax.gt(a, 0), ones_like(a), b))
+
+
+def sinc(x, /):
+    (x,) = promote_args_inexact("sinc", x)
+    pix = lax.mul(x, float(np.pi))
+    safe = where(lax.eq(x, 0), ones_like(x), pix)
+    return where(lax.eq(x, 0), ones_like(x), lax.div(lax.sin(safe), safe))
+
+
+def fmax(x1, x2):
+    a, b = promote_args("fmax", x1, x2)
+    return where(isnan(a), b, where(isnan(b), a, lax.max(a, b)))
+
+
+def fmin(x1, x2):
+    a, b = promote_args("fmin", x1, x2)
+    return where(isnan(a), b, where(isnan(b), a, lax.min(a, b)))
+
+
+def round(a, decimals=0, out=None):
+    (a,) = promote_args("round", a)
+    if a.dtype.kind in "iub":
+        if decimals < 0:
+            f = 10 ** (-decimals)
+            return lax.mul(floor_divide(lax.add(a, f // 2), f), f)
+        return a
+    if decimals == 0:
+        return lax.round(a, 1)
+    factor = float(10 ** decimals)
+    return lax.div(lax.round(lax.mul(a, factor), 1), factor)
+
+
+around = round
+
+
+def clip(arr=None, min=None, max=None, *, a=None, a_min=None, a_max=None):
+    x = asarray(arr if arr is not None else a)
+    lo = min if min is not None else a_min
+    hi = max if max is not None else a_max
+    if lo is not None:
+        x = maximum(x, lo)
+    if hi is not None:
+        x = minimum(x, hi)
+    return x
+
+
+def where(condition, x=None, y=None, /):
+    if x is None and y is None:
+        raise NotImplementedError("jnp.where(condition) with one argument has a data-dependent shape; "
+                                  "pass size=... to jnp.nonzero instead")
+    if x is None or y is None:
+        raise ValueError("Either both or neither of the x and y arguments should be provided to jax.numpy.where")
+    check_arraylike("where", condition, x, y)
+    cond = asarray(condition)
+    if cond.dtype != bool:
+        cond = lax.ne(cond, lax.full((), 0, cond.dtype) if not cond.shape else zeros_like(cond))
+    x, y = promote_dtypes(x, y)
+    shp = broadcast_shapes(shape(cond), shape(x), shape(y))
+    cond, x, y = broadcast_to(cond, shp), broadcast_to(x, shp), broadcast_to(y, shp)
+    return lax.select_n(cond, y, x)
+
+
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    x = asarray(x)
+    if x.dtype.kind not in "fc":
+        return x
+    info = np.finfo(x.dtype)
+    posinf = info.max if posinf is None else posinf
+    neginf = info.min if neginf is None else neginf
+    x = where(isnan(x), lax.full(x.shape, nan, x.dtype), x)
+    x = where(lax.eq(x, np.array(np.inf, x.dtype)) if not x.shape else lax.eq(x, full_like(x, np.inf)),
+              full_like(x, posinf), x)
+    return where(lax.eq(x, full_like(x, -np.inf)), full_like(x, neginf), x)
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    a, b = promote_args("isclose", a, b)
+    if a.dtype.kind not in "fc":
+        return equal(a, b)
+    out = less_equal(absolute(subtract(a, b)), add(atol, multiply(rtol, absolute(b))))
+    out = logical_or(out, equal(a, b))  # infinities of the same sign
+    if equal_nan:
+        out = logical_or(out, logical_and(isnan(a), isnan(b)))
+    return out
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    from jaxlite._src.numpy import reductions
+    return reductions.all(isclose(a, b, rtol, atol, equal_nan))
+
+
+def array_equal(a1, a2, equal_nan=False):
+    from jaxlite._src.numpy import reductions
+    a1, a2 = asarray(a1), asarray(a2)
+    if shape(a1) != shape(a2):
+        return asarray(False)
+    eq = equal(a1, a2)
+    if equal_nan:
+        eq = logical_or(eq, logical_and(isnan(a1), isnan(a2)))
+    return reductions.all(eq)
+
+
+# ---- shape manipulation ---------------------------------------------------------------------------
+
+
+def reshape(a, shape=None, order="C", *, newshape=None):
+    a = asarray(a)
+    if shape is None:
+        shape = newshape
+    if order != "C":
+        raise NotImplementedError("jaxlite.numpy.reshape supports order='C' only")
+    if isinstance(shape, (int, np.integer)) or (is_array(shape) and ndim(shape) == 0):
+        shape = (shape,)
+    shape = [int(core.concrete_or_error(d, "reshape shape must be static")) for d in shape]
+    if shape.count(-1) > 1:
+        raise ValueError("can only specify one unknown dimension")
+    if -1 in shape:
+        known = int(np.prod([d for d in shape if d != -1], dtype=np.int64))
+        total = size(a)
+        if known == 0 or total % known:
+            raise TypeError(f"cannot reshape array of shape {a.shape} (size {total}) into shape "
+                            f"{tuple(shape)} because the product of specified axis sizes ({known}) does "
+                            f"not evenly divide {total}")
+        shape[shape.index(-1)] = total // known
+    if int(np.prod(shape, dtype=np.int64)) != size(a):
+        raise TypeError(f"cannot reshape array of shape {a.shape} (size {size(a)}) into shape {tuple(shape)} "
+                        f"(size {int(np.prod(shape, dtype=np.int64))})")
+    return structural.reshape(a, tuple(shape))
+
+
+def ravel(a, order="C"):
+    return reshape(a, (size(a),), order)
+
+
+def transpose(a, axes=None):
+    a = asarray(a)
+    nd = ndim(a)
+    axes = tuple(range(nd))[::-1] if axes is None else tuple(canonicalize_axis(i, nd) for i in axes)
+    if sorted(axes) != list(range(nd)):
+        raise ValueError(f"axes don't match array: {axes} for array of dimension {nd}")
+    return structural.transpose(a, axes)
+
+
+def permute_dims(a, axes):
+    return transpose(a, axes)
+
+
+def matrix_transpose(x):
+    return swapaxes(x, -1, -2)
+
+
+def swapaxes(a, axis1, axis2):
+    a = asarray(a)
+    nd = ndim(a)
+    perm = list(range(nd))
+    i, j = canonicalize_axis(axis1, nd), canonicalize_axis(axis2, nd)
+    perm[i], perm[j] = perm[j], perm[i]
+    return structural.transpose(a, perm)
+
+
+def moveaxis(a, source, destination):
+    a = asarray(a)
+    nd = ndim(a)
+    src = canonicalize_axes(source if isinstance(source, (tuple, list)) else (source,), nd)
+    dst = canonicalize_axes(destination if isinstance(destination, (tuple, list)) else (destination,), nd)
+    if len(src) != len(dst):
+        raise ValueError("Inconsistent number of elements: source and destination")
+    perm = [i for i in range(nd) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        perm.insert(d, s)
+    return structural.transpose(a, perm)
+
+
+def rollaxis(a, axis, start=0):
+    nd = ndim(a)
+    axis = canonicalize_axis(axis, nd)
+    start = start % (nd + 1) if start < 0 else start
+    if axis < start:
+        start -= 1
+    return moveaxis(a, axis, start)
+
+
+def expand_dims(a, axis):
+    a = asarray(a)
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    nd = ndim(a) + len(axes)
+    return structural.expand_dims(a, [canonicalize_axis(x, nd) for x in axes])
+
+
+def squeeze(a, axis=None):
+    a = asarray(a)
+    if axis is None:
+        axis = tuple(i for i, d in enumerate(shape(a)) if d == 1)
+    axes = canonicalize_axes(axis if isinstance(axis, (tuple, list)) else (axis,), ndim(a))
+    return structural.squeeze(a, axes)
+
+
+def broadcast_arrays(*args):
+    arrs = [asarray(a) for a in args]
+    shp = broadcast_shapes(*(shape(a) for a in arrs))
+    return [broadcast_to(a, shp) for a in arrs]
+
+
+def atleast_1d(*arys):
+    out = [reshape(a, (1,)) if ndim(a) == 0 else asarray(a) for a in arys]
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_2d(*arys):
+    out = []
+    for a in arys:
+        a = asarray(a)
+        out.append(reshape(a, (1,) * (2 - ndim(a)) + shape(a)) if ndim(a) < 2 else a)
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_3d(*arys):
+    out = []
+    for a in arys:
+        a = asarray(a)
+        if ndim(a) == 0:
+            a = reshape(a, (1, 1, 1))
+        elif ndim(a) == 1:
+            a = reshape(a, (1, shape(a)[0], 1))
+        elif ndim(a) == 2:
+            a = expand_dims(a, -1)
+        out.append(a)
+    return out[0] if len(out) == 1 else out
+
+
+def concatenate(arrays, axis=0, dtype=None):
+    if isinstance(arrays, (tuple, list)) and not arrays:
+        raise ValueError("Need at least one array to concatenate.")
+    arrs = promote_dtypes(*arrays) if not is_array(arrays) else list(unstack_like(arrays))
+    if dtype is not None:
+        arrs = [astype(a, dtype) for a in arrs]
+    if axis is None:
+        return structural.concatenate([ravel(a) for a in arrs], 0)
+    if builtins.any(ndim(a) == 0 for a in arrs):
+        raise ValueError("Zero-dimensional arrays cannot be concatenated.")
+    axis = canonicalize_axis(axis, ndim(arrs[0]))
+    return structural.concatenate(arrs, axis)
+
+
+def unstack_like(a):
+    from jaxlite._src.numpy.indexing import unstack
+    return unstack(a)
+
+
+concat = concatenate
+
+
+def stack(arrays, axis=0, dtype=None):
+    if not len(arrays):
+        raise ValueError("Need at least one array to stack.")
+    arrs = promote_dtypes(*arrays) if not is_array(arrays) else list(unstack_like(arrays))
+    shapes = {shape(a) for a in arrs}
+    if len(shapes) != 1:
+        raise ValueError("All input arrays must have the same shape.")
+    axis = canonicalize_axis(axis, ndim(arrs[0]) + 1)
+    out = structural.concatenate([structural.expand_dims(a, (axis,)) for a in arrs], axis)
+    return astype(out, dtype) if dtype is not None else out
+
+
+def vstack(tup, dtype=None):
+    return concatenate([atleast_2d(a) for a in tup], 0, dtype)
+
+
+row_stack = vstack
+
+
+def hstack(tup, dtype=None):
+    arrs = [atleast_1d(a) for a in tup]
+    return concatenate(arrs, 0 if ndim(arrs[0]) == 1 else 1, dtype)
+
+
+def dstack(tup, dtype=None):
+    return concatenate([atleast_3d(a) for a in tup], 2, dtype)
+
+
+def column_stack(tup):
+    return concatenate([reshape(a, (-1, 1)) if ndim(a) < 2 else asarray(a) for a in tup], 1)
+
+
+def split(ary, indices_or_sections, axis=0):
+    return _split("split", ary, indices_or_sections, axis)
+
+
+def array_split(ary, indices_or_sections, axis=0):
+    return _split("array_split", ary, indices_or_sections, axis)
+
+
+def _split(name, ary, ios, axis):
+    ary = asarray(ary)
+    axis = canonicalize_axis(axis, ndim(ary))
+    n = shape(ary)[axis]
+    if isinstance(ios, (int, np.integer)):
+        k = int(ios)
+        if name == "split" and n % k:
+            raise ValueError("array split does not result in an equal division")
+        sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
+        bounds = np.cumsum([0] + sizes)
+    else:
+        bounds = [0] + [int(i) for i in ios] + [n]
+    return [structural.slice_in_dim(ary, int(builtins.min(lo, n)), int(builtins.min(builtins.max(hi, lo), n)), axis=axis)
+            for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+
+def hsplit(ary, ios):
+    return split(ary, ios, axis=1 if ndim(ary) > 1 else 0)
+
+
+def vsplit(ary, ios):
+    return split(ary, ios, axis=0)
+
+
+def flip(m, axis=None):
+    m = asarray(m)
+    return structural.rev(m, canonicalize_axes(axis, ndim(m)))
+
+
+def fliplr(m):
+    return flip(m, 1)
+
+
+def flipud(m):
+    return flip(m, 0)
+
+
+def roll(a, shift, axis=None):
+    a = asarray(a)
+    if axis is None:
+        return reshape(roll(ravel(a), shift, 0), shape(a))
+    shifts = shift if isinstance(shift, (tuple, list)) else (shift,)
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    if len(shifts) == 1 and len(axes) > 1:
+        shifts = shifts * len(axes)
+    for s, ax in zip(shifts, axes):
+        ax = canonicalize_axis(ax, ndim(a))
+        n = shape(a)[ax]
+        if n == 0:
+            continue
+        if is_array(s) and isinstance(s, core.Tracer):
+            # A traced shift: rotate by slicing a doubled array at a dynamic offset.
+            s = remainder(s, n)
+            doubled = structural.concatenate([a, a], ax)
+            a = structural.dynamic_slice_in_dim(doubled, lax.sub(n, s), n, ax)
+        else:
+            s = int(s) % n
+            if s:
+                a = structural.concatenate([structural.slice_in_dim(a, n - s, n, axis=ax),
+                                            structural.slice_in_dim(a, 0, n - s, axis=ax)], ax)
+    return a
+
+
+def tile(A, reps):
+    A = asarray(A)
+    reps = (reps,) if isinstance(reps, int) else tuple(reps)
+    nd = builtins.max(len(reps), ndim(A))
+    A = reshape(A, (1,) * (nd - ndim(A)) + shape(A))
+    reps = (1,) * (nd - len(reps)) + reps
+    shp = shape(A)
+    bshape = []
+    bd = []
+    for i, (r, s) in enumerate(zip(reps, shp)):
+        bshape += [r, s]
+        bd.append(2 * i + 1)
+    out = structural.broadcast_in_dim(A, tuple(bshape), tuple(bd))
+    return reshape(out, tuple(r * s for r, s in zip(reps, shp)))
+
+
+def repeat(a, repeats, axis=None, *, total_repeat_length=None):
+    a = asarray(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    axis = canonicalize_axis(axis, ndim(a))
+    if isinstance(repeats, (int, np.integer)):
+        r = int(repeats)
+        shp = shape(a)
+        expanded = structural.broadcast_in_dim(a, shp[:axis + 1] + (r,) + shp[axis + 1:],
+                                               tuple(range(axis + 1)) + tuple(range(axis + 2, len(shp) + 1)))
+        return reshape(expanded, shp[:axis] + (shp[axis] * r,) + shp[axis + 1:])
+    reps = np.asarray(core.concrete_or_error(repeats, "repeats must be concrete (or pass total_repeat_length)"))
+    idx = np.repeat(np.arange(shape(a)[axis]), reps)
+    return take(a, asarray(idx.astype(np.int32)), axis=axis)
+
+
+def pad(array, pad_width, mode="constant", constant_values=0, **kwargs):
+    array = asarray(array)
+    nd = ndim(array)
+    pw = np.broadcast_to(np.asarray(pad_width, dtype=np.int64).reshape(-1, 2) if np.ndim(pad_width) else
+                         np.full((1, 2), int(pad_width)), (nd, 2)) if nd else np.zeros((0, 2), np.int64)
+    if mode == "constant":
+        cv = asarray(constant_values)
+        if ndim(cv) == 0:
+            return structural.pad(array, astype(cv, array.dtype), [(int(lo), int(hi), 0) for lo, hi in pw])
+        cvs = np.broadcast_to(np.asarray(constant_values), (nd, 2))
+        out = array
+        for ax in range(nd):
+            cfg = [(0, 0, 0)] * nd
+            cfg[ax] = (int(pw[ax][0]), 0, 0)
+            out = structural.pad(out, np.array(cvs[ax][0], array.dtype), cfg)
+            cfg[ax] = (0, int(pw[ax][1]), 0)
+            out = structural.pad(out, np.array(cvs[ax][1], array.dtype), cfg)
+        return out
+    if mode in ("edge", "wrap", "reflect", "symmetric"):
+        out = array
+        for ax in range(nd):
+            lo, hi = int(pw[ax][0]), int(pw[ax][1])
+            n = shape(out)[ax]
+            idx = np.arange(-lo, n + hi)
+            if mode == "edge":
+                idx = np.clip(idx, 0, n - 1)
+            elif mode == "wrap":
+                idx = idx % n
+            elif mode == "reflect":
+                period = 2 * (n - 1) if n > 1 else 1
+                idx = np.abs(idx) % period
+                idx = np.where(idx >= n, period - idx, idx)
+            else:
+                period = 2 * n
+                idx = idx % period
+                idx = np.where(idx >= n, period - 1 - idx, idx)
+            out = take(out, asarray(idx.astype(np.int32)), axis=ax)
+        return out
+    raise NotImplementedError(f"jnp.pad mode={mode!r}")
+
+
+def take(a, indices, axis=None, out=None, mode=None, unique_indices=False, indices_are_sorted=False,
+         fill_value=None):
+    from jaxlite._src.lax.slicing import GatherDimensionNumbers, gather
+    a = asarray(a)
+    indices = asarray(indices)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"take requires integer indices, got {indices.dtype.name}")
+    if axis is None:
+        a, axis = ravel(a), 0
+    axis = canonicalize_axis(axis, ndim(a))
+    n = shape(a)[axis]
+    idx = where(lax.lt(indices, 0), lax.add(indices, lax.full(shape(indices), n, indices.dtype)), indices) \
+        if indices.dtype.kind == "i" else indices
+    nd = ndim(a)
+    offset = tuple(range(axis)) + tuple(range(axis + ndim(indices), nd + ndim(indices) - 1))
+    dn = GatherDimensionNumbers(offset_dims=offset, collapsed_slice_dims=(axis,), start_index_map=(axis,))
+    slice_sizes = tuple(1 if i == axis else d for i, d in enumerate(shape(a)))
+    return gather(a, structural.expand_dims(idx, (ndim(idx),)), dn, slice_sizes,
+                  mode="fill" if mode is None else mode, fill_value=fill_value)
+
+
+def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
+    from jaxlite._src.lax import slicing
+    arr, indices = asarray(arr), asarray(indices)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"take_along_axis indices must be of integer type, got {indices.dtype}")
+    if axis is None:
+        arr, axis = ravel(arr), 0
+    axis = canonicalize_axis(axis, ndim(arr))
+    if ndim(indices) != ndim(arr):
+        raise ValueError("indices and arr must have the same number of dimensions; "
+                         f"{ndim(indices)} vs. {ndim(arr)}")
+    bshape = list(broadcast_shapes(tuple(1 if i == axis else d for i, d in enumerate(shape(indices))),
+                                   tuple(1 if i == axis else d for i, d in enumerate(shape(arr)))))
+    bshape_idx = list(bshape)
+    bshape_idx[axis] = shape(indices)[axis]
+    indices = broadcast_to(indices, bshape_idx)
+    bshape_arr = list(bshape)
+    bshape_arr[axis] = shape(arr)[axis]
+    arr = broadcast_to(arr, bshape_arr)
+    n = shape(arr)[axis]
+    if indices.dtype.kind == "i":
+        indices = where(lax.lt(indices, 0), lax.add(indices, lax.full(shape(indices), n, indices.dtype)), indices)
+    return slicing.take_along_axis(arr, indices, axis, mode="fill" if mode is None else mode)
+
+
+# ---- products -------------------------------------------------------------------------------------
+
+
+def dot(a, b, precision=None, preferred_element_type=None):
+    a, b = promote_dtypes(a, b)
+    if ndim(a) == 0 or ndim(b) == 0:
+        return multiply(a, b)
+    if ndim(b) == 1:
+        return dot_general(a, b, (((ndim(a) - 1,), (0,)), ((), ())), preferred_element_type=preferred_element_type)
+    return dot_general(a, b, (((ndim(a) - 1,), (ndim(b) - 2,)), ((), ())), preferred_element_type=preferred_element_type)
+
+
+def matmul(a, b, precision=None, preferred_element_type=None):
+    check_arraylike("matmul", a, b)
+    a, b = promote_dtypes(a, b)
+    if ndim(a) == 0 or ndim(b) == 0:
+        raise ValueError(f"matmul: operands must have at least 1 dimension, got shapes {shape(a)} and {shape(b)}")
+    a_vec, b_vec = ndim(a) == 1, ndim(b) == 1
+    a2 = structural.expand_dims(a, (0,)) if a_vec else a
+    b2 = structural.expand_dims(b, (1,)) if b_vec else b
+    if shape(a2)[-1] != shape(b2)[-2]:
+        raise TypeError(f"dot_general requires contracting dimensions to have the same shape, got "
+                        f"{(shape(a2)[-1],)} and {(shape(b2)[-2],)}.")
+    batch = broadcast_shapes(shape(a2)[:-2], shape(b2)[:-2])
+    a2 = broadcast_to(a2, batch + shape(a2)[-2:])
+    b2 = broadcast_to(b2, batch + shape(b2)[-2:])
+    nb = len(batch)
+    out = dot_general(a2, b2, (((nb + 1,), (nb,)), (tuple(range(nb)), tuple(range(nb)))),
+                      preferred_element_type=preferred_element_type)
+    if a_vec:
+        out = structural.squeeze(out, (nb,))
+    if b_vec:
+        out = structural.squeeze(out, (ndim(out) - 1,))
+    return out
+
+
+def vdot(a, b, precision=None):
+    a, b = asarray(a), asarray(b)
+    if a.dtype.kind == "c":
+        a = conj(a)
+    return dot(ravel(a), ravel(b))
+
+
+def inner(a, b, precision=None):
+    a, b = promote_dtypes(a, b)
+    if ndim(a) == 0 or ndim(b) == 0:
+        return multiply(a, b)
+    return tensordot(a, b, ((ndim(a) - 1,), (ndim(b) - 1,)))
+
+
+def outer(a, b, out=None):
+    a, b = promote_dtypes(ravel(a), ravel(b))
+    return multiply(structural.expand_dims(a, (1,)), structural.expand_dims(b, (0,)))
+
+
+def tensordot(a, b, axes=2, precision=None):
+    a, b = promote_dtypes(a, b)
+    if isinstance(axes, (int, np.integer)):
+        ax_a = tuple(range(ndim(a) - int(axes), ndim(a)))
+        ax_b = tuple(range(int(axes)))
+    else:
+        ax_a, ax_b = axes
+        ax_a = canonicalize_axes(ax_a if isinstance(ax_a, (tuple, list)) else (ax_a,), ndim(a))
+        ax_b = canonicalize_axes(ax_b if isinstance(ax_b, (tuple, list)) else (ax_b,), ndim(b))
+    return dot_general(a, b, ((tuple(ax_a), tuple(ax_b)), ((), ())))
+
+
+def kron(a, b):
+    a, b = promote_dtypes(a, b)
+    nd = builtins.max(ndim(a), ndim(b))
+    a = reshape(a, (1,) * (nd - ndim(a)) + shape(a))
+    b = reshape(b, (1,) * (nd - ndim(b)) + shape(b))
+    ae = reshape(a, tuple(d for s in shape(a) for d in (s, 1)))
+    be = reshape(b, tuple(d for s in shape(b) for d in (1, s)))
+    return reshape(multiply(ae, be), tuple(x * y for x, y in zip(shape(a), shape(b))))
+
+
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = promote_dtypes(a, b)
+    a, b = moveaxis(a, axisa, -1), moveaxis(b, axisb, -1)
+    if shape(a)[-1] != 3 or shape(b)[-1] != 3:
+        raise ValueError("jnp.cross supports 3-vectors only")
+    a0, a1, a2 = (structural.index_in_dim(a, i, -1, False) for i in range(3))
+    b0, b1, b2 = (structural.index_in_dim(b, i, -1, False) for i in range(3))
+    c = stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], -1)
+    return moveaxis(c, -1, axisc)
+
+
+def einsum(subscripts, *operands, optimize="optimal", precision=None, preferred_element_type=None):
+    """einsum by successive pairwise dot_generals (sums over indices that are not needed later)."""
+    operands = promote_dtypes(*operands)
+    subscripts = subscripts.replace(" ", "")
+    if "->" in subscripts:
+        lhs, out = subscripts.split("->")
+    else:
+        lhs = subscripts
+        counts = {}
+        for ch in lhs.replace(",", "").replace(".", ""):
+            counts[ch] = counts.get(ch, 0) + 1
+        out = ("..." if "..." in lhs else "") + "".join(sorted(c for c, k in counts.items() if k == 1))
+    ins = lhs.split(",")
+    if len(ins) != len(operands):
+        raise ValueError(f"einsum: {len(ins)} operand specs for {len(operands)} operands")
+    # Expand ellipses into fresh letters.
+    free_letters = [c for c in string.ascii_letters if c not in subscripts]
+    ell_nd = builtins.max([ndim(op) - len(s.replace("...", "")) for s, op in zip(ins, operands) if "..." in s],
+                          default=0)
+    ell = "".join(free_letters[:ell_nd])
+    specs = []
+    for s, op in zip(ins, operands):
+        if "..." in s:
+            k = ndim(op) - len(s.replace("...", ""))
+            s = s.replace("...", ell[ell_nd - k:])
+        if len(s) != ndim(op):
+            raise ValueError(f"einsum: operand of shape {shape(op)} does not match subscript {s!r}")
+        specs.append(s)
+    out = out.replace("...", ell)
+    ops = list(operands)
+    # Handle repeated indices within one operand (diagonals) and sum indices used by one operand only.
+    for i, (s, op) in enumerate(zip(specs, ops)):
+        while builtins.len(set(s)) != builtins.len(s):
+            c = next(ch for ch in s if s.count(ch) > 1)
+            p1 = s.index(c)
+            p2 = s.index(c, p1 + 1)
+            op = diagonal(op, 0, p1, p2)
+            s = s[:p1] + s[p1 + 1:p2] + s[p2 + 1:] + c
+        specs[i], ops[i] = s, op
+    while len(ops) > 1:
+        (s1, a), (s2, b) = (specs[0], ops[0]), (specs[1], ops[1])
+        rest = "".join(specs[2:]) + out
+        # Sum out indices that appear in one operand of the pair only and nowhere later.
+        s1, a = _einsum_sum_unused(s1, a, s2 + rest)
+        s2, b = _einsum_sum_unused(s2, b, s1 + rest)
+        shared = [ch for ch in s1 if ch in s2]
+        batch = [ch for ch in shared if ch in rest]
+        contract = [ch for ch in shared if ch not in rest]
+        dn = ((tuple(s1.index(c) for c in contract), tuple(s2.index(c) for c in contract)),
+              (tuple(s1.index(c) for c in batch), tuple(s2.index(c) for c in batch)))
+        res = dot_general(a, b, dn, preferred_element_type=preferred_element_type)
+        s_res = ("".join(batch) + "".join(ch for ch in s1 if ch not in shared)
+                 + "".join(ch for ch in s2 if ch not in shared))
+        specs, ops = [s_res] + specs[2:], [res] + ops[2:]
+    s, op = _einsum_sum_unused(specs[0], ops[0], out)
+    return transpose(op, [s.index(ch) for ch in out])
+
+
+def _einsum_sum_unused(spec, op, keep):
+    from jaxlite._src.numpy import reductions
+    drop = tuple(k for k, ch in enumerate(spec) if ch not in keep)
+    if not drop:
+        return spec, op
+    return "".join(ch for ch in spec if ch in keep), reductions.sum(op, axis=drop)
+
+
+# ---- misc -----------------------------------------------------------------------------------------
+
+
+def iscomplexobj(x) -> bool:
+    return asarray(x).dtype.kind == "c"
+
+
+def count_nonzero(a, axis=None, keepdims=False):
+    from jaxlite._src.numpy import reductions
+    return reductions.sum(not_equal(a, 0), axis=axis, keepdims=keepdims, dtype=dtypes.default_int())

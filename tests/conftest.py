@@ -1,0 +1,55 @@
+"""Shared test helpers. Runs in CPython and inside Pyodide (where the `jax` oracle is absent,
+so tests that need it are skipped there and run here)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import jaxlite as jax
+from jaxlite import tree_util
+
+try:
+    import jax as real_jax  # the numerical oracle (CPU JAX), CPython only
+    import jax.numpy as real_jnp
+except ImportError:  # inside Pyodide
+    real_jax = real_jnp = None
+
+needs_jax = pytest.mark.skipif(real_jax is None, reason="the jax oracle is not installed here (Pyodide)")
+
+F32_TOL = dict(rtol=2e-5, atol=2e-5)
+
+
+def assert_close(actual, expected, rtol=2e-5, atol=2e-5, check_dtype=True):
+    a_leaves, a_tree = tree_util.tree_flatten(actual)
+    e_leaves = tree_util.tree_leaves(expected) if real_jax is None else real_jax.tree_util.tree_leaves(expected)
+    assert len(a_leaves) == len(e_leaves), (a_tree, len(e_leaves))
+    for a, e in zip(a_leaves, e_leaves):
+        a, e = np.asarray(a), np.asarray(e)
+        assert a.shape == e.shape, f"shape {a.shape} != {e.shape}"
+        if check_dtype:
+            assert a.dtype == e.dtype, f"dtype {a.dtype} != {e.dtype}"
+        np.testing.assert_allclose(a, e, rtol=rtol, atol=atol)
+
+
+def numerical_grad(f, x, eps=1e-3):
+    """Central finite differences in float64 of a scalar function of one array."""
+    x = np.asarray(x, np.float64)
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += eps
+        xm[i] -= eps
+        g[i] = (float(f(xp.astype(np.float32))) - float(f(xm.astype(np.float32)))) / (2 * eps)
+    return g
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def _no_x64_leak():
+    yield
+    jax.config.update("jax_enable_x64", False)
