@@ -56,7 +56,8 @@ def test_x64_off_canonicalizes():
 def test_x64_on():
     jax.config.update("jax_enable_x64", True)
     assert jnp.asarray(1.0).dtype == np.float64
-    assert jnp.asarray(np.arange(3)).dtype == np.int64
+    assert jnp.asarray(np.arange(3, dtype=np.int64)).dtype == np.int64
+    assert jnp.arange(3).dtype == np.int64  # the default int, whatever numpy's is (int32 on wasm32)
     assert (jnp.ones(2, jnp.float32) + 1.0).dtype == np.float32
     x = jnp.linspace(0, 1, 5, dtype=jnp.float64)
     assert x.dtype == np.float64

