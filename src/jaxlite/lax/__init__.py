@@ -33,3 +33,7 @@ def select(pred, on_true, on_false):
 def clamp(min, x, max):  # noqa: A002
     from jaxlite._src.lax.lax import max as _max, min as _min
     return _min(_max(x, min), max)
+from jaxlite._src.lax.convolution import (ConvDimensionNumbers, conv, conv_dimension_numbers,  # noqa: F401,E402
+                                          conv_general_dilated, padtype_to_pads)
+from jaxlite._src.lax.special import digamma  # noqa: F401,E402
+from jaxlite._src.lax.sorting import sort, sort_key_val, top_k  # noqa: F401,E402

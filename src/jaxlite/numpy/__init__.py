@@ -8,4 +8,6 @@ from jaxlite._src.numpy.reductions import (all, amax, amin, any, argmax, argmin,
                                            cummax, cumprod, cumsum, cumulative_prod, cumulative_sum, max, mean,
                                            min, nanmax, nanmean, nanmin, nansum, prod, ptp, std, sum, var)
 from jaxlite._src.numpy.util import asarray, broadcast_shapes, broadcast_to  # noqa: F401
+from jaxlite._src.numpy.sorting import (argsort, argwhere, flatnonzero, median, nonzero, percentile,  # noqa: F401
+                                        quantile, searchsorted, sort)
 from jaxlite._src.numpy.indexing import NonConcreteBooleanIndexError  # noqa: F401

@@ -1129,3 +1129,19 @@ def iscomplexobj(x) -> bool:
 def count_nonzero(a, axis=None, keepdims=False):
     from jaxlite._src.numpy import reductions
     return reductions.sum(not_equal(a, 0), axis=axis, keepdims=keepdims, dtype=dtypes.default_int())
+
+
+def unravel_index(indices, shape):
+    indices = asarray(indices)
+    out = []
+    for d in reversed(shape):
+        out.append(lax.rem(indices, d) if d else indices)
+        indices = lax.div(indices, d) if d else indices
+    return tuple(reversed(out))
+
+
+def ravel_multi_index(multi_index, dims, mode="raise", order="C"):
+    out = asarray(0)
+    for i, d in zip(multi_index, dims):
+        out = add(multiply(out, d), clip(asarray(i), 0, d - 1))
+    return out

@@ -1,0 +1,123 @@
+"""jaxlite.numpy sorting and order statistics: sort, argsort, median, quantile, searchsorted."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from jaxlite._src import core, dtypes
+from jaxlite._src.core import get_aval
+from jaxlite._src.lax import lax, sorting, structural
+from jaxlite._src.numpy.util import asarray, canonicalize_axis
+
+
+def sort(a, axis=-1, *, kind=None, order=None, stable=True, descending=False):
+    a = asarray(a)
+    if axis is None:
+        a, axis = structural.reshape(a, (get_aval(a).size,)), 0
+    axis = canonicalize_axis(axis, get_aval(a).ndim)
+    out = sorting.sort(a, axis, is_stable=stable)
+    return structural.rev(out, (axis,)) if descending else out
+
+
+def argsort(a, axis=-1, *, kind=None, order=None, stable=True, descending=False):
+    a = asarray(a)
+    if axis is None:
+        a, axis = structural.reshape(a, (get_aval(a).size,)), 0
+    axis = canonicalize_axis(axis, get_aval(a).ndim)
+    iota = structural.broadcasted_iota(dtypes.default_int(), get_aval(a).shape, axis)
+    if descending:
+        # Stable descending: sort the reversed array ascending, then reverse back.
+        _, idx = sorting.sort_key_val(structural.rev(a, (axis,)), structural.rev(iota, (axis,)), axis, stable)
+        return structural.rev(idx, (axis,))
+    return sorting.sort_key_val(a, iota, axis, stable)[1]
+
+
+def quantile(a, q, axis=None, method="linear", keepdims=False):
+    from jaxlite._src.numpy import lax_numpy as jnp
+    a = asarray(a)
+    a = a if a.dtype.kind in "fc" else lax.convert_element_type(a, dtypes.default_float())
+    if axis is None:
+        a, axis = jnp.ravel(a), 0
+    axis = canonicalize_axis(axis, a.ndim)
+    n = a.shape[axis]
+    s = sort(a, axis)
+    q = asarray(q, a.dtype)
+    pos = lax.mul(q, float(n - 1))
+    if method == "linear":
+        lo = jnp.floor(pos)
+    elif method in ("lower", "nearest", "midpoint", "higher"):
+        lo = jnp.floor(pos)
+    else:
+        raise ValueError(f"quantile method {method!r} is not supported")
+    hi = jnp.minimum(lo + 1, n - 1)
+    frac = pos - lo
+    lo_i, hi_i = lo.astype(np.int32), hi.astype(np.int32)
+    moved = jnp.moveaxis(s, axis, 0)
+    vlo = jnp.take(moved, lo_i, axis=0, mode="clip")
+    vhi = jnp.take(moved, hi_i, axis=0, mode="clip")
+    qnd = q.ndim
+    f = jnp.reshape(frac, frac.shape + (1,) * (moved.ndim - 1))
+    if method == "linear":
+        out = vlo + (vhi - vlo) * f
+    elif method == "lower":
+        out = vlo
+    elif method == "higher":
+        out = jnp.where(f > 0, vhi, vlo)
+    elif method == "midpoint":
+        out = jnp.where(f > 0, (vlo + vhi) / 2, vlo)
+    else:  # nearest, rounding half to even as numpy
+        out = jnp.where(jnp.round(pos) > lo, vhi, vlo)
+    if keepdims:
+        out = jnp.expand_dims(out, qnd + axis)
+    return out
+
+
+def percentile(a, q, axis=None, method="linear", keepdims=False):
+    return quantile(a, lax.div(asarray(q, np.float32), 100.0), axis, method, keepdims)
+
+
+def median(a, axis=None, keepdims=False):
+    return quantile(a, 0.5, axis, keepdims=keepdims)
+
+
+def searchsorted(a, v, side="left", sorter=None, method=None):
+    from jaxlite._src.numpy import lax_numpy as jnp
+    a, v = asarray(a), asarray(v)
+    if a.ndim != 1:
+        raise ValueError("a should be 1-dimensional")
+    if sorter is not None:
+        a = jnp.take(a, sorter)
+    cmp = jnp.less if side == "left" else jnp.less_equal
+    from jaxlite._src.numpy import reductions
+    return reductions.sum(cmp(a, jnp.expand_dims(v, -1)), axis=-1, dtype=dtypes.int32)
+
+
+def nonzero(a, *, size=None, fill_value=None):
+    """Indices of nonzero elements. Without size the result shape depends on the data, so the
+    input must be concrete; with size it works under jit (padding with fill_value, default 0)."""
+    from jaxlite._src.numpy import lax_numpy as jnp
+    a = asarray(a)
+    if size is None:
+        concrete = core.concrete_or_error(a, "The size argument of jnp.nonzero must be statically specified "
+                                             "to use jnp.nonzero within JAX transformations.")
+        return tuple(asarray(i.astype(np.int32)) for i in np.nonzero(np.asarray(concrete)))
+    flat = jnp.ravel(a) != 0
+    n = flat.shape[0]
+    from jaxlite._src.numpy import reductions
+    positions = reductions.cumsum(flat) - 1  # target slot of each nonzero element
+    slots = jnp.where(flat, positions, size)  # zeros go to an out-of-range slot (dropped)
+    idx = jnp.full((size,), -1, dtypes.int32).at[slots].set(jnp.arange(n, dtype=dtypes.int32), mode="drop")
+    fill = 0 if fill_value is None else fill_value
+    coords = jnp.unravel_index(jnp.maximum(idx, 0), a.shape) if a.ndim > 1 else (jnp.maximum(idx, 0),)
+    return tuple(jnp.where(idx >= 0, c, fill) for c in coords)
+
+
+def flatnonzero(a, *, size=None, fill_value=None):
+    from jaxlite._src.numpy import lax_numpy as jnp
+    return nonzero(jnp.ravel(a), size=size, fill_value=fill_value)[0]
+
+
+def argwhere(a, *, size=None, fill_value=None):
+    from jaxlite._src.numpy import lax_numpy as jnp
+    a = asarray(a)
+    return jnp.stack(nonzero(jnp.atleast_1d(a), size=size, fill_value=fill_value), axis=-1)
