@@ -183,3 +183,37 @@ def test_shape_and_dtype_errors_name_the_operands():
         jnp.ones((2, 3)) @ jnp.ones((4, 2))
     with pytest.raises(TypeError, match="reshape total size must be unchanged"):
         lax.reshape(np.ones(6, np.float32), (4,))
+
+
+STRUCTURAL = {
+    "broadcast_in_dim": lambda x: lax.broadcast_in_dim(x[0], (2, 4), (1,)),
+    "reshape": lambda x: lax.reshape(x, (4, 3)),
+    "transpose": lambda x: lax.transpose(x, (1, 0)),
+    "rev": lambda x: lax.rev(x, (0, 1)),
+    "concatenate": lambda x: lax.concatenate([x, x * 2], 0),
+    "slice": lambda x: lax.slice(x, (0, 1), (3, 4), (2, 2)),
+    "dynamic_update_slice": lambda x: lax.dynamic_update_slice(x, x[:1, :2] * 3, (2, 1)),
+    "gather": lambda x: x[jnp.array([2, 0, 2]), 1:],
+    "scatter_add": lambda x: x.at[jnp.array([0, 0, 1])].add(x[2] * 2),
+    "scatter_set": lambda x: x.at[jnp.array([1])].set(x[2:] * 2),
+    "select_n": lambda x: jnp.where(x > 0, x * 2, -x),
+    "sort": lambda x: jnp.sort(x, axis=1),
+    "cumsum": lambda x: jnp.cumsum(x, axis=0),
+    "expand_squeeze": lambda x: jnp.squeeze(jnp.expand_dims(x, 1), 1),
+    "dot_general": lambda x: x @ x.T,
+}
+
+
+@pytest.mark.parametrize("name", sorted(STRUCTURAL))
+def test_structural_primitive_grads_against_finite_differences(name, rng):
+    f = STRUCTURAL[name]
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    g = jax.grad(lambda v: jnp.sum(jnp.sin(f(v))))(x)
+    want = numerical_grad(lambda v: np.sum(np.sin(np.asarray(f(jnp.asarray(v)), np.float64))), x)
+    np.testing.assert_allclose(np.asarray(g), want, rtol=3e-2, atol=3e-2)
+
+
+def test_convert_element_type_grad_is_identity_between_floats():
+    g = jax.grad(lambda v: jnp.sum(lax.convert_element_type(lax.convert_element_type(v, np.float16), np.float32) * 3))
+    assert g(jnp.arange(3.0)).tolist() == [3.0, 3.0, 3.0]
+    assert jax.grad(lambda v: jnp.sum(v.astype(jnp.int32) * 1.0))(jnp.arange(3.0)).tolist() == [0.0, 0.0, 0.0]
