@@ -32,7 +32,7 @@ help:
 	@echo "make test-all  the same plus slow suites"
 	@echo "make setup     install everything (system packages, venv, npm, Pyodide dist, wheel)"
 	@echo "make dist      build the jaxlite wheel"
-	@echo "make bench     benchmarks (not yet implemented)"
+	@echo "make bench     benchmarks vs numpy-in-Pyodide, jax-js and native numpy -> BENCHMARKS.md"
 	@echo "make clean     remove build outputs (keeps the download cache ~/.cache/jaxlite)"
 
 # ---- setup ---------------------------------------------------------------------------------------
@@ -98,9 +98,11 @@ test-python: setup
 test-pyodide: setup
 	$(PYTEST) pyodide-tests -m "$(PYTEST_MARK)" -q --dist-dir $(PYODIDE) --runtime node,chrome --runner playwright
 
-bench:
-	@echo "make bench: no benchmarks yet (see the benchmark issue); nothing was measured." >&2
-	@exit 1
+# Benchmarks: every browser system in one headless Chromium page, plus native numpy; writes
+# BENCHMARKS.md. BENCH_SYSTEMS picks the browser columns (see tools/bench.py).
+BENCH_SYSTEMS ?= numpy,jaxlite-cpu,jax-js-wasm,jax-js-webgpu
+bench: setup
+	$(PY) tools/bench.py --systems $(BENCH_SYSTEMS)
 
 clean:
 	rm -rf build dist $(STAMPS) src/*.egg-info .pytest_cache test-results

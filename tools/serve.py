@@ -1,4 +1,5 @@
-"""Static server for the jaxlite site: website/ at /, web/ at /web/, the Pyodide dist at /pyodide/.
+"""Static server for the jaxlite site: website/ at /, web/ at /web/, the Pyodide dist at /pyodide/,
+jax-js (for the benchmark page) at /vendor/jax-js/.
 
 Sends the cross-origin isolation headers (COOP/COEP) so pages get SharedArrayBuffer, which the
 multi-threaded WebAssembly backend needs; every resource is same-origin, so nothing breaks.
@@ -13,7 +14,8 @@ import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MOUNTS = {"/web/": ROOT / "web", "/pyodide/": ROOT / "build" / "pyodide", "/": ROOT / "website"}
+MOUNTS = {"/web/": ROOT / "web", "/pyodide/": ROOT / "build" / "pyodide",
+          "/vendor/jax-js/": ROOT / "node_modules" / "@jax-js" / "jax" / "dist", "/": ROOT / "website"}
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
