@@ -259,43 +259,41 @@ def jit(fun: Callable | None = None, *, static_argnums=(), static_argnames=(), d
     return Jitted(fun, static_argnums, static_argnames)
 
 
+def trace_function(fun: Callable, args, kwargs, static_argnums=()):
+    """Trace fun(*args, **kwargs) with the positions in static_argnums held concrete.
+    Returns (ClosedJaxpr over the dynamic leaves, output treedef, the dynamic leaves)."""
+    nargs = len(args)
+    statics = {i % nargs: args[i] for i in static_argnums if -nargs <= i < nargs}
+    dyn = tuple(a for i, a in enumerate(args) if i not in statics)
+    leaves, in_tree = tree_util.tree_flatten((dyn, kwargs))
+    store = {}
+
+    def flat_fun(*ls):
+        d, kw = tree_util.tree_unflatten(in_tree, ls)
+        it = iter(d)
+        full = [statics[i] if i in statics else next(it) for i in range(nargs)]
+        out_flat, store["tree"] = tree_util.tree_flatten(fun(*full, **kw))
+        return out_flat
+
+    closed = pe.make_closed_jaxpr(flat_fun, shape_dtype_avals(leaves))
+    return closed, store["tree"], leaves
+
+
 def make_jaxpr(fun: Callable, static_argnums=(), return_shape: bool = False, abstracted_axes=None):
     static_argnums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
 
     @functools.wraps(fun, updated=())
     def make(*args, **kwargs):
-        nargs = len(args)
-        statics = {i % nargs: args[i] for i in static_argnums}
-        dyn = tuple(a for i, a in enumerate(args) if i not in statics)
-        leaves, in_tree = tree_util.tree_flatten((dyn, kwargs))
-        store = {}
-
-        def flat_fun(*ls):
-            d, kw = tree_util.tree_unflatten(in_tree, ls)
-            it = iter(d)
-            full = [statics[i] if i in statics else next(it) for i in range(nargs)]
-            out = fun(*full, **kw)
-            out_flat, store["tree"] = tree_util.tree_flatten(out)
-            return out_flat
-
-        closed = pe.make_closed_jaxpr(flat_fun, shape_dtype_avals(leaves))
+        closed, out_tree, _ = trace_function(fun, args, kwargs, static_argnums)
         if return_shape:
             shapes = [core.ShapeDtypeStruct(a.shape, a.dtype, a.weak_type) for a in closed.out_avals]
-            return closed, tree_util.tree_unflatten(store["tree"], shapes)
+            return closed, tree_util.tree_unflatten(out_tree, shapes)
         return closed
 
     return make
 
 
 def eval_shape(fun: Callable, *args, **kwargs):
-    leaves, in_tree = tree_util.tree_flatten((args, kwargs))
-    store = {}
-
-    def flat_fun(*ls):
-        a, kw = tree_util.tree_unflatten(in_tree, ls)
-        out_flat, store["tree"] = tree_util.tree_flatten(fun(*a, **kw))
-        return out_flat
-
-    closed = pe.make_closed_jaxpr(flat_fun, shape_dtype_avals(leaves))
+    closed, out_tree, _ = trace_function(fun, args, kwargs)
     shapes = [core.ShapeDtypeStruct(a.shape, a.dtype, a.weak_type) for a in closed.out_avals]
-    return tree_util.tree_unflatten(store["tree"], shapes)
+    return tree_util.tree_unflatten(out_tree, shapes)

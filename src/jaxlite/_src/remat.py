@@ -49,21 +49,9 @@ def checkpoint(fun: Callable, *, prevent_cse: bool = True, policy=None, static_a
 
     @functools.wraps(fun, updated=())
     def wrapped(*args, **kwargs):
-        statics = {i: args[i] for i in static_argnums}
-        dyn = tuple(a for i, a in enumerate(args) if i not in statics)
-        leaves, in_tree = tree_util.tree_flatten((dyn, kwargs))
-        store = {}
-
-        def flat(*ls):
-            d, kw = tree_util.tree_unflatten(in_tree, ls)
-            it = iter(d)
-            full = [statics[i] if i in statics else next(it) for i in range(len(args))]
-            out_flat, store["tree"] = tree_util.tree_flatten(fun(*full, **kw))
-            return out_flat
-
-        closed = pe.make_closed_jaxpr(flat, jit.shape_dtype_avals(leaves))
+        closed, out_tree, leaves = jit.trace_function(fun, args, kwargs, static_argnums)
         outs = remat_p.bind(*leaves, jaxpr=closed, prevent_cse=prevent_cse)
-        return tree_util.tree_unflatten(store["tree"], outs)
+        return tree_util.tree_unflatten(out_tree, outs)
 
     return wrapped
 

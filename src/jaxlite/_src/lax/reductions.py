@@ -73,34 +73,16 @@ def _axes(x, axes):
     return tuple(sorted(int(a) % nd for a in axes)) if nd else ()
 
 
-def reduce_sum(x, axes):
-    x = lax._as_array(x)
-    return reduce_sum_p.bind(x, axes=_axes(x, axes))
+def _reducer(prim):
+    def reduce(x, axes):
+        x = lax._as_array(x)
+        return prim.bind(x, axes=_axes(x, axes))
+    reduce.__name__ = prim.name
+    return reduce
 
 
-def reduce_prod(x, axes):
-    x = lax._as_array(x)
-    return reduce_prod_p.bind(x, axes=_axes(x, axes))
-
-
-def reduce_max(x, axes):
-    x = lax._as_array(x)
-    return reduce_max_p.bind(x, axes=_axes(x, axes))
-
-
-def reduce_min(x, axes):
-    x = lax._as_array(x)
-    return reduce_min_p.bind(x, axes=_axes(x, axes))
-
-
-def reduce_and(x, axes):
-    x = lax._as_array(x)
-    return reduce_and_p.bind(x, axes=_axes(x, axes))
-
-
-def reduce_or(x, axes):
-    x = lax._as_array(x)
-    return reduce_or_p.bind(x, axes=_axes(x, axes))
+reduce_sum, reduce_prod, reduce_max, reduce_min, reduce_and, reduce_or = map(
+    _reducer, (reduce_sum_p, reduce_prod_p, reduce_max_p, reduce_min_p, reduce_and_p, reduce_or_p))
 
 
 def _kept_dims(shape, axes):
