@@ -91,8 +91,10 @@ test-all: setup
 
 PYTEST_MARK ?= not slow
 
+# The CPython suite twice: on the numpy reference device, then with wasm (wasmtime) as the default.
 test-python: setup
 	$(PYTEST) tests -m "$(PYTEST_MARK)" -q
+	JAXLITE_DEFAULT_DEVICE=wasm $(PYTEST) tests -m "$(PYTEST_MARK)" -q
 
 # Pyodide layers: run_in_pyodide in Node and in headless Chromium, plus the page test (Playwright).
 test-pyodide: setup

@@ -1,4 +1,6 @@
-"""The CPython core suite (tests/) run inside Pyodide, in Node and in headless Chromium.
+"""The CPython core suite (tests/) run inside Pyodide, in Node and in headless Chromium, once
+with the cpu reference device as the default and once with the wasm device (the browser's
+WebAssembly engine, through Pyodide's js FFI).
 
 Tests that compare against the `jax` oracle skip there (jax does not exist in Pyodide) and run
 in the CPython layer; everything else, hypothesis property tests included, runs in Pyodide.
@@ -13,12 +15,17 @@ TESTS = Path(__file__).resolve().parent.parent / "tests"
 
 
 @run_in_pyodide(packages=["jaxlite", "pytest", "hypothesis"])
-def _run_suite(selenium, files):
+def _run_suite(selenium, files, device):
     import contextlib
     import io
     import os
 
     import pytest
+
+    import jaxlite
+
+    # The default device for every test; the wasm device runs on the browser's own engine here.
+    jaxlite.config.update("jax_default_device", device)
 
     root = "/tmp/jaxlite-tests"
     os.makedirs(root, exist_ok=True)
@@ -33,10 +40,12 @@ def _run_suite(selenium, files):
 
 
 @pytest.mark.driver_timeout(900)
-def test_core_suite_in_pyodide(selenium):
+@pytest.mark.parametrize("device", ["cpu", "wasm"])
+def test_core_suite_in_pyodide(selenium, device):
     files = {p.name: p.read_text() for p in TESTS.glob("*.py")}
-    code, output = _run_suite(selenium, files)
+    code, output = _run_suite(selenium, files, device)
     summary = output.strip().splitlines()[-1]
     assert code == 0, output[-6000:]
     assert " passed" in summary and "failed" not in summary, summary
-    print(f"[{selenium.browser}] {summary}")
+    skips = sorted({line.split(": ", 1)[-1] for line in output.splitlines() if line.startswith("SKIPPED")})
+    print(f"[{selenium.browser}, {device}] {summary}; skip reasons: {skips}")

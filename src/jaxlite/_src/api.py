@@ -6,3 +6,7 @@ from jaxlite._src.lax import control_flow  # noqa: F401
 from jaxlite._src import array_methods, custom_derivatives  # noqa: F401
 
 array_methods._install()
+
+from jaxlite._src import dispatch  # noqa: E402
+
+dispatch._register_wasm()

@@ -41,7 +41,7 @@ class ArrayImpl(Array):
 
     def _value(self) -> np.ndarray:
         """The data as a numpy array (reads back from the device)."""
-        return self._device.get(self._buf)
+        return self._device.get(self._buf, self.aval)
 
     def devices(self) -> set:
         return {self._device}

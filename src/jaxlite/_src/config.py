@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 
 
 class Config:
@@ -17,6 +18,8 @@ class Config:
 
     def __init__(self):
         self._values = dict(self._defaults)
+        # JAXLITE_DEFAULT_DEVICE=wasm runs everything on that device (the test suite uses it).
+        self._values["jax_default_device"] = os.environ.get("JAXLITE_DEFAULT_DEVICE") or None
 
     def update(self, name: str, value) -> None:
         if name not in self._values:

@@ -19,6 +19,16 @@ _devices: dict[str, list] = {"cpu": [CpuDevice(0)]}
 _default_stack: list = []
 
 
+def _register_wasm() -> None:
+    """The wasm device exists wherever a WebAssembly engine does: the browser's in Pyodide,
+    wasmtime in CPython (a test dependency)."""
+    from jaxlite._src.backends.wasm.device import WasmDevice
+    from jaxlite._src.backends.wasm.runtime import default_runtime
+    runtime = default_runtime()
+    if runtime is not None:
+        _devices["wasm"] = [WasmDevice(runtime)]
+
+
 def register_device(device, first: bool = False) -> None:
     _devices.setdefault(device.platform, []).append(device)
     if first:
@@ -101,7 +111,7 @@ def apply_primitive(prim, args, params):
     out_avals = core.abstract_eval(prim, avals, params)
     device = _device_of(args)
     bufs = [to_buffer(a, device, av) for a, av in zip(args, avals)]
-    outs = device.run_primitive(prim, bufs, params, out_avals)
+    outs = device.run_primitive(prim, bufs, avals, params, out_avals)
     committed = any(isinstance(a, ArrayImpl) and a._committed for a in args)
     return [ArrayImpl(av, b, device, committed) for av, b in zip(out_avals, outs)]
 

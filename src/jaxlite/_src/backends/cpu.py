@@ -44,10 +44,10 @@ class CpuDevice:
     def put(self, value: np.ndarray) -> CpuBuffer:
         return CpuBuffer(np.array(value, copy=True), self)
 
-    def get(self, buf: CpuBuffer) -> np.ndarray:
+    def get(self, buf: CpuBuffer, aval) -> np.ndarray:
         return buf.data
 
-    def run_primitive(self, prim, bufs, params, out_avals):
+    def run_primitive(self, prim, bufs, in_avals, params, out_avals):
         kernel = kernels.get(prim)
         if kernel is None:
             raise NotImplementedError(f"primitive {prim} has no cpu kernel")

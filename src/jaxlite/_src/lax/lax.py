@@ -243,17 +243,22 @@ xor_p = binop("xor", _INTB, np.bitwise_xor)
 
 
 def _shift(kind):
+    # XLA semantics on the bit pattern: shifts of >= the bit width give 0, or the sign fill for an
+    # arithmetic right shift, which sign-extends unsigned types too.
     def kernel(x, y):
         bits = x.dtype.itemsize * 8
+        signed = x.view(np.dtype(f"i{x.dtype.itemsize}"))
+        unsigned = x.view(np.dtype(f"u{x.dtype.itemsize}"))
         big = (y < 0) | (y >= bits)
-        ys = np.where(big, 0, y).astype(x.dtype)
+        ys = np.where(big, 0, y).astype(unsigned.dtype)
         if kind == "left":
-            return np.where(big, 0, np.left_shift(x, ys)).astype(x.dtype)
-        if kind == "arith":
-            fill = np.where(x < 0, -1, 0) if x.dtype.kind == "i" else 0
-            return np.where(big, fill, np.right_shift(x, ys)).astype(x.dtype)
-        ux = x.view(np.dtype(f"u{x.dtype.itemsize}"))
-        return np.where(big, 0, np.right_shift(ux, ys.view(ux.dtype))).astype(ux.dtype).view(x.dtype)
+            out = np.where(big, 0, np.left_shift(unsigned, ys))
+        elif kind == "arith":
+            out = np.where(big, np.where(signed < 0, -1, 0), np.right_shift(signed, ys.astype(signed.dtype)))
+            out = out.astype(signed.dtype).view(unsigned.dtype)
+        else:
+            out = np.where(big, 0, np.right_shift(unsigned, ys))
+        return out.astype(unsigned.dtype).view(x.dtype)
     return kernel
 
 

@@ -1,0 +1,284 @@
+"""The `wasm` device: arrays live in one WebAssembly memory; primitives run as rendered kernels.
+
+Eager ops run single-op kernels, cached per (primitive, params, input types). `jit` compiles a
+jaxpr once per input signature into a schedule: chains of elementwise ops, views and the
+reductions/contractions they feed fuse into one kernel each; results that open loops
+(reductions, dot_general) are stored, and contraction inputs are stored before use so nothing
+expensive is recomputed per output element. Primitives without a kernel lowering yet run on the
+host with numpy (read, compute, write back) so every program works while lowerings are added.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from jaxlite._src import core, dispatch
+from jaxlite._src.backends import cpu
+from jaxlite._src.backends.wasm.assembler import assemble
+from jaxlite._src.backends.wasm.render import _WTYPE, Unsupported, _code, render
+from jaxlite._src.backends.wasm.runtime import Runtime
+from jaxlite._src.kernel import ir, lower
+from jaxlite._src.lax import lax
+
+
+class WasmBuffer:
+    __slots__ = ("ptr", "nbytes", "device")
+
+    def __init__(self, device, nbytes: int):
+        self.ptr = None
+        self.device = device
+        self.nbytes = nbytes
+        self.ptr = device.runtime.alloc(nbytes)  # MemoryError leaves ptr None: nothing to free
+        device._live += 1
+
+    def __del__(self):
+        if self.ptr is not None:
+            self.device.runtime.free(self.ptr, self.nbytes)
+            self.device._live -= 1
+
+
+def _renderable_dtype(dt) -> bool:
+    try:
+        return _code(dt) in _WTYPE
+    except Unsupported:
+        return False
+
+
+def can_lower(prim, in_avals, out_avals) -> bool:
+    if prim not in lower.lowerings or len(out_avals) != 1:
+        return False
+    if not all(_renderable_dtype(a.dtype) for a in (*in_avals, *out_avals)):
+        return False
+    if prim is lax.rem_p and in_avals[0].dtype.kind == "f":
+        return False  # fmod needs an exact routine (not yet written)
+    return True
+
+
+def _canonical(exprs):
+    """Renumber Load tokens to 0..k-1 by first appearance; returns (exprs, tokens in arg order)."""
+    order: dict[int, int] = {}
+    memo: dict = {}
+
+    def rw(e):
+        if e in memo:
+            return memo[e]
+        if isinstance(e, ir.Load):
+            k = order.setdefault(e.arg, len(order))
+            out = ir.Load(e.dtype, k, rw(e.index))
+        elif isinstance(e, (ir.Unary,)):
+            out = ir.Unary(e.dtype, e.op, rw(e.x))
+        elif isinstance(e, ir.Cast):
+            out = ir.Cast(e.dtype, rw(e.x))
+        elif isinstance(e, ir.Binary):
+            out = ir.Binary(e.dtype, e.op, rw(e.a), rw(e.b))
+        elif isinstance(e, ir.Select):
+            out = ir.Select(e.dtype, rw(e.cond), rw(e.on_true), rw(e.on_false))
+        elif isinstance(e, ir.Reduce):
+            out = ir.Reduce(e.dtype, e.op, rw(e.body), e.size, e.level)
+        else:
+            out = e
+        memo[e] = out
+        return out
+
+    new = tuple(rw(e) for e in exprs)
+    return new, list(order)
+
+
+class WasmDevice:
+    platform = "wasm"
+    device_kind = "wasm"
+
+    def __init__(self, runtime: Runtime, id: int = 0):
+        self.id = id
+        self.runtime = runtime
+        self._live = 0
+        self._kernels: dict = {}     # Kernel -> compiled callable
+        self._prim_cache: dict = {}  # (prim, params, in types) -> (callable, out size) or None (host)
+        self._plans = weakref.WeakKeyDictionary()  # ClosedJaxpr -> {input types: _Plan}
+
+    def __repr__(self):
+        return f"WasmDevice(id={self.id})"
+
+    def live_buffers(self) -> int:
+        return self._live
+
+    # -- data movement ---------------------------------------------------------------------------
+
+    def put(self, value: np.ndarray) -> WasmBuffer:
+        value = np.asarray(value)
+        buf = WasmBuffer(self, value.nbytes)
+        if value.nbytes:
+            self.runtime.write(buf.ptr, value)
+        return buf
+
+    def get(self, buf: WasmBuffer, aval) -> np.ndarray:
+        raw = self.runtime.read(buf.ptr, buf.nbytes) if buf.nbytes else np.empty(0, np.uint8)
+        return raw.view(aval.dtype).reshape(aval.shape)
+
+    # -- kernels ---------------------------------------------------------------------------------
+
+    def compile(self, kernel: ir.Kernel):
+        fn = self._kernels.get(kernel)
+        if fn is None:
+            fn = self._kernels[kernel] = self.runtime.instantiate(assemble(render(kernel)))
+        return fn
+
+    def run_primitive(self, prim, bufs, in_avals, params, out_avals):
+        key = (prim, tuple(sorted(params.items())), tuple((a.shape, a.dtype) for a in in_avals))
+        try:
+            entry = self._prim_cache.get(key, False)
+        except TypeError:  # unhashable params: no caching
+            key, entry = None, False
+        if entry is False:
+            entry = self._build_prim(prim, in_avals, params, out_avals)
+            if key is not None:
+                self._prim_cache[key] = entry
+        if entry is None:
+            return self._host(prim, bufs, in_avals, params, out_avals)
+        fn, n = entry
+        out = WasmBuffer(self, n * out_avals[0].dtype.itemsize)
+        if n:
+            fn(*(b.ptr for b in bufs), out.ptr, n)
+        return [out]
+
+    def _build_prim(self, prim, in_avals, params, out_avals):
+        if not can_lower(prim, in_avals, out_avals):
+            return None
+        vals = [lower.leaf(k, a.shape, a.dtype) for k, a in enumerate(in_avals)]
+        out = lower.lowerings[prim](out_avals[0], *vals, **params)
+        kernel = ir.Kernel(prim.name, tuple(a.dtype for a in in_avals), (out.at(ir.Index(ir.I32)),))
+        return self.compile(kernel), out_avals[0].size
+
+    def _host(self, prim, bufs, in_avals, params, out_avals):
+        """No kernel yet: compute with the numpy reference and store the result."""
+        args = [self.get(b, a) for b, a in zip(bufs, in_avals)]
+        outs = cpu.kernels[prim](*args, **params)
+        if not prim.multiple_results:
+            outs = [outs]
+        return [self.put(cpu._as_dtype(o, a)) for o, a in zip(outs, out_avals)]
+
+    # -- jit: fused schedules -----------------------------------------------------------------
+
+    def run_jaxpr(self, closed: core.ClosedJaxpr, args):
+        from jaxlite._src.array import ArrayImpl
+        in_avals = closed.jaxpr.in_avals[len(closed.consts):]
+        key = tuple((a.shape, a.dtype) for a in in_avals)
+        per_jaxpr = self._plans.setdefault(closed, {})
+        plan = per_jaxpr.get(key)
+        if plan is None:
+            plan = per_jaxpr[key] = _Plan(self, closed)
+        bufs = [dispatch.to_buffer(x, self, a) for x, a in zip((*closed.consts, *args), closed.jaxpr.in_avals)]
+        outs = plan.execute(bufs)
+        return [ArrayImpl(v.aval, b, self) for v, b in zip(closed.jaxpr.outs, outs)]
+
+
+class _Plan:
+    """A jaxpr compiled to steps over numbered slots: fused kernels, single primitives (kernel or
+    host), and higher-order primitives (control flow, nested jit) run by binding."""
+
+    def __init__(self, device: WasmDevice, closed: core.ClosedJaxpr):
+        self.device = device
+        jaxpr = closed.jaxpr
+        self.nslots = 0
+        self.steps: list = []
+        self.const_bufs: list = []  # (slot, buffer) for literals that primitives need stored
+        env: dict = {}  # Var -> ("slot", k) | ("val", Val)
+        slot_dtype: dict = {}
+
+        def new_slot(dtype):
+            self.nslots += 1
+            slot_dtype[self.nslots - 1] = np.dtype(dtype)
+            return self.nslots - 1
+
+        self.in_slots = [new_slot(v.aval.dtype) for v in jaxpr.in_binders]
+        for v, k in zip(jaxpr.in_binders, self.in_slots):
+            env[v] = ("slot", k)
+
+        def as_val(x):
+            if isinstance(x, core.Literal):
+                c = ir.Const(x.aval.dtype, np.asarray(x.val).item())
+                return lower.Val((), x.aval.dtype, lambda i: c, True)
+            kind, what = env[x]
+            if kind == "slot":
+                return lower.leaf(what, x.aval.shape, x.aval.dtype)
+            return what
+
+        def materialize(x) -> int:
+            if isinstance(x, core.Literal):
+                k = new_slot(x.aval.dtype)
+                self.const_bufs.append((k, device.put(np.asarray(x.val, dtype=x.aval.dtype))))
+                return k
+            kind, what = env[x]
+            if kind == "slot":
+                return what
+            exprs, tokens = _canonical((what.at(ir.Index(ir.I32)),))
+            fn = device.compile(ir.Kernel("fused", tuple(slot_dtype[t] for t in tokens), exprs))
+            k = new_slot(what.dtype)
+            self.steps.append(("kernel", fn, tokens, k, what.size, what.size * np.dtype(what.dtype).itemsize))
+            env[x] = ("slot", k)
+            return k
+
+        for eqn in jaxpr.eqns:
+            prim = eqn.primitive
+            in_avals = [x.aval for x in eqn.inputs]
+            out_avals = [v.aval for v in eqn.out_binders]
+            if prim not in dispatch.impl_rules and can_lower(prim, in_avals, out_avals):
+                if prim in lower.materialize_inputs:
+                    for x in eqn.inputs:
+                        if isinstance(x, core.Var) and env[x][0] == "val" and not env[x][1].is_view:
+                            materialize(x)
+                out = lower.lowerings[prim](out_avals[0], *(as_val(x) for x in eqn.inputs), **eqn.params)
+                env[eqn.out_binders[0]] = ("val", out)
+                if prim in lower.materialize_after:
+                    materialize(eqn.out_binders[0])
+                continue
+            ins = [materialize(x) for x in eqn.inputs]
+            outs = [new_slot(v.aval.dtype) for v in eqn.out_binders]
+            for v, k in zip(eqn.out_binders, outs):
+                env[v] = ("slot", k)
+            kind = "bind" if prim in dispatch.impl_rules else "prim"
+            self.steps.append((kind, prim, eqn.params, ins, in_avals, outs, out_avals))
+        self.out_slots = [materialize(x) for x in jaxpr.outs]
+        # Free each intermediate after its last use (Python refcounts release the memory).
+        last: dict[int, int] = {}
+        for n, step in enumerate(self.steps):
+            for k in (step[2] if step[0] == "kernel" else step[3]):
+                last[k] = n
+        keep = set(self.out_slots)
+        self.frees = [[] for _ in self.steps]
+        for k, n in last.items():
+            if k not in keep:
+                self.frees[n].append(k)
+
+    def execute(self, bufs):
+        from jaxlite._src.array import ArrayImpl
+        dev = self.device
+        slots = [None] * self.nslots
+        for k, b in zip(self.in_slots, bufs):
+            slots[k] = b
+        for k, b in self.const_bufs:
+            slots[k] = b
+        for step, frees in zip(self.steps, self.frees):
+            kind = step[0]
+            if kind == "kernel":
+                _, fn, ins, out, n, nbytes = step
+                buf = WasmBuffer(dev, nbytes)
+                if n:
+                    fn(*(slots[k].ptr for k in ins), buf.ptr, n)
+                slots[out] = buf
+            elif kind == "prim":
+                _, prim, params, ins, in_avals, outs, out_avals = step
+                results = dev.run_primitive(prim, [slots[k] for k in ins], in_avals, params, out_avals)
+                for k, b in zip(outs, results):
+                    slots[k] = b
+            else:
+                _, prim, params, ins, in_avals, outs, out_avals = step
+                arrays = [ArrayImpl(a, slots[k], dev) for k, a in zip(ins, in_avals)]
+                results = core.bind(prim, *arrays, **params)
+                for k, r, a in zip(outs, results, out_avals):
+                    slots[k] = dispatch.to_buffer(r, dev, a)
+            for k in frees:
+                slots[k] = None
+        return [slots[k] for k in self.out_slots]

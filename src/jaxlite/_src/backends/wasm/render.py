@@ -1,0 +1,368 @@
+"""Render a kernel-IR Kernel as a WAT module with one exported function:
+
+    kernel(in_ptr_0, ..., out_ptr_0, ..., n)   ; computes outputs at flat positions 0..n-1
+
+Semantics follow XLA where WebAssembly differs: integer division by zero gives -1 (and never
+traps), shifts of >= bit width give 0 (or the sign for arithmetic right shifts), float -> int
+conversion saturates with NaN -> 0, float sums and products accumulate in f64.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from jaxlite._src.kernel import ir
+from jaxlite._src.kernel.ir import Binary, Cast, Const, Expr, Index, Load, Reduce, RIndex, Select, Unary
+
+
+class Unsupported(NotImplementedError):
+    """The kernel uses a dtype or operation this renderer does not implement (yet)."""
+
+
+_WTYPE = {"f4": "f32", "f8": "f64", "i4": "i32", "u4": "i32", "b1": "i32", "i1": "i32", "u1": "i32", "i2": "i32",
+          "u2": "i32", "i8": "i64", "u8": "i64"}
+_LOAD = {"f4": "f32.load", "f8": "f64.load", "i4": "i32.load", "u4": "i32.load", "b1": "i32.load8_u",
+         "i1": "i32.load8_s", "u1": "i32.load8_u", "i2": "i32.load16_s", "u2": "i32.load16_u", "i8": "i64.load",
+         "u8": "i64.load"}
+_STORE = {"f4": "f32.store", "f8": "f64.store", "i4": "i32.store", "u4": "i32.store", "b1": "i32.store8",
+          "i1": "i32.store8", "u1": "i32.store8", "i2": "i32.store16", "u2": "i32.store16", "i8": "i64.store",
+          "u8": "i64.store"}
+
+
+def _code(dtype) -> str:
+    dt = np.dtype(dtype)
+    code = f"{dt.kind if dt.kind != 'b' else 'b'}{dt.itemsize}"
+    if code not in _WTYPE:
+        raise Unsupported(f"dtype {dt.name} is not supported by the wasm renderer")
+    return code
+
+
+def wtype(dtype) -> str:
+    return _WTYPE[_code(dtype)]
+
+
+def _signed(dtype) -> bool:
+    return np.dtype(dtype).kind == "i"
+
+
+def _float_const(t: str, v: float) -> str:
+    v = float(v)
+    if np.isnan(v):
+        return f"{t}.const nan"
+    if np.isinf(v):
+        return f"{t}.const {'-' if v < 0 else ''}inf"
+    return f"{t}.const {float(np.float32(v)).hex() if t == 'f32' else v.hex()}"
+
+
+class _Emitter:
+    def __init__(self, in_dtypes):
+        self.in_dtypes = in_dtypes
+        self.lines: list[str] = []
+        self.locals: list[tuple[str, str]] = []
+        self.scopes: list[dict] = []
+        self.counter = 0
+
+    def local(self, t: str, prefix="t") -> str:
+        self.counter += 1
+        name = f"${prefix}{self.counter}"
+        self.locals.append((name, t))
+        return name
+
+    def emit(self, *lines):
+        self.lines.extend(lines)
+
+    # -- expressions -------------------------------------------------------------------------------
+
+    def expr(self, e: Expr):
+        scope = self.scopes[-1]
+        cached = scope["cache"].get(e)
+        if cached is not None:
+            self.emit(f"local.get {cached}")
+            return
+        self._expr(e)
+        if scope["counts"].get(e, 0) > 1 and not isinstance(e, (Const, Index, RIndex)):
+            name = self.local(wtype(e.dtype))
+            scope["cache"][e] = name
+            self.emit(f"local.tee {name}")
+
+    def _expr(self, e: Expr):
+        t = wtype(e.dtype)
+        if isinstance(e, Index):
+            self.emit("local.get $i")
+        elif isinstance(e, RIndex):
+            self.emit(f"local.get $r{e.level}")
+        elif isinstance(e, Const):
+            if t in ("f32", "f64"):
+                self.emit(_float_const(t, e.value))
+            else:
+                v = int(bool(e.value)) if e.dtype == np.bool_ else int(e.value)
+                self.emit(f"{t}.const {v}")
+        elif isinstance(e, Load):
+            dt = self.in_dtypes[e.arg]
+            self.emit(f"local.get $in{e.arg}")
+            self._address(e.index, dt)
+            self.emit(_LOAD[_code(dt)])
+        elif isinstance(e, Unary):
+            self._unary(e)
+        elif isinstance(e, Binary):
+            self._binary(e)
+        elif isinstance(e, Select):
+            self.expr(e.on_true)
+            self.expr(e.on_false)
+            self.expr(e.cond)
+            self.emit("select")
+        elif isinstance(e, Cast):
+            self._cast(e)
+        elif isinstance(e, Reduce):
+            self._reduce(e)
+        else:
+            raise Unsupported(f"IR node {type(e).__name__}")
+
+    def _address(self, index: Expr, dtype):
+        self.expr(index)
+        size = np.dtype(dtype).itemsize
+        if size > 1:
+            self.emit(f"i32.const {size.bit_length() - 1}", "i32.shl")
+        self.emit("i32.add")
+
+    def _wrap_narrow(self, dtype):
+        """Keep i8/u8/i16/u16 values in range inside the 32-bit registers they live in."""
+        code = _code(dtype)
+        if code == "i1":
+            self.emit("i32.extend8_s")
+        elif code == "i2":
+            self.emit("i32.extend16_s")
+        elif code == "u1":
+            self.emit("i32.const 255", "i32.and")
+        elif code == "u2":
+            self.emit("i32.const 65535", "i32.and")
+
+    def _unary(self, e: Unary):
+        t = wtype(e.dtype)
+        fl = t in ("f32", "f64")
+        if fl and e.op in ("neg", "abs", "sqrt", "floor", "ceil", "trunc", "nearest"):
+            self.expr(e.x)
+            self.emit(f"{t}.{e.op}")
+        elif not fl and e.op in ("floor", "ceil", "trunc", "nearest"):
+            self.expr(e.x)
+        elif not fl and e.op == "neg":
+            self.emit(f"{t}.const 0")
+            self.expr(e.x)
+            self.emit(f"{t}.sub")
+            self._wrap_narrow(e.dtype)
+        elif not fl and e.op == "abs":
+            v = self.local(t)
+            self.expr(e.x)
+            self.emit(f"local.set {v}", f"{t}.const 0", f"local.get {v}", f"{t}.sub", f"local.get {v}",
+                      f"local.get {v}", f"{t}.const 0", f"{t}.lt_s", "select")
+            self._wrap_narrow(e.dtype)
+        elif e.op == "not":
+            self.expr(e.x)
+            self.emit(f"{t}.const {1 if e.dtype == np.bool_ else -1}", f"{t}.xor")
+            self._wrap_narrow(e.dtype)
+        else:
+            raise Unsupported(f"unary {e.op} on {e.dtype}")
+
+    def _binary(self, e: Binary):
+        a_dt = e.a.dtype
+        t = wtype(a_dt)
+        fl = t in ("f32", "f64")
+        op = e.op
+        if op in ("idiv", "irem"):
+            self.expr(e.a)
+            self.expr(e.b)
+            self.emit(f"i32.{'div_u' if op == 'idiv' else 'rem_u'}")
+            return
+        if op in ir.COMPARISONS:
+            self.expr(e.a)
+            self.expr(e.b)
+            if fl or op in ("eq", "ne"):
+                self.emit(f"{t}.{op}")
+            else:
+                self.emit(f"{t}.{op}_{'s' if _signed(a_dt) else 'u'}")
+            return
+        if fl:
+            if op in ("add", "sub", "mul", "div", "min", "max"):
+                self.expr(e.a)
+                self.expr(e.b)
+                self.emit(f"{t}.{op}")
+                return
+            raise Unsupported(f"binary {op} on {a_dt}")
+        if op in ("add", "sub", "mul", "and", "or", "xor"):
+            self.expr(e.a)
+            self.expr(e.b)
+            self.emit(f"{t}.{op}")
+            self._wrap_narrow(e.dtype)
+        elif op in ("min", "max"):
+            a, b = self.local(t), self.local(t)
+            self.expr(e.a)
+            self.emit(f"local.set {a}")
+            self.expr(e.b)
+            self.emit(f"local.set {b}", f"local.get {a}", f"local.get {b}", f"local.get {a}", f"local.get {b}",
+                      f"{t}.{'lt' if op == 'min' else 'gt'}_{'s' if _signed(a_dt) else 'u'}", "select")
+        elif op in ("div", "rem"):
+            self._int_divrem(e, t)
+        elif op in ("shl", "shr_s", "shr_u"):
+            bits = np.dtype(a_dt).itemsize * 8
+            a, b = self.local(t), self.local(t)
+            self.expr(e.a)
+            # Narrow types live in 32-bit registers: shift their own bit pattern.
+            if bits < 32 and op == "shr_s":
+                self.emit("i32.extend8_s" if bits == 8 else "i32.extend16_s")
+            elif bits < 32 and op == "shr_u":
+                self.emit(f"i32.const {(1 << bits) - 1}", "i32.and")
+            self.emit(f"local.set {a}")
+            self.expr(e.b)
+            self.emit(f"local.set {b}")
+            # out-of-range shift: 0, or the sign fill for an arithmetic right shift
+            if op == "shr_s":
+                self.emit(f"local.get {a}", f"{t}.const {bits - 1 if bits >= 32 else 31}", f"{t}.shr_s")
+            else:
+                self.emit(f"{t}.const 0")
+            self.emit(f"local.get {a}", f"local.get {b}", f"{t}.{op}", f"local.get {b}", f"{t}.const {bits}",
+                      f"{t}.ge_u", "select")
+            self._wrap_narrow(e.dtype)
+        else:
+            raise Unsupported(f"binary {op} on {a_dt}")
+
+    def _int_divrem(self, e: Binary, t: str):
+        signed = _signed(e.a.dtype)
+        sfx = "s" if signed else "u"
+        a, b, safe, res = self.local(t), self.local(t), self.local(t), self.local(t)
+        self.expr(e.a)
+        self.emit(f"local.set {a}")
+        self.expr(e.b)
+        self.emit(f"local.set {b}")
+        # Never trap: divide by 1 where b == 0 (patched below) and for INT_MIN / -1 (XLA wraps).
+        self.emit(f"{t}.const 1", f"local.get {b}", f"local.get {b}", f"{t}.eqz", "select", f"local.set {safe}")
+        if signed and e.op == "div":
+            self.emit(f"{t}.const 1", f"local.get {safe}",
+                      f"local.get {b}", f"{t}.const -1", f"{t}.eq",
+                      f"local.get {a}", f"{t}.const {-(1 << (31 if t == 'i32' else 63))}", f"{t}.eq",
+                      "i32.and", "select", f"local.set {safe}")
+        self.emit(f"local.get {a}", f"local.get {safe}", f"{t}.{e.op}_{sfx}", f"local.set {res}")
+        # XLA: x / 0 = -1, x % 0 = x
+        self.emit(f"{t}.const -1" if e.op == "div" else f"local.get {a}", f"local.get {res}",
+                  f"local.get {b}", f"{t}.eqz", "select")
+        self._wrap_narrow(e.dtype)
+
+    def _cast(self, e: Cast):
+        src, dst = np.dtype(e.x.dtype), np.dtype(e.dtype)
+        st, dt_ = wtype(src), wtype(dst)
+        self.expr(e.x)
+        sf, df = src.kind == "f", dst.kind == "f"
+        if dst == np.bool_:
+            self.emit(f"{st}.const 0", f"{st}.ne")
+        elif sf and df:
+            if st != dt_:
+                self.emit("f32.demote_f64" if dt_ == "f32" else "f64.promote_f32")
+        elif sf:
+            code = _code(dst)
+            if code in ("i1", "u1", "i2", "u2"):
+                info = np.iinfo(dst)
+                self.emit(_float_const(st, info.min), f"{st}.max", _float_const(st, info.max), f"{st}.min")
+            self.emit(f"{dt_}.trunc_sat_{st}_{'s' if _signed(dst) else 'u'}")
+        elif df:
+            self.emit(f"{dt_}.convert_{st}_{'s' if _signed(src) else 'u'}")
+        else:
+            if st == "i32" and dt_ == "i64":
+                self.emit(f"i64.extend_i32_{'s' if _signed(src) else 'u'}")
+            elif st == "i64" and dt_ == "i32":
+                self.emit("i32.wrap_i64")
+            self._wrap_narrow(dst)
+
+    def _reduce(self, e: Reduce):
+        t = wtype(e.dtype)
+        fl = t in ("f32", "f64")
+        acc_t = "f64" if fl and e.op in ("add", "mul") else t  # accurate float sums
+        acc = self.local(acc_t, "acc")
+        r = f"$r{e.level}"
+        self.locals.append((r, "i32"))
+        identity = {"add": 0, "mul": 1, "and": 1, "or": 0}.get(e.op)
+        if identity is None:  # max/min
+            if fl:
+                identity = float("-inf") if e.op == "max" else float("inf")
+            elif e.dtype == np.bool_:
+                identity = 0 if e.op == "max" else 1
+            else:
+                info = np.iinfo(e.dtype)
+                identity = info.min if e.op == "max" else info.max
+        self.emit(_float_const(acc_t, identity) if acc_t in ("f32", "f64") else f"{acc_t}.const {int(identity)}",
+                  f"local.set {acc}", "i32.const 0", f"local.set {r}",
+                  f"block $rd{e.level}", f"loop $rl{e.level}",
+                  f"local.get {r}", f"i32.const {e.size}", "i32.ge_u", f"br_if $rd{e.level}")
+        self.scopes.append(_scope(e.body))
+        if fl or e.op in ("add", "mul", "and", "or"):
+            self.emit(f"local.get {acc}")
+            self.expr(e.body)
+            if acc_t != t:
+                self.emit("f64.promote_f32")
+            op = {"and": "and", "or": "or"}.get(e.op, e.op)
+            self.emit(f"{acc_t}.{op}")
+            if not fl:
+                self._wrap_narrow(e.dtype)
+        else:  # integer max/min by select
+            v = self.local(t)
+            self.expr(e.body)
+            self.emit(f"local.set {v}", f"local.get {v}", f"local.get {acc}", f"local.get {v}", f"local.get {acc}",
+                      f"{t}.{'gt' if e.op == 'max' else 'lt'}_{'s' if _signed(e.dtype) else 'u'}", "select")
+        self.scopes.pop()
+        self.emit(f"local.set {acc}", f"local.get {r}", "i32.const 1", "i32.add", f"local.set {r}",
+                  f"br $rl{e.level}", "end", "end", f"local.get {acc}")
+        if acc_t != t:
+            self.emit("f32.demote_f64")
+
+
+def _scope(root: Expr) -> dict:
+    """Occurrence counts of the nodes evaluated at this loop level (not inside nested Reduces)."""
+    counts: Counter = Counter()
+
+    def visit(e):
+        counts[e] += 1
+        if counts[e] > 1 or isinstance(e, Reduce):
+            return
+        for c in ir.children(e):
+            visit(c)
+
+    if isinstance(root, tuple):
+        for r in root:
+            visit(r)
+    else:
+        visit(root)
+    return {"counts": counts, "cache": {}}
+
+
+def render(kernel: ir.Kernel) -> str:
+    em = _Emitter(kernel.in_dtypes)
+    em.scopes.append(_scope(tuple(kernel.outs)))
+    for k, out in enumerate(kernel.outs):
+        dt = out.dtype
+        em.emit(f"local.get $out{k}")
+        em._address(ir.Index(ir.I32), dt)
+        em.expr(out)
+        em.emit(_STORE[_code(dt)])
+    params = [f"(param $in{k} i32)" for k in range(len(kernel.in_dtypes))]
+    params += [f"(param $out{k} i32)" for k in range(len(kernel.outs))] + ["(param $n i32)"]
+    locals_ = ["(local $i i32)"] + [f"(local {n} {t})" for n, t in dict(em.locals).items()]
+    body = "\n".join("      " + line for line in em.lines)
+    return f"""(module
+  (import "env" "memory" (memory 1))
+  (func $kernel (export "kernel") {' '.join(params)}
+    {' '.join(locals_)}
+    block $exit
+    loop $next
+      local.get $i
+      local.get $n
+      i32.ge_u
+      br_if $exit
+{body}
+      local.get $i
+      i32.const 1
+      i32.add
+      local.set $i
+      br $next
+    end
+    end))
+"""

@@ -1,0 +1,166 @@
+"""WebAssembly runtimes: one linear memory shared by every kernel, an allocator over it, and
+instantiation of assembled modules. In the browser (Pyodide) through the `js` FFI; in CPython
+through wasmtime, running the same modules (so the backend is tested in both places).
+"""
+
+from __future__ import annotations
+
+import atexit
+import sys
+
+import numpy as np
+
+PAGE = 65536
+MAX_PAGES = 65536  # 4 GiB, the wasm32 limit
+ALIGN = 64  # cache lines, and v128 alignment
+
+
+class Runtime:
+    """Allocator and data movement over one growable linear memory. Subclasses provide the engine."""
+
+    def __init__(self, initial_pages: int = 16):
+        self.pages = initial_pages
+        self.top = ALIGN  # address 0 stays unused so that no buffer is null
+        self.free_lists: dict[int, list[int]] = {}
+        self.live_bytes = 0
+
+    # -- allocation ------------------------------------------------------------------------------
+
+    def alloc(self, nbytes: int) -> int:
+        size = max(ALIGN, -(-nbytes // ALIGN) * ALIGN)
+        free = self.free_lists.get(size)
+        if free:
+            ptr = free.pop()
+        else:
+            ptr = self.top
+            end = ptr + size
+            if end > self.pages * PAGE:
+                need = -(-end // PAGE) - self.pages
+                grow = max(need, self.pages // 2)  # amortised growth
+                if self.pages + grow > MAX_PAGES:
+                    grow = need
+                if self.pages + grow > MAX_PAGES or not self._grow(grow):
+                    raise MemoryError(f"wasm memory: cannot allocate {nbytes} bytes (memory is "
+                                      f"{self.pages * PAGE} bytes, {self.live_bytes} in use)")
+                self.pages += grow
+            self.top = end
+        self.live_bytes += size
+        return ptr
+
+    def free(self, ptr: int, nbytes: int) -> None:
+        size = max(ALIGN, -(-nbytes // ALIGN) * ALIGN)
+        self.free_lists.setdefault(size, []).append(ptr)
+        self.live_bytes -= size
+
+    # -- engine-specific -------------------------------------------------------------------------
+
+    def _grow(self, pages: int) -> bool:
+        raise NotImplementedError
+
+    def write(self, ptr: int, arr: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def read(self, ptr: int, nbytes: int) -> np.ndarray:
+        """A copy (uint8) of nbytes at ptr."""
+        raise NotImplementedError
+
+    def instantiate(self, wasm: bytes):
+        """The module's exported `kernel` as a Python callable taking i32 arguments."""
+        raise NotImplementedError
+
+
+class WasmtimeRuntime(Runtime):
+    def __init__(self, initial_pages: int = 16):
+        super().__init__(initial_pages)
+        import wasmtime
+        self._wt = wasmtime
+        config = wasmtime.Config()
+        config.wasm_simd = True
+        try:
+            config.wasm_relaxed_simd = True
+        except AttributeError:
+            pass
+        self.engine = wasmtime.Engine(config)
+        self.store = wasmtime.Store(self.engine)
+        self.memory = wasmtime.Memory(self.store, wasmtime.MemoryType(wasmtime.Limits(initial_pages, MAX_PAGES)))
+        self._view = None
+        # Release the engine before interpreter teardown, which otherwise unloads wasmtime's
+        # library before its objects' finalizers run.
+        atexit.register(self._close)
+
+    def _close(self):
+        self._view = None
+        self.store.close()
+        self.engine.close()
+
+    def _grow(self, pages: int) -> bool:
+        try:
+            self.memory.grow(self.store, pages)
+        except Exception:
+            return False
+        self._view = None
+        return True
+
+    def _bytes(self) -> np.ndarray:
+        if self._view is None:  # re-derive after growth: the base address may move
+            n = self.memory.data_len(self.store)
+            self._view = np.ctypeslib.as_array(self.memory.data_ptr(self.store), shape=(n,))
+        return self._view
+
+    def write(self, ptr: int, arr: np.ndarray) -> None:
+        flat = np.ascontiguousarray(arr).reshape(-1).view(np.uint8)
+        self._bytes()[ptr:ptr + flat.size] = flat
+
+    def read(self, ptr: int, nbytes: int) -> np.ndarray:
+        return self._bytes()[ptr:ptr + nbytes].copy()
+
+    def instantiate(self, wasm: bytes):
+        module = self._wt.Module(self.engine, wasm)
+        inst = self._wt.Instance(self.store, module, [self.memory])
+        fn = inst.exports(self.store)["kernel"]
+        store = self.store
+        return lambda *args: fn(store, *args)
+
+
+class PyodideRuntime(Runtime):
+    def __init__(self, initial_pages: int = 16):
+        super().__init__(initial_pages)
+        import js
+        from pyodide.ffi import to_js
+        self._js, self._to_js = js, to_js
+        self.memory = js.WebAssembly.Memory.new(
+            to_js({"initial": initial_pages, "maximum": MAX_PAGES}, dict_converter=js.Object.fromEntries))
+        self._imports = to_js({"env": {"memory": self.memory}}, dict_converter=js.Object.fromEntries)
+
+    def _grow(self, pages: int) -> bool:
+        try:
+            self.memory.grow(pages)
+        except Exception:  # RangeError: the engine refused
+            return False
+        return True
+
+    def write(self, ptr: int, arr: np.ndarray) -> None:
+        flat = np.ascontiguousarray(arr).reshape(-1).view(np.uint8)
+        self._js.Uint8Array.new(self.memory.buffer, ptr, flat.size).assign(flat)
+
+    def read(self, ptr: int, nbytes: int) -> np.ndarray:
+        out = np.empty(nbytes, np.uint8)
+        self._js.Uint8Array.new(self.memory.buffer, ptr, nbytes).assign_to(out)
+        return out
+
+    def instantiate(self, wasm: bytes):
+        module = self._js.WebAssembly.Module.new(self._to_js(wasm))
+        inst = self._js.WebAssembly.Instance.new(module, self._imports)
+        return inst.exports.kernel
+
+
+def default_runtime() -> Runtime | None:
+    """The runtime for this interpreter: the browser's engine in Pyodide, wasmtime in CPython (when
+    installed); None when neither is available."""
+    if sys.platform == "emscripten":
+        return PyodideRuntime()
+    try:
+        import wasmtime  # noqa: F401
+    except ImportError:
+        return None
+    return WasmtimeRuntime()

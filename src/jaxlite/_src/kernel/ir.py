@@ -1,0 +1,173 @@
+"""The kernel IR, shared by the WebAssembly and WebGPU renderers.
+
+A Kernel computes, for every flat output position i in [0, n), one expression per output. An
+expression is a small immutable tree; `Index` is i itself; `Load(k, e)` reads input k at flat
+position e; `Reduce` runs an inner loop (its body refers to the loop counter as `RIndex(level)`).
+Views (broadcast, transpose, slice, reshape, reverse) are index arithmetic on Loads, so they cost
+nothing. Nodes are frozen dataclasses: structurally hashable, so a Kernel is its own cache key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+I32 = np.dtype(np.int32)
+
+
+@dataclass(frozen=True)
+class Expr:
+    dtype: np.dtype
+
+
+@dataclass(frozen=True)
+class Index(Expr):
+    """The flat output position of the current element (i32)."""
+
+
+@dataclass(frozen=True)
+class RIndex(Expr):
+    """The counter of the enclosing Reduce at nesting `level` (i32)."""
+    level: int
+
+
+@dataclass(frozen=True)
+class Const(Expr):
+    value: float | int | bool
+
+
+@dataclass(frozen=True)
+class Load(Expr):
+    arg: int
+    index: Expr
+
+
+@dataclass(frozen=True)
+class Unary(Expr):
+    op: str
+    x: Expr
+
+
+@dataclass(frozen=True)
+class Binary(Expr):
+    op: str
+    a: Expr
+    b: Expr
+
+
+@dataclass(frozen=True)
+class Select(Expr):
+    cond: Expr
+    on_true: Expr
+    on_false: Expr
+
+
+@dataclass(frozen=True)
+class Cast(Expr):
+    x: Expr
+
+
+@dataclass(frozen=True)
+class Reduce(Expr):
+    op: str  # add, mul, max, min, and, or
+    body: Expr
+    size: int
+    level: int
+
+
+@dataclass(frozen=True)
+class Kernel:
+    name: str
+    in_dtypes: tuple
+    outs: tuple  # one Expr per output; output k has dtype outs[k].dtype
+
+
+# Operations every renderer must implement (elementwise, on the IR's dtypes).
+UNARY_OPS = {"neg", "abs", "sqrt", "floor", "ceil", "trunc", "nearest", "not"}
+BINARY_OPS = {"add", "sub", "mul", "div", "rem", "min", "max", "and", "or", "xor", "shl", "shr_s", "shr_u",
+              "eq", "ne", "lt", "le", "gt", "ge",
+              "idiv", "irem"}  # index arithmetic: non-negative i32 operands, divisor > 0
+COMPARISONS = {"eq", "ne", "lt", "le", "gt", "ge"}
+
+
+# ---- construction helpers (constant folding keeps index arithmetic small) --------------------------
+
+
+def const(value, dtype) -> Const:
+    return Const(np.dtype(dtype), value)
+
+
+def i32(value: int) -> Const:
+    return Const(I32, int(value))
+
+
+def binary(op: str, a: Expr, b: Expr) -> Expr:
+    if a.dtype == I32 and b.dtype == I32:
+        if isinstance(a, Const) and isinstance(b, Const):
+            fold = {"add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
+                    "idiv": lambda x, y: x // y, "irem": lambda x, y: x % y}.get(op)
+            if fold is not None and a.value >= 0 and b.value > 0:
+                return i32(fold(a.value, b.value))
+        if op == "add" and isinstance(b, Const) and b.value == 0:
+            return a
+        if op == "add" and isinstance(a, Const) and a.value == 0:
+            return b
+        if op == "mul" and isinstance(b, Const) and b.value == 1:
+            return a
+        if op == "mul" and ((isinstance(b, Const) and b.value == 0) or (isinstance(a, Const) and a.value == 0)):
+            return i32(0)
+        if op == "idiv" and isinstance(b, Const) and b.value == 1:
+            return a
+        if op == "irem" and isinstance(b, Const) and b.value == 1:
+            return i32(0)
+    out_dtype = np.dtype(np.bool_) if op in COMPARISONS else a.dtype
+    return Binary(out_dtype, op, a, b)
+
+
+def unravel(flat: Expr, shape) -> list[Expr]:
+    """Multi-index (one i32 expr per dim) of a flat row-major position in `shape`."""
+    idx, stride = [], 1
+    strides = []
+    for d in reversed(shape):
+        strides.append(stride)
+        stride *= d
+    strides = strides[::-1]
+    for k, (d, s) in enumerate(zip(shape, strides)):
+        if d == 1:
+            idx.append(i32(0))
+        elif k == 0:  # the outermost dim needs no remainder
+            idx.append(binary("idiv", flat, i32(s)))
+        else:
+            idx.append(binary("irem", binary("idiv", flat, i32(s)), i32(d)))
+    return idx
+
+
+def ravel(multi, shape) -> Expr:
+    out: Expr = i32(0)
+    stride = 1
+    for e, d in zip(reversed(multi), reversed(shape)):
+        out = binary("add", out, binary("mul", e, i32(stride)))
+        stride *= d
+    return out
+
+
+def walk(e: Expr):
+    """Every node of an expression tree (pre-order)."""
+    yield e
+    for child in children(e):
+        yield from walk(child)
+
+
+def children(e: Expr) -> tuple:
+    if isinstance(e, (Load,)):
+        return (e.index,)
+    if isinstance(e, (Unary, Cast)):
+        return (e.x,)
+    if isinstance(e, Binary):
+        return (e.a, e.b)
+    if isinstance(e, Select):
+        return (e.cond, e.on_true, e.on_false)
+    if isinstance(e, Reduce):
+        return (e.body,)
+    return ()

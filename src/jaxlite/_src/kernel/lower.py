@@ -1,0 +1,255 @@
+"""Lowering lax primitives to kernel IR.
+
+A `Val` is a lazily computed array: its shape, dtype and `at(i)`, the expression of its element at
+flat position i. Elementwise ops compose expressions; views remap the index; reductions and
+contractions open an inner loop. Fusing a chain of operations is just composing their Vals; a
+device materialises a Val into a buffer by rendering `Kernel(outs=(val.at(Index()),))`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from jaxlite._src.kernel import ir
+from jaxlite._src.kernel.ir import I32, Binary, Cast, Const, Expr, Load, Reduce, RIndex, Select, Unary, binary, i32
+from jaxlite._src.lax import lax, reductions, structural
+from jaxlite._src.lax.dot import dot_general_p
+
+
+@dataclass
+class Val:
+    shape: tuple
+    dtype: np.dtype
+    at: Callable[[Expr], Expr]
+    is_view: bool = False  # a cheap remapping of stored data (safe to read many times)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+
+def leaf(token: int, shape, dtype) -> Val:
+    """A stored buffer; `token` becomes the kernel argument index once the kernel is built."""
+    return Val(tuple(shape), np.dtype(dtype), lambda i: Load(np.dtype(dtype), token, i), is_view=True)
+
+
+# lowering rules: prim -> fn(out_aval, *vals, **params) -> Val
+lowerings: dict = {}
+# primitives whose results are always stored (they open loops; recomputing them per use is costly)
+materialize_after: set = set()
+
+_reduce_ids = itertools.count()
+
+
+def _elementwise(prim, op, kind="unary"):
+    if kind == "unary":
+        lowerings[prim] = lambda out, x: Val(x.shape, out.dtype, lambda i: Unary(out.dtype, op, x.at(i)))
+    else:
+        lowerings[prim] = lambda out, a, b: Val(a.shape, out.dtype, lambda i: _binop(op, a.at(i), b.at(i)))
+
+
+def _binop(op, a, b):
+    return binary(op, a, b)
+
+
+for _p, _op in ((lax.neg_p, "neg"), (lax.abs_p, "abs"), (lax.sqrt_p, "sqrt"), (lax.floor_p, "floor"),
+                (lax.ceil_p, "ceil"), (lax.not_p, "not")):
+    _elementwise(_p, _op)
+for _p, _op in ((lax.add_p, "add"), (lax.sub_p, "sub"), (lax.mul_p, "mul"), (lax.div_p, "div"),
+                (lax.rem_p, "rem"), (lax.max_p, "max"), (lax.min_p, "min"), (lax.and_p, "and"), (lax.or_p, "or"),
+                (lax.xor_p, "xor"), (lax.shift_left_p, "shl"), (lax.shift_right_arithmetic_p, "shr_s"),
+                (lax.shift_right_logical_p, "shr_u"), (lax.eq_p, "eq"), (lax.ne_p, "ne"), (lax.lt_p, "lt"),
+                (lax.le_p, "le"), (lax.gt_p, "gt"), (lax.ge_p, "ge")):
+    _elementwise(_p, _op, "binary")
+
+
+def _round(out, x, rounding_method):
+    if rounding_method == 1:  # half to even
+        return Val(x.shape, out.dtype, lambda i: Unary(out.dtype, "nearest", x.at(i)))
+
+    def at(i):  # half away from zero: trunc(x + copysign(0.5, x))
+        v = x.at(i)
+        half = Select(out.dtype, binary("lt", v, Const(out.dtype, 0.0)), Const(out.dtype, -0.5), Const(out.dtype, 0.5))
+        return Unary(out.dtype, "trunc", binary("add", v, half))
+    return Val(x.shape, out.dtype, at)
+
+
+def _sign(out, x):
+    def at(i):
+        v = x.at(i)
+        zero, one = Const(out.dtype, 0), Const(out.dtype, 1)
+        neg = Unary(out.dtype, "neg", one) if out.dtype.kind != "u" else zero
+        pos_or_v = Select(out.dtype, binary("gt", v, zero), one, v if out.dtype.kind == "f" else zero)
+        return Select(out.dtype, binary("lt", v, zero), neg, pos_or_v)
+    return Val(x.shape, out.dtype, at)
+
+
+def _integer_pow(out, x, y):
+    def at(i):
+        v = x.at(i)
+        if y == 0:
+            return Const(out.dtype, 1)
+        acc, base, e = None, v, abs(y)
+        while e:  # square-and-multiply, unrolled (y is static)
+            if e & 1:
+                acc = base if acc is None else binary("mul", acc, base)
+            e >>= 1
+            if e:
+                base = binary("mul", base, base)
+        return acc if y > 0 else binary("div", Const(out.dtype, 1), acc)
+    return Val(x.shape, out.dtype, at)
+
+
+lowerings[lax.round_p] = _round
+lowerings[lax.sign_p] = _sign
+lowerings[lax.integer_pow_p] = _integer_pow
+lowerings[lax.convert_element_type_p] = lambda out, x, new_dtype, weak_type: Val(
+    x.shape, out.dtype, lambda i: x.at(i) if x.dtype == out.dtype else Cast(out.dtype, x.at(i)), x.is_view and x.dtype == out.dtype)
+lowerings[lax.is_finite_p] = lambda out, x: Val(x.shape, out.dtype, lambda i: binary(
+    "lt", Unary(x.dtype, "abs", x.at(i)), Const(x.dtype, float("inf"))))
+
+
+def _select_n(out, which, *cases):
+    def at(i):
+        w = which.at(i) if which.shape else which.at(i32(0))
+        if which.dtype == np.bool_:
+            return Select(out.dtype, w, cases[1].at(i), cases[0].at(i)) if len(cases) == 2 else cases[0].at(i)
+        e = cases[-1].at(i)
+        for k in range(len(cases) - 2, -1, -1):
+            e = Select(out.dtype, binary("eq", w, Const(which.dtype, k)), cases[k].at(i), e)
+        return e
+    return Val(cases[0].shape, out.dtype, at)
+
+
+lowerings[lax.select_n_p] = _select_n
+
+# ---- views ------------------------------------------------------------------------------------------
+
+
+def _view(x: Val, shape, remap) -> Val:
+    """A Val whose element at multi-index m is x's element at remap(m)."""
+    return Val(tuple(shape), x.dtype, lambda i: x.at(ir.ravel(remap(ir.unravel(i, shape)), x.shape)), x.is_view)
+
+
+def _broadcast_in_dim(out, x, shape, broadcast_dimensions):
+    return _view(x, shape, lambda m: [m[d] if x.shape[j] != 1 else i32(0) for j, d in enumerate(broadcast_dimensions)])
+
+
+def _transpose(out, x, permutation):
+    def remap(m):
+        src = [None] * len(permutation)
+        for k, p in enumerate(permutation):
+            src[p] = m[k]
+        return src
+    return _view(x, out.shape, remap)
+
+
+def _slice(out, x, start_indices, limit_indices, strides):
+    return _view(x, out.shape, lambda m: [binary("add", i32(s), binary("mul", e, i32(st)))
+                                          for e, s, st in zip(m, start_indices, strides)])
+
+
+def _rev(out, x, dimensions):
+    return _view(x, out.shape, lambda m: [binary("sub", i32(n - 1), e) if d in dimensions else e
+                                          for d, (e, n) in enumerate(zip(m, x.shape))])
+
+
+def _iota(out, dtype, shape, dimension):
+    return Val(tuple(shape), out.dtype, lambda i: _cast(ir.unravel(i, shape)[dimension], out.dtype))
+
+
+def _cast(e, dtype):
+    return e if e.dtype == np.dtype(dtype) else Cast(np.dtype(dtype), e)
+
+
+def _concatenate(out, *xs, dimension):
+    def at(i):
+        m = ir.unravel(i, out.shape)
+        start = sum(x.shape[dimension] for x in xs)
+        result = None
+        for x in reversed(xs):
+            start -= x.shape[dimension]
+            # Every branch is evaluated (select), so each reads a clamped, in-bounds position.
+            local = binary("sub", m[dimension], i32(start)) if start else m[dimension]
+            clamped = Binary(I32, "min", Binary(I32, "max", local, i32(0)), i32(x.shape[dimension] - 1))
+            mm = list(m)
+            mm[dimension] = clamped
+            v = x.at(ir.ravel(mm, x.shape))
+            result = v if result is None else Select(out.dtype, binary("lt", m[dimension], i32(start + x.shape[dimension])), v, result)
+        return result
+    return Val(out.shape, out.dtype, at)
+
+
+lowerings[structural.broadcast_in_dim_p] = _broadcast_in_dim
+lowerings[structural.reshape_p] = lambda out, x, new_sizes, dimensions: Val(out.shape, x.dtype, x.at, x.is_view)
+lowerings[structural.transpose_p] = _transpose
+lowerings[structural.slice_p] = _slice
+lowerings[structural.rev_p] = _rev
+lowerings[structural.iota_p] = _iota
+lowerings[structural.concatenate_p] = _concatenate
+
+# ---- reductions and contractions -------------------------------------------------------------------
+
+_REDUCE_OPS = {reductions.reduce_sum_p: "add", reductions.reduce_prod_p: "mul", reductions.reduce_max_p: "max",
+               reductions.reduce_min_p: "min", reductions.reduce_and_p: "and", reductions.reduce_or_p: "or"}
+
+
+def _reduce(op):
+    def rule(out, x, axes):
+        kept = [d for d in range(len(x.shape)) if d not in axes]
+        rshape = [x.shape[d] for d in axes]
+        size = int(np.prod(rshape, dtype=np.int64))
+        rid = next(_reduce_ids)
+
+        def at(i):
+            m = ir.unravel(i, out.shape)
+            r = ir.unravel(RIndex(I32, rid), rshape)
+            full = [None] * len(x.shape)
+            for d, e in zip(kept, m):
+                full[d] = e
+            for d, e in zip(axes, r):
+                full[d] = e
+            return Reduce(out.dtype, op, x.at(ir.ravel(full, x.shape)), size, rid)
+        return Val(out.shape, out.dtype, at)
+    return rule
+
+
+for _p, _op in _REDUCE_OPS.items():
+    lowerings[_p] = _reduce(_op)
+    materialize_after.add(_p)
+
+
+def _dot_general(out, lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
+    (lc, rc), (lb, rb) = dimension_numbers
+    lfree = [d for d in range(len(lhs.shape)) if d not in lc and d not in lb]
+    rfree = [d for d in range(len(rhs.shape)) if d not in rc and d not in rb]
+    kshape = [lhs.shape[d] for d in lc]
+    size = int(np.prod(kshape, dtype=np.int64))
+    rid = next(_reduce_ids)
+
+    def at(i):
+        m = ir.unravel(i, out.shape)
+        k = ir.unravel(RIndex(I32, rid), kshape)
+        nb = len(lb)
+        li, ri = [None] * len(lhs.shape), [None] * len(rhs.shape)
+        for j, (a, b) in enumerate(zip(lb, rb)):
+            li[a] = ri[b] = m[j]
+        for j, d in enumerate(lfree):
+            li[d] = m[nb + j]
+        for j, d in enumerate(rfree):
+            ri[d] = m[nb + len(lfree) + j]
+        for j, (a, b) in enumerate(zip(lc, rc)):
+            li[a] = ri[b] = k[j]
+        prod = binary("mul", _cast(lhs.at(ir.ravel(li, lhs.shape)), out.dtype), _cast(rhs.at(ir.ravel(ri, rhs.shape)), out.dtype))
+        return Reduce(out.dtype, "add", prod, size, rid)
+    return Val(out.shape, out.dtype, at)
+
+
+lowerings[dot_general_p] = _dot_general
+materialize_after.add(dot_general_p)
+# A contraction reads each input element many times: its inputs must be stored, not recomputed.
+materialize_inputs = {dot_general_p}
