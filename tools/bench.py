@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 CHROMIUM = os.environ.get("JAXLITE_CHROMIUM", "/usr/lib/chromium/chromium")
 CHROME_FLAGS = ["--headless=new", "--no-sandbox", "--enable-unsafe-webgpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-DEFAULT_SYSTEMS = "numpy,jaxlite-cpu,jax-js-wasm,jax-js-webgpu"
+DEFAULT_SYSTEMS = "numpy,jaxlite-cpu,jaxlite-wasm,jax-js-wasm,jax-js-webgpu"
 
 ROWS = [  # (key, label, flops or None)
     ("hypot_eager", "hypot sqrt(x*x+y*y), 1M, eager", None),

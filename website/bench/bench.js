@@ -5,7 +5,7 @@ import { runJaxJs } from "./jaxjs-workloads.js";
 const $ = (id) => document.getElementById(id);
 const status = (s) => ($("status").textContent = s);
 const params = new URLSearchParams(location.search);
-const SYSTEMS = (params.get("systems") || "numpy,jaxlite-cpu,jax-js-wasm,jax-js-webgpu").split(",");
+const SYSTEMS = (params.get("systems") || "numpy,jaxlite-cpu,jaxlite-wasm,jax-js-wasm,jax-js-webgpu").split(",");
 
 function pyInputs(pyodide) {
   const d = pyodide.runPython("import workloads; workloads.inputs()");

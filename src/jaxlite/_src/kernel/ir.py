@@ -69,6 +69,12 @@ class Cast(Expr):
 
 
 @dataclass(frozen=True)
+class Bitcast(Expr):
+    """Reinterpret the bits of x (same width) as dtype."""
+    x: Expr
+
+
+@dataclass(frozen=True)
 class Reduce(Expr):
     op: str  # add, mul, max, min, and, or
     body: Expr
@@ -162,7 +168,7 @@ def walk(e: Expr):
 def children(e: Expr) -> tuple:
     if isinstance(e, (Load,)):
         return (e.index,)
-    if isinstance(e, (Unary, Cast)):
+    if isinstance(e, (Unary, Cast, Bitcast)):
         return (e.x,)
     if isinstance(e, Binary):
         return (e.a, e.b)

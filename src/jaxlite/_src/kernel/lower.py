@@ -253,3 +253,16 @@ lowerings[dot_general_p] = _dot_general
 materialize_after.add(dot_general_p)
 # A contraction reads each input element many times: its inputs must be stored, not recomputed.
 materialize_inputs = {dot_general_p}
+
+# ---- transcendental functions (IR expansions, see kernel/math.py) --------------------------------
+
+from jaxlite._src.kernel import math as kmath  # noqa: E402
+
+for _p, _fn in ((lax.exp_p, kmath.exp), (lax.exp2_p, kmath.exp2), (lax.expm1_p, kmath.expm1),
+                (lax.log_p, kmath.log), (lax.log1p_p, kmath.log1p), (lax.tanh_p, kmath.tanh),
+                (lax.logistic_p, kmath.logistic), (lax.sin_p, kmath.sin), (lax.cos_p, kmath.cos),
+                (lax.tan_p, kmath.tan), (lax.atan_p, kmath.atan), (lax.asin_p, kmath.asin),
+                (lax.acos_p, kmath.acos), (lax.sinh_p, kmath.sinh), (lax.cosh_p, kmath.cosh),
+                (lax.asinh_p, kmath.asinh), (lax.acosh_p, kmath.acosh), (lax.atanh_p, kmath.atanh),
+                (lax.rsqrt_p, kmath.rsqrt)):
+    lowerings[_p] = (lambda fn: lambda out, x: Val(x.shape, out.dtype, lambda i: fn(x.at(i))))(_fn)

@@ -71,6 +71,8 @@ def _canonical(exprs):
             out = ir.Unary(e.dtype, e.op, rw(e.x))
         elif isinstance(e, ir.Cast):
             out = ir.Cast(e.dtype, rw(e.x))
+        elif isinstance(e, ir.Bitcast):
+            out = ir.Bitcast(e.dtype, rw(e.x))
         elif isinstance(e, ir.Binary):
             out = ir.Binary(e.dtype, e.op, rw(e.a), rw(e.b))
         elif isinstance(e, ir.Select):

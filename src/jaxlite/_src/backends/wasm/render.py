@@ -14,7 +14,7 @@ from collections import Counter
 import numpy as np
 
 from jaxlite._src.kernel import ir
-from jaxlite._src.kernel.ir import Binary, Cast, Const, Expr, Index, Load, Reduce, RIndex, Select, Unary
+from jaxlite._src.kernel.ir import Binary, Bitcast, Cast, Const, Expr, Index, Load, Reduce, RIndex, Select, Unary
 
 
 class Unsupported(NotImplementedError):
@@ -115,6 +115,11 @@ class _Emitter:
             self.emit("select")
         elif isinstance(e, Cast):
             self._cast(e)
+        elif isinstance(e, Bitcast):
+            self.expr(e.x)
+            src, dst = wtype(e.x.dtype), wtype(e.dtype)
+            if src != dst:
+                self.emit(f"{dst}.reinterpret_{src}")
         elif isinstance(e, Reduce):
             self._reduce(e)
         else:
