@@ -202,3 +202,28 @@ def test_out_of_memory_is_a_memory_error():
     with jax.default_device(WASM):
         with pytest.raises(MemoryError, match="cannot allocate"):
             jnp.zeros((1 << 31,), jnp.float32)  # 8 GiB, on the device only (no host copy)
+
+
+@pytest.mark.parametrize("shapes,dn", [
+    (((7, 13), (13, 9)), (((1,), (0,)), ((), ()))),          # plain, with edge rows/columns
+    (((13, 7), (9, 13)), (((0,), (1,)), ((), ()))),          # both operands transposed
+    (((3, 5, 6), (3, 6, 8)), (((2,), (1,)), ((0,), (0,)))),  # batched
+    (((4, 2, 3, 5), (5, 4, 2)), (((3,), (0,)), ((0,), (1,)))),  # batch dim not leading, 2 free lhs dims
+    (((1, 1), (1, 1)), (((1,), (0,)), ((), ()))),
+])
+def test_float32_dot_general_uses_the_matmul_routine(shapes, dn, rng):
+    a, b = (rng.standard_normal(s).astype(np.float32) for s in shapes)
+    f = lambda x, y: lax.dot_general(x, y, dn)  # noqa: E731
+    same(f, a, b, rtol=1e-5, atol=1e-5)  # eager
+    jf = jax.jit(f)
+    same(jf, a, b, rtol=1e-5, atol=1e-5)
+    (plan,) = _last_plans(jf)
+    assert "routine" in [s[0] for s in plan.steps]
+
+
+def test_matmul_epilogue_fuses_into_one_kernel(rng):
+    x, w = rng.standard_normal((8, 16)).astype(np.float32), rng.standard_normal((16, 4)).astype(np.float32)
+    jf = jax.jit(lambda x, w, b: jnp.tanh(x @ w + b))
+    same(jf, x, w, np.ones(4, np.float32), rtol=1e-5, atol=1e-5)
+    (plan,) = _last_plans(jf)
+    assert [s[0] for s in plan.steps] == ["routine", "kernel"]

@@ -17,10 +17,12 @@ import numpy as np
 from jaxlite._src import core, dispatch
 from jaxlite._src.backends import cpu
 from jaxlite._src.backends.wasm.assembler import assemble
+from jaxlite._src.backends.wasm import routines
 from jaxlite._src.backends.wasm.render import _WTYPE, Unsupported, _code, render
 from jaxlite._src.backends.wasm.runtime import Runtime
 from jaxlite._src.kernel import ir, lower
 from jaxlite._src.lax import lax
+from jaxlite._src.lax.dot import dot_general_p
 
 
 class WasmBuffer:
@@ -54,6 +56,20 @@ def can_lower(prim, in_avals, out_avals) -> bool:
     if prim is lax.rem_p and in_avals[0].dtype.kind == "f":
         return False  # fmod needs an exact routine (not yet written)
     return True
+
+
+def matmul_layout(in_avals, out_avals, params):
+    """For a float32 dot_general: (lhs perm, rhs perm, batch, m, n, k) that puts the operands in
+    row-major [B, M, K] and [B, K, N] order for the matmul routine; None if it does not apply."""
+    if len(in_avals) != 2 or any(a.dtype != np.float32 for a in (*in_avals, *out_avals)):
+        return None
+    (lc, rc), (lb, rb) = params["dimension_numbers"]
+    lhs, rhs = in_avals
+    lfree = [d for d in range(lhs.ndim) if d not in lc and d not in lb]
+    rfree = [d for d in range(rhs.ndim) if d not in rc and d not in rb]
+    size = lambda a, dims: int(np.prod([a.shape[d] for d in dims], dtype=np.int64))  # noqa: E731
+    batch, m, k, n = size(lhs, lb), size(lhs, lfree), size(lhs, lc), size(rhs, rfree)
+    return (tuple(lb) + tuple(lfree) + tuple(lc), tuple(rb) + tuple(rc) + tuple(rfree), batch, m, n, k)
 
 
 def _canonical(exprs):
@@ -127,7 +143,15 @@ class WasmDevice:
             fn = self._kernels[kernel] = self.runtime.instantiate(assemble(render(kernel)))
         return fn
 
+    def compile_routine(self, key, make_wat):
+        fn = self._kernels.get(key)
+        if fn is None:
+            fn = self._kernels[key] = self.runtime.instantiate(assemble(make_wat()))
+        return fn
+
     def run_primitive(self, prim, bufs, in_avals, params, out_avals):
+        if prim is dot_general_p and matmul_layout(in_avals, out_avals, params) is not None:
+            return self._single_eqn_plan(prim, in_avals, params, out_avals).execute(list(bufs))
         key = (prim, tuple(sorted(params.items())), tuple((a.shape, a.dtype) for a in in_avals))
         try:
             entry = self._prim_cache.get(key, False)
@@ -144,6 +168,16 @@ class WasmDevice:
         if n:
             fn(*(b.ptr for b in bufs), out.ptr, n)
         return [out]
+
+    def _single_eqn_plan(self, prim, in_avals, params, out_avals):
+        key = ("plan", prim, tuple(sorted(params.items())), tuple((a.shape, a.dtype) for a in in_avals))
+        plan = self._prim_cache.get(key)
+        if plan is None:
+            ins = [core.Var(a) for a in in_avals]
+            outs = [core.Var(a) for a in out_avals]
+            jaxpr = core.Jaxpr(ins, [core.JaxprEqn(prim, ins, params, outs)], outs)
+            plan = self._prim_cache[key] = _Plan(self, core.ClosedJaxpr(jaxpr, []))
+        return plan
 
     def _build_prim(self, prim, in_avals, params, out_avals):
         if not can_lower(prim, in_avals, out_avals):
@@ -226,6 +260,24 @@ class _Plan:
             prim = eqn.primitive
             in_avals = [x.aval for x in eqn.inputs]
             out_avals = [v.aval for v in eqn.out_binders]
+            layout = matmul_layout(in_avals, out_avals, eqn.params) if prim is dot_general_p else None
+            if layout is not None:
+                lperm, rperm, batch, m, n, k = layout
+                ins = []
+                for x, perm, shape in ((eqn.inputs[0], lperm, (batch, m, k)), (eqn.inputs[1], rperm, (batch, k, n))):
+                    if perm == tuple(range(len(perm))) and not isinstance(x, core.Literal) and env[x][0] == "slot":
+                        ins.append(env[x][1])  # already stored row-major in this order
+                        continue
+                    v = as_val(x)
+                    t = lower._transpose(core.ShapedArray(tuple(v.shape[d] for d in perm), v.dtype), v, perm)
+                    tmp = core.Var(core.ShapedArray(shape, v.dtype))
+                    env[tmp] = ("val", lower.Val(shape, v.dtype, t.at, t.is_view))
+                    ins.append(materialize(tmp))
+                out = new_slot(np.float32)
+                fn = device.compile_routine(("matmul_f32", batch, m, n, k), lambda: routines.matmul_f32(batch, m, n, k))
+                self.steps.append(("routine", fn, ins, out, 4 * batch * m * n))
+                env[eqn.out_binders[0]] = ("slot", out)
+                continue
             if prim not in dispatch.impl_rules and can_lower(prim, in_avals, out_avals):
                 if prim in lower.materialize_inputs:
                     for x in eqn.inputs:
@@ -246,7 +298,7 @@ class _Plan:
         # Free each intermediate after its last use (Python refcounts release the memory).
         last: dict[int, int] = {}
         for n, step in enumerate(self.steps):
-            for k in (step[2] if step[0] == "kernel" else step[3]):
+            for k in (step[2] if step[0] in ("kernel", "routine") else step[3]):
                 last[k] = n
         keep = set(self.out_slots)
         self.frees = [[] for _ in self.steps]
@@ -269,6 +321,11 @@ class _Plan:
                 buf = WasmBuffer(dev, nbytes)
                 if n:
                     fn(*(slots[k].ptr for k in ins), buf.ptr, n)
+                slots[out] = buf
+            elif kind == "routine":
+                _, fn, ins, out, nbytes = step
+                buf = WasmBuffer(dev, nbytes)
+                fn(*(slots[k].ptr for k in ins), buf.ptr, 0)
                 slots[out] = buf
             elif kind == "prim":
                 _, prim, params, ins, in_avals, outs, out_avals = step
