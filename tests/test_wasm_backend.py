@@ -227,3 +227,32 @@ def test_matmul_epilogue_fuses_into_one_kernel(rng):
     same(jf, x, w, np.ones(4, np.float32), rtol=1e-5, atol=1e-5)
     (plan,) = _last_plans(jf)
     assert [s[0] for s in plan.steps] == ["routine", "kernel"]
+
+
+@pytest.mark.parametrize("n", range(0, 11))
+def test_simd_kernels_with_every_tail_length(n, rng):
+    from jaxlite._src.backends.wasm.render import vectorizable
+    x, y = rng.standard_normal((2, n)).astype(np.float32)
+    k = rng.integers(-50, 50, n).astype(np.int32)
+    f = jax.jit(lambda x, y, k: (jnp.sqrt(x * x + y * y), jnp.where(x > y, x, -y), (x * 3).astype(jnp.int32) + k * 2,
+                                 jnp.maximum(k, 3) ^ k, k.astype(jnp.float32) / 4))
+    same(f, x, y, k)
+    (plan,) = _last_plans(f)
+    kernels = [key for key in WASM._kernels if not isinstance(key, tuple)]
+    assert any(vectorizable(kern) for kern in kernels)
+    assert len([s for s in plan.steps if s[0] == "kernel"]) == 5
+
+
+def test_simd_module_assembles_like_wat2wasm():
+    wasmtime = pytest.importorskip("wasmtime")
+    from jaxlite._src.backends.wasm.assembler import assemble
+    from jaxlite._src.backends.wasm.render import render
+    from jaxlite._src.kernel import ir
+    f4 = np.dtype("f4")
+    load = lambda k: ir.Load(f4, k, ir.Index(ir.I32))  # noqa: E731
+    kernel = ir.Kernel("k", (f4, f4), (ir.Select(f4, ir.binary("lt", load(0), load(1)),
+                                                 ir.Unary(f4, "sqrt", load(0)), ir.binary("max", load(1), ir.Const(f4, 2.5))),))
+    wat = render(kernel)
+    assert "v128.bitselect" in wat
+    from test_wasm_assembler import strip_custom
+    assert assemble(wat) == strip_custom(wasmtime.wat2wasm(wat))

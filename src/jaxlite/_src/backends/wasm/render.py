@@ -339,7 +339,12 @@ def _scope(root: Expr) -> dict:
     return {"counts": counts, "cache": {}}
 
 
-def render(kernel: ir.Kernel) -> str:
+def render(kernel: ir.Kernel, simd: bool = True) -> str:
+    simd_loop = ""
+    if simd and vectorizable(kernel):
+        vem = _SimdEmitter(kernel.in_dtypes)
+        vem.counter = 1000
+        simd_loop = _simd_loop(kernel, vem)
     em = _Emitter(kernel.in_dtypes)
     em.scopes.append(_scope(tuple(kernel.outs)))
     for k, out in enumerate(kernel.outs):
@@ -350,13 +355,16 @@ def render(kernel: ir.Kernel) -> str:
         em.emit(_STORE[_code(dt)])
     params = [f"(param $in{k} i32)" for k in range(len(kernel.in_dtypes))]
     params += [f"(param $out{k} i32)" for k in range(len(kernel.outs))] + ["(param $n i32)"]
-    locals_ = ["(local $i i32)"] + [f"(local {n} {t})" for n, t in dict(em.locals).items()]
+    all_locals = dict(em.locals)
+    if simd_loop:
+        all_locals.update(vem.locals)
+    locals_ = ["(local $i i32)"] + [f"(local {n} {t})" for n, t in all_locals.items()]
     body = "\n".join("      " + line for line in em.lines)
     return f"""(module
   (import "env" "memory" (memory 1))
   (func $kernel (export "kernel") {' '.join(params)}
     {' '.join(locals_)}
-    block $exit
+{simd_loop}    block $exit
     loop $next
       local.get $i
       local.get $n
@@ -370,4 +378,159 @@ def render(kernel: ir.Kernel) -> str:
       br $next
     end
     end))
+"""
+
+
+# ---- SIMD ------------------------------------------------------------------------------------------
+# Elementwise kernels over 32-bit types whose loads are contiguous (Load(k, Index)) or uniform
+# (an index without Index: a splatted scalar) run 4 lanes at a time; a scalar loop finishes the tail.
+
+_V_FLOAT_UNARY = {"neg", "abs", "sqrt", "floor", "ceil", "trunc", "nearest"}
+_V_FLOAT_BINARY = {"add", "sub", "mul", "div", "min", "max"}
+_V_INT_BINARY = {"add": "i32x4.add", "sub": "i32x4.sub", "mul": "i32x4.mul", "and": "v128.and", "or": "v128.or",
+                 "xor": "v128.xor"}
+_V32 = {"f4", "i4", "u4"}
+
+
+def _uses_index(e: Expr) -> bool:
+    return any(isinstance(n, (Index, RIndex)) for n in ir.walk(e))
+
+
+def vectorizable(kernel: ir.Kernel) -> bool:
+    def ok(e: Expr, as_mask: bool = False) -> bool:
+        code = _code(e.dtype) if e.dtype != np.bool_ else "b1"
+        if isinstance(e, Binary) and e.op in ir.COMPARISONS:
+            return as_mask and _code(e.a.dtype) in _V32 and ok(e.a) and ok(e.b)
+        if code not in _V32:
+            return False
+        if isinstance(e, Const):
+            return True
+        if isinstance(e, Load):
+            return _code(kernel.in_dtypes[e.arg]) in _V32 and (
+                isinstance(e.index, Index) or not _uses_index(e.index))
+        if isinstance(e, Unary):
+            if code == "f4":
+                return e.op in _V_FLOAT_UNARY and ok(e.x)
+            return e.op in ("neg", "abs", "not") and ok(e.x)
+        if isinstance(e, Binary):
+            if code == "f4":
+                return e.op in _V_FLOAT_BINARY and ok(e.a) and ok(e.b)
+            return (e.op in _V_INT_BINARY or e.op in ("min", "max")) and ok(e.a) and ok(e.b)
+        if isinstance(e, Select):
+            return ok(e.cond, as_mask=True) and ok(e.on_true) and ok(e.on_false)
+        if isinstance(e, Cast):
+            src = _code(e.x.dtype)
+            return src in _V32 and (src == "f4") != (code == "f4") and ok(e.x)
+        return False
+
+    return all(_code(o.dtype) in _V32 and ok(o) for o in kernel.outs)
+
+
+class _SimdEmitter(_Emitter):
+    def _address(self, index: Expr, dtype):
+        assert isinstance(index, Index)  # vectorizable() admits only contiguous accesses here
+        size = np.dtype(dtype).itemsize
+        self.emit("local.get $i", f"i32.const {size.bit_length() - 1}", "i32.shl", "i32.add")
+
+    def expr(self, e: Expr):
+        scope = self.scopes[-1]
+        cached = scope["cache"].get(e)
+        if cached is not None:
+            self.emit(f"local.get {cached}")
+            return
+        self._vexpr(e)
+        if scope["counts"].get(e, 0) > 1 and not isinstance(e, Const):
+            name = self.local("v128", "v")
+            scope["cache"][e] = name
+            self.emit(f"local.tee {name}")
+
+    def _vexpr(self, e: Expr):
+        fl = np.dtype(e.dtype).kind == "f"
+        if isinstance(e, Const):
+            v = int(bool(e.value)) if e.dtype == np.bool_ else e.value
+            if fl:
+                lane = _float_const("f32", v).split(" ", 1)[1]
+                self.emit(f"v128.const f32x4 {lane} {lane} {lane} {lane}")
+            else:
+                self.emit(f"v128.const i32x4 {int(v)} {int(v)} {int(v)} {int(v)}")
+        elif isinstance(e, Load):
+            dt = self.in_dtypes[e.arg]
+            self.emit(f"local.get $in{e.arg}")
+            if isinstance(e.index, Index):
+                self._address(e.index, dt)
+                self.emit("v128.load align=4")
+            else:  # uniform: one scalar, splatted
+                inner = _Emitter(self.in_dtypes)
+                inner.scopes.append(_scope(e.index))
+                inner.counter = self.counter
+                inner.expr(e.index)
+                self.counter = inner.counter
+                self.locals += inner.locals
+                self.emit(*inner.lines)
+                size = np.dtype(dt).itemsize
+                self.emit(f"i32.const {size.bit_length() - 1}", "i32.shl", "i32.add", _LOAD[_code(dt)],
+                          "f32x4.splat" if np.dtype(dt).kind == "f" else "i32x4.splat")
+        elif isinstance(e, Unary):
+            self.expr(e.x)
+            if fl:
+                self.emit(f"f32x4.{e.op}")
+            elif e.op == "not":
+                self.emit("v128.not")
+            else:
+                self.emit(f"i32x4.{e.op}")
+        elif isinstance(e, Binary):
+            a_dt = np.dtype(e.a.dtype)
+            self.expr(e.a)
+            self.expr(e.b)
+            if e.op in ir.COMPARISONS:
+                if a_dt.kind == "f" or e.op in ("eq", "ne"):
+                    self.emit(f"{'f32x4' if a_dt.kind == 'f' else 'i32x4'}.{e.op}")
+                else:
+                    self.emit(f"i32x4.{e.op}_{'s' if a_dt.kind == 'i' else 'u'}")
+            elif fl:
+                self.emit(f"f32x4.{e.op}")
+            elif e.op in _V_INT_BINARY:
+                self.emit(_V_INT_BINARY[e.op])
+            else:
+                self.emit(f"i32x4.{e.op}_{'s' if a_dt.kind == 'i' else 'u'}")
+        elif isinstance(e, Select):
+            self.expr(e.on_true)
+            self.expr(e.on_false)
+            self.expr(e.cond)
+            self.emit("v128.bitselect")
+        elif isinstance(e, Cast):
+            self.expr(e.x)
+            src, dst = np.dtype(e.x.dtype), np.dtype(e.dtype)
+            if dst.kind == "f":
+                self.emit(f"f32x4.convert_i32x4_{'s' if src.kind == 'i' else 'u'}")
+            else:
+                self.emit(f"i32x4.trunc_sat_f32x4_{'s' if dst.kind == 'i' else 'u'}")
+        else:
+            raise Unsupported(f"SIMD: {type(e).__name__}")
+
+
+def _simd_loop(kernel: ir.Kernel, em: _SimdEmitter) -> str:
+    em.scopes.append(_scope(tuple(kernel.outs)))
+    for k, out in enumerate(kernel.outs):
+        em.emit(f"local.get $out{k}")
+        em._address(ir.Index(ir.I32), out.dtype)
+        em.expr(out)
+        em.emit("v128.store align=4")
+    body = "\n".join("      " + line for line in em.lines)
+    return f"""    block $vexit
+    loop $vnext
+      local.get $i
+      i32.const 4
+      i32.add
+      local.get $n
+      i32.gt_u
+      br_if $vexit
+{body}
+      local.get $i
+      i32.const 4
+      i32.add
+      local.set $i
+      br $vnext
+    end
+    end
 """
