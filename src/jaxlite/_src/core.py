@@ -265,10 +265,18 @@ def full_lower(val):
 
 
 def bind(prim: Primitive, *args, **params) -> list:
+    if dynamic_trace is None and len(trace_stack) == 1 and not any(isinstance(a, Tracer) for a in args):
+        # Nothing is being traced: run on a device directly (the eager fast path).
+        return _apply_primitive(prim, args, params)
     top_trace = find_top_trace(args)
     tracers = [full_raise(top_trace, arg) for arg in args]
     outs = top_trace.process_primitive(prim, tracers, params)
     return [full_lower(out) for out in outs]
+
+
+def _apply_primitive(prim, args, params):
+    from jaxlite._src.dispatch import apply_primitive
+    return apply_primitive(prim, args, params)
 
 
 def check_alive(tracer: Tracer) -> None:

@@ -101,18 +101,36 @@ def to_buffer(x, device, aval):
     return device.put(np.asarray(x, dtype=aval.dtype))
 
 
+# (prim, device, input avals, params) -> (output avals, executor(bufs) -> bufs): eager dispatch
+# re-derives nothing once a signature has been seen.
+_eager_cache: dict = {}
+
+
 def apply_primitive(prim, args, params):
     rule = impl_rules.get(prim)
     if rule is not None:
         outs = rule(*args, **params)
         return outs if prim.multiple_results else [outs]
     from jaxlite._src.array import ArrayImpl
-    avals = [core.get_aval(a) for a in args]
-    out_avals = core.abstract_eval(prim, avals, params)
+    avals = tuple(a.aval if type(a) is ArrayImpl else core.get_aval(a) for a in args)
     device = _device_of(args)
-    bufs = [to_buffer(a, device, av) for a, av in zip(args, avals)]
-    outs = device.run_primitive(prim, bufs, avals, params, out_avals)
-    committed = any(isinstance(a, ArrayImpl) and a._committed for a in args)
+    try:
+        key = (prim, device, avals, tuple(params.items()))
+        entry = _eager_cache.get(key)
+    except TypeError:  # unhashable params: no caching
+        key = entry = None
+    if entry is None:
+        out_avals = core.abstract_eval(prim, avals, params)
+        entry = (out_avals, device.executor(prim, avals, params, out_avals))
+        if key is not None:
+            if len(_eager_cache) > 8192:  # programs with endlessly new shapes: start over
+                _eager_cache.clear()
+            _eager_cache[key] = entry
+    out_avals, run = entry
+    bufs = [a._buf if type(a) is ArrayImpl and a._device is device else to_buffer(a, device, av)
+            for a, av in zip(args, avals)]
+    outs = run(bufs)
+    committed = any(type(a) is ArrayImpl and a._committed for a in args)
     return [ArrayImpl(av, b, device, committed) for av, b in zip(out_avals, outs)]
 
 

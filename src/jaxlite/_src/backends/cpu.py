@@ -56,6 +56,9 @@ class CpuDevice:
             outs = [outs]
         return [CpuBuffer(_as_dtype(o, a), self) for o, a in zip(outs, out_avals, strict=True)]
 
+    def executor(self, prim, in_avals, params, out_avals):
+        return lambda bufs: self.run_primitive(prim, bufs, in_avals, params, out_avals)
+
     def live_buffers(self) -> int:
         return self._live
 

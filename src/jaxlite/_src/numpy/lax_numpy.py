@@ -281,6 +281,11 @@ def _unary(lax_fn, name, inexact=False, kinds=None):
 
 def _binary(lax_fn, name, inexact=False):
     def f(x1, x2, /):
+        # Fast path: two arrays of one type and shape need no promotion or broadcasting.
+        a1, a2 = getattr(x1, "aval", None), getattr(x2, "aval", None)
+        if (a1 is not None and a2 is not None and a1.shape == a2.shape and a1.dtype == a2.dtype
+                and a1.weak_type == a2.weak_type and (not inexact or a1.dtype.kind in "fc")):
+            return lax_fn(x1, x2)
         a, b = promote_args_inexact(name, x1, x2) if inexact else promote_args(name, x1, x2)
         return lax_fn(a, b)
     f.__name__ = name

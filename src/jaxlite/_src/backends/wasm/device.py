@@ -149,6 +149,24 @@ class WasmDevice:
             fn = self._kernels[key] = self.runtime.instantiate(assemble(make_wat()))
         return fn
 
+    def executor(self, prim, in_avals, params, out_avals):
+        """A prepared runner for one primitive signature (eager dispatch caches it)."""
+        if prim is dot_general_p and matmul_layout(in_avals, out_avals, params) is not None:
+            plan = self._single_eqn_plan(prim, in_avals, params, out_avals)
+            return lambda bufs: plan.execute(list(bufs))
+        entry = self._build_prim(prim, in_avals, params, out_avals)
+        if entry is None:
+            return lambda bufs: self._host(prim, bufs, in_avals, params, out_avals)
+        fn, n = entry
+        nbytes = n * out_avals[0].dtype.itemsize
+
+        def run(bufs):
+            out = WasmBuffer(self, nbytes)
+            if n:
+                fn(*[b.ptr for b in bufs], out.ptr, n)
+            return [out]
+        return run
+
     def run_primitive(self, prim, bufs, in_avals, params, out_avals):
         if prim is dot_general_p and matmul_layout(in_avals, out_avals, params) is not None:
             return self._single_eqn_plan(prim, in_avals, params, out_avals).execute(list(bufs))
