@@ -72,6 +72,14 @@ def matmul_layout(in_avals, out_avals, params):
     return (tuple(lb) + tuple(lfree) + tuple(lc), tuple(rb) + tuple(rc) + tuple(rfree), batch, m, n, k)
 
 
+EXPENSIVE = 24  # IR nodes per element above which a shared value is stored, not recomputed
+
+
+def _cost(val) -> int:
+    """Distinct IR nodes evaluated per element of a lazy value (Reduce bodies count fully)."""
+    return len(set(ir.walk(val.at(ir.Index(ir.I32)))))
+
+
 def _canonical(exprs):
     """Renumber Load tokens to 0..k-1 by first appearance; returns (exprs, tokens in arg order)."""
     order: dict[int, int] = {}
@@ -274,10 +282,25 @@ class _Plan:
             env[x] = ("slot", k)
             return k
 
+        uses: dict = {}
+        for eqn in jaxpr.eqns:
+            for x in eqn.inputs:
+                if isinstance(x, core.Var):
+                    uses[x] = uses.get(x, 0) + 1
+        for x in jaxpr.outs:
+            if isinstance(x, core.Var):
+                uses[x] = uses.get(x, 0) + 1
+
         for eqn in jaxpr.eqns:
             prim = eqn.primitive
             in_avals = [x.aval for x in eqn.inputs]
             out_avals = [v.aval for v in eqn.out_binders]
+            # A costly lazy value read by several consumers is stored once rather than recomputed
+            # inside each of them (e.g. softmax's exp(x - max) feeding both the sum and the divide).
+            for x in eqn.inputs:
+                if (isinstance(x, core.Var) and uses.get(x, 0) > 1 and env[x][0] == "val"
+                        and _cost(env[x][1]) > EXPENSIVE):
+                    materialize(x)
             layout = matmul_layout(in_avals, out_avals, eqn.params) if prim is dot_general_p else None
             if layout is not None:
                 lperm, rperm, batch, m, n, k = layout
