@@ -256,3 +256,15 @@ def test_simd_module_assembles_like_wat2wasm():
     assert "v128.bitselect" in wat
     from test_wasm_assembler import strip_custom
     assert assemble(wat) == strip_custom(wasmtime.wat2wasm(wat))
+
+
+@pytest.mark.parametrize("n", [8, 9, 63, 64, 65, 127, 200, 1000, 4099])
+def test_vectorized_sums_are_accurate_for_every_length(n, rng):
+    x = (rng.standard_normal((3, n)) * 10).astype(np.float32)
+    exact = x.astype(np.float64).sum(1)
+    got = np.asarray(jax.jit(lambda v: jnp.sum(v, axis=1))(*on(WASM, x)))
+    np.testing.assert_allclose(got, exact, rtol=2e-6, atol=2e-5)
+    got_all = float(jax.jit(jnp.sum)(*on(WASM, x)))
+    assert abs(got_all - exact.sum()) <= 2e-6 * np.abs(x).sum()
+    mean = np.asarray(jax.jit(lambda v: jnp.mean(v * 2 + 1, axis=1))(*on(WASM, x)))  # fused producer
+    np.testing.assert_allclose(mean, (x.astype(np.float64) * 2 + 1).mean(1), rtol=2e-6, atol=2e-5)
