@@ -40,3 +40,20 @@ def test_webgpu_adapter(selenium):
     """Both runtimes must expose a working WebGPU adapter (SwiftShader here)."""
     vendor, architecture = _webgpu_adapter(selenium)
     assert architecture == "swiftshader" or vendor, (vendor, architecture)
+
+
+@run_in_pyodide(packages=["jaxlite"])
+def _default_device(selenium):
+    import jaxlite as jax
+    import jaxlite.numpy as jnp
+
+    x = jnp.arange(8.0)
+    y = jax.jit(lambda v: jnp.sqrt(v * v + 1.0))(x)
+    return [[d.platform for d in jax.devices()], jax.default_backend(), y.device.platform, float(y[3])]
+
+
+def test_wasm_is_the_default_device_in_pyodide(selenium):
+    platforms, backend, result_platform, value = _default_device(selenium)
+    assert platforms[0] == "wasm" and "cpu" in platforms
+    assert backend == "wasm" and result_platform == "wasm"
+    assert abs(value - 10 ** 0.5) < 1e-6

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 
 import numpy as np
 
@@ -25,8 +26,11 @@ def _register_wasm() -> None:
     from jaxlite._src.backends.wasm.device import WasmDevice
     from jaxlite._src.backends.wasm.runtime import default_runtime
     runtime = default_runtime()
-    if runtime is not None:
-        _devices["wasm"] = [WasmDevice(runtime)]
+    if runtime is None:
+        return
+    _devices["wasm"] = [WasmDevice(runtime)]
+    if sys.platform == "emscripten":  # in the browser, wasm is listed first and is the default
+        _devices["wasm"], _devices["cpu"] = _devices.pop("wasm"), _devices.pop("cpu")
 
 
 def register_device(device, first: bool = False) -> None:
