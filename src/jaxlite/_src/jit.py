@@ -125,14 +125,20 @@ def shape_dtype_avals(leaves) -> list[ShapedArray]:
 
 
 def _aval_key(x):
-    if isinstance(x, core.Tracer):
-        a = x.aval
-    else:
-        a = getattr(x, "aval", None)
-        if a is None:
-            dt, weak = dtypes.dtype_and_weak(x)
-            return (np.shape(x), dt, weak)
+    a = getattr(x, "aval", None)
+    if a is None:
+        dt, weak = dtypes.dtype_and_weak(x)
+        return (np.shape(x), dt, weak)
     return (a.shape, a.dtype, a.weak_type)
+
+
+def _flat_leaf_types():
+    from jaxlite._src.array import ArrayImpl
+    return {ArrayImpl, np.ndarray, float, int, bool, complex, np.float32, np.float64, np.int32, np.int64,
+            np.bool_, np.float16, np.uint32}
+
+
+_FLAT_LEAVES = _flat_leaf_types()
 
 
 def _normalize_static(fun, static_argnums, static_argnames):
@@ -167,6 +173,7 @@ class Jitted:
         self.static_argnums, self.static_argnames = _normalize_static(fun, static_argnums, static_argnames)
         self.name = name or getattr(fun, "__name__", "fun")
         self._cache: dict = {}
+        self._flat_cache: dict = {}
         functools.update_wrapper(self, fun, updated=())
 
     def __get__(self, obj, objtype=None):
@@ -221,8 +228,17 @@ class Jitted:
     def __call__(self, *args, **kwargs):
         if config.jax_disable_jit:
             return self.fun(*args, **kwargs)
-        (closed, out_tree), leaves = self._get(args, kwargs)
-        outs = pjit_p.bind(*leaves, jaxpr=closed, name=self.name)
+        if not kwargs and not self.static_argnums and all(type(a) in _FLAT_LEAVES for a in args):
+            # Fast path: every argument is one array or scalar leaf; no pytree to flatten.
+            key = (len(args), tuple(_aval_key(a) for a in args), dtypes.x64_enabled())
+            hit = self._flat_cache.get(key)
+            if hit is None:
+                hit = self._flat_cache[key] = self._get(args, kwargs)[0]
+            closed, out_tree = hit
+            outs = pjit_p.bind(*args, jaxpr=closed, name=self.name)
+        else:
+            (closed, out_tree), leaves = self._get(args, kwargs)
+            outs = pjit_p.bind(*leaves, jaxpr=closed, name=self.name)
         return tree_util.tree_unflatten(out_tree, outs)
 
     def lower(self, *args, **kwargs):
@@ -234,6 +250,7 @@ class Jitted:
 
     def clear_cache(self):
         self._cache.clear()
+        self._flat_cache.clear()
 
     def _cache_size(self) -> int:
         return len(self._cache)

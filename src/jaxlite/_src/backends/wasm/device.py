@@ -122,7 +122,7 @@ class WasmDevice:
         self._live = 0
         self._kernels: dict = {}     # Kernel -> compiled callable
         self._prim_cache: dict = {}  # (prim, params, in types) -> (callable, out size) or None (host)
-        self._plans = weakref.WeakKeyDictionary()  # ClosedJaxpr -> {input types: _Plan}
+        self._plans = weakref.WeakKeyDictionary()  # ClosedJaxpr -> _Plan
 
     def __repr__(self):
         return f"WasmDevice(id={self.id})"
@@ -225,13 +225,12 @@ class WasmDevice:
 
     def run_jaxpr(self, closed: core.ClosedJaxpr, args):
         from jaxlite._src.array import ArrayImpl
-        in_avals = closed.jaxpr.in_avals[len(closed.consts):]
-        key = tuple((a.shape, a.dtype) for a in in_avals)
-        per_jaxpr = self._plans.setdefault(closed, {})
-        plan = per_jaxpr.get(key)
+        # A ClosedJaxpr fixes its input types, so it alone keys its plan.
+        plan = self._plans.get(closed)
         if plan is None:
-            plan = per_jaxpr[key] = _Plan(self, closed)
-        bufs = [dispatch.to_buffer(x, self, a) for x, a in zip((*closed.consts, *args), closed.jaxpr.in_avals)]
+            plan = self._plans[closed] = _Plan(self, closed)
+        bufs = [x._buf if type(x) is ArrayImpl and x._device is self else dispatch.to_buffer(x, self, a)
+                for x, a in zip((*closed.consts, *args), closed.jaxpr.in_avals)]
         outs = plan.execute(bufs)
         return [ArrayImpl(v.aval, b, self) for v, b in zip(closed.jaxpr.outs, outs)]
 
