@@ -154,7 +154,8 @@ def main() -> None:
     doc = f"""# Benchmarks
 
 Written by `make bench` (tools/bench.py) on {time.strftime('%Y-%m-%d')}, jaxlite {meta['jaxliteVersion']} at {commit or 'unknown commit'}.
-Every cell is the median of 7 timed runs after 2 warm-up runs, in one run of the harness on one
+Every cell is the median of 7 timed runs after a warm-up (at least 2 calls and 0.25 s, so that the
+browser's engine has tiered up new code), in one run of the harness on one
 machine; each timed call reads its result back to host memory. Ratios are speedups (higher is
 faster): `× np` against numpy in Pyodide, `× jax-js wasm` against jax-js's wasm device.
 

@@ -4,7 +4,8 @@
 import { numpy as np, nn, lax, tree, jit, valueAndGrad, init, defaultDevice } from "/vendor/jax-js/index.js";
 
 export const RUNS = 7;
-const WARMUP = 2;
+const WARMUP = 2; // calls, and at least WARMUP_MS: engines tier up new code in the background
+const WARMUP_MS = 250;
 const MIN_RUN_MS = 20;
 
 async function readback(out) {
@@ -12,7 +13,8 @@ async function readback(out) {
 }
 
 export async function measure(fn) {
-  for (let i = 0; i < WARMUP; i++) await readback(fn());
+  const w0 = performance.now();
+  for (let i = 0; i < WARMUP || performance.now() - w0 < WARMUP_MS; i++) await readback(fn());
   let reps = 1;
   for (;;) {
     const t0 = performance.now();
