@@ -164,8 +164,9 @@ faster): `× np` against numpy in Pyodide, `× jax-js wasm` against jax-js's was
 - WebGPU adapter: {meta['adapter']} (SwiftShader is a CPU implementation: its WebGPU times say nothing about a GPU)
 - Pyodide 0.27.7 with numpy {meta['numpyVersion']}; jax-js 0.1.25; native: Python {platform.python_version()}, numpy/BLAS {native_info}
 - Pyodide start-up: boot {meta['pyodideBootMs']:.0f} ms, numpy load {meta['numpyLoadMs']:.0f} ms, jaxlite load + import {meta['jaxliteImportMs']:.0f} ms
-- `jaxlite-cpu` is jaxlite's reference device (each primitive a numpy call inside Pyodide); the
-  compiled `wasm` and `webgpu` devices get their own columns when they land.
+- `jaxlite-cpu` is jaxlite's reference device (each primitive a numpy call inside Pyodide);
+  `jaxlite-wasm` is the WebAssembly device (jaxlite's default in the browser). A `webgpu` column
+  comes with the WebGPU backend.
 
 {body}"""
     args.out.write_text(doc)

@@ -51,15 +51,21 @@ def _split_jac(jac, out_shape, in_leaves, sizes, in_tree, single):
     return tree[0] if single else tree
 
 
+def _flat_dynamic(fun, argnums, args, kwargs, has_aux, holomorphic, allow_int, name):
+    """The differentiated arguments flattened, with fun as a flat function of them."""
+    nums = _argnums_tuple(argnums, len(args))
+    dyn_flat, in_tree = tree_util.tree_flatten(tuple(args[i] for i in nums))
+    for x in dyn_flat:
+        _check_input_dtype_grad(x, holomorphic, allow_int, name)
+    f_flat, out_tree, split_aux = flatten_fun(_dyn_fun(fun, args, kwargs, nums), in_tree, has_aux)
+    return dyn_flat, in_tree, f_flat, out_tree, split_aux
+
+
 def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False) -> Callable:
     @functools.wraps(fun, updated=())
     def jacfun(*args, **kwargs):
-        nums = _argnums_tuple(argnums, len(args))
-        dyn = tuple(args[i] for i in nums)
-        dyn_flat, in_tree = tree_util.tree_flatten(dyn)
-        for x in dyn_flat:
-            _check_input_dtype_grad(x, holomorphic, False, "jacfwd")
-        f_flat, out_tree, split_aux = flatten_fun(_dyn_fun(fun, args, kwargs, nums), in_tree, has_aux)
+        dyn_flat, in_tree, f_flat, out_tree, split_aux = _flat_dynamic(
+            fun, argnums, args, kwargs, has_aux, holomorphic, False, "jacfwd")
         basis, sizes = _basis(dyn_flat)
         aux = split_aux(f_flat(*dyn_flat))[1] if has_aux else None
 
@@ -79,12 +85,8 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
            allow_int: bool = False) -> Callable:
     @functools.wraps(fun, updated=())
     def jacfun(*args, **kwargs):
-        nums = _argnums_tuple(argnums, len(args))
-        dyn = tuple(args[i] for i in nums)
-        dyn_flat, in_tree = tree_util.tree_flatten(dyn)
-        for x in dyn_flat:
-            _check_input_dtype_grad(x, holomorphic, allow_int, "jacrev")
-        f_flat, out_tree, split_aux = flatten_fun(_dyn_fun(fun, args, kwargs, nums), in_tree, has_aux)
+        dyn_flat, in_tree, f_flat, out_tree, split_aux = _flat_dynamic(
+            fun, argnums, args, kwargs, has_aux, holomorphic, allow_int, "jacrev")
         y_all, f_vjp = ad.vjp_flat(f_flat, dyn_flat)
         y, aux = split_aux(y_all)
         aux_zeros = [ad.zeros_like(a) for a in y_all[len(y):]]

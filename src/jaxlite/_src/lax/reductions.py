@@ -264,21 +264,12 @@ _cumextreme_jvp(cummax_p)
 _cumextreme_jvp(cummin_p)
 
 
-def cumsum(x, axis=0, reverse=False):
-    x = lax._as_array(x)
-    return cumsum_p.bind(x, axis=int(axis) % max(get_aval(x).ndim, 1), reverse=bool(reverse))
+def _cumulative(prim):
+    def f(x, axis=0, reverse=False):
+        x = lax._as_array(x)
+        return prim.bind(x, axis=int(axis) % max(get_aval(x).ndim, 1), reverse=bool(reverse))
+    f.__name__ = prim.name
+    return f
 
 
-def cumprod(x, axis=0, reverse=False):
-    x = lax._as_array(x)
-    return cumprod_p.bind(x, axis=int(axis) % max(get_aval(x).ndim, 1), reverse=bool(reverse))
-
-
-def cummax(x, axis=0, reverse=False):
-    x = lax._as_array(x)
-    return cummax_p.bind(x, axis=int(axis) % max(get_aval(x).ndim, 1), reverse=bool(reverse))
-
-
-def cummin(x, axis=0, reverse=False):
-    x = lax._as_array(x)
-    return cummin_p.bind(x, axis=int(axis) % max(get_aval(x).ndim, 1), reverse=bool(reverse))
+cumsum, cumprod, cummax, cummin = map(_cumulative, (cumsum_p, cumprod_p, cummax_p, cummin_p))

@@ -82,10 +82,18 @@ class _Emitter:
             self.emit(f"local.get {cached}")
             return
         self._expr(e)
-        if scope["counts"].get(e, 0) > 1 and not isinstance(e, (Const, Index, RIndex)):
-            name = self.local(wtype(e.dtype))
+        if scope["counts"].get(e, 0) > 1 and self._cacheable(e):
+            name = self.local(self._value_type(e), self._local_prefix)
             scope["cache"][e] = name
             self.emit(f"local.tee {name}")
+
+    _local_prefix = "t"
+
+    def _cacheable(self, e: Expr) -> bool:
+        return not isinstance(e, (Const, Index, RIndex))
+
+    def _value_type(self, e: Expr) -> str:
+        return wtype(e.dtype)
 
     def _expr(self, e: Expr):
         t = wtype(e.dtype)
@@ -512,19 +520,15 @@ class _SimdEmitter(_Emitter):
         size = np.dtype(dtype).itemsize
         self.emit(f"i32.const {size.bit_length() - 1}", "i32.shl", "i32.add")
 
-    def expr(self, e: Expr):
-        scope = self.scopes[-1]
-        cached = scope["cache"].get(e)
-        if cached is not None:
-            self.emit(f"local.get {cached}")
-            return
-        self._vexpr(e)
-        if scope["counts"].get(e, 0) > 1 and not isinstance(e, Const):
-            name = self.local("v128", "v")
-            scope["cache"][e] = name
-            self.emit(f"local.tee {name}")
+    _local_prefix = "v"
 
-    def _vexpr(self, e: Expr):
+    def _cacheable(self, e: Expr) -> bool:
+        return not isinstance(e, Const)
+
+    def _value_type(self, e: Expr) -> str:
+        return "v128"
+
+    def _expr(self, e: Expr):
         fl = np.dtype(e.dtype).kind == "f"
         if isinstance(e, Const):
             v = int(bool(e.value)) if e.dtype == np.bool_ else e.value
