@@ -262,3 +262,20 @@ def test_vectorized_sums_are_accurate_for_every_length(n, rng):
     assert abs(got_all - exact.sum()) <= 2e-6 * np.abs(x).sum()
     mean = np.asarray(jax.jit(lambda v: jnp.mean(v * 2 + 1, axis=1))(*on(WASM, x)))  # fused producer
     np.testing.assert_allclose(mean, (x.astype(np.float64) * 2 + 1).mean(1), rtol=2e-6, atol=2e-5)
+
+
+def test_gather_runs_as_a_kernel(rng):
+    from jaxlite._src.backends.wasm.device import can_lower
+    from jaxlite._src.lax.slicing import gather_p
+    x = rng.standard_normal((5, 6, 4)).astype(np.float32)
+    idx = np.array([[0, 4], [2, -1], [7, 1]], np.int32)  # out of range: clamps (indexing) / fills (take)
+    same(lambda v: v[jnp.array([3, 0, 9]), 1:], x)
+    same(lambda v: v[:, jnp.array([[1, 5], [0, 2]])], x)
+    same(lambda v: v[jnp.array([0, 4]), :, jnp.array([1, 3])], x)
+    same(lambda v: jnp.take(v, jnp.array([1, 7, -2]), axis=1), x)
+    same(lambda v: jnp.take_along_axis(v, jnp.argsort(v, axis=2), axis=2), x)
+    same(lambda v: jax.lax.dynamic_slice(v, (idx[0, 0], 2, 1), (2, 3, 2)), x)
+    same(jax.vmap(lambda row, i: row[i]), x[:, :, 0], jnp.array([0, 5, 2, 3, 1]))
+    same(jax.jit(lambda v: v[idx[:, 0], idx[:, 1]] * 2), x)
+    avals = [jax.ShapeDtypeStruct((5, 6), np.float32), jax.ShapeDtypeStruct((3, 1), np.int32)]
+    assert can_lower(gather_p, avals, [jax.ShapeDtypeStruct((3, 6), np.float32)])

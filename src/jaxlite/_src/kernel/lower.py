@@ -266,3 +266,44 @@ for _p, _fn in ((lax.exp_p, kmath.exp), (lax.exp2_p, kmath.exp2), (lax.expm1_p, 
                 (lax.asinh_p, kmath.asinh), (lax.acosh_p, kmath.acosh), (lax.atanh_p, kmath.atanh),
                 (lax.rsqrt_p, kmath.rsqrt)):
     lowerings[_p] = (lambda fn: lambda out, x: Val(x.shape, out.dtype, lambda i: fn(x.at(i))))(_fn)
+
+# ---- gather ------------------------------------------------------------------------------------------
+
+from jaxlite._src.lax import slicing  # noqa: E402
+
+
+def _gather(out, operand, indices, dimension_numbers, slice_sizes, mode, fill_value):
+    dn = dimension_numbers
+    nb = len(indices.shape) - 1
+    batch_pos = [d for d in range(len(out.shape)) if d not in dn.offset_dims]
+    window_dims = [d for d in range(len(operand.shape))
+                   if d not in dn.collapsed_slice_dims and d not in dn.operand_batching_dims]
+    fill = fill_value
+    if mode == "fill" and fill is None:
+        fill = slicing._default_fill(out.dtype)
+
+    def at(i):
+        m = ir.unravel(i, out.shape)
+        b = [m[p] for p in batch_pos]  # position in the indices' batch shape
+        offsets = dict(zip(window_dims, (m[p] for p in dn.offset_dims)))
+        full, valid = [], None
+        for d, (n, size) in enumerate(zip(operand.shape, slice_sizes)):
+            if d in dn.start_index_map:
+                k = dn.start_index_map.index(d)
+                raw = _cast(indices.at(ir.ravel(b + [i32(k)], indices.shape)), I32)
+                ok = binary("and", binary("ge", raw, i32(0)), binary("le", raw, i32(n - size)))
+                valid = ok if valid is None else binary("and", valid, ok)
+                start = Binary(I32, "min", Binary(I32, "max", raw, i32(0)), i32(max(n - size, 0)))
+            elif d in dn.operand_batching_dims:
+                start = b[dn.start_indices_batching_dims[dn.operand_batching_dims.index(d)]]
+            else:
+                start = i32(0)
+            full.append(binary("add", start, offsets[d]) if d in offsets else start)
+        v = operand.at(ir.ravel(full, operand.shape))
+        if mode == "fill" and valid is not None:
+            v = Select(out.dtype, valid, v, Const(out.dtype, fill))
+        return v
+    return Val(out.shape, out.dtype, at)
+
+
+lowerings[slicing.gather_p] = _gather

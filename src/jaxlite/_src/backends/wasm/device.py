@@ -55,6 +55,8 @@ def can_lower(prim, in_avals, out_avals) -> bool:
         return False
     if prim is lax.rem_p and in_avals[0].dtype.kind == "f":
         return False  # fmod needs an exact routine (not yet written)
+    if in_avals and prim.name == "gather" and in_avals[1].dtype.itemsize > 4:
+        return False  # 64-bit indices: not in kernels yet
     return True
 
 
