@@ -279,3 +279,21 @@ def test_gather_runs_as_a_kernel(rng):
     same(jax.jit(lambda v: v[idx[:, 0], idx[:, 1]] * 2), x)
     avals = [jax.ShapeDtypeStruct((5, 6), np.float32), jax.ShapeDtypeStruct((3, 1), np.int32)]
     assert can_lower(gather_p, avals, [jax.ShapeDtypeStruct((3, 6), np.float32)])
+
+
+@pytest.mark.parametrize("case", [
+    dict(x=(2, 3, 9, 8), w=(4, 3, 3, 2), strides=(1, 1), pad="SAME", ld=None, rd=None, dn=None),
+    dict(x=(2, 3, 9, 8), w=(4, 3, 3, 2), strides=(2, 1), pad=((1, 0), (2, -1)), ld=(1, 2), rd=(2, 1), dn=None),
+    dict(x=(2, 9, 8, 6), w=(3, 2, 6, 5), strides=(1, 2), pad="VALID", ld=None, rd=None, dn=("NHWC", "HWIO", "NHWC")),
+    dict(x=(4, 6, 7), w=(5, 6, 3), strides=(1,), pad="SAME", ld=None, rd=(2,), dn=None),
+])
+def test_conv_runs_as_im2col_and_matmul(case, rng):
+    x = rng.standard_normal(case["x"]).astype(np.float32)
+    w = rng.standard_normal(case["w"]).astype(np.float32)
+    f = jax.jit(lambda a, b: lax.conv_general_dilated(a, b, case["strides"], case["pad"], case["ld"], case["rd"],
+                                                      case["dn"]) * 2)
+    same(f, x, w, rtol=1e-4, atol=1e-4)
+    (plan,) = _last_plans(f)
+    assert [s[0] for s in plan.steps] == ["kernel", "kernel", "routine", "kernel"]
+    g = jax.jit(jax.grad(lambda a, b: jnp.sum(jnp.tanh(f(a, b))), argnums=(0, 1)))
+    same(g, x, w, rtol=2e-4, atol=2e-4)

@@ -22,6 +22,7 @@ from jaxlite._src.backends.wasm.render import _WTYPE, Unsupported, _code, render
 from jaxlite._src.backends.wasm.runtime import Runtime
 from jaxlite._src.kernel import ir, lower
 from jaxlite._src.lax import lax
+from jaxlite._src.lax.convolution import conv_general_dilated_p
 from jaxlite._src.lax.dot import dot_general_p
 
 
@@ -80,6 +81,11 @@ EXPENSIVE = 24  # IR nodes per element above which a shared value is stored, not
 def _cost(val) -> int:
     """Distinct IR nodes evaluated per element of a lazy value (Reduce bodies count fully)."""
     return len(set(ir.walk(val.at(ir.Index(ir.I32)))))
+
+
+def _conv_as_matmul_ok(in_avals, out_avals, params) -> bool:
+    return (all(a.dtype == np.float32 for a in (*in_avals, *out_avals)) and params["feature_group_count"] == 1
+            and params["batch_group_count"] == 1)
 
 
 def _canonical(exprs):
@@ -248,6 +254,7 @@ class _Plan:
         self.steps: list = []
         self.const_bufs: list = []  # (slot, buffer) for literals that primitives need stored
         env: dict = {}  # Var -> ("slot", k) | ("val", Val)
+        self._env = env
         slot_dtype: dict = {}
 
         def new_slot(dtype):
@@ -302,6 +309,9 @@ class _Plan:
                 if (isinstance(x, core.Var) and uses.get(x, 0) > 1 and env[x][0] == "val"
                         and _cost(env[x][1]) > EXPENSIVE):
                     materialize(x)
+            if prim is conv_general_dilated_p and _conv_as_matmul_ok(in_avals, out_avals, eqn.params):
+                env[eqn.out_binders[0]] = ("val", self._conv(eqn, as_val, materialize, new_slot, device))
+                continue
             layout = matmul_layout(in_avals, out_avals, eqn.params) if prim is dot_general_p else None
             if layout is not None:
                 lperm, rperm, batch, m, n, k = layout
@@ -347,6 +357,69 @@ class _Plan:
         for k, n in last.items():
             if k not in keep:
                 self.frees[n].append(k)
+
+    def _conv(self, eqn, as_val, materialize, new_slot, device):
+        """conv_general_dilated as im2col (one fused kernel) and the matmul routine."""
+        p = eqn.params
+        lhs_spec, rhs_spec, out_spec = p["dimension_numbers"]
+        lhs, rhs = (as_val(x) for x in eqn.inputs)
+        out_aval = eqn.out_binders[0].aval
+        nsp = len(lhs.shape) - 2
+        n, c = lhs.shape[lhs_spec[0]], lhs.shape[lhs_spec[1]]
+        o = rhs.shape[rhs_spec[0]]
+        in_sp = [lhs.shape[d] for d in lhs_spec[2:]]
+        k_sp = [rhs.shape[d] for d in rhs_spec[2:]]
+        out_sp = [out_aval.shape[d] for d in out_spec[2:]]
+        rows = n * int(np.prod(out_sp, dtype=np.int64))
+        depth = c * int(np.prod(k_sp, dtype=np.int64))
+        dil_in = [(s - 1) * d + 1 if s else 0 for s, d in zip(in_sp, p["lhs_dilation"])]
+
+        def patch_at(i):  # patches[(n, out position), (c, kernel position)]
+            r, q = ir.binary("idiv", i, ir.i32(depth)), ir.binary("irem", i, ir.i32(depth))
+            rm = ir.unravel(r, [n] + out_sp)
+            qm = ir.unravel(q, [c] + k_sp)
+            full = [None] * len(lhs.shape)
+            full[lhs_spec[0]], full[lhs_spec[1]] = rm[0], qm[0]
+            valid = None
+            for s in range(nsp):
+                lo = p["padding"][s][0]
+                pos = ir.binary("sub", ir.binary("add", ir.binary("mul", rm[1 + s], ir.i32(p["window_strides"][s])),
+                                                  ir.binary("mul", qm[1 + s], ir.i32(p["rhs_dilation"][s]))), ir.i32(lo))
+                ok = ir.binary("and", ir.binary("ge", pos, ir.i32(0)), ir.binary("lt", pos, ir.i32(dil_in[s])))
+                safe = ir.Binary(ir.I32, "min", ir.Binary(ir.I32, "max", pos, ir.i32(0)), ir.i32(max(dil_in[s] - 1, 0)))
+                ld = p["lhs_dilation"][s]
+                if ld != 1:
+                    ok = ir.binary("and", ok, ir.binary("eq", ir.binary("irem", safe, ir.i32(ld)), ir.i32(0)))
+                    safe = ir.binary("idiv", safe, ir.i32(ld))
+                full[lhs_spec[2 + s]] = safe
+                valid = ok if valid is None else ir.binary("and", valid, ok)
+            v = lhs.at(ir.ravel(full, lhs.shape))
+            return v if valid is None else ir.Select(v.dtype, valid, v, ir.Const(v.dtype, 0.0))
+
+        def weight_at(i):  # weights[(c, kernel position), o]
+            q, oo = ir.binary("idiv", i, ir.i32(o)), ir.binary("irem", i, ir.i32(o))
+            qm = ir.unravel(q, [c] + k_sp)
+            full = [None] * len(rhs.shape)
+            full[rhs_spec[0]], full[rhs_spec[1]] = oo, qm[0]
+            for s in range(nsp):
+                full[rhs_spec[2 + s]] = qm[1 + s]
+            return rhs.at(ir.ravel(full, rhs.shape))
+
+        slots = []
+        for shape, at in (((rows, depth), patch_at), ((depth, o), weight_at)):
+            tmp = core.Var(core.ShapedArray(shape, np.float32))
+            self._env[tmp] = ("val", lower.Val(shape, np.dtype(np.float32), at))
+            slots.append(materialize(tmp))
+        res = new_slot(np.float32)
+        fn = device.compile_routine(("matmul_f32", 1, rows, o, depth), lambda: routines.matmul_f32(1, rows, o, depth))
+        self.steps.append(("routine", fn, slots, res, 4 * rows * o))
+        stored = lower.leaf(res, (n, *out_sp, o), np.float32)  # row-major (n, out positions, o)
+
+        def out_at(i):
+            m = ir.unravel(i, out_aval.shape)
+            return stored.at(ir.ravel([m[out_spec[0]]] + [m[d] for d in out_spec[2:]] + [m[out_spec[1]]],
+                                      stored.shape))
+        return lower.Val(out_aval.shape, out_aval.dtype, out_at, True)
 
     def execute(self, bufs):
         from jaxlite._src.array import ArrayImpl
