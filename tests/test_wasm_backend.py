@@ -297,3 +297,12 @@ def test_conv_runs_as_im2col_and_matmul(case, rng):
     assert [s[0] for s in plan.steps] == ["kernel", "kernel", "routine", "kernel"]
     g = jax.jit(jax.grad(lambda a, b: jnp.sum(jnp.tanh(f(a, b))), argnums=(0, 1)))
     same(g, x, w, rtol=2e-4, atol=2e-4)
+
+
+def test_pad_runs_as_a_kernel(rng):
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    for cfg in ([(1, 2, 0), (0, 0, 0)], [(-1, 2, 1), (2, -1, 2)], [(0, 0, 3), (-2, -1, 0)]):
+        same(lambda v: lax.pad(v, np.float32(-7), cfg), x)
+        same(jax.jit(lambda v: lax.pad(v * 2, np.float32(0.5), cfg) + 1), x)
+    same(lambda v: jnp.pad(v, ((1, 1), (2, 0)), mode="edge"), x)
+    same(jax.jit(jax.grad(lambda v: jnp.sum(jnp.cumprod(v, axis=1) ** 2))), x, rtol=1e-4, atol=1e-4)

@@ -307,3 +307,27 @@ def _gather(out, operand, indices, dimension_numbers, slice_sizes, mode, fill_va
 
 
 lowerings[slicing.gather_p] = _gather
+
+
+def _pad(out, x, padding_value, padding_config):
+    def at(i):
+        m = ir.unravel(i, out.shape)
+        src, valid = [], None
+        for e, n, (lo, hi, it) in zip(m, x.shape, padding_config):
+            t = binary("sub", e, i32(lo)) if lo else e  # may be negative (signed i32)
+            safe = Binary(I32, "max", t, i32(0))
+            ok = binary("ge", t, i32(0))
+            if it:
+                ok = binary("and", ok, binary("eq", binary("irem", safe, i32(it + 1)), i32(0)))
+                safe = binary("idiv", safe, i32(it + 1))
+            ok = binary("and", ok, binary("lt", safe, i32(n)))
+            src.append(Binary(I32, "min", safe, i32(max(n - 1, 0))))
+            valid = ok if valid is None else binary("and", valid, ok)
+        fill = padding_value.at(i32(0))
+        if x.size == 0:
+            return fill
+        return Select(out.dtype, valid, x.at(ir.ravel(src, x.shape)), fill) if valid is not None else x.at(i)
+    return Val(out.shape, out.dtype, at)
+
+
+lowerings[structural.pad_p] = _pad
