@@ -325,6 +325,22 @@ def backward_pass(jaxpr: core.Jaxpr, args, cotangents) -> list:
     return [read_cotangent(v) for v, x in zip(jaxpr.in_binders, args) if is_undefined_primal(x)]
 
 
+def transposed_fn(closed, linear, arg_avals):
+    """f(*known_args, *cotangents) -> cotangents of the linear inputs of closed (zeros
+    instantiated), where linear[i] says whether input i is linear: the body of the transpose rules
+    of primitives that carry a jaxpr (pjit, cond)."""
+    lin_avals = [a for a, lin in zip(arg_avals, linear) if lin]
+    n_known = linear.count(False)
+
+    def f(*known_and_cts):
+        it = iter(known_and_cts[:n_known])
+        full = [UndefPrimal(a) if lin else next(it) for a, lin in zip(arg_avals, linear)]
+        out = backward_pass(closed.jaxpr, [*closed.consts, *full], list(known_and_cts[n_known:]))
+        return [instantiate_zeros(c, a) for c, a in zip(out, lin_avals)]
+
+    return f
+
+
 # ---- grad and friends -----------------------------------------------------------------------------
 
 

@@ -86,17 +86,6 @@ class ArrayImpl(Array):
             raise TypeError(f"only integer arrays can be used as an index, got {self.dtype}")
         return int(self._value())
 
-    def __len__(self):
-        if not self.shape:
-            raise TypeError("len() of unsized object")
-        return self.shape[0]
-
-    def __iter__(self):
-        if not self.shape:
-            raise TypeError("iteration over a 0-d array")
-        from jaxlite._src.numpy import indexing
-        return iter(indexing.unstack(self))
-
     def __hash__(self):
         raise TypeError("unhashable type: 'jaxlite.Array'")
 

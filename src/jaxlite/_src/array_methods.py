@@ -56,6 +56,7 @@ def _install():
         "round": lambda self, decimals=0: jnp.round(self, decimals),
         "copy": lambda self: jnp.array(self, copy=True), "view": lambda self, dtype=None: self,
         "__jax_array__": lambda self: self,
+        "__len__": _len, "__iter__": _iter,
     })
     for cls in (ArrayImpl, core.Tracer):
         for name, m in methods.items():
@@ -66,3 +67,16 @@ def _accepts(x) -> bool:
     import numpy as np
     return isinstance(x, (core.Tracer, ArrayImpl, int, float, complex, bool, np.ndarray, np.generic)) \
         or hasattr(x, "__jax_array__")
+
+
+def _len(self):
+    if not self.shape:
+        raise TypeError("len() of unsized object")
+    return self.shape[0]
+
+
+def _iter(self):
+    if not self.shape:
+        raise TypeError("iteration over a 0-d array")
+    from jaxlite._src.numpy import indexing
+    return iter(indexing.unstack(self))

@@ -341,17 +341,6 @@ class Tracer:
     def __hash__(self):
         raise TypeError(f"unhashable type: {type(self).__name__} (JAX arrays are not hashable)")
 
-    def __len__(self):
-        if not self.shape:
-            raise TypeError("len() of unsized object")
-        return self.shape[0]
-
-    def __iter__(self):
-        if not self.shape:
-            raise TypeError("iteration over a 0-d array")
-        from jaxlite._src.numpy import indexing
-        return iter(indexing.unstack(self))
-
 
 def get_aval(x) -> ShapedArray:
     if isinstance(x, Tracer):

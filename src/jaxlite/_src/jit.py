@@ -72,15 +72,7 @@ def _call_vmap(prim, axis_size, vals, dims, jaxpr: ClosedJaxpr, **params):
 def _call_transpose(prim, cts, *args, jaxpr: ClosedJaxpr, **params):
     undef = [ad.is_undefined_primal(a) for a in args]
     known = [a for a in args if not ad.is_undefined_primal(a)]
-    lin_avals = [a.aval for a in args if ad.is_undefined_primal(a)]
-
-    def f(*known_and_cts):
-        kn, ct = known_and_cts[:len(known)], known_and_cts[len(known):]
-        it = iter(kn)
-        full = [ad.UndefPrimal(a.aval) if u else next(it) for a, u in zip(args, undef)]
-        out = ad.backward_pass(jaxpr.jaxpr, [*jaxpr.consts, *full], list(ct))
-        return [ad.instantiate_zeros(c, a) for c, a in zip(out, lin_avals)]
-
+    f = ad.transposed_fn(jaxpr, undef, [a.aval if u else core.get_aval(a) for a, u in zip(args, undef)])
     avals = [core.raise_to_shaped(core.get_aval(x)) for x in (*known, *cts)]
     t_jaxpr = _closed(f, avals)
     outs = iter(prim.bind(*known, *cts, jaxpr=t_jaxpr, **params))

@@ -192,17 +192,12 @@ def _cond_vmap(axis_size, vals, dims, branches):
 def _cond_transpose(cts, index, *ops, branches):
     lin = [ad.is_undefined_primal(x) for x in ops]
     res = [x for x in ops if not ad.is_undefined_primal(x)]
-    lin_avals = [x.aval for x in ops if ad.is_undefined_primal(x)]
     cts = [ad.instantiate_zeros(c, a) for c, a in zip(cts, branches[0].out_avals)]
 
+    arg_avals = [x.aval if u else get_aval(x) for x, u in zip(ops, lin)]
+
     def transpose_branch(b):
-        def f(*res_cts):
-            r, c = res_cts[:len(res)], res_cts[len(res):]
-            it = iter(r)
-            args = [ad.UndefPrimal(a.aval) if u else next(it) for a, u in zip(ops, lin)]
-            out = ad.backward_pass(b.jaxpr, [*b.consts, *args], list(c))
-            return [ad.instantiate_zeros(o, a) for o, a in zip(out, lin_avals)]
-        return _trace(f, _avals(res) + _avals(cts))
+        return _trace(ad.transposed_fn(b, lin, arg_avals), _avals(res) + _avals(cts))
 
     outs = iter(_bind_cond(index, [transpose_branch(b) for b in branches], [*res, *cts]))
     return [None] + [next(outs) if u else None for u in lin]
