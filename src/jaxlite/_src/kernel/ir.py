@@ -95,6 +95,12 @@ BINARY_OPS = {"add", "sub", "mul", "div", "rem", "min", "max", "and", "or", "xor
               "eq", "ne", "lt", "le", "gt", "ge",
               "idiv", "irem"}  # index arithmetic: non-negative i32 operands, divisor > 0
 COMPARISONS = {"eq", "ne", "lt", "le", "gt", "ge"}
+# Transcendental and special functions on floats. Each renderer legalizes them its own way: WAT
+# expands them into float64 polynomials (kernel/math.py), WGSL calls builtins or float32 expansions.
+MATH_UNARY = {"exp", "exp2", "expm1", "log", "log1p", "tanh", "logistic", "sin", "cos", "tan", "atan", "asin",
+              "acos", "sinh", "cosh", "asinh", "acosh", "atanh", "rsqrt", "erf", "erfc", "erf_inv", "lgamma",
+              "digamma", "cbrt"}
+MATH_BINARY = {"pow", "atan2", "nextafter"}
 
 
 # ---- construction helpers (constant folding keeps index arithmetic small) --------------------------
@@ -156,6 +162,55 @@ def ravel(multi, shape) -> Expr:
         out = binary("add", out, binary("mul", e, i32(stride)))
         stride *= d
     return out
+
+
+def rewrite(exprs, fn, memo=None):
+    """Rebuild expression trees bottom-up: fn(node, new_children) returns the replacement (or None to
+    keep the node with its rewritten children). Shared subtrees are rewritten once."""
+    memo = {} if memo is None else memo
+
+    def rw(e):
+        out = memo.get(e)
+        if out is None:
+            kids = tuple(rw(c) for c in children(e))
+            out = fn(e, kids)
+            if out is None:
+                out = with_children(e, kids)
+            memo[e] = out
+        return out
+
+    return tuple(rw(e) for e in exprs)
+
+
+def with_children(e: Expr, kids: tuple) -> Expr:
+    if kids == children(e):
+        return e
+    if isinstance(e, Load):
+        return Load(e.dtype, e.arg, kids[0])
+    if isinstance(e, Unary):
+        return Unary(e.dtype, e.op, kids[0])
+    if isinstance(e, (Cast, Bitcast)):
+        return type(e)(e.dtype, kids[0])
+    if isinstance(e, Binary):
+        return Binary(e.dtype, e.op, *kids)
+    if isinstance(e, Select):
+        return Select(e.dtype, *kids)
+    if isinstance(e, Reduce):
+        return Reduce(e.dtype, e.op, kids[0], e.size, e.level)
+    return e
+
+
+def nodes(roots) -> list:
+    """The distinct nodes of expression trees, each once, in pre-order of first visit."""
+    seen: dict = {}
+    stack = list(reversed(roots))
+    while stack:
+        e = stack.pop()
+        if e in seen:
+            continue
+        seen[e] = None
+        stack.extend(reversed(children(e)))
+    return list(seen)
 
 
 def walk(e: Expr):

@@ -254,18 +254,16 @@ materialize_after.add(dot_general_p)
 # A contraction reads each input element many times: its inputs must be stored, not recomputed.
 materialize_inputs = {dot_general_p}
 
-# ---- transcendental functions (IR expansions, see kernel/math.py) --------------------------------
+# ---- transcendental functions: IR ops that each renderer legalizes (see ir.MATH_UNARY) -------------
 
-from jaxlite._src.kernel import math as kmath  # noqa: E402
+# primitive -> the IR op it lowers to; a device checks its renderer implements the op
+math_ops = {lax.exp_p: "exp", lax.exp2_p: "exp2", lax.expm1_p: "expm1", lax.log_p: "log", lax.log1p_p: "log1p",
+            lax.tanh_p: "tanh", lax.logistic_p: "logistic", lax.sin_p: "sin", lax.cos_p: "cos", lax.tan_p: "tan",
+            lax.atan_p: "atan", lax.asin_p: "asin", lax.acos_p: "acos", lax.sinh_p: "sinh", lax.cosh_p: "cosh",
+            lax.asinh_p: "asinh", lax.acosh_p: "acosh", lax.atanh_p: "atanh", lax.rsqrt_p: "rsqrt"}
 
-for _p, _fn in ((lax.exp_p, kmath.exp), (lax.exp2_p, kmath.exp2), (lax.expm1_p, kmath.expm1),
-                (lax.log_p, kmath.log), (lax.log1p_p, kmath.log1p), (lax.tanh_p, kmath.tanh),
-                (lax.logistic_p, kmath.logistic), (lax.sin_p, kmath.sin), (lax.cos_p, kmath.cos),
-                (lax.tan_p, kmath.tan), (lax.atan_p, kmath.atan), (lax.asin_p, kmath.asin),
-                (lax.acos_p, kmath.acos), (lax.sinh_p, kmath.sinh), (lax.cosh_p, kmath.cosh),
-                (lax.asinh_p, kmath.asinh), (lax.acosh_p, kmath.acosh), (lax.atanh_p, kmath.atanh),
-                (lax.rsqrt_p, kmath.rsqrt)):
-    lowerings[_p] = (lambda fn: lambda out, x: Val(x.shape, out.dtype, lambda i: fn(x.at(i))))(_fn)
+for _p, _op in math_ops.items():
+    _elementwise(_p, _op)
 
 # ---- gather ------------------------------------------------------------------------------------------
 

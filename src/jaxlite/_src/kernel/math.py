@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from jaxlite._src.kernel.ir import Binary, Bitcast, Cast, Const, Expr, Select, Unary, binary
+from jaxlite._src.kernel.ir import Binary, Bitcast, Cast, Const, Expr, Select, Unary, binary, rewrite
 
 F64 = np.dtype(np.float64)
 I64 = np.dtype(np.int64)
@@ -240,3 +240,17 @@ asinh = _in_f64(_asinh64)
 acosh = _in_f64(_acosh64)
 atanh = _in_f64(_atanh64)
 rsqrt = _in_f64(lambda x: div(c(1.0), un("sqrt", x)))
+
+
+EXPANSIONS = {"exp": exp, "exp2": exp2, "expm1": expm1, "log": log, "log1p": log1p, "tanh": tanh,
+              "logistic": logistic, "sin": sin, "cos": cos, "tan": tan, "atan": atan, "asin": asin, "acos": acos,
+              "sinh": sinh, "cosh": cosh, "asinh": asinh, "acosh": acosh, "atanh": atanh, "rsqrt": rsqrt}
+
+
+def expand(exprs) -> tuple:
+    """Replace every math op (ir.MATH_UNARY/MATH_BINARY) by its expansion; KeyError if one has none."""
+    def fn(e, kids):
+        if isinstance(e, Unary) and e.op in EXPANSIONS:
+            return EXPANSIONS[e.op](kids[0])
+        return None
+    return rewrite(exprs, fn)
