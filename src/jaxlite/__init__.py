@@ -8,14 +8,14 @@ from jaxlite.version import __version__
 from jaxlite._src import api as _api  # noqa: F401  (registers primitives, Array methods)
 
 from jaxlite._src.ad import grad, jvp, linear_transpose, linearize, value_and_grad, vjp
-from jaxlite._src.api_util import (block_until_ready, checkpoint, device_get, ensure_compile_time_eval,
-                                   hessian, jacfwd, jacobian, jacrev, named_call, remat)
+from jaxlite._src.api_util import (block_until_ready, checkpoint, device_get, device_get_async,
+                                   ensure_compile_time_eval, hessian, jacfwd, jacobian, jacrev, named_call, remat)
 from jaxlite._src.array import Array
 from jaxlite._src.batching import vmap
 from jaxlite._src.config import config, disable_jit
 from jaxlite._src.core import ShapeDtypeStruct
 from jaxlite._src.custom_derivatives import custom_jvp, custom_vjp
-from jaxlite._src.dispatch import (default_backend, default_device, device_put, devices,
+from jaxlite._src.dispatch import (default_backend, default_device, device_put, devices, init,
                                    live_buffers)
 from jaxlite._src.jit import eval_shape, jit, make_jaxpr
 from jaxlite._src import tree_util as _tree_util
@@ -38,7 +38,8 @@ def local_device_count(backend=None) -> int:
 
 __all__ = [
     "Array", "ShapeDtypeStruct", "__version__", "block_until_ready", "checkpoint", "config", "custom_jvp",
-    "custom_vjp", "default_backend", "default_device", "device_count", "device_get", "device_put", "devices",
+    "custom_vjp", "default_backend", "default_device", "device_count", "device_get", "device_get_async",
+    "device_put", "devices", "init",
     "disable_jit", "ensure_compile_time_eval", "eval_shape", "grad", "hessian", "jacfwd", "jacobian",
     "jacrev", "jit", "jvp", "lax", "linear_transpose", "linearize", "live_buffers", "local_device_count",
     "local_devices", "make_jaxpr", "named_call", "numpy", "remat", "tree", "tree_util",

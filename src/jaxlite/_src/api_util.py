@@ -126,6 +126,26 @@ def device_get(x):
     return tree_util.tree_map(get, x)
 
 
+async def device_get_async(x):
+    """`device_get` that awaits GPU readbacks instead of blocking: works where synchronous reads
+    cannot (a page without JSPI). Starts every copy before waiting for any."""
+    import asyncio
+    leaves, treedef = tree_util.tree_flatten(x)
+    for v in leaves:
+        if isinstance(v, core.Tracer):
+            raise core.ConcretizationTypeError(v, "device_get_async was called on a traced value.")
+    values = await asyncio.gather(*(_host_value(v) for v in leaves))
+    return tree_util.tree_unflatten(treedef, list(values))
+
+
+async def _host_value(v):
+    from jaxlite._src.array import ArrayImpl
+    if isinstance(v, ArrayImpl):
+        await v.copy_to_host_async()
+        return np.asarray(v)
+    return v
+
+
 def named_call(fun: Callable, *, name: str | None = None) -> Callable:
     return fun
 

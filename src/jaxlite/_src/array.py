@@ -14,6 +14,16 @@ import numpy as np
 from jaxlite._src import core
 
 
+class _Done:
+    """An awaitable that is already complete (host-side devices have nothing to wait for)."""
+
+    def __await__(self):
+        return iter(())
+
+
+_DONE = _Done()
+
+
 class Array(abc.ABC):
     """The public array type (`jaxlite.Array`)."""
     __slots__ = ()
@@ -51,11 +61,19 @@ class ArrayImpl(Array):
         return self._device
 
     def block_until_ready(self):
-        self._value()
+        sync = getattr(self._device, "synchronize", None)
+        if sync is not None:  # asynchronous devices (webgpu): wait for the queue
+            sync()
         return self
 
     def copy_to_host_async(self):
-        return None
+        """Start copying the value to the host. Awaiting the result (optional, as in JAX where it
+        returns None) waits for the copy; afterwards reading the value never blocks."""
+        get_async = getattr(self._device, "get_async", None)
+        if get_async is None:
+            return _DONE
+        import asyncio
+        return asyncio.ensure_future(get_async(self._buf, self.aval))
 
     def __array__(self, dtype=None, copy=None):
         v = self._value()

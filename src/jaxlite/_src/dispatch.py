@@ -33,6 +33,25 @@ def _register_wasm() -> None:
         _devices["wasm"], _devices["cpu"] = _devices.pop("wasm"), _devices.pop("cpu")
 
 
+async def init() -> list:
+    """Start every backend available here and return all devices (as `devices()`).
+
+    WebGPU adapters and devices are requested asynchronously, so the `webgpu` device appears only
+    after `await jaxlite.init()`; wasm and cpu need no start. Calling it again does nothing more."""
+    if "webgpu" not in _devices and sys.platform == "emscripten":
+        from jaxlite._src.backends.webgpu.device import create_device
+        dev = await create_device()
+        if dev is not None:
+            order = list(_devices)
+            _devices["webgpu"] = [dev]
+            # listed after wasm (the default in the browser), before cpu
+            at = order.index("wasm") + 1 if "wasm" in order else 0
+            order.insert(at, "webgpu")
+            for name in order:
+                _devices[name] = _devices.pop(name)
+    return devices()
+
+
 def register_device(device, first: bool = False) -> None:
     _devices.setdefault(device.platform, []).append(device)
     if first:
@@ -96,6 +115,26 @@ def _device_of(args):
     return dev
 
 
+def holds(device, dtype) -> bool:
+    check = getattr(device, "holds", None)
+    return check is None or check(dtype)
+
+
+def placement(device, avals, committed: bool):
+    """The device that runs an operation on these types: `device` when it can hold them all;
+    otherwise, for uncommitted values, the first device that can (float64 under jax_enable_x64
+    with webgpu as the default lands on wasm); committed values raise the device's TypeError."""
+    missing = [a.dtype for a in avals if not holds(device, a.dtype)]
+    if not missing:
+        return device
+    if committed:
+        device.holds(missing[0], explain=True)
+    for d in devices():
+        if all(holds(d, a.dtype) for a in avals):
+            return d
+    raise TypeError(f"No device can hold {', '.join(sorted({m.name for m in missing}))} arrays")
+
+
 def to_buffer(x, device, aval):
     from jaxlite._src.array import ArrayImpl
     if isinstance(x, ArrayImpl):
@@ -123,18 +162,19 @@ def apply_primitive(prim, args, params):
         entry = _eager_cache.get(key)
     except TypeError:  # unhashable params: no caching
         key = entry = None
+    committed = any(type(a) is ArrayImpl and a._committed for a in args)
     if entry is None:
         out_avals = core.abstract_eval(prim, avals, params)
-        entry = (out_avals, device.executor(prim, avals, params, out_avals))
+        device = placement(device, (*avals, *out_avals), committed)
+        entry = (out_avals, device.executor(prim, avals, params, out_avals), device)
         if key is not None:
             if len(_eager_cache) > 8192:  # programs with endlessly new shapes: start over
                 _eager_cache.clear()
             _eager_cache[key] = entry
-    out_avals, run = entry
+    out_avals, run, device = entry
     bufs = [a._buf if type(a) is ArrayImpl and a._device is device else to_buffer(a, device, av)
             for a, av in zip(args, avals)]
     outs = run(bufs)
-    committed = any(type(a) is ArrayImpl and a._committed for a in args)
     return [ArrayImpl(av, b, device, committed) for av, b in zip(out_avals, outs)]
 
 
@@ -152,9 +192,10 @@ def device_put(x, device=None):
         if isinstance(v, core.Tracer):
             return v
         if isinstance(v, ArrayImpl):
-            if v._device is dev:
-                return ArrayImpl(v.aval, v._buf, dev, committed or v._committed)
-            return ArrayImpl(v.aval, dev.put(v._value()), dev, committed)
+            target = placement(dev, [v.aval], committed)
+            if v._device is target:
+                return ArrayImpl(v.aval, v._buf, target, committed or v._committed)
+            return ArrayImpl(v.aval, target.put(v._value()), target, committed)
         return make_array(v, device=dev, committed=committed)
 
     return tree_util.tree_map(put, x)
@@ -176,8 +217,9 @@ def make_array(value, dtype=None, device=None, committed=False, weak_type=None):
     dt = dtypes.canonicalize_dtype(dt)
     with np.errstate(all="ignore"):
         arr = arr.astype(dt, copy=False)
-    dev = device or get_default_device()
-    return ArrayImpl(core.ShapedArray(arr.shape, dt, weak), dev.put(arr), dev, committed)
+    aval = core.ShapedArray(arr.shape, dt, weak)
+    dev = placement(device or get_default_device(), [aval], committed)
+    return ArrayImpl(aval, dev.put(arr), dev, committed)
 
 
 def _list_dtype(value, arr) -> np.dtype:

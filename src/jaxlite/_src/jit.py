@@ -28,7 +28,12 @@ def _pjit_abstract(*avals, jaxpr: ClosedJaxpr, name: str):
 
 
 def _pjit_impl(*args, jaxpr: ClosedJaxpr, name: str):
+    from jaxlite._src.array import ArrayImpl
     device = dispatch._device_of(args)
+    if getattr(device, "holds", None) is not None:
+        inner = [v.aval for e in jaxpr.jaxpr.eqns for v in e.out_binders]
+        committed = any(type(a) is ArrayImpl and a._committed for a in args)
+        device = dispatch.placement(device, (*jaxpr.in_avals, *jaxpr.out_avals, *inner), committed)
     run = getattr(device, "run_jaxpr", None)
     if run is not None:
         return run(jaxpr, args)

@@ -9,6 +9,7 @@ side (`put`, `get`, `launch`, `launch_routine`), and a matmul routine.
 from __future__ import annotations
 
 import weakref
+from collections import Counter
 
 import numpy as np
 
@@ -28,6 +29,7 @@ class KernelDevice:
         self._kernels: dict = {}     # Kernel (or routine key) -> compiled
         self._prim_cache: dict = {}  # (prim, params, in types) -> (compiled, n, dtype) or None (host)
         self._plans = weakref.WeakKeyDictionary()  # ClosedJaxpr -> Plan
+        self.host_fallbacks: Counter = Counter()  # primitive name -> runs on the host (numpy)
 
     def __repr__(self):
         return f"{type(self).__name__}(id={self.id})"
@@ -118,6 +120,7 @@ class KernelDevice:
 
     def _host(self, prim, bufs, in_avals, params, out_avals):
         """No kernel yet: compute with the numpy reference and store the result."""
+        self.host_fallbacks[prim.name] += 1
         args = [self.get(b, a) for b, a in zip(bufs, in_avals)]
         outs = cpu.kernels[prim](*args, **params)
         if not prim.multiple_results:

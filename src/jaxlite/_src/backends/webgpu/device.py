@@ -1,0 +1,254 @@
+"""The `webgpu` device: arrays live in GPU buffers; primitives run as WGSL compute shaders.
+
+Eager dispatch and jit plans come from KernelDevice (as for wasm). What is WebGPU's own:
+- every element is stored as a 32-bit word (bool and 8/16-bit integers widened; WGSL has no
+  narrower storage), converted on the way in and out; float16 arrays are stored as float32 and
+  computed on the host; 64-bit dtypes raise (WGSL has no float64);
+- a compiled kernel chooses its launch shape per call: one invocation per output, or one
+  workgroup per output (and per chunk, with a second pass) for reductions (render.py);
+- kernels with more inputs than the adapter binds get them packed into one buffer by copies.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from jaxlite._src.backends.kernel_device import KernelDevice, renderable
+from jaxlite._src.backends.webgpu import render, routines
+from jaxlite._src.backends.webgpu.runtime import WebGPURuntime, run_blocking
+from jaxlite._src.kernel import ir
+
+_STORAGE = {"b1": np.uint32, "i1": np.int32, "i2": np.int32, "u1": np.uint32, "u2": np.uint32,
+            "f4": np.float32, "i4": np.int32, "u4": np.uint32, "f2": np.float32}
+
+
+def storage_dtype(dtype) -> np.dtype:
+    dt = np.dtype(dtype)
+    st = _STORAGE.get(f"{dt.kind}{dt.itemsize}")
+    if st is None:
+        raise TypeError(f"The webgpu device cannot hold {dt.name} arrays: WGSL has no {dt.name}. Keep them on "
+                        f"the wasm or cpu device (jax.device_put(x, jax.devices('wasm')[0]))"
+                        + (" or turn jax_enable_x64 off." if dt.itemsize == 8 else "."))
+    return np.dtype(st)
+
+
+class WebGPUBuffer:
+    __slots__ = ("id", "cap", "nbytes", "device", "host")
+
+    def __init__(self, device, nbytes: int):
+        self.id = None
+        self.device = device
+        self.nbytes = nbytes
+        self.host = None  # the values, once read back (buffers are never written twice)
+        self.id, self.cap = device.runtime.alloc(nbytes)
+        device._live += 1
+
+    def __del__(self):
+        if self.id is not None:
+            self.device.runtime.free(self.id, self.cap)
+            self.device._live -= 1
+
+
+def _grid(groups: int, limit: int) -> tuple[int, int, int]:
+    gx = min(groups, limit)
+    return gx, -(-groups // gx), 1
+
+
+def _index_value(e, env):
+    """Evaluate an i32 index expression (no loads) at the given Index/RIndex values; None if it
+    reads memory."""
+    if isinstance(e, ir.Const):
+        return int(e.value)
+    if isinstance(e, (ir.Index, ir.RIndex)):
+        return env.get(e, 0)
+    if isinstance(e, ir.Binary) and e.op in _INT_OPS:
+        a, b = _index_value(e.a, env), _index_value(e.b, env)
+        return None if a is None or b is None else _INT_OPS[e.op](a, b)
+    return None
+
+
+_INT_OPS = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+            "idiv": lambda a, b: a // b if b else 0, "irem": lambda a, b: a % b if b else 0, "min": min, "max": max}
+
+
+def _contiguous_in(red: ir.Reduce) -> bool:
+    """Whether the loads that move with the reduction's counter step by one element."""
+    r = ir.RIndex(ir.I32, red.level)
+    moving = [e for e in ir.nodes([red.body]) if isinstance(e, ir.Load) and r in ir.nodes([e.index])]
+    for e in moving:
+        a, b = _index_value(e.index, {r: 0}), _index_value(e.index, {r: 1})
+        if a is None or b is None or b - a != 1:
+            return False
+    return bool(moving)
+
+
+class GPUKernel:
+    """A kernel and its pipelines, one per launch shape (strategy, split, packing)."""
+
+    def __init__(self, device, kernel: ir.Kernel):
+        self.device = device
+        self.kernel = kernel
+        self.pipelines: dict = {}
+        outs = kernel.outs
+        self.reduce = outs[0] if len(outs) == 1 and isinstance(outs[0], ir.Reduce) else None
+        self.contiguous = self.reduce is not None and _contiguous_in(self.reduce)
+        self.packed = len(kernel.in_dtypes) + len(outs) > device.runtime.max_storage_buffers
+
+    def strategy(self, n: int) -> tuple[str, int]:
+        red = self.reduce
+        if red is None or red.size < 64:
+            return "map", 1
+        if n >= 2048 and (not self.contiguous or red.size <= 128):
+            return "map", 1  # enough outputs; neighbouring invocations read neighbouring elements
+        split = 1
+        if n < 1024 and red.size > 16384:
+            split = min(-(-red.size // 8192), max(1, 4096 // n))
+        return "wg", split
+
+    def pipeline(self, strategy: str, split: int) -> int:
+        key = (strategy, split)
+        pid = self.pipelines.get(key)
+        if pid is None:
+            k = self.kernel
+            wgsl = (render.render_map(k, self.packed) if strategy == "map"
+                    else render.render_wg_reduce(k, split, self.packed))
+            n_in = 1 if self.packed else len(k.in_dtypes)
+            pid = self.pipelines[key] = self.device.runtime.pipeline(wgsl, n_in, len(k.outs), k.name)
+        return pid
+
+    def run(self, bufs, out: WebGPUBuffer, n: int) -> None:
+        dev, rt = self.device, self.device.runtime
+        strategy, split = self.strategy(n)
+        ins, extra = [b.id for b in bufs], []
+        packed = None
+        if self.packed:  # one buffer of 32-bit words; offsets travel in the uniform
+            total = sum(b.nbytes for b in bufs)
+            packed = WebGPUBuffer(dev, max(total, 4))
+            offset = 0
+            for b in bufs:
+                if b.nbytes:
+                    rt.copy(b.id, 0, packed.id, offset, b.nbytes)
+                extra.append(offset // 4)
+                offset += b.nbytes
+            extra += [0] * (-len(extra) % 4)
+            ins = [packed.id]
+        if strategy == "map":
+            grid = _grid(-(-n // render.WG), rt.max_groups)
+            rt.dispatch(self.pipeline("map", 1), grid, [n, grid[0] * render.WG, 0, 0, *extra], [*ins, out.id])
+            return
+        groups = n * split
+        grid = _grid(groups, rt.max_groups)
+        target = out if split == 1 else WebGPUBuffer(dev, groups * 4)
+        rt.dispatch(self.pipeline("wg", split), grid, [groups, grid[0], 0, 0, *extra], [*ins, target.id])
+        if split > 1:  # reduce the chunk partials: out[i] = op over partials[i * split + c]
+            red = self.reduce
+            level = ir.RIndex(ir.I32, red.level)
+            idx = ir.binary("add", ir.binary("mul", ir.Index(ir.I32), ir.i32(split)), level)
+            second = ir.Kernel("partials", (red.dtype,),
+                               (ir.Reduce(red.dtype, red.op, ir.Load(red.dtype, 0, idx), split, red.level),))
+            dev.compile(second).run([target], out, n)
+
+
+class WebGPUDevice(KernelDevice):
+    platform = device_kind = "webgpu"
+    math_ops = render.MATH_OPS
+
+    def __init__(self, runtime: WebGPURuntime, id: int = 0):
+        super().__init__(id)
+        self.runtime = runtime
+
+    def __repr__(self):
+        return f"WebGPUDevice(id={self.id}, {self.runtime.info.get('description') or self.runtime.info.get('vendor')})"
+
+    def supports_dtype(self, dtype) -> bool:
+        return renderable(render.code, dtype)
+
+    def holds(self, dtype, explain: bool = False) -> bool:
+        """Whether arrays of this dtype can live here (explain=True raises the reason instead)."""
+        try:
+            storage_dtype(dtype)
+            return True
+        except TypeError:
+            if explain:
+                raise
+            return False
+
+    # -- data movement ---------------------------------------------------------------------------
+
+    def put(self, value) -> WebGPUBuffer:
+        value = np.asarray(value)
+        st = storage_dtype(value.dtype)
+        words = value.astype(st, copy=False) if value.dtype != st else value
+        buf = WebGPUBuffer(self, value.size * 4)
+        self.runtime.write(buf.id, words)
+        return buf
+
+    def _from_words(self, raw: np.ndarray, aval) -> np.ndarray:
+        words = raw.view(storage_dtype(aval.dtype))[:aval.size]
+        if aval.dtype == np.bool_:
+            return (words != 0).reshape(aval.shape)
+        return words.astype(aval.dtype, copy=False).reshape(aval.shape)
+
+    def get(self, buf: WebGPUBuffer, aval) -> np.ndarray:
+        if buf.host is None:
+            raw = self.runtime.read_sync(buf.id, aval.size * 4) if aval.size else np.empty(0, np.uint8)
+            buf.host = self._from_words(raw, aval)
+        return buf.host
+
+    async def get_async(self, buf: WebGPUBuffer, aval) -> np.ndarray:
+        if buf.host is None:
+            raw = await self.runtime.read(buf.id, aval.size * 4) if aval.size else np.empty(0, np.uint8)
+            buf.host = self._from_words(raw, aval)
+        return buf.host
+
+    def synchronize(self) -> None:
+        """Wait until the GPU has finished everything submitted (through JSPI)."""
+        run_blocking(self.runtime.done())
+
+    # -- kernels ---------------------------------------------------------------------------------
+
+    def compile(self, kernel: ir.Kernel) -> GPUKernel:
+        return self.compile_cached(kernel, lambda: GPUKernel(self, kernel))
+
+    def launch(self, kern: GPUKernel, bufs, n, dtype):
+        out = WebGPUBuffer(self, n * 4)
+        if n:
+            kern.run(bufs, out, n)
+        return out
+
+    def matmul(self, batch, m, n, k):
+        cfg = routines.choose(batch, m, n, k)
+        key = ("matmul_f32", batch, m, n, k, cfg)
+        return self.compile_cached(key, lambda: (
+            self.runtime.pipeline(routines.matmul_f32(batch, m, n, k, cfg), 2, 1, "matmul"),
+            routines.grid(cfg, batch, m, n)))
+
+    def launch_routine(self, routine, bufs, nbytes):
+        pid, grid = routine
+        out = WebGPUBuffer(self, nbytes)
+        if nbytes and all(g > 0 for g in grid):
+            if min(b.nbytes for b in bufs) == 0:  # K = 0: the product is all zeros
+                self.runtime.write(out.id, np.zeros(nbytes // 4, np.float32))
+            else:
+                self.runtime.dispatch(pid, grid, [0, 0, 0, 0], [*(b.id for b in bufs), out.id])
+        return out
+
+
+async def create_device():
+    """Request an adapter and a device (asynchronous in every WebGPU implementation); None where
+    there is no WebGPU. Limits are raised to what the adapter offers."""
+    import js
+    from pyodide.ffi import to_js
+
+    gpu = getattr(getattr(js, "navigator", None), "gpu", None)
+    if gpu is None:
+        return None
+    opts = lambda d: to_js(d, dict_converter=js.Object.fromEntries)  # noqa: E731
+    adapter = await gpu.requestAdapter(opts({"powerPreference": "high-performance"}))
+    if adapter is None:
+        return None
+    wanted = ("maxStorageBufferBindingSize", "maxBufferSize", "maxStorageBuffersPerShaderStage",
+              "maxComputeWorkgroupStorageSize", "maxComputeInvocationsPerWorkgroup", "maxComputeWorkgroupSizeX")
+    limits = {k: getattr(adapter.limits, k) for k in wanted}
+    gpu_device = await adapter.requestDevice(opts({"requiredLimits": limits}))
+    return WebGPUDevice(WebGPURuntime(gpu_device, adapter))

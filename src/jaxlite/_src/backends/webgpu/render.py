@@ -1,0 +1,467 @@
+"""Render a kernel-IR Kernel as a WGSL compute shader.
+
+Two strategies:
+- "map": one invocation per output position i (a 2-D grid of 256-wide workgroups, since a grid
+  dimension holds at most 65535 workgroups); inner Reduces are loops in the invocation.
+- "wg": a kernel whose single output is a Reduce, one workgroup per output (or per chunk of it
+  when `split` > 1, for few outputs over a long axis): 256 invocations stride over the reduced
+  axis, then a tree in workgroup memory. Chunk partials are reduced by a second kernel.
+
+Bindings: inputs 0..k-1 (read-only storage), outputs, then a uniform `p` with the output count
+`n` and the grid row width `stride`, so one pipeline serves every size of a kernel. With `packed`,
+all inputs come in one buffer of 32-bit words at offsets given in `p.off` (for kernels with more
+inputs than the adapter's storage-buffer limit).
+
+Values are kept in 32-bit registers: bool and 8/16-bit integers are stored as 32-bit words and
+narrow integers are wrapped after each operation (as the WAT renderer does). Semantics follow
+XLA: integer x / 0 = -1, x % 0 = x, out-of-range shifts give 0 or the sign, float -> int casts
+saturate with NaN -> 0, float max/min propagate NaN. Every intermediate is a `let` (common
+subexpressions once); a value is placed in the outermost loop it does not depend on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from jaxlite._src.backends.webgpu import wgsl_math
+from jaxlite._src.kernel import ir
+from jaxlite._src.kernel.ir import Binary, Bitcast, Cast, Const, Expr, Index, Load, Reduce, RIndex, Select, Unary
+
+WG = 256
+
+
+class Unsupported(NotImplementedError):
+    """The kernel uses a dtype or operation the WGSL renderer does not implement."""
+
+
+_REG = {"f4": "f32", "i4": "i32", "u4": "u32", "b1": "bool", "i1": "i32", "u1": "u32", "i2": "i32", "u2": "u32"}
+_BITS = {"i1": 8, "u1": 8, "i2": 16, "u2": 16}
+
+
+def code(dtype) -> str:
+    dt = np.dtype(dtype)
+    c = f"{dt.kind}{dt.itemsize}"
+    if c not in _REG:
+        raise Unsupported(f"dtype {dt.name} is not supported by WGSL")
+    return c
+
+
+def reg(dtype) -> str:
+    return _REG[code(dtype)]
+
+
+def storage(dtype) -> str:
+    """The element type of a buffer holding this dtype (bool is a 32-bit word)."""
+    r = reg(dtype)
+    return "u32" if r == "bool" else r
+
+
+def _is_float(dtype) -> bool:
+    return np.dtype(dtype).kind == "f"
+
+
+class _Scope:
+    def __init__(self, level):
+        self.level = level
+        self.lines: list[str] = []
+        self.names: dict = {}
+
+
+class _Emitter:
+    def __init__(self, in_dtypes, packed: bool):
+        self.in_dtypes = in_dtypes
+        self.packed = packed
+        self.scopes = [_Scope(None)]
+        self.helpers: set = set()
+        self.count = 0
+        self._levels: dict = {}
+
+    # -- placement -----------------------------------------------------------------------------
+
+    def levels(self, e: Expr) -> frozenset:
+        got = self._levels.get(e)
+        if got is None:
+            if isinstance(e, RIndex):
+                got = frozenset((e.level,))
+            elif isinstance(e, Reduce):
+                got = self.levels(e.body) - {e.level}
+            else:
+                got = frozenset().union(*(self.levels(c) for c in ir.children(e)))
+            self._levels[e] = got
+        return got
+
+    def _target(self, e: Expr) -> int:
+        lv = self.levels(e)
+        for j in range(len(self.scopes) - 1, 0, -1):
+            if self.scopes[j].level in lv:
+                return j
+        return 0
+
+    def fresh(self, prefix="t") -> str:
+        self.count += 1
+        return f"{prefix}{self.count}"
+
+    def helper(self, name: str) -> str:
+        self.helpers.add(name)
+        return f"jl_{name}"
+
+    # -- values ----------------------------------------------------------------------------------
+
+    def value(self, e: Expr) -> str:
+        if isinstance(e, Const):
+            return self.literal(e.value, e.dtype)
+        if isinstance(e, Index):
+            return "i"
+        if isinstance(e, RIndex):
+            return f"r{e.level}"
+        for sc in reversed(self.scopes):
+            name = sc.names.get(e)
+            if name is not None:
+                return name
+        target = self._target(e)
+        if isinstance(e, Reduce):
+            return self._loop_reduce(e, target)
+        text = self._expr(e)
+        name = self.fresh()
+        self.scopes[target].lines.append(f"let {name} = {text};")
+        self.scopes[target].names[e] = name
+        return name
+
+    def literal(self, v, dtype) -> str:
+        c = code(dtype)
+        if c == "b1":
+            return "true" if v else "false"
+        if c == "f4":
+            v = float(np.float32(v))
+            if np.isnan(v):
+                return f"{self.helper('nan')}()"
+            if np.isinf(v):
+                return f"{'-' if v < 0 else ''}{self.helper('inf')}()"
+            return f"{v!r}f"
+        v = int(v)
+        if reg(dtype) == "u32":
+            return f"{v & 0xFFFFFFFF}u"
+        return "(-2147483647i - 1i)" if v == -(1 << 31) else f"{v}i"
+
+    def load(self, e: Load) -> str:
+        dt = self.in_dtypes[e.arg]
+        idx = self.value(e.index)
+        if self.packed:
+            word = f"pk[u32({idx}) + p.off[{e.arg // 4}][{e.arg % 4}]]"
+            r = reg(dt)
+            return f"({word} != 0u)" if r == "bool" else (word if r == "u32" else f"bitcast<{r}>({word})")
+        if reg(dt) == "bool":
+            return f"(in{e.arg}[{idx}] != 0u)"
+        return f"in{e.arg}[{idx}]"
+
+    def wrap(self, text: str, dtype) -> str:
+        """Keep an 8/16-bit integer in range in its 32-bit register."""
+        bits = _BITS.get(code(dtype))
+        if bits is None:
+            return text
+        if np.dtype(dtype).kind == "i":
+            return f"(({text} << {32 - bits}u) >> {32 - bits}u)"
+        return f"({text} & {(1 << bits) - 1}u)"
+
+    def _expr(self, e: Expr) -> str:
+        if isinstance(e, Load):
+            return self.load(e)
+        if isinstance(e, Unary):
+            return self._unary(e)
+        if isinstance(e, Binary):
+            return self._binary(e)
+        if isinstance(e, Select):
+            return f"select({self.value(e.on_false)}, {self.value(e.on_true)}, {self.value(e.cond)})"
+        if isinstance(e, Cast):
+            return self._cast(e)
+        if isinstance(e, Bitcast):
+            return self._bitcast(e)
+        raise Unsupported(f"IR node {type(e).__name__}")
+
+    def _unary(self, e: Unary) -> str:
+        x = self.value(e.x)
+        dt, op = e.dtype, e.op
+        if _is_float(dt):
+            if op == "neg":
+                return f"-{x}"
+            if op in ("abs", "floor", "ceil", "trunc"):
+                return f"{op}({x})"
+            if op == "nearest":
+                return f"round({x})"  # half to even
+            if op == "sqrt":
+                return f"{self.helper('sqrt')}({x})"
+            if op in _MATH_HELPER:
+                lib, fn = _MATH_HELPER[op]
+                self.helpers.add(lib)
+                return f"{fn}({x})"
+            raise Unsupported(f"unary {op} on {dt} in WGSL")
+        r = reg(dt)
+        if op in ("floor", "ceil", "trunc", "nearest"):
+            return x
+        if op == "neg":
+            return self.wrap(f"(0u - {x})" if r == "u32" else f"(-{x})", dt)
+        if op == "abs":
+            return x if r == "u32" else self.wrap(f"abs({x})", dt)
+        if op == "not":
+            return f"(!{x})" if r == "bool" else self.wrap(f"(~{x})", dt)
+        raise Unsupported(f"unary {op} on {dt} in WGSL")
+
+    def _binary(self, e: Binary) -> str:
+        if e.op in ir.COMPARISONS and _is_float(e.a.dtype):
+            return self._float_compare(e)
+        return self.binary_text(e.op, self.value(e.a), self.value(e.b), e.a.dtype)
+
+    def _float_compare(self, e: Binary) -> str:
+        """IEEE comparisons spelled out: WGSL lets implementations assume there are no NaNs (and
+        compilers fold x != x), so NaN operands are tested on their bits."""
+        nans = [f"{self.helper('isnan')}({self.value(x)})" for x in dict.fromkeys((e.a, e.b))
+                if not (isinstance(x, Const) and not np.isnan(x.value))]
+        if e.a == e.b:
+            plain = {"eq": "true", "le": "true", "ge": "true", "ne": "false", "lt": "false", "gt": "false"}[e.op]
+        else:
+            plain = f"({self.value(e.a)} {_CMP[e.op]} {self.value(e.b)})"
+        if not nans:
+            return plain
+        if e.op == "ne":
+            return f"({plain} || {' || '.join(nans)})"
+        return f"({plain} && !({' || '.join(nans)}))"
+
+    def binary_text(self, op: str, a: str, b: str, adt) -> str:
+        r = reg(adt)
+        if op in ("idiv", "irem"):
+            return f"({a} {'/' if op == 'idiv' else '%'} {b})"
+        if op in ir.COMPARISONS:
+            return f"({a} {_CMP[op]} {b})"
+        if _is_float(adt):
+            if op in ("add", "sub", "mul", "div"):
+                return f"({a} {_ARITH[op]} {b})"
+            name = {"max": "max", "min": "min", "rem": "fmod", "pow": "pow", "atan2": "atan2"}.get(op)
+            if name is None:
+                raise Unsupported(f"binary {op} on {adt} in WGSL")
+            return f"{self.helper(name)}({a}, {b})"
+        if r == "bool":
+            sym = {"and": "&", "or": "|", "xor": "!=", "max": "|", "min": "&", "add": "|", "mul": "&"}.get(op)
+            if sym is None:
+                raise Unsupported(f"binary {op} on bool in WGSL")
+            return f"({a} {sym} {b})"
+        if op in ("add", "sub", "mul", "and", "or", "xor"):
+            return self.wrap(f"({a} {_ARITH[op]} {b})", adt)
+        if op in ("max", "min"):
+            return f"{op}({a}, {b})"
+        if op in ("div", "rem"):
+            return self._int_divrem(op, a, b, adt)
+        if op in ("shl", "shr_s", "shr_u"):
+            return self._shift(op, a, b, adt)
+        raise Unsupported(f"binary {op} on {adt} in WGSL")
+
+    def _int_divrem(self, op, a, b, dt) -> str:
+        r = reg(dt)
+        zero, one = self.literal(0, dt), self.literal(1, dt)
+        bad = f"({b} == {zero})"
+        if r == "i32" and code(dt) == "i4":  # INT_MIN / -1 overflows only at full width
+            bad = f"({bad} || ({a} == {self.literal(-(1 << 31), dt)} && {b} == -1i))"
+        safe = f"select({b}, {one}, {bad})"
+        if op == "div":
+            minus_one = "-1i" if r == "i32" else "4294967295u"
+            return self.wrap(f"select({a} / {safe}, {minus_one}, {b} == {zero})", dt)
+        return self.wrap(f"select({a} % {safe}, {a}, {b} == {zero})", dt)
+
+    def _shift(self, op, a, b, dt) -> str:
+        r = reg(dt)
+        bits = _BITS.get(code(dt), 32)
+        amount, out_of_range = f"u32({b})", f"(u32({b}) >= {bits}u)"
+        signed = r == "i32"
+        if op == "shl":
+            return self.wrap(f"select({a} << {amount}, {self.literal(0, dt)}, {out_of_range})", dt)
+        if op == "shr_s":
+            s = a if signed else self.wrap(f"bitcast<i32>({a})", np.dtype(f"i{bits // 8}") if bits < 32 else np.int32)
+            res = f"select({s} >> {amount}, {s} >> 31u, {out_of_range})"
+            return res if signed else self.wrap(f"bitcast<u32>({res})", dt)
+        u = a if not signed else f"(bitcast<u32>({a}) & {(1 << bits) - 1 if bits < 32 else 0xFFFFFFFF}u)"
+        res = f"select({u} >> {amount}, 0u, {out_of_range})"
+        return res if not signed else self.wrap(f"bitcast<i32>({res})", dt)
+
+    def _cast(self, e: Cast) -> str:
+        x = self.value(e.x)
+        src, dst = np.dtype(e.x.dtype), np.dtype(e.dtype)
+        rs, rd = reg(src), reg(dst)
+        if src == dst:
+            return x
+        if rd == "bool":
+            if rs == "f32":  # NaN is true, and WGSL may not know NaN != 0
+                return f"(({x} != 0.0f) || {self.helper('isnan')}({x}))"
+            return f"({x} != {self.literal(0, src)})"
+        if rs == "bool":
+            return f"select({self.literal(0, dst)}, {self.literal(1, dst)}, {x})"
+        if rs == "f32" and rd == "f32":
+            return x
+        if rs == "f32":
+            c = code(dst)
+            if c == "i4":
+                return f"{self.helper('f2i')}32({x})"
+            if c == "u4":
+                return f"{self.helper('f2u')}32({x})"
+            info = np.iinfo(dst)
+            if rd == "i32":
+                return f"{self.helper('f2i')}({x}, {float(info.min)!r}, {float(info.max)!r})"
+            return f"{self.helper('f2u')}({x}, {float(info.max)!r})"
+        if rd == "f32":
+            return f"f32({x})"
+        if rs != rd:
+            x = f"bitcast<{rd}>({x})"
+        return self.wrap(x, dst)
+
+    def _bitcast(self, e: Bitcast) -> str:
+        x = self.value(e.x)
+        rs, rd = reg(e.x.dtype), reg(e.dtype)
+        if rd == "bool" or rs == "bool":
+            raise Unsupported("bitcast of bool in WGSL")
+        bits = _BITS.get(code(e.dtype))
+        if bits is None:
+            return x if rs == rd else f"bitcast<{rd}>({x})"
+        if rs != rd:  # narrow: reinterpret the low bits
+            x = f"bitcast<{rd}>({x})"
+        return self.wrap(x, e.dtype)
+
+    # -- reductions ------------------------------------------------------------------------------
+
+    def identity(self, op, dtype) -> str:
+        if reg(dtype) == "bool":
+            return "true" if op in ("mul", "and", "min") else "false"
+        if op in ("add", "or", "xor"):
+            return self.literal(0, dtype)
+        if op == "mul":
+            return self.literal(1, dtype)
+        if op == "and":
+            return self.literal(-1 if np.dtype(dtype).kind == "i" else np.iinfo(dtype).max, dtype)
+        if _is_float(dtype):
+            return self.literal(float("-inf") if op == "max" else float("inf"), dtype)
+        info = np.iinfo(dtype)
+        return self.literal(info.min if op == "max" else info.max, dtype)
+
+    def combine(self, op, acc, v, dtype) -> str:
+        return self.binary_text(op, acc, v, dtype)
+
+    def _loop_reduce(self, e: Reduce, target: int) -> str:
+        acc = self.fresh("acc")
+        kahan = e.op == "add" and _is_float(e.dtype)
+        out = self.scopes[target]
+        out.lines.append(f"var {acc}: {reg(e.dtype)} = {self.identity(e.op, e.dtype)};")
+        if kahan:
+            out.lines.append(f"var {acc}c: f32 = 0.0f;")
+        self.scopes.append(_Scope(e.level))
+        v = self.value(e.body)
+        body = self.scopes.pop().lines
+        body += self.accumulate(e, acc, v, kahan)
+        r = f"r{e.level}"
+        out.lines.append(f"for (var {r}: i32 = 0i; {r} < {e.size}i; {r} = {r} + 1i) {{")
+        out.lines.extend("  " + line for line in body)
+        out.lines.append("}")
+        out.names[e] = acc
+        return acc
+
+    def accumulate(self, e: Reduce, acc: str, v: str, kahan: bool) -> list[str]:
+        if kahan:  # compensated: float32 sums of long axes stay accurate
+            y, t = self.fresh("ky"), self.fresh("kt")
+            return [f"let {y} = {v} - {acc}c;", f"let {t} = {acc} + {y};", f"{acc}c = ({t} - {acc}) - {y};",
+                    f"{acc} = {t};"]
+        return [f"{acc} = {self.combine(e.op, acc, v, e.dtype)};"]
+
+
+_CMP = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+_ARITH = {"add": "+", "sub": "-", "mul": "*", "div": "/", "and": "&", "or": "|", "xor": "^"}
+# IR math op -> (library helper to include, function to call)
+_MATH_HELPER = {op: (op, f"jl_{op}") for op in ("exp", "exp2", "expm1", "log", "log1p", "tanh", "logistic", "tan",
+                                               "atan", "asin", "acos", "sinh", "cosh", "asinh", "acosh", "atanh",
+                                               "rsqrt", "erf", "cbrt")}
+_MATH_HELPER.update({"sin": ("sincos", "jl_sin"), "cos": ("sincos", "jl_cos")})
+MATH_OPS = frozenset(_MATH_HELPER) | {"pow", "atan2"}
+
+
+def _header(kernel: ir.Kernel, packed: bool, n_out: int) -> list[str]:
+    lines = []
+    if packed:
+        lines.append("@group(0) @binding(0) var<storage, read> pk: array<u32>;")
+        first_out = 1
+    else:
+        for k, dt in enumerate(kernel.in_dtypes):
+            lines.append(f"@group(0) @binding({k}) var<storage, read> in{k}: array<{storage(dt)}>;")
+        first_out = len(kernel.in_dtypes)
+    for k in range(n_out):
+        lines.append(f"@group(0) @binding({first_out + k}) var<storage, read_write> out{k}: "
+                     f"array<{storage(kernel.outs[k].dtype)}>;")
+    words = -(-len(kernel.in_dtypes) // 4) if packed else 0
+    off = f", off: array<vec4<u32>, {words}>" if words else ""
+    lines.append(f"struct P {{ n: u32, stride: u32, z0: u32, z1: u32{off} }}")
+    lines.append(f"@group(0) @binding({first_out + n_out}) var<uniform> p: P;")
+    return lines
+
+
+def _store(value: str, dtype) -> str:
+    return f"select(0u, 1u, {value})" if reg(dtype) == "bool" else value
+
+
+def render_map(kernel: ir.Kernel, packed: bool = False) -> str:
+    em = _Emitter(kernel.in_dtypes, packed)
+    stores = []
+    for k, out in enumerate(kernel.outs):
+        v = em.value(out)
+        stores.append(f"out{k}[i] = {_store(v, out.dtype)};")
+    body = em.scopes[0].lines + stores
+    return "\n".join([
+        *_header(kernel, packed, len(kernel.outs)),
+        wgsl_math.library(em.helpers),
+        f"@compute @workgroup_size({WG})",
+        "fn main(@builtin(global_invocation_id) gid: vec3<u32>) {",
+        "  let iu = gid.y * p.stride + gid.x;",
+        "  if (iu >= p.n) { return; }",
+        "  let i = i32(iu);",
+        *("  " + line for line in body),
+        "}",
+    ])
+
+
+def render_wg_reduce(kernel: ir.Kernel, split: int = 1, packed: bool = False) -> str:
+    """One workgroup per (output, chunk); chunk partials land at out[i * split + chunk]."""
+    (red,) = kernel.outs
+    assert isinstance(red, Reduce)
+    em = _Emitter(kernel.in_dtypes, packed)
+    chunk = -(-red.size // split)
+    kahan = red.op == "add" and _is_float(red.dtype)
+    t = reg(red.dtype)
+    em.scopes.append(_Scope(red.level))
+    v = em.value(red.body)
+    loop = em.scopes.pop().lines + em.accumulate(red, "acc", v, kahan)
+    r = f"r{red.level}"
+    sh_t = "u32" if t == "bool" else t
+    to_sh = (lambda s: f"select(0u, 1u, {s})") if t == "bool" else (lambda s: s)
+    from_sh = (lambda s: f"({s} != 0u)") if t == "bool" else (lambda s: s)
+    tree = em.combine(red.op, from_sh("jl_sh[lid]"), from_sh("jl_sh[lid + s]"), red.dtype)
+    identity = em.identity(red.op, red.dtype)
+    top = em.scopes[0].lines
+    return "\n".join([
+        *_header(kernel, packed, 1),
+        wgsl_math.library(em.helpers),
+        f"var<workgroup> jl_sh: array<{sh_t}, {WG}>;",
+        f"@compute @workgroup_size({WG})",
+        "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {",
+        "  let o = wid.y * p.stride + wid.x;",
+        "  if (o >= p.n) { return; }",
+        f"  let i = i32(o / {split}u);",
+        f"  let g = i32(o % {split}u);",
+        *("  " + line for line in top),
+        f"  var acc: {t} = {identity};",
+        "  var accc: f32 = 0.0f;" if kahan else "",
+        f"  let lim = min(g * {chunk}i + {chunk}i, {red.size}i);",
+        f"  for (var {r}: i32 = g * {chunk}i + i32(lid); {r} < lim; {r} = {r} + {WG}i) {{",
+        *("    " + line for line in loop),
+        "  }",
+        f"  jl_sh[lid] = {to_sh('acc')};",
+        "  workgroupBarrier();",
+        f"  for (var s = {WG // 2}u; s > 0u; s = s >> 1u) {{",
+        f"    if (lid < s) {{ jl_sh[lid] = {to_sh(tree)}; }}",
+        "    workgroupBarrier();",
+        "  }",
+        f"  if (lid == 0u) {{ out0[o] = {_store(from_sh('jl_sh[0]'), red.dtype)}; }}",
+        "}",
+    ])

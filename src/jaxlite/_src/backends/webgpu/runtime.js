@@ -1,0 +1,165 @@
+// The hot paths of jaxlite's webgpu device, in JavaScript so that Python crosses the FFI once per
+// dispatch, with numbers only. GPU objects live in tables here; Python holds their indices.
+// Evaluated by runtime.py: the value of this file is a function (device, pyodideModule) -> runtime.
+(function (device, module) {
+  "use strict";
+  const queue = device.queue;
+  const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  const buffers = [null]; // id -> GPUBuffer; id 0 is never used
+  const freeIds = [];
+  const pipelines = []; // id -> [GPUComputePipeline, GPUBindGroupLayout]
+  const scopes = []; // id -> Promise<GPUError | null> of the pipeline's creation
+  const layouts = new Map(); // "inputs,outputs" -> [GPUBindGroupLayout, GPUPipelineLayout]
+  const uniforms = new Map(); // "w0,w1,..." -> uniform GPUBuffer
+  const staging = []; // idle MAP_READ buffers
+  const errors = [];
+  let lost = null;
+  let encoder = null;
+  let pass = null;
+  let submits = 0;
+
+  device.lost.then((info) => { lost = (info && (info.message || info.reason)) || "unknown reason"; });
+  const onError = (ev) => errors.push(ev.error.constructor.name + ": " + ev.error.message);
+  if (typeof device.addEventListener === "function") device.addEventListener("uncapturederror", onError);
+  else device.onuncapturederror = onError;
+
+  function check() {
+    if (lost !== null) throw new Error("jaxlite: the WebGPU device was lost (" + lost + ")");
+  }
+  function endPass() {
+    if (pass) { pass.end(); pass = null; }
+  }
+  function enc() {
+    if (!encoder) encoder = device.createCommandEncoder();
+    return encoder;
+  }
+  function flush() {
+    endPass();
+    if (encoder) {
+      queue.submit([encoder.finish()]);
+      encoder = null;
+      submits++;
+      if (uniforms.size > 4096) { // bounded cache; submitted work keeps its buffers alive
+        for (const b of uniforms.values()) b.destroy();
+        uniforms.clear();
+      }
+    }
+  }
+  function layout(nIn, nOut) {
+    const key = nIn + "," + nOut;
+    let got = layouts.get(key);
+    if (!got) {
+      const entries = [];
+      for (let k = 0; k < nIn + nOut; k++) {
+        entries.push({ binding: k, visibility: GPUShaderStage.COMPUTE,
+                       buffer: { type: k < nIn ? "read-only-storage" : "storage" } });
+      }
+      entries.push({ binding: nIn + nOut, visibility: GPUShaderStage.COMPUTE, buffer: { type: "uniform" } });
+      const bgl = device.createBindGroupLayout({ entries });
+      got = [bgl, device.createPipelineLayout({ bindGroupLayouts: [bgl] })];
+      layouts.set(key, got);
+    }
+    return got;
+  }
+  function uniform(words) {
+    const key = words.join(",");
+    let ub = uniforms.get(key);
+    if (!ub) {
+      const size = Math.max(16, Math.ceil(words.length / 4) * 16);
+      ub = device.createBuffer({ size, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
+      new Uint32Array(ub.getMappedRange()).set(words);
+      ub.unmap();
+      uniforms.set(key, ub);
+    }
+    return ub;
+  }
+
+  return {
+    createBuffer(size) {
+      check();
+      const id = freeIds.length ? freeIds.pop() : buffers.length;
+      buffers[id] = device.createBuffer({ size, usage: STORAGE });
+      return id;
+    },
+    destroyBuffer(id) {
+      buffers[id].destroy();
+      buffers[id] = null;
+      freeIds.push(id);
+    },
+    // Copy nbytes at ptr of Pyodide's heap (a numpy array's data) into buffer id.
+    write(id, offset, ptr, nbytes) {
+      check();
+      queue.writeBuffer(buffers[id], offset, module.HEAPU8, ptr, nbytes);
+    },
+    pipeline(code, nIn, nOut, label) {
+      check();
+      const [bgl, pl] = layout(nIn, nOut);
+      device.pushErrorScope("validation");
+      const shader = device.createShaderModule({ code, label });
+      const pipe = device.createComputePipeline({ layout: pl, compute: { module: shader, entryPoint: "main" }, label });
+      scopes.push(device.popErrorScope());
+      pipelines.push([pipe, bgl]);
+      return pipelines.length - 1;
+    },
+    // Resolves to the validation error message of pipeline id's creation, or "".
+    async pipelineError(id) {
+      const err = await scopes[id];
+      return err ? err.message : "";
+    },
+    // dispatch(pipeline, gx, gy, gz, nu, u_0 .. u_{nu-1}, buffer ids in binding order...)
+    dispatch(pid, gx, gy, gz, nu, ...rest) {
+      check();
+      const [pipe, bgl] = pipelines[pid];
+      const entries = [];
+      for (let k = nu; k < rest.length; k++) entries.push({ binding: k - nu, resource: { buffer: buffers[rest[k]] } });
+      entries.push({ binding: rest.length - nu, resource: { buffer: uniform(rest.slice(0, nu)) } });
+      const group = device.createBindGroup({ layout: bgl, entries });
+      if (!pass) pass = enc().beginComputePass();
+      pass.setPipeline(pipe);
+      pass.setBindGroup(0, group);
+      pass.dispatchWorkgroups(gx, gy, gz);
+    },
+    copy(src, srcOffset, dst, dstOffset, size) {
+      check();
+      endPass();
+      enc().copyBufferToBuffer(buffers[src], srcOffset, buffers[dst], dstOffset, size);
+    },
+    flush,
+    // Read nbytes at offset of buffer id into Pyodide's heap at ptr; rejects with any GPU error.
+    async read(id, offset, nbytes, ptr) {
+      check();
+      const size = (nbytes + 3) & ~3;
+      let k = staging.findIndex((b) => b.size >= size && b.size <= 4 * size + 65536);
+      const sb = k >= 0 ? staging.splice(k, 1)[0]
+        : device.createBuffer({ size: Math.max(256, size), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      endPass();
+      enc().copyBufferToBuffer(buffers[id], offset, sb, 0, size);
+      flush();
+      try {
+        await sb.mapAsync(GPUMapMode.READ, 0, size);
+      } catch (e) {
+        const extra = errors.splice(0);
+        throw new Error("jaxlite: WebGPU readback failed: " + e.message + (extra.length ? "\n" + extra.join("\n") : ""));
+      }
+      module.HEAPU8.set(new Uint8Array(sb.getMappedRange(0, size), 0, nbytes), ptr);
+      sb.unmap();
+      if (staging.length < 16) staging.push(sb); else sb.destroy();
+      const errs = errors.splice(0);
+      if (errs.length) throw new Error("jaxlite: WebGPU error: " + errs.join("\n"));
+      check();
+    },
+    async done() {
+      flush();
+      await queue.onSubmittedWorkDone();
+      const errs = errors.splice(0);
+      if (errs.length) throw new Error("jaxlite: WebGPU error: " + errs.join("\n"));
+      check();
+    },
+    takeErrors() {
+      return errors.splice(0).join("\n");
+    },
+    submits() {
+      return submits;
+    },
+  };
+});
