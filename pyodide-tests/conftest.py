@@ -33,7 +33,8 @@ NODE_WEBGPU_GLOBALS = ["navigator", "GPUBufferUsage", "GPUMapMode", "GPUShaderSt
 def pytest_configure(config):
     cfg = get_global_config()
     cfg.set_flags("chrome", CHROME_FLAGS)
-    cfg.set_flags("node", [f"--import={NODE_PRELOAD}"])
+    # JSPI (synchronous GPU readback through pyodide.ffi.run_sync) is behind a flag in Node 20.
+    cfg.set_flags("node", [f"--import={NODE_PRELOAD}", "--experimental-wasm-stack-switching"])
     cfg.add_node_extra_globals(NODE_WEBGPU_GLOBALS)
     os.environ.setdefault("VK_ICD_FILENAMES", "/usr/lib/chromium/vk_swiftshader_icd.json")
 

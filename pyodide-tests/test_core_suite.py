@@ -1,6 +1,8 @@
-"""The CPython core suite (tests/) run inside Pyodide, in Node and in headless Chromium, once
-with the cpu reference device as the default and once with the wasm device (the browser's
-WebAssembly engine, through Pyodide's js FFI).
+"""The CPython core suite (tests/) run inside Pyodide, in Node and in headless Chromium, with each
+device as the default in turn: the cpu reference, wasm (the engine's WebAssembly through Pyodide's
+js FFI) and webgpu (Dawn in Node, Chromium's WebGPU; SwiftShader on a machine without a GPU).
+Synchronous readback from the GPU works because pytest-pyodide runs the code under
+runPythonAsync, with JSPI.
 
 Tests that compare against the `jax` oracle skip there (jax does not exist in Pyodide) and run
 in the CPython layer; everything else, hypothesis property tests included, runs in Pyodide.
@@ -15,7 +17,7 @@ TESTS = Path(__file__).resolve().parent.parent / "tests"
 
 
 @run_in_pyodide(packages=["jaxlite", "pytest", "hypothesis"])
-def _run_suite(selenium, files, device):
+async def _run_suite(selenium, files, device):
     import contextlib
     import io
     import os
@@ -24,7 +26,10 @@ def _run_suite(selenium, files, device):
 
     import jaxlite
 
-    # The default device for every test; the wasm device runs on the browser's own engine here.
+    platforms = [d.platform for d in await jaxlite.init()]
+    if device not in platforms:
+        return [1, f"no {device} device in {platforms}"]
+    # The default device for every test (each test file also checks every device explicitly).
     jaxlite.config.update("jax_default_device", device)
 
     root = "/tmp/jaxlite-tests"
@@ -40,7 +45,7 @@ def _run_suite(selenium, files, device):
 
 
 @pytest.mark.driver_timeout(900)
-@pytest.mark.parametrize("device", ["cpu", "wasm"])
+@pytest.mark.parametrize("device", ["cpu", "wasm", "webgpu"])
 def test_core_suite_in_pyodide(selenium, device):
     files = {p.name: p.read_text() for p in TESTS.glob("*.py")}
     code, output = _run_suite(selenium, files, device)

@@ -35,12 +35,12 @@ def storage_dtype(dtype) -> np.dtype:
 class WebGPUBuffer:
     __slots__ = ("id", "cap", "nbytes", "device", "host")
 
-    def __init__(self, device, nbytes: int):
+    def __init__(self, device, nbytes: int, for_kernel: bool = True):
         self.id = None
         self.device = device
         self.nbytes = nbytes
         self.host = None  # the values, once read back (buffers are never written twice)
-        self.id, self.cap = device.runtime.alloc(nbytes)
+        self.id, self.cap = device.runtime.alloc(nbytes, for_kernel)
         device._live += 1
 
     def __del__(self):
@@ -179,7 +179,7 @@ class WebGPUDevice(KernelDevice):
         value = np.asarray(value)
         st = storage_dtype(value.dtype)
         words = value.astype(st, copy=False) if value.dtype != st else value
-        buf = WebGPUBuffer(self, value.size * 4)
+        buf = WebGPUBuffer(self, value.size * 4, for_kernel=False)
         self.runtime.write(buf.id, words)
         return buf
 
@@ -225,14 +225,12 @@ class WebGPUDevice(KernelDevice):
 
     def launch_routine(self, routine, bufs, nbytes):
         pid, grid = routine
+        if nbytes and min(b.nbytes for b in bufs) == 0:  # K = 0: the product is all zeros
+            return self.put(np.zeros(nbytes // 4, np.float32))
         out = WebGPUBuffer(self, nbytes)
-        if nbytes and all(g > 0 for g in grid):
-            if min(b.nbytes for b in bufs) == 0:  # K = 0: the product is all zeros
-                self.runtime.write(out.id, np.zeros(nbytes // 4, np.float32))
-            else:
-                self.runtime.dispatch(pid, grid, [0, 0, 0, 0], [*(b.id for b in bufs), out.id])
+        if nbytes:
+            self.runtime.dispatch(pid, grid, [0, 0, 0, 0], [*(b.id for b in bufs), out.id])
         return out
-
 
 async def create_device():
     """Request an adapter and a device (asynchronous in every WebGPU implementation); None where

@@ -1,9 +1,9 @@
 """The WebGPU runtime: one GPUDevice reached through Pyodide's `js` FFI and the helper in
 runtime.js (GPU objects stay on the JavaScript side, Python holds their indices).
 
-- Buffers come from a pool of size classes. A freed buffer waits in a limbo until the pending
-  commands are submitted: `queue.writeBuffer` runs before any unsubmitted command, so reusing a
-  buffer that such a command still reads would be a race.
+- Buffers come from a pool of size classes. A buffer freed since the last submit sits in a limbo:
+  a kernel may write it (dispatches in one encoder run in order), but `queue.writeBuffer` may not,
+  since it runs before every unsubmitted command, one of which may still read the buffer.
 - Dispatches are recorded into one command encoder and submitted when a result is read, when
   BATCH dispatches are pending, or on `flush()`.
 - Readback is a promise; `read_sync` blocks on it through JSPI (`pyodide.ffi.run_sync`) where the
@@ -66,15 +66,21 @@ class WebGPURuntime:
         info = adapter.info
         self.info = {k: str(getattr(info, k, "") or "") for k in ("vendor", "architecture", "device", "description")}
         self.pool: dict[int, list[int]] = {}
-        self.limbo: list[tuple[int, int]] = []
+        self.limbo: dict[int, list[int]] = {}
         self.pooled_bytes = 0
         self.pending = 0
         self.created = self.destroyed = 0
 
     # -- memory ------------------------------------------------------------------------------------
 
-    def alloc(self, nbytes: int) -> tuple[int, int]:
+    def alloc(self, nbytes: int, for_kernel: bool = False) -> tuple[int, int]:
+        """A buffer of at least nbytes: (id, capacity). Kernel outputs may reuse buffers freed
+        since the last submit; buffers filled by write() may not."""
         cap = size_class(nbytes)
+        if for_kernel:
+            free = self.limbo.get(cap)
+            if free:
+                return free.pop(), cap
         free = self.pool.get(cap)
         if free:
             self.pooled_bytes -= cap
@@ -90,12 +96,12 @@ class WebGPURuntime:
         return bid, cap
 
     def free(self, bid: int, cap: int) -> None:
-        self.limbo.append((bid, cap))
+        self.limbo.setdefault(cap, []).append(bid)
 
     def _recycle(self) -> None:
-        for bid, cap in self.limbo:
-            self.pool.setdefault(cap, []).append(bid)
-            self.pooled_bytes += cap
+        for cap, ids in self.limbo.items():
+            self.pool.setdefault(cap, []).extend(ids)
+            self.pooled_bytes += cap * len(ids)
         self.limbo.clear()
         while self.pooled_bytes > POOL_LIMIT:  # drop the largest idle buffers
             cap = max(c for c, ids in self.pool.items() if ids)
@@ -133,7 +139,10 @@ class WebGPURuntime:
         return pid
 
     def dispatch(self, pid: int, grid, uniforms, ids) -> None:
-        self.js.dispatch(pid, grid[0], grid[1], grid[2], len(uniforms), *uniforms, *ids)
+        try:
+            self.js.dispatch(pid, grid[0], grid[1], grid[2], len(uniforms), *uniforms, *ids)
+        except Exception as e:  # a JsException: device lost
+            raise WebGPUError(_js_error(e)) from None
         self.pending += 1
         if self.pending >= BATCH:
             self.flush()

@@ -1,0 +1,113 @@
+"""What is the webgpu device's own (shared kernel tests: test_backends.py): storage widening,
+launch shapes of reductions, packed inputs, float64 placement, buffer accounting. Runs inside
+Pyodide after `jaxlite.init()` (pyodide-tests/test_core_suite.py); there is no WebGPU in CPython."""
+
+import gc
+
+import numpy as np
+import pytest
+
+import jaxlite as jax
+import jaxlite.numpy as jnp
+from backend_util import last_plan, on, same
+
+if "webgpu" not in [d.platform for d in jax.devices()]:
+    pytest.skip("no WebGPU here (it runs inside Pyodide, after jaxlite.init())", allow_module_level=True)
+
+GPU = jax.devices("webgpu")[0]
+
+
+@pytest.mark.parametrize("dtype", [np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32,
+                                   np.float32, np.float16])
+def test_every_dtype_round_trips_through_32_bit_words(dtype, rng):
+    info = np.iinfo(dtype) if np.dtype(dtype).kind in "iu" else None
+    if info is not None:
+        x = rng.integers(info.min, int(info.max) + 1, 37, dtype=np.int64).astype(dtype)
+    else:
+        x = (rng.standard_normal(37) * 100).astype(dtype)
+    y = jax.device_put(x, GPU)
+    assert y.dtype == x.dtype
+    np.testing.assert_array_equal(np.asarray(y), x)
+    same(GPU, lambda v: v[::-1] if dtype == np.bool_ else v[::-1] + v[0], x)  # float16 runs on the host
+
+
+def test_reduction_launch_shapes(rng):
+    """One invocation per output for many outputs, a workgroup per output for long contiguous axes,
+    chunks plus a second pass for few outputs of a very long axis."""
+    cases = {((4096, 64), 1): "map", ((64, 4096), 1): "wg", ((300, 4096), 0): "map", ((3, 1 << 18), 1): "wg"}
+    for (shape, axis), strategy in cases.items():
+        x = rng.standard_normal(shape).astype(np.float32)
+        jf = jax.jit(lambda v: jnp.sum(v * 2, axis))
+        np.testing.assert_allclose(np.asarray(jf(*on(GPU, x))), (x.astype(np.float64) * 2).sum(axis),
+                                   rtol=2e-5, atol=2e-3)
+        (step,) = last_plan(GPU, jf).steps
+        n = int(np.prod(shape)) // shape[axis]
+        assert step[1].strategy(n)[0] == strategy, (shape, axis)
+    assert GPU.compile(step[1].kernel).strategy(3)[1] > 1  # split into chunks
+
+
+def test_kernels_with_more_inputs_than_bindings_pack_them(rng):
+    k = GPU.runtime.max_storage_buffers + 2
+    xs = [rng.standard_normal(7).astype(np.float32) for _ in range(k)]
+    jf = jax.jit(lambda *vs: sum(v * (j + 1) for j, v in enumerate(vs)))
+    same(GPU, jf, *xs, rtol=1e-5, atol=1e-5)
+    (step,) = last_plan(GPU, jf).steps
+    assert step[1].packed
+    same(GPU, lambda *vs: jnp.concatenate(vs), *xs)
+
+
+def test_float64_stays_off_the_gpu():
+    jax.config.update("jax_enable_x64", True)
+    try:
+        with jax.default_device(GPU):
+            x = jnp.arange(4.0)  # uncommitted: placed on a device that holds float64
+            assert x.dtype == np.float64 and x.device.platform != "webgpu"
+            y = jnp.arange(4, dtype=jnp.float32) + x
+            assert y.dtype == np.float64 and np.asarray(y).tolist() == [0.0, 2.0, 4.0, 6.0]
+        with pytest.raises(TypeError, match="webgpu device cannot hold float64"):
+            jax.device_put(np.arange(3.0), GPU)
+    finally:
+        jax.config.update("jax_enable_x64", False)
+
+
+def test_buffers_are_counted_freed_and_reused(rng):
+    x = jax.device_put(rng.standard_normal((64, 64)).astype(np.float32), GPU)
+    step = jax.jit(lambda v: jnp.tanh(v @ v * 0.01) + 1)
+    for _ in range(3):
+        x = step(x)
+    np.asarray(x)  # submits, so freed buffers become reusable
+    gc.collect()
+    live, created = GPU.live_buffers(), GPU.runtime.created
+    for _ in range(200):
+        x = step(x)
+    np.asarray(x)
+    gc.collect()
+    assert GPU.live_buffers() == live
+    assert GPU.runtime.created == created  # steady state: every buffer came from the pool
+    del x
+    gc.collect()
+    assert GPU.live_buffers() == live - 1
+
+
+def test_readback_is_cached_and_awaitable():
+    from pyodide.ffi import run_sync  # waits for an awaitable here, as `await` does in async code
+    x = jax.device_put(np.arange(5, dtype=np.float32), GPU) * 3
+    assert x._buf.host is None
+    run_sync(x.copy_to_host_async())
+    assert x._buf.host is not None
+    assert np.asarray(x).tolist() == [0, 3, 6, 9, 12]
+    tree = {"a": x + 1, "b": [x * 0, 7]}
+    got = run_sync(jax.device_get_async(tree))
+    assert got["a"].tolist() == [1, 4, 7, 10, 13] and got["b"][0].tolist() == [0] * 5 and got["b"][1] == 7
+    assert x.block_until_ready() is x
+
+
+def test_shader_errors_carry_the_wgsl():
+    from jaxlite._src.backends.webgpu.runtime import WebGPUError
+    with pytest.raises(WebGPUError, match="(?s)WGSL compilation failed.*not_a_type"):
+        GPU.runtime.pipeline("@compute @workgroup_size(1) fn main() { let x: not_a_type = 1; }", 0, 0, "bad")
+
+
+def test_oversized_allocation_is_a_memory_error():
+    with pytest.raises(MemoryError, match="cannot allocate"):
+        GPU.runtime.alloc(GPU.runtime.max_buffer + 1)
