@@ -3,7 +3,8 @@
 // and, with JSPI enabled, synchronous GPU readback too. For development and the GPU benchmarks:
 //   node --experimental-wasm-stack-switching --import=./web/node-webgpu.mjs tools/pyodide_node.mjs script.py [args...]
 // The repository is mounted at /repo (tests at /repo/tests). Env: PYODIDE_DIST (default
-// build/pyodide), PYODIDE_PACKAGES (comma-separated, default numpy).
+// build/pyodide), PYODIDE_PACKAGES (comma-separated, default numpy); JAXLITE_* variables are
+// passed on to Python's os.environ.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
@@ -13,7 +14,11 @@ const packages = (process.env.PYODIDE_PACKAGES ?? "numpy").split(",").filter(Boo
 const [script, ...args] = process.argv.slice(2);
 const { loadPyodide } = await import(path.join(dist, "pyodide.mjs"));
 
-const pyodide = await loadPyodide({ indexURL: dist + "/", stdout: (s) => console.log(s), stderr: (s) => console.error(s) });
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("JAXLITE_")));
+const pyodide = await loadPyodide({
+  indexURL: dist + "/", env: { HOME: "/home/pyodide", ...env },
+  stdout: (s) => console.log(s), stderr: (s) => console.error(s),
+});
 await pyodide.loadPackage(packages, { messageCallback: () => {} });
 pyodide.FS.mkdirTree("/repo");
 pyodide.FS.mount(pyodide.FS.filesystems.NODEFS, { root }, "/repo");

@@ -124,9 +124,9 @@ def placement(device, avals, committed: bool):
     """The device that runs an operation on these types: `device` when it can hold them all;
     otherwise, for uncommitted values, the first device that can (float64 under jax_enable_x64
     with webgpu as the default lands on wasm); committed values raise the device's TypeError."""
-    missing = [a.dtype for a in avals if not holds(device, a.dtype)]
-    if not missing:
+    if all(holds(device, a.dtype) for a in avals):
         return device
+    missing = [a.dtype for a in avals if not holds(device, a.dtype)]
     if committed:
         device.holds(missing[0], explain=True)
     for d in devices():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import weakref
 from typing import Callable
 
 import numpy as np
@@ -27,13 +28,18 @@ def _pjit_abstract(*avals, jaxpr: ClosedJaxpr, name: str):
     return list(jaxpr.out_avals)
 
 
+_jaxpr_avals = weakref.WeakKeyDictionary()  # ClosedJaxpr -> an aval of each dtype it computes with
+
+
 def _pjit_impl(*args, jaxpr: ClosedJaxpr, name: str):
-    from jaxlite._src.array import ArrayImpl
     device = dispatch._device_of(args)
-    if getattr(device, "holds", None) is not None:
-        inner = [v.aval for e in jaxpr.jaxpr.eqns for v in e.out_binders]
-        committed = any(type(a) is ArrayImpl and a._committed for a in args)
-        device = dispatch.placement(device, (*jaxpr.in_avals, *jaxpr.out_avals, *inner), committed)
+    if getattr(device, "holds", None) is not None:  # a device that cannot hold every dtype (webgpu)
+        avals = _jaxpr_avals.get(jaxpr)
+        if avals is None:
+            every = (*jaxpr.in_avals, *jaxpr.out_avals, *(v.aval for e in jaxpr.jaxpr.eqns for v in e.out_binders))
+            avals = _jaxpr_avals[jaxpr] = tuple({a.dtype: a for a in every}.values())  # one per dtype
+        from jaxlite._src.array import ArrayImpl
+        device = dispatch.placement(device, avals, any(type(a) is ArrayImpl and a._committed for a in args))
     run = getattr(device, "run_jaxpr", None)
     if run is not None:
         return run(jaxpr, args)

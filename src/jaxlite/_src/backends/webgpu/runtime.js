@@ -11,6 +11,9 @@
   const scopes = []; // id -> Promise<GPUError | null> of the pipeline's creation
   const layouts = new Map(); // "inputs,outputs" -> [GPUBindGroupLayout, GPUPipelineLayout]
   const uniforms = new Map(); // "w0,w1,..." -> uniform GPUBuffer
+  // "pipeline|uniform|ids" -> GPUBindGroup: a steady loop binds the same pooled buffers again and
+  // again. Cleared when any buffer is destroyed (its id will name another buffer).
+  const groups = new Map();
   const staging = []; // idle MAP_READ buffers
   const errors = [];
   let lost = null;
@@ -42,7 +45,9 @@
       if (uniforms.size > 4096) { // bounded cache; submitted work keeps its buffers alive
         for (const b of uniforms.values()) b.destroy();
         uniforms.clear();
+        groups.clear();
       }
+      if (groups.size > 8192) groups.clear();
     }
   }
   function layout(nIn, nOut) {
@@ -61,8 +66,7 @@
     }
     return got;
   }
-  function uniform(words) {
-    const key = words.join(",");
+  function uniform(key, words) {
     let ub = uniforms.get(key);
     if (!ub) {
       const size = Math.max(16, Math.ceil(words.length / 4) * 16);
@@ -82,6 +86,7 @@
       return id;
     },
     destroyBuffer(id) {
+      groups.clear();
       buffers[id].destroy();
       buffers[id] = null;
       freeIds.push(id);
@@ -109,11 +114,19 @@
     // dispatch(pipeline, gx, gy, gz, nu, u_0 .. u_{nu-1}, buffer ids in binding order...)
     dispatch(pid, gx, gy, gz, nu, ...rest) {
       check();
+      let ukey = "" + rest[0];
+      for (let k = 1; k < nu; k++) ukey += "," + rest[k];
+      let gkey = pid + "|" + ukey + "|";
+      for (let k = nu; k < rest.length; k++) gkey += rest[k] + ",";
       const [pipe, bgl] = pipelines[pid];
-      const entries = [];
-      for (let k = nu; k < rest.length; k++) entries.push({ binding: k - nu, resource: { buffer: buffers[rest[k]] } });
-      entries.push({ binding: rest.length - nu, resource: { buffer: uniform(rest.slice(0, nu)) } });
-      const group = device.createBindGroup({ layout: bgl, entries });
+      let group = groups.get(gkey);
+      if (!group) {
+        const entries = [];
+        for (let k = nu; k < rest.length; k++) entries.push({ binding: k - nu, resource: { buffer: buffers[rest[k]] } });
+        entries.push({ binding: rest.length - nu, resource: { buffer: uniform(ukey, rest.slice(0, nu)) } });
+        group = device.createBindGroup({ layout: bgl, entries });
+        groups.set(gkey, group);
+      }
       if (!pass) pass = enc().beginComputePass();
       pass.setPipeline(pipe);
       pass.setBindGroup(0, group);

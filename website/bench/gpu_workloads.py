@@ -1,0 +1,128 @@
+"""GPU benchmark workloads for jaxlite's webgpu device, run inside Pyodide (tools/bench_gpu.py runs
+it in Node with Dawn, under runPythonAsync so readback can block through JSPI).
+
+Method, shared with gpu_jaxjs.mjs: per workload, warm up (compile, first runs), then RUNS times:
+run a chain of K ops, each consuming the previous result (jax-js evaluates lazily and never
+computes a result nobody reads, so independent launches would not measure it), and read the last
+result back; time per op = elapsed / K; report the median. The first step is checked against
+numpy on the host.
+Prints one line `BENCH_JSON {...}`.
+"""
+
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+import jaxlite as jax
+import jaxlite.numpy as jnp
+
+RUNS = 5
+SMOKE = bool(os.environ.get("JAXLITE_BENCH_SMOKE"))  # tiny sizes: checks the scripts, measures nothing
+
+
+def size(n):
+    return max(n // 64, 16) if SMOKE else n
+
+# name -> (K, flops or None, bytes moved at least, build(rng) -> (step, state, consts, check)):
+# state_{k+1} = step(state_k, *consts)
+WORKLOADS = {}
+
+
+def workload(name, k, flops=None, nbytes=None):
+    def deco(build):
+        WORKLOADS[name] = (k, flops, nbytes, build)
+        return build
+    return deco
+
+
+@workload("matmul4096", 20, flops=2 * 4096 ** 3, nbytes=3 * 4096 * 4096 * 4)
+def _matmul(rng):
+    return _matmul_chain(rng, size(4096))
+
+
+@workload("matmul1024", 100, flops=2 * 1024 ** 3, nbytes=3 * 1024 * 1024 * 4)
+def _matmul_small(rng):
+    return _matmul_chain(rng, size(1024))
+
+
+def _matmul_chain(rng, n):
+    a = rng.standard_normal((n, n)).astype(np.float32)
+    b = (rng.standard_normal((n, n)) / np.sqrt(n)).astype(np.float32)  # keeps c @ b at unit scale
+
+    def check(out):
+        rows = rng.choice(n, min(n, 8), replace=False)
+        ref = a[rows].astype(np.float64) @ b.astype(np.float64)
+        err = np.linalg.norm(out[rows] - ref) / np.linalg.norm(ref)
+        assert err < 1e-5, err
+    return jax.jit(lambda c, w: c @ w), a, (b,), check
+
+
+@workload("hypot16M", 100, nbytes=3 * (1 << 24) * 4)
+def _hypot(rng):
+    x, y = (rng.standard_normal(size(1 << 24)).astype(np.float32) for _ in range(2))
+
+    def check(out):
+        np.testing.assert_allclose(out, np.hypot(x, y), rtol=2e-6)
+    return jax.jit(lambda u, v: jnp.sqrt(u * u + v * v)), x, (y,), check
+
+
+@workload("sum16M", 100, nbytes=(1 << 24) * 4)
+def _sum(rng):
+    x = rng.standard_normal(size(1 << 24)).astype(np.float32)
+
+    def check(out):
+        exact = x.astype(np.float64).sum()
+        assert abs(float(out) - exact) <= 1e-6 * np.abs(x).sum(), (float(out), exact)
+    # the previous sum enters (negligibly) so that every step must run
+    return jax.jit(lambda s, v: jnp.sum(v + s * 1e-12)), np.float32(0), (x,), check
+
+
+@workload("softmax4096x4096", 50, nbytes=2 * 4096 * 4096 * 4)
+def _softmax(rng):
+    x = rng.standard_normal((size(4096), size(4096))).astype(np.float32)
+
+    def softmax(v):
+        e = jnp.exp(v - v.max(-1, keepdims=True))
+        return e / e.sum(-1, keepdims=True)
+
+    def check(out):
+        e = np.exp(x - x.max(-1, keepdims=True))
+        np.testing.assert_allclose(out, e / e.sum(-1, keepdims=True), rtol=2e-5, atol=1e-7)
+    return jax.jit(softmax), x, (), check
+
+
+def time_chain(step, state, consts, k):
+    t0 = time.perf_counter()
+    for _ in range(k):
+        state = step(state, *consts)
+    np.asarray(state)
+    return (time.perf_counter() - t0) / k, state
+
+
+async def main(names):
+    await jax.init()
+    gpu = jax.devices("webgpu")[0]
+    rng = np.random.default_rng(0)
+    results = {"device": gpu.runtime.info, "features": gpu.runtime.features, "workloads": {}}
+    for name in names:
+        k, flops, nbytes, build = WORKLOADS[name]
+        step, state, consts, check = build(rng)
+        state, consts = jax.device_put(state, gpu), [jax.device_put(c, gpu) for c in consts]
+        t0 = time.perf_counter()
+        _, first_out = time_chain(step, state, consts, 1)  # trace, compile, first run
+        first = time.perf_counter() - t0
+        check(np.asarray(first_out))
+        time_chain(step, state, consts, max(2, k // 4))
+        times = sorted(time_chain(step, state, consts, k)[0] for _ in range(RUNS))
+        med = times[len(times) // 2]
+        results["workloads"][name] = {"k": k, "median_s": med, "min_s": times[0], "max_s": times[-1],
+                                      "first_call_s": first, "flops": flops, "bytes": nbytes}
+        print(f"jaxlite {name}: {med * 1e3:.3f} ms/op (K={k}, runs {[round(t * 1e3, 3) for t in times]})",
+              file=sys.stderr)
+    print("BENCH_JSON " + json.dumps(results))
+
+
+await main(sys.argv[1].split(",") if len(sys.argv) > 1 else list(WORKLOADS))  # noqa: F704 (top-level await)
