@@ -111,3 +111,13 @@ def test_shader_errors_carry_the_wgsl():
 def test_oversized_allocation_is_a_memory_error():
     with pytest.raises(MemoryError, match="cannot allocate"):
         GPU.runtime.alloc(GPU.runtime.max_buffer + 1)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 7, 8, 9, 1001])
+def test_elementwise_kernels_move_four_lanes_at_a_time(n, rng):
+    x, y = rng.standard_normal((2, n)).astype(np.float32)
+    k = rng.integers(-100, 100, n).astype(np.int8)
+    f = jax.jit(lambda x, y, k: (jnp.sqrt(x * x + y * y), x > y, (k * 3).astype(jnp.int8), x * y[0] + jnp.arange(n)))
+    same(GPU, f, x, y, k, rtol=1e-6)
+    strategies = [s[1].strategy(n)[0] for s in last_plan(GPU, f).steps]
+    assert strategies.count("map4") >= 3, strategies  # the last reads y[0] and y: stays scalar

@@ -32,6 +32,7 @@ LABELS = {
     "matmul1024": "matmul 1024 (float32)",
 }
 START, END = "<!-- gpu-bench:start -->", "<!-- gpu-bench:end -->"
+VULKAN_DEBS = ["libvulkan1", "libegl1", "libglvnd0", "libopengl0", "libgl1", "libglx0", "libgles2"]
 
 
 def _bench_json(out: str) -> dict:
@@ -127,7 +128,7 @@ def write_section(results: dict, path: Path) -> None:
 
 
 def bundle(out: Path) -> None:
-    """Node, Dawn, Pyodide (core + numpy), jax-js and libvulkan1 in one folder (< 64 MiB)."""
+    """Node, Dawn, Pyodide (core + numpy), jax-js and the Vulkan loader in one folder (< 64 MiB)."""
     out.mkdir(parents=True, exist_ok=True)
     dist = ROOT / "build" / "pyodide"
     (out / "pyodide").mkdir(exist_ok=True)
@@ -145,9 +146,10 @@ def bundle(out: Path) -> None:
     subprocess.run(f"xz -T0 -c {ROOT / 'node_modules/webgpu/dist/linux-x64/dawn.node'} > {out / 'dawn.node.xz'}",
                    shell=True, check=True)
     shutil.copytree(ROOT / "node_modules" / "@jax-js", mods / "@jax-js")
-    debs = list(out.glob("libvulkan1_*.deb"))
-    if not debs:
-        subprocess.run(["apt-get", "download", "libvulkan1"], cwd=out, check=True)
+    # The Vulkan loader, and the GL dispatch libraries that NVIDIA's ICD (libGLX_nvidia) needs.
+    wanted = [p for p in VULKAN_DEBS if not list(out.glob(f"{p}_*.deb"))]
+    if wanted:
+        subprocess.run(["apt-get", "download", *wanted], cwd=out, check=True)
     (out / "setup.sh").write_text("""#!/bin/sh
 # Unpack what bench_gpu.py bundled, on a bare x86-64 Linux machine with an NVIDIA driver.
 set -e
@@ -156,7 +158,7 @@ xz -dc "$here/node.xz" > "$here/node" && chmod +x "$here/node"
 mkdir -p "$here/node_modules/webgpu/dist/linux-x64"
 xz -dc "$here/dawn.node.xz" > "$here/node_modules/webgpu/dist/linux-x64/dawn.node"
 rm -rf "$here/../node_modules" && cp -r "$here/node_modules" "$here/../node_modules"
-for d in "$here"/libvulkan1_*.deb; do dpkg -x "$d" /; done
+for d in "$here"/*.deb; do dpkg -x "$d" /; done
 ldconfig
 """)
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())

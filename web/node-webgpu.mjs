@@ -4,7 +4,9 @@
 import { create, globals } from "webgpu";
 
 Object.assign(globalThis, globals);
-const gpu = create(["enable-dawn-features=allow_unsafe_apis", "backend=vulkan"]);
+// Timestamps unquantized, so that GPU kernel times can be profiled (a browser rounds them).
+const gpu = create(["enable-dawn-features=allow_unsafe_apis", "disable-dawn-features=timestamp_quantization",
+                    "backend=vulkan"]);
 // Node 21+ has a navigator; on Node 20 make one with the userAgent that Pyodide reads.
 const navigator = globalThis.navigator ?? { userAgent: `Node.js/${process.versions.node}` };
 Object.defineProperty(navigator, "gpu", { value: gpu, configurable: true });

@@ -29,7 +29,7 @@ async def main(sizes):
         ga, gb = gpu.put(a), gpu.put(b)
         rows = rng.choice(n, 4, replace=False)
         ref = a[rows].astype(np.float64) @ b.astype(np.float64)
-        k = max(5, min(100, int(2e11 / n ** 3)))
+        k = max(20, min(200, int(2e12 / n ** 3)))
         for cfg in CONFIGS:
             try:
                 pid = rt.pipeline(routines.matmul_f32(1, n, n, n, cfg), 2, 1, "tune")
@@ -43,7 +43,7 @@ async def main(sizes):
                 t0 = time.perf_counter()
                 for _ in range(reps):
                     c = WebGPUBuffer(gpu, n * n * 4)
-                    rt.dispatch(pid, grid, [0, 0, 0, 0], [ga.id, gb.id, c.id])
+                    rt.dispatch(pid, grid, [0, 0, 0, 0], [ga.id, gb.id, c.id], n ** 3 // 64)
                 host = rt.read_sync(c.id, n * n * 4).view(np.float32).reshape(n, n)
                 return (time.perf_counter() - t0) / reps, host
 

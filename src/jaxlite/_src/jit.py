@@ -28,18 +28,23 @@ def _pjit_abstract(*avals, jaxpr: ClosedJaxpr, name: str):
     return list(jaxpr.out_avals)
 
 
-_jaxpr_avals = weakref.WeakKeyDictionary()  # ClosedJaxpr -> an aval of each dtype it computes with
+_placements = weakref.WeakKeyDictionary()  # ClosedJaxpr -> {device: holds every dtype it uses}
 
 
 def _pjit_impl(*args, jaxpr: ClosedJaxpr, name: str):
     device = dispatch._device_of(args)
     if getattr(device, "holds", None) is not None:  # a device that cannot hold every dtype (webgpu)
-        avals = _jaxpr_avals.get(jaxpr)
-        if avals is None:
-            every = (*jaxpr.in_avals, *jaxpr.out_avals, *(v.aval for e in jaxpr.jaxpr.eqns for v in e.out_binders))
-            avals = _jaxpr_avals[jaxpr] = tuple({a.dtype: a for a in every}.values())  # one per dtype
-        from jaxlite._src.array import ArrayImpl
-        device = dispatch.placement(device, avals, any(type(a) is ArrayImpl and a._committed for a in args))
+        known = _placements.get(jaxpr)
+        if known is None:
+            known = _placements[jaxpr] = {}
+        ok = known.get(device)
+        if ok is None:
+            avals = (*jaxpr.in_avals, *jaxpr.out_avals, *(v.aval for e in jaxpr.jaxpr.eqns for v in e.out_binders))
+            ok = known[device] = all(device.holds(a.dtype) for a in avals)
+        if not ok:
+            from jaxlite._src.array import ArrayImpl
+            avals = (*jaxpr.in_avals, *jaxpr.out_avals, *(v.aval for e in jaxpr.jaxpr.eqns for v in e.out_binders))
+            device = dispatch.placement(device, avals, any(type(a) is ArrayImpl and a._committed for a in args))
     run = getattr(device, "run_jaxpr", None)
     if run is not None:
         return run(jaxpr, args)

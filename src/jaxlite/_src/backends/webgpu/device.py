@@ -93,9 +93,12 @@ class GPUKernel:
         self.reduce = outs[0] if len(outs) == 1 and isinstance(outs[0], ir.Reduce) else None
         self.contiguous = self.reduce is not None and _contiguous_in(self.reduce)
         self.packed = len(kernel.in_dtypes) + len(outs) > device.runtime.max_storage_buffers
+        self.vec_args = None if self.packed else render.vector_args(kernel)
 
     def strategy(self, n: int) -> tuple[str, int]:
         red = self.reduce
+        if red is None and self.vec_args is not None:
+            return "map4", 1
         if red is None or red.size < 64:
             return "map", 1
         if n >= 2048 and (not self.contiguous or red.size <= 128):
@@ -110,10 +113,15 @@ class GPUKernel:
         pid = self.pipelines.get(key)
         if pid is None:
             k = self.kernel
-            wgsl = (render.render_map(k, self.packed) if strategy == "map"
-                    else render.render_wg_reduce(k, split, self.packed))
+            if strategy == "map4":
+                wgsl = render.render_map4(k, self.vec_args)
+            elif strategy == "map":
+                wgsl = render.render_map(k, self.packed)
+            else:
+                wgsl = render.render_wg_reduce(k, split, self.packed)
             n_in = 1 if self.packed else len(k.in_dtypes)
-            pid = self.pipelines[key] = self.device.runtime.pipeline(wgsl, n_in, len(k.outs), k.name)
+            label = f"{k.name}:{strategy}" + (f"/{split}" if split > 1 else "")
+            pid = self.pipelines[key] = self.device.runtime.pipeline(wgsl, n_in, len(k.outs), label)
         return pid
 
     def run(self, bufs, out: WebGPUBuffer, n: int) -> None:
@@ -132,14 +140,21 @@ class GPUKernel:
                 offset += b.nbytes
             extra += [0] * (-len(extra) % 4)
             ins = [packed.id]
+        if strategy == "map4":
+            quads = -(-n // 4)
+            grid = _grid(-(-quads // render.WG), rt.max_groups)
+            rt.dispatch(self.pipeline("map4", 1), grid, [quads, grid[0] * render.WG, 0, 0], [*ins, out.id], n)
+            return
         if strategy == "map":
             grid = _grid(-(-n // render.WG), rt.max_groups)
-            rt.dispatch(self.pipeline("map", 1), grid, [n, grid[0] * render.WG, 0, 0, *extra], [*ins, out.id])
+            rt.dispatch(self.pipeline("map", 1), grid, [n, grid[0] * render.WG, 0, 0, *extra], [*ins, out.id],
+                        n * (self.reduce.size if self.reduce is not None else 1))
             return
         groups = n * split
         grid = _grid(groups, rt.max_groups)
         target = out if split == 1 else WebGPUBuffer(dev, groups * 4)
-        rt.dispatch(self.pipeline("wg", split), grid, [groups, grid[0], 0, 0, *extra], [*ins, target.id])
+        rt.dispatch(self.pipeline("wg", split), grid, [groups, grid[0], 0, 0, *extra], [*ins, target.id],
+                    n * self.reduce.size)
         if split > 1:  # reduce the chunk partials: out[i] = op over partials[i * split + c]
             red = self.reduce
             level = ir.RIndex(ir.I32, red.level)
@@ -219,15 +234,15 @@ class WebGPUDevice(KernelDevice):
         key = ("matmul_f32", batch, m, n, k, cfg)
         return self.compile_cached(key, lambda: (
             self.runtime.pipeline(routines.matmul_f32(batch, m, n, k, cfg), 2, 1, "matmul"),
-            routines.grid(cfg, batch, m, n)))
+            routines.grid(cfg, batch, m, n), batch * m * n * k // 64))
 
     def launch_routine(self, routine, bufs, nbytes):
-        pid, grid = routine
+        pid, grid, work = routine
         if nbytes and min(b.nbytes for b in bufs) == 0:  # K = 0: the product is all zeros
             return self.put(np.zeros(nbytes // 4, np.float32))
         out = WebGPUBuffer(self, nbytes)
         if nbytes:
-            self.runtime.dispatch(pid, grid, [0, 0, 0, 0], [*(b.id for b in bufs), out.id])
+            self.runtime.dispatch(pid, grid, [0, 0, 0, 0], [*(b.id for b in bufs), out.id], work)
         return out
 
 async def create_device():
@@ -246,5 +261,6 @@ async def create_device():
     wanted = ("maxStorageBufferBindingSize", "maxBufferSize", "maxStorageBuffersPerShaderStage",
               "maxComputeWorkgroupStorageSize", "maxComputeInvocationsPerWorkgroup", "maxComputeWorkgroupSizeX")
     limits = {k: getattr(adapter.limits, k) for k in wanted}
-    gpu_device = await adapter.requestDevice(opts({"requiredLimits": limits}))
+    features = [f for f in ("timestamp-query",) if adapter.features.has(f)]  # for profiling
+    gpu_device = await adapter.requestDevice(opts({"requiredLimits": limits, "requiredFeatures": features}))
     return WebGPUDevice(WebGPURuntime(gpu_device, adapter))

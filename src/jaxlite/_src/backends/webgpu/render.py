@@ -75,6 +75,8 @@ class _Emitter:
         self.helpers: set = set()
         self.count = 0
         self._levels: dict = {}
+        self.index_name = "i"
+        self.lane_vectors: dict = {}  # arg -> (vec4 name, lane) for contiguous loads in a lane
 
     # -- placement -----------------------------------------------------------------------------
 
@@ -83,6 +85,8 @@ class _Emitter:
         if got is None:
             if isinstance(e, RIndex):
                 got = frozenset((e.level,))
+            elif isinstance(e, Index):  # the vec4 strategy's lane scopes depend on it
+                got = frozenset(("lane",))
             elif isinstance(e, Reduce):
                 got = self.levels(e.body) - {e.level}
             else:
@@ -111,7 +115,7 @@ class _Emitter:
         if isinstance(e, Const):
             return self.literal(e.value, e.dtype)
         if isinstance(e, Index):
-            return "i"
+            return self.index_name
         if isinstance(e, RIndex):
             return f"r{e.level}"
         for sc in reversed(self.scopes):
@@ -145,6 +149,10 @@ class _Emitter:
 
     def load(self, e: Load) -> str:
         dt = self.in_dtypes[e.arg]
+        if e.arg in self.lane_vectors and isinstance(e.index, Index):
+            vec, lane = self.lane_vectors[e.arg]
+            word = f"{vec}.{'xyzw'[lane]}"
+            return f"({word} != 0u)" if reg(dt) == "bool" else word
         idx = self.value(e.index)
         if self.packed:
             word = f"pk[u32({idx}) + p.off[{e.arg // 4}][{e.arg % 4}]]"
@@ -416,6 +424,66 @@ def render_map(kernel: ir.Kernel, packed: bool = False) -> str:
         "  let iu = gid.y * p.stride + gid.x;",
         "  if (iu >= p.n) { return; }",
         "  let i = i32(iu);",
+        *("  " + line for line in body),
+        "}",
+    ])
+
+
+def vector_args(kernel: ir.Kernel):
+    """For the vec4 strategy: the inputs read at exactly the output position (as vec4s), when every
+    other load is uniform (independent of the position) and nothing loops; None if it does not apply."""
+    contiguous, uniform = set(), set()
+    for e in ir.nodes(kernel.outs):
+        if isinstance(e, (Reduce, RIndex)):
+            return None
+        if isinstance(e, Load):
+            if isinstance(e.index, Index):
+                contiguous.add(e.arg)
+            elif any(isinstance(n, Index) for n in ir.nodes([e.index])):
+                return None
+            else:
+                uniform.add(e.arg)
+    return None if contiguous & uniform else contiguous
+
+
+def render_map4(kernel: ir.Kernel, vec_args) -> str:
+    """Four consecutive outputs per invocation: contiguous inputs and the outputs move as vec4s
+    (16-byte accesses: about twice the bandwidth of 4-byte ones on an H200), the arithmetic runs per
+    lane on scalars, and values that do not depend on the position are computed once."""
+    em = _Emitter(kernel.in_dtypes, False)
+    top = em.scopes[0].lines
+    for k in sorted(vec_args):
+        top.append(f"let v{k} = in{k}[t];")
+    lanes = []
+    for lane in range(4):
+        em.scopes.append(_Scope("lane"))
+        em.index_name = f"i{lane}"
+        em.lane_vectors = {k: (f"v{k}", lane) for k in vec_args}
+        em.scopes[-1].lines.append(f"let i{lane} = i4 + {lane}i;")
+        vals = [_store(em.value(out), out.dtype) for out in kernel.outs]
+        lanes.append((em.scopes.pop().lines, vals))
+    body = list(top)
+    for lines, _ in lanes:
+        body += lines
+    for k, out in enumerate(kernel.outs):
+        body.append(f"out{k}[t] = vec4<{storage(out.dtype)}>({', '.join(vals[k] for _, vals in lanes)});")
+    header = []
+    for k, dt in enumerate(kernel.in_dtypes):
+        elem = f"vec4<{storage(dt)}>" if k in vec_args else storage(dt)
+        header.append(f"@group(0) @binding({k}) var<storage, read> in{k}: array<{elem}>;")
+    nin = len(kernel.in_dtypes)
+    for k, out in enumerate(kernel.outs):
+        header.append(f"@group(0) @binding({nin + k}) var<storage, read_write> out{k}: array<vec4<{storage(out.dtype)}>>;")
+    header.append("struct P { n: u32, stride: u32, z0: u32, z1: u32 }")
+    header.append(f"@group(0) @binding({nin + len(kernel.outs)}) var<uniform> p: P;")
+    return "\n".join([
+        *header,
+        wgsl_math.library(em.helpers),
+        f"@compute @workgroup_size({WG})",
+        "fn main(@builtin(global_invocation_id) gid: vec3<u32>) {",
+        "  let t = gid.y * p.stride + gid.x;",
+        "  if (t >= p.n) { return; }",
+        "  let i4 = i32(t) * 4i;",
         *("  " + line for line in body),
         "}",
     ])

@@ -20,6 +20,10 @@
   let encoder = null;
   let pass = null;
   let submits = 0;
+  // Profiling (needs the timestamp-query feature): each dispatch in a pass of its own, with GPU
+  // timestamps at its start and end; resolved at every flush, read by profile().
+  let prof = null; // { set, resolve, labels, at, done: [[label, ns], ...], pending: Promise[] }
+  const PROF_SLOTS = 4096;
 
   device.lost.then((info) => { lost = (info && (info.message || info.reason)) || "unknown reason"; });
   const onError = (ev) => errors.push(ev.error.constructor.name + ": " + ev.error.message);
@@ -38,6 +42,14 @@
   }
   function flush() {
     endPass();
+    if (prof && prof.at > 0) {
+      const n = prof.at, labels = prof.labels.splice(0);
+      const staging = device.createBuffer({ size: n * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      enc().resolveQuerySet(prof.set, 0, n, prof.resolve, 0);
+      encoder.copyBufferToBuffer(prof.resolve, 0, staging, 0, n * 8);
+      prof.at = 0;
+      prof.pending.push({ staging, labels, n });
+    }
     if (encoder) {
       queue.submit([encoder.finish()]);
       encoder = null;
@@ -103,7 +115,7 @@
       const shader = device.createShaderModule({ code, label });
       const pipe = device.createComputePipeline({ layout: pl, compute: { module: shader, entryPoint: "main" }, label });
       scopes.push(device.popErrorScope());
-      pipelines.push([pipe, bgl]);
+      pipelines.push([pipe, bgl, label]);
       return pipelines.length - 1;
     },
     // Resolves to the validation error message of pipeline id's creation, or "".
@@ -127,10 +139,42 @@
         group = device.createBindGroup({ layout: bgl, entries });
         groups.set(gkey, group);
       }
-      if (!pass) pass = enc().beginComputePass();
+      if (prof) {
+        if (prof.at + 2 > PROF_SLOTS) flush();
+        endPass();
+        pass = enc().beginComputePass({ timestampWrites: { querySet: prof.set, beginningOfPassWriteIndex: prof.at,
+                                                           endOfPassWriteIndex: prof.at + 1 } });
+        prof.labels.push(pipelines[pid][2]);
+        prof.at += 2;
+      } else if (!pass) pass = enc().beginComputePass();
       pass.setPipeline(pipe);
       pass.setBindGroup(0, group);
       pass.dispatchWorkgroups(gx, gy, gz);
+      if (prof) endPass();
+    },
+    // Start (true) or stop (false) GPU timing of every dispatch; false if the device cannot.
+    setProfiling(on) {
+      flush();
+      if (!on) { prof = null; return true; }
+      if (!device.features.has("timestamp-query")) return false;
+      prof = { set: device.createQuerySet({ type: "timestamp", count: PROF_SLOTS }),
+               resolve: device.createBuffer({ size: PROF_SLOTS * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }),
+               labels: [], at: 0, pending: [] };
+      return true;
+    },
+    // Resolves to "label ns\n..." for every dispatch timed since the last call.
+    async profile() {
+      if (!prof) return "";
+      flush();
+      const lines = [];
+      for (const { staging, labels, n } of prof.pending.splice(0)) {
+        await staging.mapAsync(GPUMapMode.READ);
+        const t = new BigUint64Array(staging.getMappedRange());
+        for (let k = 0; k < n; k += 2) lines.push(labels[k / 2] + " " + Number(t[k + 1] - t[k]));
+        staging.unmap();
+        staging.destroy();
+      }
+      return lines.join("\n");
     },
     copy(src, srcOffset, dst, dstOffset, size) {
       check();

@@ -5,7 +5,8 @@ runtime.js (GPU objects stay on the JavaScript side, Python holds their indices)
   a kernel may write it (dispatches in one encoder run in order), but `queue.writeBuffer` may not,
   since it runs before every unsubmitted command, one of which may still read the buffer.
 - Dispatches are recorded into one command encoder and submitted when a result is read, when
-  BATCH dispatches are pending, or on `flush()`.
+  BATCH dispatches are pending, when the pending work passes WORK_FLUSH (so that the GPU starts on
+  big kernels while Python issues the next ones, instead of idling until a read), or on `flush()`.
 - Readback is a promise; `read_sync` blocks on it through JSPI (`pyodide.ffi.run_sync`) where the
   engine and the call stack allow, and otherwise raises SyncReadError saying what to do instead.
 """
@@ -17,6 +18,7 @@ import importlib.resources
 import numpy as np
 
 BATCH = 128  # dispatches per submit when nothing asks for results sooner
+WORK_FLUSH = 1 << 27  # elements touched (or matmul flops / 64) after which pending work is submitted (H200: best of 2^22..2^40)
 POOL_LIMIT = 1 << 30  # bytes of idle buffers kept for reuse
 
 
@@ -35,8 +37,20 @@ class WebGPUError(RuntimeError):
     """An error reported by the GPU (validation, out of memory, device lost)."""
 
 
+_classes: dict[int, int] = {}
+
+
 def size_class(nbytes: int) -> int:
     """Buffer capacity for nbytes: four classes per power of two (at most 25% unused), 256-aligned."""
+    cap = _classes.get(nbytes)
+    if cap is None:
+        if len(_classes) > 65536:
+            _classes.clear()
+        cap = _classes[nbytes] = _size_class(nbytes)
+    return cap
+
+
+def _size_class(nbytes: int) -> int:
     n = max(int(nbytes), 16)
     if n <= 256:
         return 256
@@ -69,6 +83,7 @@ class WebGPURuntime:
         self.limbo: dict[int, list[int]] = {}
         self.pooled_bytes = 0
         self.pending = 0
+        self.pending_work = 0
         self.created = self.destroyed = 0
 
     # -- memory ------------------------------------------------------------------------------------
@@ -138,13 +153,14 @@ class WebGPURuntime:
                 raise WebGPUError(f"WGSL compilation failed: {msg}\n--- WGSL ---\n{wgsl}")
         return pid
 
-    def dispatch(self, pid: int, grid, uniforms, ids) -> None:
+    def dispatch(self, pid: int, grid, uniforms, ids, work: int = 0) -> None:
         try:
             self.js.dispatch(pid, grid[0], grid[1], grid[2], len(uniforms), *uniforms, *ids)
         except Exception as e:  # a JsException: device lost
             raise WebGPUError(_js_error(e)) from None
         self.pending += 1
-        if self.pending >= BATCH:
+        self.pending_work += work
+        if self.pending >= BATCH or self.pending_work >= WORK_FLUSH:
             self.flush()
 
     def copy(self, src: int, src_offset: int, dst: int, dst_offset: int, nbytes: int) -> None:
@@ -152,7 +168,7 @@ class WebGPURuntime:
 
     def flush(self) -> None:
         self.js.flush()
-        self.pending = 0
+        self.pending = self.pending_work = 0
         self._recycle()
 
     # -- readback ----------------------------------------------------------------------------------
@@ -160,7 +176,7 @@ class WebGPURuntime:
     async def read(self, bid: int, nbytes: int) -> np.ndarray:
         out = np.empty(max(nbytes, 1), np.uint8)
         promise = self.js.read(bid, 0, nbytes, out.__array_interface__["data"][0])
-        self.pending = 0
+        self.pending = self.pending_work = 0
         self._recycle()
         try:
             await promise
@@ -171,9 +187,19 @@ class WebGPURuntime:
     def read_sync(self, bid: int, nbytes: int) -> np.ndarray:
         return run_blocking(self.read(bid, nbytes))
 
+    def set_profiling(self, on: bool) -> bool:
+        """Time every dispatch on the GPU (timestamp queries) until turned off; False if the device
+        cannot. Costs a compute pass per dispatch, so only for measuring."""
+        return bool(self.js.setProfiling(on))
+
+    async def profile(self) -> list[tuple[str, float]]:
+        """(kernel label, GPU seconds) of every dispatch timed since the last call."""
+        text = await self.js.profile()
+        return [(line.rsplit(" ", 1)[0], int(line.rsplit(" ", 1)[1]) * 1e-9) for line in text.splitlines() if line]
+
     async def done(self) -> None:
         promise = self.js.done()
-        self.pending = 0
+        self.pending = self.pending_work = 0
         self._recycle()
         try:
             await promise
