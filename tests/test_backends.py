@@ -253,3 +253,81 @@ def test_pad_runs_as_a_kernel(dev, rng):
         same(dev, jax.jit(lambda v: lax.pad(v * 2, np.float32(0.5), cfg) + 1), x)
     same(dev, lambda v: jnp.pad(v, ((1, 1), (2, 0)), mode="edge"), x)
     same(dev, jax.jit(jax.grad(lambda v: jnp.sum(jnp.cumprod(v, axis=1) ** 2))), x, rtol=1e-4, atol=1e-4)
+
+
+def _no_fallback(dev, fn, *names):
+    before = {n: dev.host_fallbacks[n] for n in names}
+    fn()
+    after = {n: dev.host_fallbacks[n] for n in names}
+    assert after == before, f"ran on the host: {after} vs {before}"
+
+
+def test_dynamic_slices_are_kernels(dev, rng):
+    x = rng.standard_normal((5, 6)).astype(np.float32)
+    u = rng.standard_normal((2, 3)).astype(np.float32)
+
+    def run():
+        for i, j in ((0, 0), (4, 5), (-3, 2), (1, 9)):  # starts clamp so that the window fits
+            same(dev, lambda v: lax.dynamic_slice(v, (jnp.int32(i), jnp.int32(j)), (2, 3)), x)
+            same(dev, lambda v, w: lax.dynamic_update_slice(v, w, (jnp.int32(i), jnp.int32(j))), x, u)
+        same(dev, jax.jit(lambda v, k: lax.dynamic_update_slice(v, v[:1] * 2, (k, 0))), x, np.int32(3))
+    _no_fallback(dev, run, "dynamic_slice", "dynamic_update_slice")
+
+
+def test_argmax_argmin_are_kernels(dev, rng):
+    x = rng.integers(-3, 3, (4, 7)).astype(np.float32)  # ties: the first position wins
+    x[1, 4], x[2, 2], x[2, 5] = np.nan, np.nan, -np.inf  # NaN is the extreme
+
+    def run():
+        for axis in (0, 1):
+            same(dev, lambda v: (jnp.argmax(v, axis), jnp.argmin(v, axis)), x)
+            same(dev, lambda v: (jnp.argmax(v.astype(jnp.int32), axis), jnp.argmin(v > 0, axis)), np.nan_to_num(x))
+    _no_fallback(dev, run, "argmax", "argmin")
+
+
+@pytest.mark.parametrize("groups", [(1, 1), (2, 1), (4, 1), (1, 2)])
+def test_grouped_and_integer_convolutions_are_kernels(dev, groups, rng):
+    fg, bg = groups
+    x = rng.standard_normal((2 * bg, 4, 7, 6)).astype(np.float32)
+    w = rng.standard_normal((4 * bg, 4 // fg, 3, 2)).astype(np.float32)
+    f = lambda a, b: lax.conv_general_dilated(a, b, (2, 1), ((1, 1), (0, 1)), (1, 1), (1, 2),  # noqa: E731
+                                              feature_group_count=fg, batch_group_count=bg)
+    xi, wi = (x * 3).astype(np.int32), (w * 3).astype(np.int32)
+    _no_fallback(dev, lambda: (same(dev, f, x, w, rtol=1e-5, atol=1e-5), same(dev, jax.jit(f), xi, wi)),
+                 "conv_general_dilated")
+
+
+def test_more_elementwise_primitives_are_kernels(dev, rng):
+    k = sample(np.int32, rng)
+    f = rng.standard_normal(15).astype(np.float32)
+
+    def run():
+        same(dev, lax.population_count, k)
+        same(dev, lax.population_count, sample(np.int8, rng))
+        same(dev, lambda v: lax.bitcast_convert_type(v, jnp.int32), f)
+        same(dev, jax.jit(lambda v: jax.lax.stop_gradient(v) * 2), f)
+    _no_fallback(dev, run, "population_count", "bitcast_convert_type", "stop_gradient")
+
+
+MATH = {
+    "pow": (lambda a, b: lax.pow(a, b), 2), "atan2": (lax.atan2, 2), "cbrt": (lax.cbrt, 1), "erf": (lax.erf, 1),
+    "erfc": (lax.erfc, 1), "lgamma": (lax.lgamma, 1), "digamma": (jax.lax.digamma, 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MATH))
+def test_special_functions_match_cpu(dev, name, rng):
+    fn, arity = MATH[name]
+    a = np.concatenate([rng.standard_normal(60) * 4, rng.uniform(0, 30, 40), [0.0, -0.0, 1.0, 2.0, -1.0, -2.5,
+                        np.inf, -np.inf, np.nan, 1e-30, 35.0, 0.5]]).astype(np.float32)
+    b = np.concatenate([rng.standard_normal(60) * 3, np.round(rng.uniform(-5, 5, 40)), [2.0, 3.0, -1.0, 0.5, 2.0,
+                        -3.0, 2.0, 3.0, 1.0, -2.0, np.inf, np.nan]]).astype(np.float32)
+    args = (a, b)[:arity]
+    if name in ("pow", "lgamma", "digamma"):  # their float32 error grows with the result's size
+        tol = dict(rtol=2e-5, atol=1e-5)
+    else:
+        tol = dict(rtol=3e-6, atol=1e-6)
+    with np.errstate(all="ignore"):
+        same(dev, fn, *args, **tol)
+    if name in dev.math_ops:
+        _no_fallback(dev, lambda: fn(*on(dev, *args)), name)

@@ -29,6 +29,8 @@ async def main():
         "hypot16M": (jax.jit(lambda u, v: jnp.sqrt(u * u + v * v)), x, y, 100),
         "sum16M": (jax.jit(lambda s, v: jnp.sum(v + s * 1e-12)), jax.device_put(np.float32(0), gpu), x, 100),
         "add1K": (jax.jit(lambda u, v: u + v), x[:1024], y[:1024], 1000),
+        "matmul1024": (jax.jit(lambda c, w: c @ w), jax.device_put(rng.standard_normal((1024, 1024)).astype(np.float32), gpu),
+                       jax.device_put((rng.standard_normal((1024, 1024)) / 32).astype(np.float32), gpu), 100),
     }
     for name, (f, s0, c, k) in cases.items():
         s = f(s0, c)
@@ -182,5 +184,20 @@ async def flush_policy():
         print(f"   WORK_FLUSH 2^{wf.bit_length() - 1}: {med(per) * 1e6:.1f} us/op until done", file=sys.stderr)
 
 
+async def readback():
+    """Readback time against size: latency plus bandwidth."""
+    gpu = jax.devices("webgpu")[0]
+    rt = gpu.runtime
+    for n in (1 << 10, 1 << 18, 1 << 22, 1 << 24):
+        buf = gpu.put(np.ones(n, np.float32))
+        ts = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            rt.read_sync(buf.id, n * 4)
+            ts.append(time.perf_counter() - t0)
+        print(f"   readback {n * 4 >> 10} KiB: {med(ts) * 1e3:.3f} ms ({n * 4 / med(ts) / 1e9:.2f} GB/s)", file=sys.stderr)
+
+
+await readback()  # noqa: F704
 await variants()  # noqa: F704
 await flush_policy()  # noqa: F704

@@ -16,7 +16,6 @@ import numpy as np
 from jaxlite._src import core, dispatch
 from jaxlite._src.backends import cpu
 from jaxlite._src.kernel import fusion, ir, lower
-from jaxlite._src.lax.dot import dot_general_p
 
 
 class KernelDevice:
@@ -61,6 +60,8 @@ class KernelDevice:
             return False
         if in_avals and prim.name == "gather" and in_avals[1].dtype.itemsize > 4:
             return False  # 64-bit indices: not in kernels
+        if prim.name == "bitcast_convert_type" and not (in_avals[0].dtype.itemsize == out_avals[0].dtype.itemsize == 4):
+            return False  # 32-bit reinterpretation only; other widths change shapes or narrow-int encodings
         return self.prim_ok(prim, in_avals, out_avals)
 
     # -- eager -----------------------------------------------------------------------------------
@@ -73,7 +74,7 @@ class KernelDevice:
 
     def executor(self, prim, in_avals, params, out_avals):
         """A prepared runner for one primitive signature (eager dispatch caches it)."""
-        if prim is dot_general_p and self.matmul_ok() and fusion.matmul_layout(in_avals, out_avals, params):
+        if fusion.needs_plan(self, prim, in_avals, out_avals, params):
             plan = self._single_eqn_plan(prim, in_avals, params, out_avals)
             return lambda bufs: plan.execute(list(bufs))
         entry = self._build_prim(prim, in_avals, params, out_avals)
@@ -84,7 +85,7 @@ class KernelDevice:
         return lambda bufs: [launch(fn, bufs, n, dtype)]
 
     def run_primitive(self, prim, bufs, in_avals, params, out_avals):
-        if prim is dot_general_p and self.matmul_ok() and fusion.matmul_layout(in_avals, out_avals, params):
+        if fusion.needs_plan(self, prim, in_avals, out_avals, params):
             return self._single_eqn_plan(prim, in_avals, params, out_avals).execute(list(bufs))
         key = (prim, tuple(sorted(params.items())), tuple((a.shape, a.dtype) for a in in_avals))
         try:

@@ -46,6 +46,16 @@ def matmul_layout(in_avals, out_avals, params):
     return (tuple(lb) + tuple(lfree) + tuple(lc), tuple(rb) + tuple(rc) + tuple(rfree), batch, m, n, k)
 
 
+def needs_plan(device, prim, in_avals, out_avals, params) -> bool:
+    """Whether a primitive run alone still takes several steps (a matmul routine with layout
+    kernels, im2col), so that eager dispatch runs it as a one-equation plan."""
+    if not device.matmul_ok():
+        return False
+    if prim is dot_general_p:
+        return matmul_layout(in_avals, out_avals, params) is not None
+    return prim is conv_general_dilated_p and _conv_as_matmul_ok(in_avals, out_avals, params)
+
+
 def _conv_as_matmul_ok(in_avals, out_avals, params) -> bool:
     return (all(a.dtype == np.float32 for a in (*in_avals, *out_avals)) and params["feature_group_count"] == 1
             and params["batch_group_count"] == 1)

@@ -90,7 +90,7 @@ class Kernel:
 
 
 # Operations every renderer must implement (elementwise, on the IR's dtypes).
-UNARY_OPS = {"neg", "abs", "sqrt", "floor", "ceil", "trunc", "nearest", "not"}
+UNARY_OPS = {"neg", "abs", "sqrt", "floor", "ceil", "trunc", "nearest", "not", "popcnt"}
 BINARY_OPS = {"add", "sub", "mul", "div", "rem", "min", "max", "and", "or", "xor", "shl", "shr_s", "shr_u",
               "eq", "ne", "lt", "le", "gt", "ge",
               "idiv", "irem"}  # index arithmetic: non-negative i32 operands, divisor > 0

@@ -329,3 +329,144 @@ def _pad(out, x, padding_value, padding_config):
 
 
 lowerings[structural.pad_p] = _pad
+
+# ---- dynamic slicing -------------------------------------------------------------------------------
+
+
+def _dynamic_starts(idxs, shape, sizes):
+    """Start indices read from the index scalars, clamped as XLA does (the window stays inside)."""
+    out = []
+    for idx, n, size in zip(idxs, shape, sizes):
+        raw = _cast(idx.at(i32(0)), I32)
+        out.append(Binary(I32, "min", Binary(I32, "max", raw, i32(0)), i32(max(n - size, 0))))
+    return out
+
+
+def _dynamic_slice(out, x, *idxs, slice_sizes):
+    def at(i):
+        starts = _dynamic_starts(idxs, x.shape, slice_sizes)
+        m = ir.unravel(i, out.shape)
+        return x.at(ir.ravel([binary("add", s, e) for s, e in zip(starts, m)], x.shape))
+    return Val(out.shape, out.dtype, at)
+
+
+def _dynamic_update_slice(out, x, update, *idxs):
+    def at(i):
+        starts = _dynamic_starts(idxs, x.shape, update.shape)
+        m = ir.unravel(i, x.shape)
+        local, inside = [], None
+        for e, s, u in zip(m, starts, update.shape):
+            d = binary("sub", e, s)
+            ok = binary("and", binary("ge", d, i32(0)), binary("lt", d, i32(u)))
+            inside = ok if inside is None else binary("and", inside, ok)
+            local.append(Binary(I32, "min", Binary(I32, "max", d, i32(0)), i32(max(u - 1, 0))))
+        if update.size == 0 or inside is None:
+            return x.at(i) if update.size == 0 else update.at(i)
+        return Select(out.dtype, inside, update.at(ir.ravel(local, update.shape)), x.at(i))
+    return Val(out.shape, out.dtype, at)
+
+
+lowerings[structural.dynamic_slice_p] = _dynamic_slice
+lowerings[structural.dynamic_update_slice_p] = _dynamic_update_slice
+
+# ---- argmax / argmin: the first position holding the extreme value (NaN counts as the extreme) ----
+
+
+def _arg_extreme(op):
+    def rule(out, x, axes, index_dtype):
+        (axis,) = axes
+        n = x.shape[axis]
+
+        def at(i):
+            m = ir.unravel(i, out.shape)
+            rid, rid2 = next(_reduce_ids), next(_reduce_ids)
+
+            def elem(level):
+                full = list(m)
+                full.insert(axis, RIndex(I32, level))
+                return x.at(ir.ravel(full, x.shape))
+            best = Reduce(x.dtype, op, elem(rid), n, rid)
+            v = elem(rid2)
+            hit = binary("eq", v, best)
+            if x.dtype.kind == "f":  # a NaN is the extreme; NaN == NaN is false
+                hit = binary("or", hit, binary("and", binary("ne", v, v), binary("ne", best, best)))
+            first = Reduce(I32, "min", Select(I32, hit, RIndex(I32, rid2), i32(n)), n, rid2)
+            return _cast(first, out.dtype)
+        return Val(out.shape, out.dtype, at)
+    return rule
+
+
+lowerings[reductions.argmax_p] = _arg_extreme("max")
+lowerings[reductions.argmin_p] = _arg_extreme("min")
+materialize_after.update((reductions.argmax_p, reductions.argmin_p))
+
+# ---- convolution (direct, any groups and dtypes; float32 without groups goes through matmul) --------
+
+from jaxlite._src.lax.convolution import conv_general_dilated_p  # noqa: E402
+
+
+def _conv(out, lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers,
+          feature_group_count, batch_group_count, precision=None, preferred_element_type=None):
+    lhs_spec, rhs_spec, out_spec = dimension_numbers
+    nsp = len(lhs.shape) - 2
+    N, C = lhs.shape[lhs_spec[0]], lhs.shape[lhs_spec[1]]
+    O, I = rhs.shape[rhs_spec[0]], rhs.shape[rhs_spec[1]]
+    G, B = feature_group_count, batch_group_count
+    opg = O // (G * B)  # output features per (batch group, feature group)
+    in_sp = [lhs.shape[d] for d in lhs_spec[2:]]
+    k_sp = [rhs.shape[d] for d in rhs_spec[2:]]
+    dil_in = [(s - 1) * d + 1 if s else 0 for s, d in zip(in_sp, lhs_dilation)]
+    rshape = [I] + k_sp
+    size = int(np.prod(rshape, dtype=np.int64))
+
+    def at(i):
+        m = ir.unravel(i, out.shape)
+        n_out, o = m[out_spec[0]], m[out_spec[1]]
+        b = binary("idiv", o, i32(G * opg))
+        g = binary("irem", binary("idiv", o, i32(opg)), i32(G))
+        rid = next(_reduce_ids)
+        r = ir.unravel(RIndex(I32, rid), rshape)
+        full_l, full_r = [None] * len(lhs.shape), [None] * len(rhs.shape)
+        full_l[lhs_spec[0]] = binary("add", binary("mul", b, i32(N // B)), n_out)
+        full_l[lhs_spec[1]] = binary("add", binary("mul", g, i32(C // G)), r[0])
+        full_r[rhs_spec[0]], full_r[rhs_spec[1]] = o, r[0]
+        valid = None
+        for s in range(nsp):
+            pos = binary("sub", binary("add", binary("mul", m[out_spec[2 + s]], i32(window_strides[s])),
+                                       binary("mul", r[1 + s], i32(rhs_dilation[s]))), i32(padding[s][0]))
+            ok = binary("and", binary("ge", pos, i32(0)), binary("lt", pos, i32(dil_in[s])))
+            safe = Binary(I32, "min", Binary(I32, "max", pos, i32(0)), i32(max(dil_in[s] - 1, 0)))
+            if lhs_dilation[s] != 1:
+                ok = binary("and", ok, binary("eq", binary("irem", safe, i32(lhs_dilation[s])), i32(0)))
+                safe = binary("idiv", safe, i32(lhs_dilation[s]))
+            full_l[lhs_spec[2 + s]] = safe
+            full_r[rhs_spec[2 + s]] = r[1 + s]
+            valid = ok if valid is None else binary("and", valid, ok)
+        prod = binary("mul", _cast(lhs.at(ir.ravel(full_l, lhs.shape)), out.dtype),
+                      _cast(rhs.at(ir.ravel(full_r, rhs.shape)), out.dtype))
+        if valid is not None:
+            prod = Select(out.dtype, valid, prod, Const(out.dtype, 0))
+        return Reduce(out.dtype, "add", prod, size, rid)
+    return Val(out.shape, out.dtype, at)
+
+
+lowerings[conv_general_dilated_p] = _conv
+materialize_after.add(conv_general_dilated_p)
+materialize_inputs.add(conv_general_dilated_p)
+
+# ---- the rest of the elementwise set -----------------------------------------------------------------
+
+from jaxlite._src import ad_util  # noqa: E402
+from jaxlite._src.lax import bitcast, special  # noqa: E402
+
+for _p, _op in ((lax.cbrt_p, "cbrt"), (lax.erf_p, "erf"), (lax.erfc_p, "erfc"), (lax.lgamma_p, "lgamma"),
+                (special.digamma_p, "digamma")):
+    math_ops[_p] = _op
+    _elementwise(_p, _op)
+for _p, _op in ((lax.pow_p, "pow"), (lax.atan2_p, "atan2")):
+    math_ops[_p] = _op
+    _elementwise(_p, _op, "binary")
+_elementwise(lax.population_count_p, "popcnt")
+lowerings[ad_util.stop_gradient_p] = lambda out, x: x
+lowerings[bitcast.bitcast_convert_type_p] = lambda out, x, new_dtype: Val(
+    out.shape, out.dtype, lambda i: ir.Bitcast(out.dtype, x.at(i)))

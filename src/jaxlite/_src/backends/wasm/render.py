@@ -175,6 +175,12 @@ class _Emitter:
             self.expr(e.x)
             self.emit(f"{t}.const {1 if e.dtype == np.bool_ else -1}", f"{t}.xor")
             self._wrap_narrow(e.dtype)
+        elif not fl and e.op == "popcnt":
+            self.expr(e.x)
+            bits = np.dtype(e.dtype).itemsize * 8
+            if bits < 32:  # count the type's own bits, not the sign extension
+                self.emit(f"i32.const {(1 << bits) - 1}", "i32.and")
+            self.emit(f"{t}.popcnt")
         else:
             raise Unsupported(f"unary {e.op} on {e.dtype}")
 

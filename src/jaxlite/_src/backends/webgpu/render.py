@@ -212,6 +212,12 @@ class _Emitter:
             return x if r == "u32" else self.wrap(f"abs({x})", dt)
         if op == "not":
             return f"(!{x})" if r == "bool" else self.wrap(f"(~{x})", dt)
+        if op == "popcnt" and r != "bool":
+            bits = _BITS.get(code(dt), 32)
+            word = x if r == "u32" else f"bitcast<u32>({x})"
+            if bits < 32:
+                word = f"({word} & {(1 << bits) - 1}u)"
+            return f"{r}(countOneBits({word}))"
         raise Unsupported(f"unary {op} on {dt} in WGSL")
 
     def _binary(self, e: Binary) -> str:
@@ -381,7 +387,7 @@ _ARITH = {"add": "+", "sub": "-", "mul": "*", "div": "/", "and": "&", "or": "|",
 # IR math op -> (library helper to include, function to call)
 _MATH_HELPER = {op: (op, f"jl_{op}") for op in ("exp", "exp2", "expm1", "log", "log1p", "tanh", "logistic", "tan",
                                                "atan", "asin", "acos", "sinh", "cosh", "asinh", "acosh", "atanh",
-                                               "rsqrt", "erf", "cbrt")}
+                                               "rsqrt", "erf", "erfc", "lgamma", "digamma", "cbrt")}
 _MATH_HELPER.update({"sin": ("sincos", "jl_sin"), "cos": ("sincos", "jl_cos")})
 MATH_OPS = frozenset(_MATH_HELPER) | {"pow", "atan2"}
 
