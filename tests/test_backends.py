@@ -331,3 +331,36 @@ def test_special_functions_match_cpu(dev, name, rng):
         same(dev, fn, *args, **tol)
     if name in dev.math_ops:
         _no_fallback(dev, lambda: fn(*on(dev, *args)), name)
+
+
+@pytest.mark.parametrize("n", [1, 5, 64, 65, 1000, 5000])
+def test_cumulative_ops(dev, n, rng):
+    x = rng.standard_normal((3, n)).astype(np.float32)
+    x[0, n // 2] = np.nan
+    k = rng.integers(-3, 4, (n, 2)).astype(np.int32)
+
+    def run():
+        same(dev, lambda v: (jnp.cumsum(v, 1), lax.cummax(v, 1), lax.cummin(v, 1, reverse=True)), x,
+             rtol=2e-5, atol=2e-4 * np.sqrt(n))
+        same(dev, lambda v: (jnp.cumsum(v, 0), jnp.cumprod(v % 3 - 1, 0), lax.cumsum(v, 0, reverse=True)), k)
+        same(dev, jax.jit(lambda v: jnp.cumprod(1 + v * 1e-3, axis=1) * 2), np.nan_to_num(x), rtol=2e-5)
+    names = ("cumsum", "cumprod", "cummax", "cummin")
+    _no_fallback(dev, run, *names) if dev.stages else run()
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 64, 300])
+def test_sort_family(dev, n, rng):
+    x = rng.integers(-5, 5, (3, n)).astype(np.float32)  # many ties: stability matters
+    x[0, ::7] = np.nan
+    x[1, ::5] = -0.0
+    y = rng.standard_normal((3, n)).astype(np.float32)
+
+    def run():
+        same(dev, lambda v: jnp.sort(v, axis=1), x)
+        same(dev, lambda v: jnp.sort(v, axis=0), x)
+        same(dev, lambda v, w: lax.sort((v, w), dimension=1, num_keys=1), x, y)
+        same(dev, lambda v, w: lax.sort((v.astype(jnp.int32), w, v > 0), dimension=1, num_keys=2), x, y)
+        same(dev, lambda v: jnp.argsort(v, axis=1), x)
+        if n >= 3:
+            same(dev, lambda v: lax.top_k(v, 3), np.nan_to_num(x))
+    _no_fallback(dev, run, "sort") if dev.stages else run()

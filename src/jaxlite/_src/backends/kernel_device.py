@@ -48,6 +48,11 @@ class KernelDevice:
     def matmul_ok(self) -> bool:
         return True
 
+    stages = True  # whether staged lowerings (scans, sorts as kernel sequences) run here
+
+    def can_stage(self, prim, in_avals, out_avals) -> bool:
+        return self.stages and all(self.supports_dtype(a.dtype) for a in (*in_avals, *out_avals))
+
     # -- capability --------------------------------------------------------------------------------
 
     def can_lower(self, prim, in_avals, out_avals) -> bool:

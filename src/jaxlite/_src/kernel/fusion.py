@@ -49,6 +49,8 @@ def matmul_layout(in_avals, out_avals, params):
 def needs_plan(device, prim, in_avals, out_avals, params) -> bool:
     """Whether a primitive run alone still takes several steps (a matmul routine with layout
     kernels, im2col), so that eager dispatch runs it as a one-equation plan."""
+    if prim in lower.staged:
+        return device.can_stage(prim, in_avals, out_avals)
     if not device.matmul_ok():
         return False
     if prim is dot_general_p:
@@ -121,6 +123,14 @@ class Plan:
             if layout is not None and device.matmul_ok():
                 self._matmul(eqn, layout)
                 continue
+            if prim in lower.staged and device.can_stage(prim, in_avals, out_avals):
+                outs = lower.staged[prim](out_avals, *(self._as_val(x) for x in eqn.inputs), store=self._store,
+                                          **eqn.params)
+                for v, val in zip(eqn.out_binders, outs):
+                    env[v] = ("val", val)
+                    if not val.is_view:  # it loops: store it rather than recompute it per use
+                        self._materialize(v)
+                continue
             if prim not in dispatch.impl_rules and device.can_lower(prim, in_avals, out_avals):
                 if prim in lower.materialize_inputs:
                     for x in eqn.inputs:
@@ -141,7 +151,7 @@ class Plan:
         # Free each intermediate after its last use (Python refcounts release the memory).
         last: dict[int, int] = {}
         for n, step in enumerate(self.steps):
-            for k in (step[2] if step[0] in ("kernel", "routine") else step[3]):
+            for k in (step[2] if step[0] in ("kernel", "kernels", "routine") else step[3]):
                 last[k] = n
         keep = set(self.out_slots)
         self.frees = [[] for _ in self.steps]
@@ -180,6 +190,16 @@ class Plan:
         self.steps.append(("kernel", fn, tokens, k, what.size, np.dtype(what.dtype)))
         self._env[x] = ("slot", k)
         return k
+
+    def _store(self, *vals):
+        """Materialise lazy values of one size in one kernel; their stored leaves, in order."""
+        n = vals[0].size
+        assert all(v.size == n for v in vals)
+        exprs, tokens = canonical(tuple(v.at(ir.Index(ir.I32)) for v in vals))
+        fn = self.device.compile(ir.Kernel("staged", tuple(self._slot_dtype[t] for t in tokens), exprs))
+        slots = [self._new_slot(v.dtype) for v in vals]
+        self.steps.append(("kernels", fn, tokens, slots, n, tuple(np.dtype(v.dtype) for v in vals)))
+        return [lower.leaf(k, v.shape, v.dtype) for k, v in zip(slots, vals)]
 
     def _stored(self, shape, dtype, at) -> int:
         """Materialise a lazy value given by its element function."""
@@ -275,6 +295,10 @@ class Plan:
             if kind == "kernel":
                 _, fn, ins, out, n, dtype = step
                 slots[out] = launch(fn, [slots[k] for k in ins], n, dtype)
+            elif kind == "kernels":
+                _, fn, ins, outs, n, dtypes = step
+                for k, b in zip(outs, dev.launch_many(fn, [slots[k] for k in ins], n, dtypes)):
+                    slots[k] = b
             elif kind == "routine":
                 _, fn, ins, out, nbytes = step
                 slots[out] = launch_routine(fn, [slots[k] for k in ins], nbytes)

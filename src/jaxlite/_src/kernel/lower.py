@@ -470,3 +470,173 @@ _elementwise(lax.population_count_p, "popcnt")
 lowerings[ad_util.stop_gradient_p] = lambda out, x: x
 lowerings[bitcast.bitcast_convert_type_p] = lambda out, x, new_dtype: Val(
     out.shape, out.dtype, lambda i: ir.Bitcast(out.dtype, x.at(i)))
+
+# ---- staged lowerings: results built from several stored intermediates --------------------------------
+# rule(out_avals, *vals, store=..., **params) -> list of Vals; store(*vals) materialises values of one
+# size (in one kernel) and returns them as stored leaves. A device that prefers its host for these
+# (wasm: numpy's sequential scans and sorts beat a data-parallel network on one core) opts out.
+
+staged: dict = {}
+
+SCAN_BLOCK = 32
+
+
+def _identity(op, dtype):
+    dt = np.dtype(dtype)
+    if op == "add":
+        return Const(dt, 0)
+    if op == "mul":
+        return Const(dt, 1)
+    if dt == np.bool_:
+        return Const(dt, op == "min")
+    if dt.kind == "f":
+        return Const(dt, float("-inf") if op == "max" else float("inf"))
+    info = np.iinfo(dt)
+    return Const(dt, info.min if op == "max" else info.max)
+
+
+def _scan_last(op, x: Val, store) -> Val:
+    """Inclusive scan along the last axis: blocks of SCAN_BLOCK, their totals scanned recursively."""
+    *rest, n = x.shape
+    ident = _identity(op, x.dtype)
+
+    def masked_reduce(row_base, count, limit):
+        """op over x[row_base + j] for j < count and j <= limit (a per-element bound)."""
+        rid = next(_reduce_ids)
+        j = RIndex(I32, rid)
+        ok = binary("le", j, limit)
+        return Reduce(x.dtype, op, Select(x.dtype, ok, x.at(binary("add", row_base, j)), ident), count, rid)
+
+    if n <= 2 * SCAN_BLOCK:
+        def direct(i):
+            row, pos = binary("idiv", i, i32(n)), binary("irem", i, i32(n))
+            return masked_reduce(binary("mul", row, i32(n)), n, pos)
+        return Val(x.shape, x.dtype, direct)
+    B = SCAN_BLOCK
+    nb = -(-n // B)
+
+    def block_total(i):
+        row, b = binary("idiv", i, i32(nb)), binary("irem", i, i32(nb))
+        start = binary("mul", b, i32(B))
+        last = binary("sub", i32(n - 1), start)  # the last block may be short
+        return masked_reduce(binary("add", binary("mul", row, i32(n)), start), B, last)
+    (totals,) = store(Val((*rest, nb), x.dtype, block_total))
+    (prefix,) = store(_scan_last(op, totals, store))
+
+    def at(i):
+        row, pos = binary("idiv", i, i32(n)), binary("irem", i, i32(n))
+        b, within = binary("idiv", pos, i32(B)), binary("irem", pos, i32(B))
+        part = masked_reduce(binary("add", binary("mul", row, i32(n)), binary("mul", b, i32(B))), B, within)
+        before = Select(x.dtype, binary("gt", b, i32(0)),
+                        prefix.at(binary("add", binary("mul", row, i32(nb)), Binary(I32, "max", binary("sub", b, i32(1)), i32(0)))),
+                        ident)
+        return binary(op, before, part)
+    return Val(x.shape, x.dtype, at)
+
+
+def _moved_last(x: Val, axis: int, reverse: bool) -> Val:
+    perm = [d for d in range(len(x.shape)) if d != axis] + [axis]
+    v = _transpose(core_aval(tuple(x.shape[d] for d in perm), x.dtype), x, perm)
+    if reverse:
+        v = _rev(core_aval(v.shape, v.dtype), v, (len(perm) - 1,))
+    return v
+
+
+def _moved_back(v: Val, shape, axis: int, reverse: bool) -> Val:
+    if reverse:
+        v = _rev(core_aval(v.shape, v.dtype), v, (len(shape) - 1,))
+    perm = [d for d in range(len(shape)) if d != axis] + [axis]
+    inv = [perm.index(d) for d in range(len(shape))]
+    return _transpose(core_aval(tuple(shape), v.dtype), v, inv)
+
+
+def core_aval(shape, dtype):
+    from jaxlite._src.core import ShapedArray
+    return ShapedArray(tuple(shape), np.dtype(dtype))
+
+
+def _cumulative_rule(op):
+    def rule(out_avals, x, *, axis, reverse, store):
+        if x.size == 0:
+            return [x]
+        res = _scan_last(op, _moved_last(x, axis, reverse), store)
+        return [_moved_back(res, x.shape, axis, reverse)]
+    return rule
+
+
+for _p, _op in ((reductions.cumsum_p, "add"), (reductions.cumprod_p, "mul"), (reductions.cummax_p, "max"),
+                (reductions.cummin_p, "min")):
+    staged[_p] = _cumulative_rule(_op)
+
+
+def _sort_rule(out_avals, *ops, dimension, is_stable, num_keys, store):
+    """Bitonic sorting network over the sort axis padded to a power of two: one pass = one kernel
+    that moves every operand and the original positions; ties break on the original position
+    (so the sort is stable), NaN keys sort last, padding after everything."""
+    shape = ops[0].shape
+    m = shape[dimension]
+    if m <= 1 or ops[0].size == 0:
+        return list(ops)
+    P = 1 << (m - 1).bit_length()
+    moved = [_moved_last(o, dimension, False) for o in ops]
+    rows = ops[0].size // m
+    total = rows * P
+
+    def split(w):
+        return binary("idiv", w, i32(P)), binary("irem", w, i32(P))
+
+    def init(k):
+        def at(w):
+            r, p = split(w)
+            return moved[k].at(binary("add", binary("mul", r, i32(m)), Binary(I32, "min", p, i32(m - 1))))
+        return Val((total,), ops[k].dtype, at)
+    cur = store(*[init(k) for k in range(len(ops))], Val((total,), I32, lambda w: split(w)[1]))
+
+    def less(a, b):
+        res = binary("lt", a[-1], b[-1])
+        for k in reversed(range(num_keys)):
+            va, vb = a[k], b[k]
+            if va.dtype == np.bool_:
+                va, vb = Cast(I32, va), Cast(I32, vb)
+            if va.dtype.kind == "f":
+                na, nb_ = binary("ne", va, va), binary("ne", vb, vb)
+                both = binary("and", Unary(na.dtype, "not", na), Unary(nb_.dtype, "not", nb_))
+                lt = binary("or", binary("and", Unary(na.dtype, "not", na), nb_), binary("and", both, binary("lt", va, vb)))
+                eq = binary("or", binary("and", na, nb_), binary("and", both, binary("eq", va, vb)))
+            else:
+                lt, eq = binary("lt", va, vb), binary("eq", va, vb)
+            res = binary("or", lt, binary("and", eq, res))
+        pa, pb = binary("ge", a[-1], i32(m)), binary("ge", b[-1], i32(m))
+        return binary("or", binary("and", Unary(pa.dtype, "not", pa), pb), binary("and", binary("eq", pa, pb), res))
+
+    size = 2
+    while size <= P:
+        j = size // 2
+        while j >= 1:
+            def step(k, size=size, j=j, cur=cur):
+                def at(w):
+                    r, p = split(w)
+                    pw = binary("add", binary("mul", r, i32(P)), binary("xor", p, i32(j)))
+                    a = [c.at(w) for c in cur]
+                    b = [c.at(pw) for c in cur]
+                    low = binary("eq", binary("and", p, i32(j)), i32(0))
+                    ascending = binary("eq", binary("and", p, i32(size)), i32(0))
+                    take_b = Select(np.dtype(np.bool_), binary("eq", low, ascending), less(b, a), less(a, b))
+                    return Select(a[k].dtype, take_b, b[k], a[k])
+                return Val((total,), cur[k].dtype, at)
+            cur = store(*[step(k) for k in range(len(cur))])
+            j //= 2
+        size *= 2
+
+    def result(k):
+        def at(i):
+            row, p = binary("idiv", i, i32(m)), binary("irem", i, i32(m))
+            return cur[k].at(binary("add", binary("mul", row, i32(P)), p))
+        flat = Val((*moved[k].shape,), ops[k].dtype, at, is_view=True)
+        return _moved_back(flat, shape, dimension, False)
+    return [result(k) for k in range(len(ops))]
+
+
+from jaxlite._src.lax.sorting import sort_p  # noqa: E402
+
+staged[sort_p] = _sort_rule

@@ -39,6 +39,7 @@ class WasmBuffer:
 class WasmDevice(KernelDevice):
     platform = device_kind = "wasm"
     math_ops = frozenset(kmath.EXPANSIONS)
+    stages = False  # numpy's sequential scans and sorts beat kernel networks on one core
 
     def __init__(self, runtime: Runtime, id: int = 0):
         super().__init__(id)
@@ -75,6 +76,12 @@ class WasmDevice(KernelDevice):
         if n:
             fn(*[b.ptr for b in bufs], out.ptr, n)
         return out
+
+    def launch_many(self, fn, bufs, n, dtypes):
+        outs = [WasmBuffer(self, n * dt.itemsize) for dt in dtypes]
+        if n:
+            fn(*[b.ptr for b in bufs], *[o.ptr for o in outs], n)
+        return outs
 
     def matmul(self, batch, m, n, k):
         return self.compile_cached(("matmul_f32", batch, m, n, k), lambda: self.runtime.instantiate(

@@ -124,7 +124,7 @@ class GPUKernel:
             pid = self.pipelines[key] = self.device.runtime.pipeline(wgsl, n_in, len(k.outs), label)
         return pid
 
-    def run(self, bufs, out: WebGPUBuffer, n: int) -> None:
+    def run(self, bufs, outs: list, n: int) -> None:
         dev, rt = self.device, self.device.runtime
         strategy, split = self.strategy(n)
         ins, extra = [b.id for b in bufs], []
@@ -143,13 +143,15 @@ class GPUKernel:
         if strategy == "map4":
             quads = -(-n // 4)
             grid = _grid(-(-quads // render.WG), rt.max_groups)
-            rt.dispatch(self.pipeline("map4", 1), grid, [quads, grid[0] * render.WG, 0, 0], [*ins, out.id], n)
+            rt.dispatch(self.pipeline("map4", 1), grid, [quads, grid[0] * render.WG, 0, 0],
+                        [*ins, *(o.id for o in outs)], n * len(outs))
             return
         if strategy == "map":
             grid = _grid(-(-n // render.WG), rt.max_groups)
-            rt.dispatch(self.pipeline("map", 1), grid, [n, grid[0] * render.WG, 0, 0, *extra], [*ins, out.id],
-                        n * (self.reduce.size if self.reduce is not None else 1))
+            rt.dispatch(self.pipeline("map", 1), grid, [n, grid[0] * render.WG, 0, 0, *extra],
+                        [*ins, *(o.id for o in outs)], n * (self.reduce.size if self.reduce is not None else len(outs)))
             return
+        (out,) = outs
         groups = n * split
         grid = _grid(groups, rt.max_groups)
         target = out if split == 1 else WebGPUBuffer(dev, groups * 4)
@@ -161,7 +163,7 @@ class GPUKernel:
             idx = ir.binary("add", ir.binary("mul", ir.Index(ir.I32), ir.i32(split)), level)
             second = ir.Kernel("partials", (red.dtype,),
                                (ir.Reduce(red.dtype, red.op, ir.Load(red.dtype, 0, idx), split, red.level),))
-            dev.compile(second).run([target], out, n)
+            dev.compile(second).run([target], [out], n)
 
 
 class WebGPUDevice(KernelDevice):
@@ -226,8 +228,14 @@ class WebGPUDevice(KernelDevice):
     def launch(self, kern: GPUKernel, bufs, n, dtype):
         out = WebGPUBuffer(self, n * 4)
         if n:
-            kern.run(bufs, out, n)
+            kern.run(bufs, [out], n)
         return out
+
+    def launch_many(self, kern: GPUKernel, bufs, n, dtypes):
+        outs = [WebGPUBuffer(self, n * 4) for _ in dtypes]
+        if n:
+            kern.run(bufs, outs, n)
+        return outs
 
     def matmul(self, batch, m, n, k):
         cfg = routines.choose(batch, m, n, k)
