@@ -364,3 +364,33 @@ def test_sort_family(dev, n, rng):
         if n >= 3:
             same(dev, lambda v: lax.top_k(v, 3), np.nan_to_num(x))
     _no_fallback(dev, run, "sort") if dev.stages else run()
+
+
+SCATTERS = {"set": "set", "add": "add", "mul": "multiply", "min": "min", "max": "max"}
+
+
+@pytest.mark.parametrize("kind", sorted(SCATTERS))
+@pytest.mark.parametrize("dtype", [np.float32, np.int32, np.int8, np.uint8])
+def test_scatter_family_are_kernels(dev, kind, dtype, rng):
+    x = (rng.standard_normal((6, 5)) * 4).astype(dtype)
+    u = (rng.standard_normal((7, 5)) * 3).astype(dtype)
+    idx = np.array([0, 3, 3, 5, 9, -1, 3])  # repeats combine; out of range is dropped
+    method = SCATTERS[kind]
+
+    def run():
+        if kind != "set":  # repeated indices: `set` keeps any one of the writers
+            same(dev, lambda v, w, i: getattr(v.at[i], method)(w), x, u, idx, rtol=1e-5, atol=1e-5)
+        same(dev, lambda v, w: getattr(v.at[1:4, 2], method)(w[:3, 0]), x, u)
+        same(dev, lambda v, w: getattr(v.at[jnp.array([4, 0, 2]), ::2], method)(w[:3, :3]), x, u)
+    _no_fallback(dev, run, f"scatter-{kind}" if kind != "set" else "scatter")
+
+
+def test_scatter_in_jit_fuses_its_producers(dev, rng):
+    x = rng.standard_normal((50, 8)).astype(np.float32)
+    idx = rng.integers(0, 50, 200)
+    g = rng.standard_normal((200, 8)).astype(np.float32)
+    f = jax.jit(lambda v, i, w: v.at[i % 50].add(jnp.tanh(w) * 2))
+    same(dev, f, x, idx.astype(np.int32), g, rtol=1e-5, atol=1e-5)
+    assert [s[0] for s in last_plan(dev, f).steps] == ["scatter"]
+    emb = jax.jit(jax.grad(lambda table, i: jnp.sum(table[i] ** 2)))  # gather's transpose is a scatter-add
+    same(dev, emb, x, idx.astype(np.int32), rtol=1e-5, atol=1e-5)

@@ -53,6 +53,10 @@ class KernelDevice:
     def can_stage(self, prim, in_avals, out_avals) -> bool:
         return self.stages and all(self.supports_dtype(a.dtype) for a in (*in_avals, *out_avals))
 
+    def can_scatter(self, prim, in_avals, out_avals) -> bool:
+        return (all(self.supports_dtype(a.dtype) for a in (*in_avals, *out_avals))
+                and in_avals[1].dtype.itemsize <= 4)
+
     # -- capability --------------------------------------------------------------------------------
 
     def can_lower(self, prim, in_avals, out_avals) -> bool:

@@ -21,6 +21,7 @@ from jaxlite._src import core, dispatch
 from jaxlite._src.kernel import ir, lower
 from jaxlite._src.lax.convolution import conv_general_dilated_p
 from jaxlite._src.lax.dot import dot_general_p
+from jaxlite._src.lax.structural import reshape_p
 
 EXPENSIVE = 24  # IR nodes per element above which a shared value is stored, not recomputed
 MATH_COST = 30  # a transcendental op counts as this many nodes (it expands to a polynomial)
@@ -51,6 +52,8 @@ def needs_plan(device, prim, in_avals, out_avals, params) -> bool:
     kernels, im2col), so that eager dispatch runs it as a one-equation plan."""
     if prim in lower.staged:
         return device.can_stage(prim, in_avals, out_avals)
+    if prim in lower.SCATTER_OPS:
+        return device.can_scatter(prim, in_avals, out_avals)
     if not device.matmul_ok():
         return False
     if prim is dot_general_p:
@@ -76,6 +79,15 @@ def canonical(exprs):
         if isinstance(e, ir.Load):
             order.setdefault(e.arg, len(order))
     return ir.rewrite(exprs, fn), list(order)
+
+
+def _step_inputs(step) -> list:
+    kind = step[0]
+    if kind in ("kernel", "kernels", "routine"):
+        return list(step[2])
+    if kind == "scatter":
+        return [*step[2], step[3]]
+    return list(step[3])
 
 
 class Plan:
@@ -123,6 +135,12 @@ class Plan:
             if layout is not None and device.matmul_ok():
                 self._matmul(eqn, layout)
                 continue
+            if prim is reshape_p and not isinstance(eqn.inputs[0], core.Literal) and env[eqn.inputs[0]][0] == "slot":
+                env[eqn.out_binders[0]] = env[eqn.inputs[0]]  # same bytes: alias the stored buffer
+                continue
+            if prim in lower.SCATTER_OPS and device.can_scatter(prim, in_avals, out_avals):
+                self._scatter(eqn)
+                continue
             if prim in lower.staged and device.can_stage(prim, in_avals, out_avals):
                 outs = lower.staged[prim](out_avals, *(self._as_val(x) for x in eqn.inputs), store=self._store,
                                           **eqn.params)
@@ -151,9 +169,15 @@ class Plan:
         # Free each intermediate after its last use (Python refcounts release the memory).
         last: dict[int, int] = {}
         for n, step in enumerate(self.steps):
-            for k in (step[2] if step[0] in ("kernel", "kernels", "routine") else step[3]):
+            for k in _step_inputs(step):
                 last[k] = n
         keep = set(self.out_slots)
+        # A scatter may update its base in place when nothing else sees that buffer: an intermediate
+        # of this plan (not an input, constant or output) that no later step reads.
+        owned = keep | set(self.in_slots) | {k for k, _ in self.const_bufs}
+        for n, step in enumerate(self.steps):
+            if step[0] == "scatter" and step[3] not in owned and last.get(step[3]) == n and step[3] not in step[2]:
+                self.steps[n] = (*step[:-1], True)
         self.frees = [[] for _ in self.steps]
         for k, n in last.items():
             if k not in keep:
@@ -200,6 +224,22 @@ class Plan:
         slots = [self._new_slot(v.dtype) for v in vals]
         self.steps.append(("kernels", fn, tokens, slots, n, tuple(np.dtype(v.dtype) for v in vals)))
         return [lower.leaf(k, v.shape, v.dtype) for k, v in zip(slots, vals)]
+
+    def _scatter(self, eqn):
+        """Copy of the operand, then one invocation per update element (indices and updates fuse in)."""
+        operand, indices, updates = eqn.inputs
+        p = eqn.params
+        op = lower.SCATTER_OPS[eqn.primitive]
+        base = self._materialize(operand)
+        index, value = lower.scatter_exprs(operand.aval.shape, self._as_val(indices), self._as_val(updates),
+                                           p["dimension_numbers"], p["mode"])
+        (value, index), tokens = canonical((value, index))
+        kernel = ir.Kernel(eqn.primitive.name, tuple(self._slot_dtype[t] for t in tokens), (value,),
+                           ir.Scatter(index, op))
+        out = self._new_slot(operand.aval.dtype)
+        self.steps.append(("scatter", self.device.compile(kernel), tokens, base, out, updates.aval.size,
+                           np.dtype(operand.aval.dtype), False))  # last: may update base in place
+        self._env[eqn.out_binders[0]] = ("slot", out)
 
     def _stored(self, shape, dtype, at) -> int:
         """Materialise a lazy value given by its element function."""
@@ -299,6 +339,9 @@ class Plan:
                 _, fn, ins, outs, n, dtypes = step
                 for k, b in zip(outs, dev.launch_many(fn, [slots[k] for k in ins], n, dtypes)):
                     slots[k] = b
+            elif kind == "scatter":
+                _, fn, ins, base, out, n, dtype, inplace = step
+                slots[out] = dev.launch_scatter(fn, [slots[k] for k in ins], slots[base], n, dtype, inplace)
             elif kind == "routine":
                 _, fn, ins, out, nbytes = step
                 slots[out] = launch_routine(fn, [slots[k] for k in ins], nbytes)

@@ -83,10 +83,20 @@ class Reduce(Expr):
 
 
 @dataclass(frozen=True)
+class Scatter:
+    """Makes a Kernel a scatter: for each update position i, outs[0] is combined (op: add, mul,
+    min, max; None: stored) into the output at flat position `index` (negative: skipped). The
+    output buffer starts as a copy of the operand, which the device makes."""
+    index: Expr
+    op: str | None
+
+
+@dataclass(frozen=True)
 class Kernel:
     name: str
     in_dtypes: tuple
     outs: tuple  # one Expr per output; output k has dtype outs[k].dtype
+    scatter: Scatter | None = None
 
 
 # Operations every renderer must implement (elementwise, on the IR's dtypes).

@@ -640,3 +640,38 @@ def _sort_rule(out_avals, *ops, dimension, is_stable, num_keys, store):
 from jaxlite._src.lax.sorting import sort_p  # noqa: E402
 
 staged[sort_p] = _sort_rule
+
+# ---- scatter: one kernel invocation per update element (see ir.Scatter) ------------------------------
+
+SCATTER_OPS = {slicing.scatter_p: None, slicing.scatter_add_p: "add", slicing.scatter_mul_p: "mul",
+               slicing.scatter_min_p: "min", slicing.scatter_max_p: "max"}
+
+
+def scatter_exprs(operand_shape, indices: Val, updates: Val, dn, mode):
+    """(index, value) expressions of update element j: where it lands in the operand (flat; -1 when
+    its window does not fit and the mode drops it) and its value. Starts clamp as XLA's do."""
+    wsizes = slicing._window_sizes(operand_shape, updates.shape, dn)
+    window_dims = [d for d in range(len(operand_shape))
+                   if d not in dn.inserted_window_dims and d not in dn.operand_batching_dims]
+    scatter_axes = [a for a in range(len(updates.shape)) if a not in dn.update_window_dims]
+    j = ir.Index(I32)
+    u = ir.unravel(j, updates.shape)
+    b = [u[a] for a in scatter_axes]  # position in the indices' batch shape
+    w = dict(zip(window_dims, (u[a] for a in dn.update_window_dims)))
+    full, valid = [], None
+    for d, (n, size) in enumerate(zip(operand_shape, wsizes)):
+        if d in dn.scatter_dims_to_operand_dims:
+            k = dn.scatter_dims_to_operand_dims.index(d)
+            raw = _cast(indices.at(ir.ravel(b + [i32(k)], indices.shape)), I32)
+            ok = binary("and", binary("ge", raw, i32(0)), binary("le", raw, i32(n - size)))
+            valid = ok if valid is None else binary("and", valid, ok)
+            start = Binary(I32, "min", Binary(I32, "max", raw, i32(0)), i32(max(n - size, 0)))
+        elif d in dn.operand_batching_dims:
+            start = b[dn.scatter_indices_batching_dims[dn.operand_batching_dims.index(d)]]
+        else:
+            start = i32(0)
+        full.append(binary("add", start, w[d]) if d in w else start)
+    index = ir.ravel(full, operand_shape)
+    if mode == "fill" and valid is not None:
+        index = Select(I32, valid, index, i32(-1))
+    return index, updates.at(j)

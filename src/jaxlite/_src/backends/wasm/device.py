@@ -8,6 +8,8 @@ Primitives without a lowering run on the host with numpy (read, compute, write b
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from jaxlite._src.backends.kernel_device import KernelDevice, renderable
@@ -69,7 +71,7 @@ class WasmDevice(KernelDevice):
     def compile(self, kernel: ir.Kernel):
         """The kernel as a callable kernel(in_ptrs..., out_ptr, n); math ops expand to polynomials."""
         return self.compile_cached(kernel, lambda: self.runtime.instantiate(
-            assemble(render(ir.Kernel(kernel.name, kernel.in_dtypes, kmath.expand(kernel.outs))))))
+            assemble(render(dataclasses.replace(kernel, outs=kmath.expand(kernel.outs))))))
 
     def launch(self, fn, bufs, n, dtype):
         out = WasmBuffer(self, n * dtype.itemsize)
@@ -82,6 +84,18 @@ class WasmDevice(KernelDevice):
         if n:
             fn(*[b.ptr for b in bufs], *[o.ptr for o in outs], n)
         return outs
+
+    def launch_scatter(self, fn, bufs, base, n, dtype, inplace=False):
+        """The scatter kernel over n updates, applied in order, into a copy of base (or into base
+        itself when the plan owns it and nothing reads it later)."""
+        if inplace:
+            out = base
+        else:
+            copy = self.compile(ir.Kernel("copy", (dtype,), (ir.Load(dtype, 0, ir.Index(ir.I32)),)))
+            out = self.launch(copy, [base], base.nbytes // dtype.itemsize, dtype)
+        if n:
+            fn(*[b.ptr for b in bufs], out.ptr, out.ptr, n)
+        return out
 
     def matmul(self, batch, m, n, k):
         return self.compile_cached(("matmul_f32", batch, m, n, k), lambda: self.runtime.instantiate(

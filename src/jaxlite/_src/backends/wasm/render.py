@@ -387,6 +387,8 @@ def _scope(root: Expr) -> dict:
 
 
 def render(kernel: ir.Kernel, simd: bool = True) -> str:
+    if kernel.scatter is not None:
+        return _render_scatter(kernel)
     simd_loop = ""
     if simd and vectorizable(kernel):
         vem = _SimdEmitter(kernel.in_dtypes)
@@ -400,10 +402,38 @@ def render(kernel: ir.Kernel, simd: bool = True) -> str:
         em._address(ir.Index(ir.I32), dt)
         em.expr(out)
         em.emit(_STORE[_code(dt)])
-    params = [f"(param $in{k} i32)" for k in range(len(kernel.in_dtypes))]
-    params += [f"(param $out{k} i32)" for k in range(len(kernel.outs))] + ["(param $n i32)"]
+    return _module(kernel.in_dtypes, len(kernel.outs), em, simd_loop, vem if simd_loop else None)
+
+
+def _render_scatter(kernel: ir.Kernel) -> str:
+    """kernel(in..., old, out, n): for each update i, out[index] = op(old[index], value) when
+    index >= 0. The device passes the output (already a copy of the operand) as `old` too, so the
+    old value is an ordinary load; updates apply in order, so duplicates combine exactly."""
+    (value,) = kernel.outs
+    dt = value.dtype
+    k = len(kernel.in_dtypes)
+    index, op = kernel.scatter.index, kernel.scatter.op
+    combined = value if op is None else Binary(dt, op, Load(dt, k, index), value)
+    em = _Emitter(kernel.in_dtypes + (dt,))
+    em.scopes.append(_scope((index, combined)))
+    em.locals.append(("$sidx", "i32"))
+    em.expr(index)
+    em.emit("local.set $sidx", "local.get $sidx", "i32.const 0", "i32.ge_s", "if", "local.get $out0",
+            "local.get $sidx")
+    size = np.dtype(dt).itemsize
+    if size > 1:
+        em.emit(f"i32.const {size.bit_length() - 1}", "i32.shl")
+    em.emit("i32.add")
+    em.expr(combined)
+    em.emit(_STORE[_code(dt)], "end")
+    return _module(kernel.in_dtypes + (dt,), 1, em, "", None)
+
+
+def _module(in_dtypes, n_out: int, em: _Emitter, simd_loop: str, vem) -> str:
+    params = [f"(param $in{k} i32)" for k in range(len(in_dtypes))]
+    params += [f"(param $out{k} i32)" for k in range(n_out)] + ["(param $n i32)"]
     all_locals = dict(em.locals)
-    if simd_loop:
+    if vem is not None:
         all_locals.update(vem.locals)
     locals_ = ["(local $i i32)"] + [f"(local {n} {t})" for n, t in all_locals.items()]
     body = "\n".join("      " + line for line in em.lines)

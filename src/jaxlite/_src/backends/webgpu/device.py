@@ -90,12 +90,15 @@ class GPUKernel:
         self.kernel = kernel
         self.pipelines: dict = {}
         outs = kernel.outs
-        self.reduce = outs[0] if len(outs) == 1 and isinstance(outs[0], ir.Reduce) else None
+        self.reduce = (outs[0] if len(outs) == 1 and isinstance(outs[0], ir.Reduce) and kernel.scatter is None
+                       else None)
         self.contiguous = self.reduce is not None and _contiguous_in(self.reduce)
         self.packed = len(kernel.in_dtypes) + len(outs) > device.runtime.max_storage_buffers
-        self.vec_args = None if self.packed else render.vector_args(kernel)
+        self.vec_args = None if self.packed or kernel.scatter is not None else render.vector_args(kernel)
 
     def strategy(self, n: int) -> tuple[str, int]:
+        if self.kernel.scatter is not None:
+            return "scatter", 1
         red = self.reduce
         if red is None and self.vec_args is not None:
             return "map4", 1
@@ -113,7 +116,11 @@ class GPUKernel:
         pid = self.pipelines.get(key)
         if pid is None:
             k = self.kernel
-            if strategy == "map4":
+            if strategy == "scatter":
+                if self.packed:
+                    raise NotImplementedError(f"a scatter kernel with {len(k.in_dtypes)} inputs")
+                wgsl = render.render_scatter(k)
+            elif strategy == "map4":
                 wgsl = render.render_map4(k, self.vec_args)
             elif strategy == "map":
                 wgsl = render.render_map(k, self.packed)
@@ -146,9 +153,9 @@ class GPUKernel:
             rt.dispatch(self.pipeline("map4", 1), grid, [quads, grid[0] * render.WG, 0, 0],
                         [*ins, *(o.id for o in outs)], n * len(outs))
             return
-        if strategy == "map":
+        if strategy in ("map", "scatter"):
             grid = _grid(-(-n // render.WG), rt.max_groups)
-            rt.dispatch(self.pipeline("map", 1), grid, [n, grid[0] * render.WG, 0, 0, *extra],
+            rt.dispatch(self.pipeline(strategy, 1), grid, [n, grid[0] * render.WG, 0, 0, *extra],
                         [*ins, *(o.id for o in outs)], n * (self.reduce.size if self.reduce is not None else len(outs)))
             return
         (out,) = outs
@@ -236,6 +243,19 @@ class WebGPUDevice(KernelDevice):
         if n:
             kern.run(bufs, outs, n)
         return outs
+
+    def launch_scatter(self, kern: GPUKernel, bufs, base, n, dtype, inplace=False):
+        """The scatter kernel over n updates into a copy of base (a GPU copy), or into base itself
+        when the plan owns it and nothing reads it later."""
+        if inplace:
+            out = base
+        else:
+            out = WebGPUBuffer(self, base.nbytes)
+            if base.nbytes:
+                self.runtime.copy(base.id, 0, out.id, 0, base.nbytes)
+        if n:
+            kern.run(bufs, [out], n)
+        return out
 
     def matmul(self, batch, m, n, k):
         cfg = routines.choose(batch, m, n, k)

@@ -539,3 +539,50 @@ def render_wg_reduce(kernel: ir.Kernel, split: int = 1, packed: bool = False) ->
         f"  if (lid == 0u) {{ out0[o] = {_store(from_sh('jl_sh[0]'), red.dtype)}; }}",
         "}",
     ])
+
+
+def render_scatter(kernel: ir.Kernel) -> str:
+    """One invocation per update: combine its value into out[index] (skipped when index < 0).
+    Invocations race on repeated indices, so combines are atomic: a compare-exchange loop on the
+    32-bit word (atomicAdd for full-width integer sums); `set` stores (any writer wins, as in XLA)."""
+    (value,) = kernel.outs
+    dt, op = value.dtype, kernel.scatter.op
+    r = reg(dt)
+    em = _Emitter(kernel.in_dtypes, False)
+    idx = em.value(kernel.scatter.index)
+    v = em.value(value)
+    to_word = {"f32": "bitcast<u32>({})", "i32": "bitcast<u32>({})", "u32": "{}", "bool": "select(0u, 1u, {})"}[r]
+    from_word = {"f32": "bitcast<f32>({})", "i32": "bitcast<i32>({})", "u32": "{}", "bool": "({} != 0u)"}[r]
+    if op is None:
+        update = [f"  out0[{idx}] = {to_word.format(v)};"]
+    elif op == "add" and r in ("i32", "u32") and code(dt) in ("i4", "u4"):
+        update = [f"  atomicAdd(&out0[{idx}], {to_word.format(v)});"]
+    else:
+        new = to_word.format(em.combine(op, from_word.format("old"), v, dt))
+        update = [f"  var old = atomicLoad(&out0[{idx}]);",
+                  "  loop {",
+                  f"    let r = atomicCompareExchangeWeak(&out0[{idx}], old, {new});",
+                  "    if (r.exchanged) { break; }",
+                  "    old = r.old_value;",
+                  "  }"]
+    header = [f"@group(0) @binding({k}) var<storage, read> in{k}: array<{storage(d)}>;"
+              for k, d in enumerate(kernel.in_dtypes)]
+    nin = len(kernel.in_dtypes)
+    word = "u32" if op is None else "atomic<u32>"
+    header += [f"@group(0) @binding({nin}) var<storage, read_write> out0: array<{word}>;",
+               "struct P { n: u32, stride: u32, z0: u32, z1: u32 }",
+               f"@group(0) @binding({nin + 1}) var<uniform> p: P;"]
+    return "\n".join([
+        *header,
+        wgsl_math.library(em.helpers),
+        f"@compute @workgroup_size({WG})",
+        "fn main(@builtin(global_invocation_id) gid: vec3<u32>) {",
+        "  let iu = gid.y * p.stride + gid.x;",
+        "  if (iu >= p.n) { return; }",
+        "  let i = i32(iu);",
+        *("  " + line for line in em.scopes[0].lines),
+        f"  if ({idx} >= 0i) {{",
+        *("  " + line for line in update),
+        "  }",
+        "}",
+    ])
