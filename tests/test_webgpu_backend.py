@@ -121,3 +121,16 @@ def test_elementwise_kernels_move_four_lanes_at_a_time(n, rng):
     same(GPU, f, x, y, k, rtol=1e-6)
     strategies = [s[1].strategy(n)[0] for s in last_plan(GPU, f).steps]
     assert strategies.count("map4") >= 3, strategies  # the last reads y[0] and y: stays scalar
+
+
+def test_float16_computes_on_the_gpu_rounding_every_operation(rng):
+    x = (rng.standard_normal((4, 300)) * 50).astype(np.float16)
+    x.flat[:6] = [np.nan, np.inf, -0.0, 6.1e-5, 3e-7, 65504]
+    y = (rng.standard_normal((4, 300)) * 3).astype(np.float16)
+    before = sum(GPU.host_fallbacks.values())
+    with np.errstate(all="ignore"):
+        same(GPU, lambda a, b: (a * b + 1, a / b, jnp.maximum(a, b), a.astype(jnp.float32) * 3, (a * 7).astype(jnp.int16)),
+             x, y, rtol=0, atol=0)
+        same(GPU, lambda a: (jnp.exp(a / 100), jnp.sqrt(jnp.abs(a))), x, rtol=1e-3, atol=1e-7)
+        same(GPU, lambda a: (a.sum(1), a.max(0)), np.nan_to_num(x, posinf=0), rtol=2e-3, atol=1e-2)
+    assert sum(GPU.host_fallbacks.values()) == before

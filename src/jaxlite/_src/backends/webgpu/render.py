@@ -34,7 +34,8 @@ class Unsupported(NotImplementedError):
     """The kernel uses a dtype or operation the WGSL renderer does not implement."""
 
 
-_REG = {"f4": "f32", "i4": "i32", "u4": "u32", "b1": "bool", "i1": "i32", "u1": "u32", "i2": "i32", "u2": "u32"}
+_REG = {"f4": "f32", "f2": "f32", "i4": "i32", "u4": "u32", "b1": "bool", "i1": "i32", "u1": "u32", "i2": "i32",
+        "u2": "u32"}
 _BITS = {"i1": 8, "u1": 8, "i2": 16, "u2": 16}
 
 
@@ -126,6 +127,8 @@ class _Emitter:
         if isinstance(e, Reduce):
             return self._loop_reduce(e, target)
         text = self._expr(e)
+        if code(e.dtype) == "f2" and isinstance(e, (Unary, Binary, Cast)):
+            text = f"{self.helper('f16')}({text})"  # float16 computes in float32, rounded per operation
         name = self.fresh()
         self.scopes[target].lines.append(f"let {name} = {text};")
         self.scopes[target].names[e] = name
@@ -135,8 +138,8 @@ class _Emitter:
         c = code(dtype)
         if c == "b1":
             return "true" if v else "false"
-        if c == "f4":
-            v = float(np.float32(v))
+        if c in ("f4", "f2"):
+            v = float(np.dtype(dtype).type(v))
             if np.isnan(v):
                 return f"{self.helper('nan')}()"
             if np.isinf(v):
@@ -359,6 +362,12 @@ class _Emitter:
     def _loop_reduce(self, e: Reduce, target: int) -> str:
         acc = self.fresh("acc")
         kahan = e.op == "add" and _is_float(e.dtype)
+        if code(e.dtype) == "f2":  # accumulate in float32; round the total once
+            out_name = self._loop_reduce(Reduce(np.dtype(np.float32), e.op, Cast(np.dtype(np.float32), e.body), e.size,
+                                                e.level), target)
+            self.helpers.add("f16")
+            self.scopes[target].names[e] = f"jl_f16({out_name})"
+            return f"jl_f16({out_name})"
         out = self.scopes[target]
         out.lines.append(f"var {acc}: {reg(e.dtype)} = {self.identity(e.op, e.dtype)};")
         if kahan:
@@ -512,6 +521,9 @@ def render_wg_reduce(kernel: ir.Kernel, split: int = 1, packed: bool = False) ->
     from_sh = (lambda s: f"({s} != 0u)") if t == "bool" else (lambda s: s)
     tree = em.combine(red.op, from_sh("jl_sh[lid]"), from_sh("jl_sh[lid + s]"), red.dtype)
     identity = em.identity(red.op, red.dtype)
+    total = from_sh("jl_sh[0]")
+    if code(red.dtype) == "f2":  # float16: accumulated in float32, rounded once
+        total = f"{em.helper('f16')}({total})"
     top = em.scopes[0].lines
     return "\n".join([
         *_header(kernel, packed, 1),
@@ -536,7 +548,7 @@ def render_wg_reduce(kernel: ir.Kernel, split: int = 1, packed: bool = False) ->
         f"    if (lid < s) {{ jl_sh[lid] = {to_sh(tree)}; }}",
         "    workgroupBarrier();",
         "  }",
-        f"  if (lid == 0u) {{ out0[o] = {_store(from_sh('jl_sh[0]'), red.dtype)}; }}",
+        f"  if (lid == 0u) {{ out0[o] = {_store(total, red.dtype)}; }}",
         "}",
     ])
 

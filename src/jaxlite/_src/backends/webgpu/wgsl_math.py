@@ -25,6 +25,21 @@ _fn("nan", ("zero",), "fn jl_nan() -> f32 { return bitcast<f32>(0x7fc00000u | jl
 _fn("isnan", (), "fn jl_isnan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }")
 _fn("isinf", (), "fn jl_isinf(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }")
 # lax.max/min propagate NaN; WGSL's max/min need not.
+# float16 arithmetic in float32 registers: round to the nearest float16 (ties to even), overflow to
+# infinity, float16 subnormals on their 2^-24 grid.
+_fn("f16", ("isnan", "inf"), """
+fn jl_f16(x: f32) -> f32 {
+  if (jl_isnan(x)) { return x; }
+  let a = abs(x);
+  var r: f32;
+  if (a >= 65520.0) { r = jl_inf(); }
+  else if (a < 6.103515625e-05) { r = round(a * 16777216.0) / 16777216.0; }
+  else {
+    let b = bitcast<u32>(a);
+    r = bitcast<f32>((b + 0xfffu + ((b >> 13u) & 1u)) & 0xffffe000u);
+  }
+  return select(r, -r, x < 0.0 || (x == 0.0 && bitcast<u32>(x) != 0u));
+}""")
 _fn("max", ("isnan",), "fn jl_max(a: f32, b: f32) -> f32 { return select(max(a, b), a + b, jl_isnan(a) || jl_isnan(b)); }")
 _fn("min", ("isnan",), "fn jl_min(a: f32, b: f32) -> f32 { return select(min(a, b), a + b, jl_isnan(a) || jl_isnan(b)); }")
 _fn("sqrt", ("nan",), "fn jl_sqrt(x: f32) -> f32 { return select(sqrt(x), jl_nan(), x < 0.0); }")
