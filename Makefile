@@ -24,7 +24,7 @@ export JAXLITE_CHROMIUM := $(CHROMIUM)
 # WebGPU in Node (Dawn) runs on SwiftShader's Vulkan, which ships with Debian's chromium.
 export VK_ICD_FILENAMES ?= /usr/lib/chromium/vk_swiftshader_icd.json
 
-.PHONY: help setup serve test test-all test-python test-pyodide test-page dist bench clean distclean
+.PHONY: help setup serve test test-all test-python test-pyodide test-page dist bench bench-gpu clean distclean
 
 help:
 	@echo "make serve     set up and serve the site on http://127.0.0.1:$(PORT)/"
@@ -33,6 +33,7 @@ help:
 	@echo "make setup     install everything (system packages, venv, npm, Pyodide dist, wheel)"
 	@echo "make dist      build the jaxlite wheel"
 	@echo "make bench     benchmarks vs numpy-in-Pyodide, jax-js and native numpy -> BENCHMARKS.md"
+	@echo "make bench-gpu webgpu vs jax-js on this machine's GPU (Node + Dawn) -> BENCHMARKS.md"
 	@echo "make clean     remove build outputs (keeps the download cache ~/.cache/jaxlite)"
 
 # ---- setup ---------------------------------------------------------------------------------------
@@ -105,6 +106,10 @@ test-pyodide: setup
 BENCH_SYSTEMS ?= numpy,jaxlite-cpu,jaxlite-wasm,jax-js-wasm,jax-js-webgpu
 bench: setup
 	$(PY) tools/bench.py --systems $(BENCH_SYSTEMS)
+
+# GPU benchmarks: jaxlite webgpu vs jax-js webgpu in Node with Dawn on this machine's Vulkan GPU.
+bench-gpu: setup
+	$(PY) tools/bench_gpu.py run
 
 clean:
 	rm -rf build dist $(STAMPS) src/*.egg-info .pytest_cache test-results

@@ -33,6 +33,8 @@ const WORKLOADS = {
   matmul4096: { k: 20, flops: 2 * 4096 ** 3, build: matmulChain(size(4096), 1) },
   hypot16M: { k: 100, build: () => [jit((x, y) => np.sqrt(x.ref.mul(x).add(y.ref.mul(y)))),
     np.array(rand(size(1 << 24), 3), { shape: [size(1 << 24)] }), [np.array(rand(size(1 << 24), 4), { shape: [size(1 << 24)] })]] },
+  hypot16M_k1000: { k: 1000, build: () => [jit((x, y) => np.sqrt(x.ref.mul(x).add(y.ref.mul(y)))),
+    np.array(rand(size(1 << 24), 3), { shape: [size(1 << 24)] }), [np.array(rand(size(1 << 24), 4), { shape: [size(1 << 24)] })]] },
   sum16M: { k: 100, build: () => [jit((s, x) => np.sum(x.add(s.mul(1e-12)))),
     np.array(new Float32Array([0]), { shape: [] }), [np.array(rand(size(1 << 24), 5), { shape: [size(1 << 24)] })]] },
   softmax4096x4096: { k: 50, build: () => [jit((x) => nn.softmax(x, -1)),

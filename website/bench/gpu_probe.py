@@ -29,6 +29,8 @@ async def main():
         "hypot16M": (jax.jit(lambda u, v: jnp.sqrt(u * u + v * v)), x, y, 100),
         "sum16M": (jax.jit(lambda s, v: jnp.sum(v + s * 1e-12)), jax.device_put(np.float32(0), gpu), x, 100),
         "add1K": (jax.jit(lambda u, v: u + v), x[:1024], y[:1024], 1000),
+        "softmax4096": (jax.jit(lambda v, _: (lambda e: e / e.sum(-1, keepdims=True))(jnp.exp(v - v.max(-1, keepdims=True)))),
+                        jax.device_put(rng.standard_normal((4096, 4096)).astype(np.float32), gpu), y[:1], 50),
         "matmul1024": (jax.jit(lambda c, w: c @ w), jax.device_put(rng.standard_normal((1024, 1024)).astype(np.float32), gpu),
                        jax.device_put((rng.standard_normal((1024, 1024)) / 32).astype(np.float32), gpu), 100),
     }

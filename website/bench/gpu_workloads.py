@@ -69,6 +69,11 @@ def _hypot(rng):
     return jax.jit(lambda u, v: jnp.sqrt(u * u + v * v)), x, (y,), check
 
 
+@workload("hypot16M_k1000", 1000, nbytes=3 * (1 << 24) * 4)
+def _hypot_long(rng):  # the same chain 10x longer: the 64 MiB readback weighs 10x less per op
+    return _hypot(rng)
+
+
 @workload("sum16M", 100, nbytes=(1 << 24) * 4)
 def _sum(rng):
     x = rng.standard_normal(size(1 << 24)).astype(np.float32)

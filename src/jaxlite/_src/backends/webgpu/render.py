@@ -445,26 +445,22 @@ def render_map(kernel: ir.Kernel, packed: bool = False) -> str:
 
 
 def vector_args(kernel: ir.Kernel):
-    """For the vec4 strategy: the inputs read at exactly the output position (as vec4s), when every
-    other load is uniform (independent of the position) and nothing loops; None if it does not apply."""
-    contiguous, uniform = set(), set()
+    """For the vec4 strategy: the inputs read only at exactly the output position (moved as vec4s;
+    every other input is read per lane at that lane's index); None when the kernel loops."""
+    contiguous, other = set(), set()
     for e in ir.nodes(kernel.outs):
         if isinstance(e, (Reduce, RIndex)):
             return None
         if isinstance(e, Load):
-            if isinstance(e.index, Index):
-                contiguous.add(e.arg)
-            elif any(isinstance(n, Index) for n in ir.nodes([e.index])):
-                return None
-            else:
-                uniform.add(e.arg)
-    return None if contiguous & uniform else contiguous
+            (contiguous if isinstance(e.index, Index) else other).add(e.arg)
+    return contiguous - other
 
 
 def render_map4(kernel: ir.Kernel, vec_args) -> str:
-    """Four consecutive outputs per invocation: contiguous inputs and the outputs move as vec4s
-    (16-byte accesses: about twice the bandwidth of 4-byte ones on an H200), the arithmetic runs per
-    lane on scalars, and values that do not depend on the position are computed once."""
+    """Four consecutive outputs per invocation: the outputs and the inputs read at the output
+    position move as vec4s (16-byte accesses: about twice the bandwidth of 4-byte ones on an H200),
+    other inputs are loaded per lane, the arithmetic runs per lane on scalars, and values that do
+    not depend on the position are computed once."""
     em = _Emitter(kernel.in_dtypes, False)
     top = em.scopes[0].lines
     for k in sorted(vec_args):
