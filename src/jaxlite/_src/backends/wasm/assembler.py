@@ -127,6 +127,7 @@ _MEM = {  # name: (opcode bytes, natural alignment log2)
     "f32.store": (b"\x38", 2), "f64.store": (b"\x39", 3), "i32.store8": (b"\x3a", 0),
     "i32.store16": (b"\x3b", 1), "i64.store8": (b"\x3c", 0), "i64.store16": (b"\x3d", 1),
     "i64.store32": (b"\x3e", 2), "v128.load": (b"\xfd" + uleb(0x00), 4), "v128.store": (b"\xfd" + uleb(0x0B), 4),
+    "v128.load32_splat": (b"\xfd" + uleb(0x09), 2),
 }
 
 # ---- parsing ---------------------------------------------------------------------------------------

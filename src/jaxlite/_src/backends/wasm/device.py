@@ -98,10 +98,14 @@ class WasmDevice(KernelDevice):
         return out
 
     def matmul(self, batch, m, n, k):
-        return self.compile_cached(("matmul_f32", batch, m, n, k), lambda: self.runtime.instantiate(
-            assemble(routines.matmul_f32(batch, m, n, k))))
+        fma = self.runtime.relaxed_simd
+        fn = self.compile_cached(("matmul_f32", batch, m, n, k, fma), lambda: self.runtime.instantiate(
+            assemble(routines.matmul_f32(batch, m, n, k, fma))))
+        return fn, 32 * max(k, 1)  # the routine's scratch: one packed strip of B
 
-    def launch_routine(self, fn, bufs, nbytes):
+    def launch_routine(self, routine, bufs, nbytes):
+        fn, scratch_nbytes = routine
         out = WasmBuffer(self, nbytes)
-        fn(*[b.ptr for b in bufs], out.ptr, 0)
+        scratch = WasmBuffer(self, scratch_nbytes)
+        fn(*[b.ptr for b in bufs], out.ptr, scratch.ptr)
         return out

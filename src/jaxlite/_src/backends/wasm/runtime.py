@@ -52,6 +52,26 @@ class Runtime:
         self.free_lists.setdefault(size, []).append(ptr)
         self.live_bytes -= size
 
+    _relaxed = None
+
+    @property
+    def relaxed_simd(self) -> bool:
+        """Whether the engine runs relaxed SIMD (fused multiply-add): probed once, on first use."""
+        if self._relaxed is None:
+            from jaxlite._src.backends.wasm.assembler import assemble
+            probe = """(module (func (export "kernel") (result i32)
+              v128.const f32x4 1 2 3 4
+              v128.const f32x4 1 1 1 1
+              v128.const f32x4 0 0 0 0
+              f32x4.relaxed_madd
+              f32x4.extract_lane 3
+              i32.trunc_sat_f32_s))"""
+            try:
+                self._relaxed = self._instantiate_plain(assemble(probe))() == 4
+            except Exception:  # an engine without relaxed SIMD rejects the module
+                self._relaxed = False
+        return self._relaxed
+
     # -- engine-specific -------------------------------------------------------------------------
 
     def _grow(self, pages: int) -> bool:
@@ -114,6 +134,11 @@ class WasmtimeRuntime(Runtime):
     def read(self, ptr: int, nbytes: int) -> np.ndarray:
         return self._bytes()[ptr:ptr + nbytes].copy()
 
+    def _instantiate_plain(self, wasm: bytes):
+        inst = self._wt.Instance(self.store, self._wt.Module(self.engine, wasm), [])
+        fn = inst.exports(self.store)["kernel"]
+        return lambda *args: fn(self.store, *args)
+
     def instantiate(self, wasm: bytes):
         module = self._wt.Module(self.engine, wasm)
         inst = self._wt.Instance(self.store, module, [self.memory])
@@ -147,6 +172,10 @@ class PyodideRuntime(Runtime):
         out = np.empty(nbytes, np.uint8)
         self._js.Uint8Array.new(self.memory.buffer, ptr, nbytes).assign_to(out)
         return out
+
+    def _instantiate_plain(self, wasm: bytes):
+        module = self._js.WebAssembly.Module.new(self._to_js(wasm))
+        return self._js.WebAssembly.Instance.new(module).exports.kernel
 
     def instantiate(self, wasm: bytes):
         module = self._js.WebAssembly.Module.new(self._to_js(wasm))
