@@ -193,3 +193,21 @@ def test_leb128_and_errors():
         assemble("(module (func i32.frobnicate))")
     with pytest.raises(WatError, match="unknown local"):
         assemble("(module (func local.get $nope drop))")
+
+
+@pytest.mark.parametrize("fma", [False, True])
+def test_generated_modules_match_wat2wasm(fma):
+    """What the renderer and routines emit (splat loads, relaxed FMA, lane gathers, constant
+    shifts, scatters) assembles to wat2wasm's bytes."""
+    from jaxlite._src.backends.wasm.render import render
+    from jaxlite._src.backends.wasm.routines import matmul_f32
+    from jaxlite._src.kernel import ir, math as kmath
+    f4, i4 = np.dtype("f4"), np.dtype("i4")
+    i = ir.Index(ir.I32)
+    x = ir.Load(f4, 0, i)
+    row_max = ir.Load(f4, 1, ir.binary("idiv", i, ir.i32(64)))  # one value per row: gathered per lane
+    exp_kernel = ir.Kernel("softmax_exp", (f4, f4), kmath.expand((ir.Unary(f4, "exp", ir.binary("sub", x, row_max)),)))
+    scatter = ir.Kernel("scatter", (i4, f4), (ir.Load(f4, 1, i),),
+                        ir.Scatter(ir.Load(i4, 0, i), "add"))
+    for wat in (matmul_f32(2, 13, 19, 7, fma), render(exp_kernel), render(scatter)):
+        assert assemble(wat) == strip_custom(wasmtime.wat2wasm(wat))

@@ -505,13 +505,7 @@ def vectorizable_expr(root: Expr, lane: Expr, in_dtypes) -> bool:
         if isinstance(e, Load):
             if _code(in_dtypes[e.arg]) not in _V32 or any(isinstance(n, Reduce) for n in ir.walk(e.index)):
                 return False
-            if lane_free(e.index):
-                return True  # uniform: splat
-            try:
-                _lane_offset(e.index, lane)
-                return True
-            except ValueError:
-                return False
+            return True  # contiguous: v128.load; uniform: splat; otherwise gathered lane by lane
         if isinstance(e, Unary):
             if code == "f4":
                 return e.op in _V_FLOAT_UNARY and ok(e.x)
@@ -519,7 +513,11 @@ def vectorizable_expr(root: Expr, lane: Expr, in_dtypes) -> bool:
         if isinstance(e, Binary):
             if code == "f4":
                 return e.op in _V_FLOAT_BINARY and ok(e.a) and ok(e.b)
+            if e.op in ("shl", "shr_s", "shr_u"):  # by a constant in range: one scalar shift count
+                return isinstance(e.b, Const) and 0 <= int(e.b.value) < 32 and ok(e.a)
             return (e.op in _V_INT_BINARY or e.op in ("min", "max")) and ok(e.a) and ok(e.b)
+        if isinstance(e, Bitcast):
+            return _code(e.x.dtype) in _V32 and ok(e.x)
         if isinstance(e, Select):
             return ok(e.cond, as_mask=True) and ok(e.on_true) and ok(e.on_false)
         if isinstance(e, Cast):
@@ -558,6 +556,27 @@ class _SimdEmitter(_Emitter):
 
     _local_prefix = "v"
 
+    def _contiguous(self, index: Expr) -> bool:
+        try:
+            _lane_offset(index, self.lane)
+            return True
+        except ValueError:
+            return False
+
+    def _gather(self, e: Load, dt):
+        """Four scalar loads, one per lane at that lane's own index (e.g. a row's value broadcast
+        along the row), put into a vector: the rest of the expression stays SIMD."""
+        size = np.dtype(dt).itemsize
+        shape = "f32x4" if np.dtype(dt).kind == "f" else "i32x4"
+        self.emit("v128.const i32x4 0 0 0 0")
+        for k in range(4):
+            lane_k = ir.binary("add", self.lane, ir.i32(k)) if k else self.lane
+            (index,) = ir.rewrite((e.index,), lambda n, kids: lane_k if n == self.lane else None)
+            self.emit(f"local.get $in{e.arg}")
+            self._scalar(index)
+            self.emit(f"i32.const {size.bit_length() - 1}", "i32.shl", "i32.add", _LOAD[_code(dt)],
+                      f"{shape}.replace_lane {k}")
+
     def _cacheable(self, e: Expr) -> bool:
         return not isinstance(e, Const)
 
@@ -575,8 +594,12 @@ class _SimdEmitter(_Emitter):
                 self.emit(f"v128.const i32x4 {int(v)} {int(v)} {int(v)} {int(v)}")
         elif isinstance(e, Load):
             dt = self.in_dtypes[e.arg]
+            moves = any(n == self.lane for n in ir.walk(e.index))
+            if moves and not self._contiguous(e.index):
+                self._gather(e, dt)
+                return
             self.emit(f"local.get $in{e.arg}")
-            if any(n == self.lane for n in ir.walk(e.index)):
+            if moves:
                 self._address(e.index, dt)
                 self.emit("v128.load align=4")
             else:  # uniform: one scalar, splatted
@@ -592,6 +615,9 @@ class _SimdEmitter(_Emitter):
                 self.emit("v128.not")
             else:
                 self.emit(f"i32x4.{e.op}")
+        elif isinstance(e, Binary) and e.op in ("shl", "shr_s", "shr_u"):
+            self.expr(e.a)  # vectorizable_expr admitted constant counts only: one scalar count
+            self.emit(f"i32.const {int(e.b.value)}", f"i32x4.{e.op}")
         elif isinstance(e, Binary):
             a_dt = np.dtype(e.a.dtype)
             self.expr(e.a)
@@ -612,6 +638,8 @@ class _SimdEmitter(_Emitter):
             self.expr(e.on_false)
             self.expr(e.cond)
             self.emit("v128.bitselect")
+        elif isinstance(e, Bitcast):
+            self.expr(e.x)  # same 32-bit lanes: nothing to do
         elif isinstance(e, Cast):
             self.expr(e.x)
             src, dst = np.dtype(e.x.dtype), np.dtype(e.dtype)
