@@ -84,3 +84,15 @@ def chromium():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_FLAGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _node_result_timeout(request):
+    """pytest-pyodide's Node runner waits for a result with pexpect's default timeout (60 s),
+    whatever the test's driver_timeout says: give that wait the test's timeout too."""
+    if "selenium" in request.fixturenames:
+        selenium = request.getfixturevalue("selenium")
+        spawn = getattr(selenium, "p", None)
+        if spawn is not None:
+            spawn.timeout = max(spawn.timeout or 0, selenium.script_timeout)
+    yield

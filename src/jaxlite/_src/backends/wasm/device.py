@@ -38,6 +38,23 @@ class WasmBuffer:
             self.device._live -= 1
 
 
+PARALLEL_WORK = 1 << 17  # element-operations from which a kernel is worth splitting across threads
+
+
+class WasmKernel:
+    """A compiled kernel: fn(in_ptrs..., out_ptrs..., start, end) and the work per output position
+    (1 plus the trip counts of its loops), for deciding whether threads pay."""
+    __slots__ = ("fn", "weight", "parallel")
+
+    def __init__(self, fn, weight: int, parallel: bool):
+        self.fn, self.weight, self.parallel = fn, weight, parallel
+
+
+def _ranges(n: int, parts: int, align: int = 16) -> list[tuple[int, int]]:
+    chunk = -(-n // (parts * align)) * align
+    return [(lo, min(lo + chunk, n)) for lo in range(0, n, chunk)]
+
+
 class WasmDevice(KernelDevice):
     platform = device_kind = "wasm"
     math_ops = frozenset(kmath.EXPANSIONS)
@@ -68,21 +85,33 @@ class WasmDevice(KernelDevice):
 
     # -- kernels ---------------------------------------------------------------------------------
 
-    def compile(self, kernel: ir.Kernel):
-        """The kernel as a callable kernel(in_ptrs..., out_ptr, n); math ops expand to polynomials."""
-        return self.compile_cached(kernel, lambda: self.runtime.instantiate(
-            assemble(render(dataclasses.replace(kernel, outs=kmath.expand(kernel.outs))))))
+    def compile(self, kernel: ir.Kernel) -> WasmKernel:
+        """The kernel assembled (math ops expanded to polynomials) and instantiated."""
+        return self.compile_cached(kernel, lambda: self._compile(kernel))
 
-    def launch(self, fn, bufs, n, dtype):
+    def _compile(self, kernel: ir.Kernel) -> WasmKernel:
+        expanded = dataclasses.replace(kernel, outs=kmath.expand(kernel.outs))
+        fn = self.runtime.instantiate(assemble(render(expanded, shared=self.runtime.shared)))
+        weight = 1 + sum(e.size for e in ir.nodes(kernel.outs) if isinstance(e, ir.Reduce))
+        parallel = self.runtime.threads > 1 and kernel.scatter is None and len(kernel.in_dtypes) + len(kernel.outs) <= 12
+        return WasmKernel(fn, weight, parallel)
+
+    def _run(self, k: WasmKernel, args, n: int) -> None:
+        if k.parallel and n >= 64 and n * k.weight >= PARALLEL_WORK:
+            self.runtime.run_parallel(k.fn, [(*args, lo, hi) for lo, hi in _ranges(n, self.runtime.threads)])
+        else:
+            k.fn(*args, 0, n)
+
+    def launch(self, k, bufs, n, dtype):
         out = WasmBuffer(self, n * dtype.itemsize)
         if n:
-            fn(*[b.ptr for b in bufs], out.ptr, n)
+            self._run(k, [*[b.ptr for b in bufs], out.ptr], n)
         return out
 
-    def launch_many(self, fn, bufs, n, dtypes):
+    def launch_many(self, k, bufs, n, dtypes):
         outs = [WasmBuffer(self, n * dt.itemsize) for dt in dtypes]
         if n:
-            fn(*[b.ptr for b in bufs], *[o.ptr for o in outs], n)
+            self._run(k, [*[b.ptr for b in bufs], *[o.ptr for o in outs]], n)
         return outs
 
     def launch_scatter(self, fn, bufs, base, n, dtype, inplace=False):
@@ -93,19 +122,29 @@ class WasmDevice(KernelDevice):
         else:
             copy = self.compile(ir.Kernel("copy", (dtype,), (ir.Load(dtype, 0, ir.Index(ir.I32)),)))
             out = self.launch(copy, [base], base.nbytes // dtype.itemsize, dtype)
-        if n:
-            fn(*[b.ptr for b in bufs], out.ptr, out.ptr, n)
+        if n:  # updates in order, one thread: repeated indices combine exactly
+            fn.fn(*[b.ptr for b in bufs], out.ptr, out.ptr, 0, n)
         return out
 
     def matmul(self, batch, m, n, k):
-        fma = self.runtime.relaxed_simd
-        fn = self.compile_cached(("matmul_f32", batch, m, n, k, fma), lambda: self.runtime.instantiate(
-            assemble(routines.matmul_f32(batch, m, n, k, fma))))
-        return fn, 32 * max(k, 1)  # the routine's scratch: one packed strip of B
+        fma, shared = self.runtime.relaxed_simd, self.runtime.shared
+        fn = self.compile_cached(("matmul_f32", batch, m, n, k, fma, shared), lambda: self.runtime.instantiate(
+            assemble(routines.matmul_f32(batch, m, n, k, fma, shared))))
+        return fn, 32 * max(k, 1), m  # the routine's scratch: one packed strip of B
 
     def launch_routine(self, routine, bufs, nbytes):
-        fn, scratch_nbytes = routine
+        """The matmul over row ranges, one per thread when the product is big enough, each with a
+        scratch panel of its own."""
+        fn, scratch_nbytes, m = routine
         out = WasmBuffer(self, nbytes)
-        scratch = WasmBuffer(self, scratch_nbytes)
-        fn(*[b.ptr for b in bufs], out.ptr, scratch.ptr)
+        ptrs = [b.ptr for b in bufs]
+        work = nbytes // 4 * (scratch_nbytes // 32)  # outputs x k
+        parts = self.runtime.threads if work >= 8 * PARALLEL_WORK and m >= 2 * routines.MR else 1
+        rows = _ranges(m, parts, routines.MR)
+        scratch = [WasmBuffer(self, scratch_nbytes) for _ in rows]
+        calls = [(*ptrs, out.ptr, s.ptr, lo, hi) for s, (lo, hi) in zip(scratch, rows)]
+        if len(calls) > 1:
+            self.runtime.run_parallel(fn, calls)
+        else:
+            fn(*calls[0])
         return out

@@ -1,6 +1,9 @@
 """Render a kernel-IR Kernel as a WAT module with one exported function:
 
-    kernel(in_ptr_0, ..., out_ptr_0, ..., n)   ; computes outputs at flat positions 0..n-1
+    kernel(in_ptr_0, ..., out_ptr_0, ..., start, n)   ; computes outputs at flat positions start..n-1
+
+(a range, so that threads can share the positions of one kernel). With `shared`, the module
+imports the memory as shared (threads: every module must match the memory it is given).
 
 Semantics follow XLA where WebAssembly differs: integer division by zero gives -1 (and never
 traps), shifts of >= bit width give 0 (or the sign for arithmetic right shifts), float -> int
@@ -386,9 +389,16 @@ def _scope(root: Expr) -> dict:
     return {"counts": counts, "cache": {}}
 
 
-def render(kernel: ir.Kernel, simd: bool = True) -> str:
+def memory_import(shared: bool) -> str:
+    return f'(import "env" "memory" (memory 1 {MAX_PAGES} shared))' if shared else '(import "env" "memory" (memory 1))'
+
+
+MAX_PAGES = 65536
+
+
+def render(kernel: ir.Kernel, simd: bool = True, shared: bool = False) -> str:
     if kernel.scatter is not None:
-        return _render_scatter(kernel)
+        return _render_scatter(kernel, shared)
     simd_loop = ""
     if simd and vectorizable(kernel):
         vem = _SimdEmitter(kernel.in_dtypes)
@@ -402,10 +412,10 @@ def render(kernel: ir.Kernel, simd: bool = True) -> str:
         em._address(ir.Index(ir.I32), dt)
         em.expr(out)
         em.emit(_STORE[_code(dt)])
-    return _module(kernel.in_dtypes, len(kernel.outs), em, simd_loop, vem if simd_loop else None)
+    return _module(kernel.in_dtypes, len(kernel.outs), em, simd_loop, vem if simd_loop else None, shared)
 
 
-def _render_scatter(kernel: ir.Kernel) -> str:
+def _render_scatter(kernel: ir.Kernel, shared: bool = False) -> str:
     """kernel(in..., old, out, n): for each update i, out[index] = op(old[index], value) when
     index >= 0. The device passes the output (already a copy of the operand) as `old` too, so the
     old value is an ordinary load; updates apply in order, so duplicates combine exactly."""
@@ -426,21 +436,23 @@ def _render_scatter(kernel: ir.Kernel) -> str:
     em.emit("i32.add")
     em.expr(combined)
     em.emit(_STORE[_code(dt)], "end")
-    return _module(kernel.in_dtypes + (dt,), 1, em, "", None)
+    return _module(kernel.in_dtypes + (dt,), 1, em, "", None, shared)
 
 
-def _module(in_dtypes, n_out: int, em: _Emitter, simd_loop: str, vem) -> str:
+def _module(in_dtypes, n_out: int, em: _Emitter, simd_loop: str, vem, shared: bool) -> str:
     params = [f"(param $in{k} i32)" for k in range(len(in_dtypes))]
-    params += [f"(param $out{k} i32)" for k in range(n_out)] + ["(param $n i32)"]
+    params += [f"(param $out{k} i32)" for k in range(n_out)] + ["(param $start i32)", "(param $n i32)"]
     all_locals = dict(em.locals)
     if vem is not None:
         all_locals.update(vem.locals)
     locals_ = ["(local $i i32)"] + [f"(local {n} {t})" for n, t in all_locals.items()]
     body = "\n".join("      " + line for line in em.lines)
     return f"""(module
-  (import "env" "memory" (memory 1))
+  {memory_import(shared)}
   (func $kernel (export "kernel") {' '.join(params)}
     {' '.join(locals_)}
+    local.get $start
+    local.set $i
 {simd_loop}    block $exit
     loop $next
       local.get $i

@@ -14,22 +14,26 @@ BLAS does.
 
 from __future__ import annotations
 
+from jaxlite._src.backends.wasm.render import memory_import
+
 MR = 6
 KU = 4  # k steps per loop iteration (pointer increments and the loop test once per KU)
 
 
-def matmul_f32(batch: int, m: int, n: int, k: int, fma: bool = False) -> str:
-    mm, n8 = m - m % MR, n - n % 8
+def matmul_f32(batch: int, m: int, n: int, k: int, fma: bool = False, shared: bool = False) -> str:
+    """kernel(a, b, c, scratch, r0, r1) computes rows [r0, r1) of every C[b] (threads take row ranges)."""
+    n8 = n - n % 8
     lines: list[str] = []
     emit = lines.append
 
     def loop(var, start, stop, step, body_fn, label):
+        """for var in range(start, stop, step); start is an instruction, stop a number or $local."""
         emit(f"{start}")
         emit(f"local.set ${var}")
         emit(f"block $x{label}")
         emit(f"loop $l{label}")
         emit(f"local.get ${var}")
-        emit(f"i32.const {stop}")
+        emit(f"local.get {stop}" if isinstance(stop, str) else f"i32.const {stop}")
         emit("i32.ge_u")
         emit(f"br_if $x{label}")
         body_fn()
@@ -166,6 +170,7 @@ def matmul_f32(batch: int, m: int, n: int, k: int, fma: bool = False) -> str:
         loop("kk", "i32.const 0", k, 1, row, "pk")
 
     def scalar_rows(row_lo, row_hi, col_lo_local, col_count, label):
+        """row_lo: an instruction; row_hi: a number or $local."""
         """C[i2, j2] for rows [row_lo, row_hi) and columns [col_lo, col_lo + col_count), one at a time."""
         def cols():
             emit(f"local.get ${col_lo_local}" if col_lo_local else "i32.const 0")
@@ -188,19 +193,18 @@ def matmul_f32(batch: int, m: int, n: int, k: int, fma: bool = False) -> str:
             emit(f"br $lc{label}")
             emit("end")
             emit("end")
-        loop("i2", f"i32.const {row_lo}", row_hi, 1, cols, label)
+        loop("i2", row_lo, row_hi, 1, cols, label)
 
     def batch_body():
         def jblock():
             pack()
-            loop("i", "i32.const 0", mm, MR, tile, "ti")
-            if mm < m:  # the last m % MR rows of this strip
-                scalar_rows(mm, m, "j", 8, "bt")
+            loop("i", "local.get $r0", "$mm", MR, tile, "ti")
+            scalar_rows("local.get $mm", "$r1", "j", 8, "bt")  # the last (r1 - r0) % MR rows of this strip
         loop("j", "i32.const 0", n8, 8, jblock, "tj")
         if n8 < n:  # the last n % 8 columns, every row
             emit(f"i32.const {n8}")
             emit("local.set $j")
-            scalar_rows(0, m, "j", n - n8, "rt")
+            scalar_rows("local.get $r0", "$r1", "j", n - n8, "rt")
         # next batch: advance the base pointers
         for p, size in (("a", m * k), ("b", k * n), ("c", m * n)):
             emit(f"local.get ${p}")
@@ -208,15 +212,25 @@ def matmul_f32(batch: int, m: int, n: int, k: int, fma: bool = False) -> str:
             emit("i32.add")
             emit(f"local.set ${p}")
 
+    # $mm: where the MR-row tiles stop, r0 + (r1 - r0) - (r1 - r0) % MR
+    emit("local.get $r1")
+    emit("local.get $r1")
+    emit("local.get $r0")
+    emit("i32.sub")
+    emit(f"i32.const {MR}")
+    emit("i32.rem_u")
+    emit("i32.sub")
+    emit("local.set $mm")
     loop("bt", "i32.const 0", batch, 1, batch_body, "bt")
-    locals_ = ["$bt i32", "$i i32", "$j i32", "$kk i32", "$i2 i32", "$j2 i32", "$iend i32", "$row i32",
+    locals_ = ["$bt i32", "$i i32", "$j i32", "$kk i32", "$i2 i32", "$j2 i32", "$iend i32", "$row i32", "$mm i32",
                "$pb i32", "$pk i32", "$bp i32", "$cp i32", "$s f32", "$av v128", "$b0 v128", "$b1 v128"]
     locals_ += [f"$pa{r} i32" for r in range(MR)]
     locals_ += [f"$acc{r}{h} v128" for r in range(MR) for h in range(2)]
     body = "\n".join("    " + line for line in lines)
     return f"""(module
-  (import "env" "memory" (memory 1))
+  {memory_import(shared)}
   (func $kernel (export "kernel") (param $a i32) (param $b i32) (param $c i32) (param $scratch i32)
+    (param $r0 i32) (param $r1 i32)
     {' '.join(f'(local {x})' for x in locals_)}
 {body}))
 """

@@ -6,6 +6,7 @@ through wasmtime, running the same modules (so the backend is tested in both pla
 from __future__ import annotations
 
 import atexit
+import importlib.resources
 import sys
 
 import numpy as np
@@ -17,6 +18,10 @@ ALIGN = 64  # cache lines, and v128 alignment
 
 class Runtime:
     """Allocator and data movement over one growable linear memory. Subclasses provide the engine."""
+
+    shared = False  # whether the memory is a shared one (threads); modules must import it so
+    threads = 1
+    parallel_runs = 0  # kernels run across threads so far
 
     def __init__(self, initial_pages: int = 16):
         self.pages = initial_pages
@@ -148,14 +153,33 @@ class WasmtimeRuntime(Runtime):
 
 
 class PyodideRuntime(Runtime):
-    def __init__(self, initial_pages: int = 16):
+    """The page's WebAssembly engine. On a cross-origin isolated page (SharedArrayBuffer exists)
+    with several cores, the memory is shared and a pool of Web Workers runs slices of big kernels
+    (threads.js); otherwise everything runs on the calling thread."""
+
+    def __init__(self, initial_pages: int = 16, threads: int | None = None):
         super().__init__(initial_pages)
         import js
         from pyodide.ffi import to_js
         self._js, self._to_js = js, to_js
-        self.memory = js.WebAssembly.Memory.new(
-            to_js({"initial": initial_pages, "maximum": MAX_PAGES}, dict_converter=js.Object.fromEntries))
-        self._imports = to_js({"env": {"memory": self.memory}}, dict_converter=js.Object.fromEntries)
+        opts = lambda d: to_js(d, dict_converter=js.Object.fromEntries)  # noqa: E731
+        self.threads = _thread_count(js) if threads is None else threads
+        self.pool = None
+        if self.threads > 1:
+            try:
+                self.memory = js.WebAssembly.Memory.new(opts({"initial": initial_pages, "maximum": MAX_PAGES,
+                                                              "shared": True}))
+                self.shared = True
+                from pyodide.code import run_js
+                source = importlib.resources.files(__package__).joinpath("threads.js").read_text()
+                self.pool = run_js(source)(self.memory, self.threads - 1)
+                self._module_ids: dict = {}  # id(kernel function) -> (function, module, pool id or None)
+            except Exception:  # no shared memory or workers after all: one thread
+                self.threads, self.shared, self.pool = 1, False, None
+        if not self.shared:
+            self.threads = 1
+            self.memory = js.WebAssembly.Memory.new(opts({"initial": initial_pages, "maximum": MAX_PAGES}))
+        self._imports = opts({"env": {"memory": self.memory}})
 
     def _grow(self, pages: int) -> bool:
         try:
@@ -180,7 +204,30 @@ class PyodideRuntime(Runtime):
     def instantiate(self, wasm: bytes):
         module = self._js.WebAssembly.Module.new(self._to_js(wasm))
         inst = self._js.WebAssembly.Instance.new(module, self._imports)
-        return inst.exports.kernel
+        fn = inst.exports.kernel
+        if self.pool is not None:
+            self._module_ids[id(fn)] = [fn, module, None]
+        return fn
+
+    def run_parallel(self, fn, calls) -> None:
+        """fn(*call) for every argument list in calls: the first here, the others on workers."""
+        entry = self._module_ids[id(fn)]
+        if entry[2] is None:
+            entry[2] = self.pool.register(entry[1])
+        self.parallel_runs += 1
+        self.pool.run(fn, entry[2], len(calls[0]), *(v for call in calls for v in call))
+
+
+def _thread_count(js) -> int:
+    """Threads for big kernels: the cores the page reports (at most 8), where the page may share
+    memory with workers (cross-origin isolation) and has Atomics.waitAsync for them to wait on."""
+    try:
+        if not (getattr(js, "crossOriginIsolated", False) and hasattr(js, "SharedArrayBuffer") and hasattr(js, "Worker")
+                and hasattr(js.Atomics, "waitAsync")):
+            return 1
+        return max(1, min(int(js.navigator.hardwareConcurrency or 1), 8))
+    except Exception:
+        return 1
 
 
 def default_runtime() -> Runtime | None:
