@@ -9,72 +9,98 @@ nothing. Nodes are frozen dataclasses: structurally hashable, so a Kernel is its
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 I32 = np.dtype(np.int32)
 
+node = dataclass(frozen=True, eq=False)
 
-@dataclass(frozen=True)
+
+@node
 class Expr:
+    """Expression nodes hash and compare by structure. Trees share subtrees (a DAG), so a node
+    caches its hash: recomputing it would walk every path through the DAG, exponentially many."""
     dtype: np.dtype
 
+    def _values(self) -> tuple:
+        names = _FIELDS.get(type(self))
+        if names is None:
+            names = _FIELDS[type(self)] = tuple(f.name for f in fields(self))
+        return tuple(getattr(self, n) for n in names)
 
-@dataclass(frozen=True)
+    def __hash__(self):
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = hash((type(self).__name__, self._values()))
+            object.__setattr__(self, "_hash", h)
+        return h
+
+    def __eq__(self, other):
+        if self is other:
+            return True
+        return (type(other) is type(self) and hash(self) == hash(other)
+                and self._values() == other._values())
+
+
+_FIELDS: dict = {}
+
+
+@node
 class Index(Expr):
     """The flat output position of the current element (i32)."""
 
 
-@dataclass(frozen=True)
+@node
 class RIndex(Expr):
     """The counter of the enclosing Reduce at nesting `level` (i32)."""
     level: int
 
 
-@dataclass(frozen=True)
+@node
 class Const(Expr):
     value: float | int | bool
 
 
-@dataclass(frozen=True)
+@node
 class Load(Expr):
     arg: int
     index: Expr
 
 
-@dataclass(frozen=True)
+@node
 class Unary(Expr):
     op: str
     x: Expr
 
 
-@dataclass(frozen=True)
+@node
 class Binary(Expr):
     op: str
     a: Expr
     b: Expr
 
 
-@dataclass(frozen=True)
+@node
 class Select(Expr):
     cond: Expr
     on_true: Expr
     on_false: Expr
 
 
-@dataclass(frozen=True)
+@node
 class Cast(Expr):
     x: Expr
 
 
-@dataclass(frozen=True)
+@node
 class Bitcast(Expr):
     """Reinterpret the bits of x (same width) as dtype."""
     x: Expr
 
 
-@dataclass(frozen=True)
+@node
 class Reduce(Expr):
     op: str  # add, mul, max, min, and, or
     body: Expr

@@ -278,10 +278,109 @@ EXPANSIONS = {"exp": exp, "exp2": exp2, "expm1": expm1, "log": log, "log1p": log
               "sinh": sinh, "cosh": cosh, "asinh": asinh, "acosh": acosh, "atanh": atanh, "rsqrt": rsqrt}
 
 
+
+
+# ---- float32-only expansions (float64 inputs would need more terms: they stay on the host) ---------
+
+def _f32_in_f64(fn, arity=1):
+    def wrapped(*xs):
+        out = fn(*(Cast(F64, x) for x in xs))
+        return Cast(xs[0].dtype, out)
+    return wrapped
+
+
+def _isnan(x):
+    return binary("ne", x, x)
+
+
+def _atan2_64(y, x):
+    pi = math.pi
+    neg_x = binary("or", lt(x, c(0.0)), binary("and", binary("eq", x, c(0.0)), lt(Bitcast(I64, x), Const(I64, 0))))
+    neg_y = binary("or", lt(y, c(0.0)), binary("and", binary("eq", y, c(0.0)), lt(Bitcast(I64, y), Const(I64, 0))))
+    sign = sel(neg_y, c(-1.0), c(1.0))
+    inf = c(math.inf)
+    ax, ay = un("abs", x), un("abs", y)
+    r = _atan64(div(ay, ax))
+    r = sel(neg_x, sub(c(pi), r), r)
+    r = sel(binary("eq", ay, c(0.0)), sel(neg_x, c(pi), c(0.0)), r)
+    both_inf = binary("and", binary("eq", ax, inf), binary("eq", ay, inf))
+    r = sel(both_inf, sel(neg_x, c(3 * pi / 4), c(pi / 4)), r)
+    r = sel(binary("and", binary("eq", ax, inf), binary("ne", ay, inf)), sel(neg_x, c(pi), c(0.0)), r)
+    r = sel(binary("and", binary("ne", ax, inf), binary("or", binary("eq", ay, inf), binary("eq", ax, c(0.0)))),
+            sel(binary("eq", ay, c(0.0)), r, c(pi / 2)), r)
+    r = mul(sign, r)
+    return sel(binary("or", _isnan(x), _isnan(y)), add(x, y), r)
+
+
+def _pow64(x, y):
+    """C's pow with float64 exp and log: float32 results correctly rounded in practice."""
+    yint = binary("eq", un("floor", y), y)
+    half = mul(y, c(0.5))
+    yodd = binary("and", yint, binary("and", binary("ne", un("floor", half), half), lt(un("abs", y), c(2.0 ** 53))))
+    ax = un("abs", x)
+    mag = _exp64(mul(y, _log64(ax)))
+    r = sel(binary("and", lt(x, c(0.0)), yodd), un("neg", mag), mag)
+    r = sel(binary("and", lt(x, c(0.0)), Unary(BOOL, "not", yint)), c(math.nan), r)
+    inf = c(math.inf)
+    # zeros, infinities and |x| == 1 as C specifies
+    zero_r = sel(lt(y, c(0.0)), inf, c(0.0))
+    neg_zero = lt(Bitcast(I64, x), Const(I64, 0))
+    zero_r = sel(binary("and", yodd, neg_zero), un("neg", zero_r), zero_r)
+    r = sel(binary("eq", x, c(0.0)), zero_r, r)
+    inf_r = sel(lt(y, c(0.0)), c(0.0), inf)
+    inf_r = sel(binary("and", lt(x, c(0.0)), yodd), un("neg", inf_r), inf_r)
+    r = sel(binary("eq", ax, inf), inf_r, r)
+    big_y = sel(binary("eq", ax, c(1.0)), c(1.0), sel(binary("eq", lt(c(1.0), ax), lt(c(0.0), y)), inf, c(0.0)))
+    r = sel(binary("eq", un("abs", y), inf), big_y, r)
+    r = sel(binary("or", _isnan(x), _isnan(y)), add(x, y), r)
+    return sel(binary("or", binary("eq", y, c(0.0)), binary("eq", x, c(1.0))), c(1.0), r)
+
+
+def _cbrt64(x):
+    a = un("abs", x)
+    y = _exp64(mul(_log64(a), c(1 / 3)))
+    y = sub(y, div(sub(mul(mul(y, y), y), a), mul(c(3.0), mul(y, y))))  # one Newton step
+    y = sel(lt(x, c(0.0)), un("neg", y), y)
+    special = binary("or", binary("or", binary("eq", x, c(0.0)), _isnan(x)), binary("eq", a, c(math.inf)))
+    return sel(special, x, y)
+
+
+_ERF_SERIES = [(2 / math.sqrt(math.pi)) * (-1) ** k / (math.factorial(k) * (2 * k + 1)) for k in range(30)]
+_ERFC_NR = [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398,
+            1.48851587, -0.82215223, 0.17087277]
+
+
+def _erfc_tail64(a):
+    """erfc(a) for a >= 0.5: Numerical Recipes' fit (fractional error < 1.2e-7: float32-grade)."""
+    t = div(c(1.0), add(c(1.0), mul(c(0.5), a)))
+    return mul(t, _exp64(add(un("neg", mul(a, a)), horner(t, _ERFC_NR))))
+
+
+def _erf64(x):
+    a = un("abs", x)
+    series = mul(x, horner(mul(x, x), _ERF_SERIES))  # |x| < 2: 30 terms reach float64 rounding
+    tail = sub(c(1.0), _erfc_tail64(a))
+    tail = sel(lt(x, c(0.0)), un("neg", tail), tail)
+    return sel(binary("or", lt(a, c(2.0)), _isnan(x)), series, tail)
+
+
+def _erfc64(x):
+    a = un("abs", x)
+    small = sub(c(1.0), mul(x, horner(mul(x, x), _ERF_SERIES)))
+    tail = _erfc_tail64(a)
+    r = sel(lt(x, c(0.0)), sub(c(2.0), tail), tail)
+    return sel(binary("or", lt(a, c(0.5)), _isnan(x)), small, r)
+
+
+F32_ONLY = {"pow": _f32_in_f64(_pow64, 2), "atan2": _f32_in_f64(_atan2_64, 2), "cbrt": _f32_in_f64(_cbrt64),
+            "erf": _f32_in_f64(_erf64), "erfc": _f32_in_f64(_erfc64)}
+EXPANSIONS.update(F32_ONLY)
+
+
 def expand(exprs) -> tuple:
     """Replace every math op (ir.MATH_UNARY/MATH_BINARY) by its expansion; KeyError if one has none."""
     def fn(e, kids):
-        if isinstance(e, Unary) and e.op in EXPANSIONS:
-            return EXPANSIONS[e.op](kids[0])
+        if isinstance(e, (Unary, Binary)) and e.op in EXPANSIONS:
+            return EXPANSIONS[e.op](*kids)
         return None
     return rewrite(exprs, fn)

@@ -17,7 +17,7 @@ from jaxlite._src.backends.wasm import routines
 from jaxlite._src.backends.wasm.assembler import assemble
 from jaxlite._src.backends.wasm.render import _code, render
 from jaxlite._src.backends.wasm.runtime import Runtime
-from jaxlite._src.kernel import ir
+from jaxlite._src.kernel import ir, lower
 from jaxlite._src.kernel import math as kmath
 from jaxlite._src.lax import lax
 
@@ -68,7 +68,10 @@ class WasmDevice(KernelDevice):
         return renderable(_code, dtype)
 
     def prim_ok(self, prim, in_avals, out_avals) -> bool:
-        return not (prim is lax.rem_p and in_avals[0].dtype.kind == "f")  # fmod needs an exact routine
+        if prim is lax.rem_p and in_avals[0].dtype.kind == "f":
+            return False  # fmod needs an exact routine
+        # float32-grade expansions: float64 keeps numpy's full precision on the host
+        return not (lower.math_ops.get(prim) in kmath.F32_ONLY and in_avals[0].dtype != np.float32)
 
     # -- data movement ---------------------------------------------------------------------------
 
