@@ -8,9 +8,10 @@ dot_general (and convolutions, as im2col) run the device's matmul routine on ope
 [B, M, K] and [B, K, N] by fused copy kernels, with any elementwise epilogue fused into the next
 kernel. Control flow and nested jit run by binding (their bodies get plans of their own).
 
-The device supplies: can_lower(prim, in_avals, out_avals), compile(Kernel), launch(compiled,
-in_bufs, n, dtype), matmul(batch, m, n, k) (a routine or None), launch_routine(routine, in_bufs,
-nbytes), run_primitive(...), put(ndarray).
+The device supplies: can_lower / can_stage / can_scatter(prim, in_avals, out_avals) and
+matmul_ok(), compile(Kernel), launch(compiled, in_bufs, n, dtype), launch_many(compiled, in_bufs,
+n, dtypes), launch_scatter(compiled, in_bufs, base, n, dtype, inplace), matmul(batch, m, n, k) and
+launch_routine(routine, in_bufs, nbytes), run_primitive(...), put(ndarray).
 """
 
 from __future__ import annotations

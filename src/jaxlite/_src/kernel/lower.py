@@ -270,6 +270,23 @@ for _p, _op in math_ops.items():
 from jaxlite._src.lax import slicing  # noqa: E402
 
 
+def _window_starts(operand_shape, window_sizes, indices: Val, b, index_map, batching_dims, idx_batching_dims):
+    """Per operand dim, the start of the window that index position b (in the indices' batch shape)
+    selects, clamped as XLA clamps; and whether every start was in range before clamping."""
+    starts, valid = [], None
+    for d, (n, size) in enumerate(zip(operand_shape, window_sizes)):
+        if d in index_map:
+            raw = _cast(indices.at(ir.ravel(b + [i32(index_map.index(d))], indices.shape)), I32)
+            ok = binary("and", binary("ge", raw, i32(0)), binary("le", raw, i32(n - size)))
+            valid = ok if valid is None else binary("and", valid, ok)
+            starts.append(Binary(I32, "min", Binary(I32, "max", raw, i32(0)), i32(max(n - size, 0))))
+        elif d in batching_dims:
+            starts.append(b[idx_batching_dims[batching_dims.index(d)]])
+        else:
+            starts.append(i32(0))
+    return starts, valid
+
+
 def _gather(out, operand, indices, dimension_numbers, slice_sizes, mode, fill_value):
     dn = dimension_numbers
     nb = len(indices.shape) - 1
@@ -284,19 +301,9 @@ def _gather(out, operand, indices, dimension_numbers, slice_sizes, mode, fill_va
         m = ir.unravel(i, out.shape)
         b = [m[p] for p in batch_pos]  # position in the indices' batch shape
         offsets = dict(zip(window_dims, (m[p] for p in dn.offset_dims)))
-        full, valid = [], None
-        for d, (n, size) in enumerate(zip(operand.shape, slice_sizes)):
-            if d in dn.start_index_map:
-                k = dn.start_index_map.index(d)
-                raw = _cast(indices.at(ir.ravel(b + [i32(k)], indices.shape)), I32)
-                ok = binary("and", binary("ge", raw, i32(0)), binary("le", raw, i32(n - size)))
-                valid = ok if valid is None else binary("and", valid, ok)
-                start = Binary(I32, "min", Binary(I32, "max", raw, i32(0)), i32(max(n - size, 0)))
-            elif d in dn.operand_batching_dims:
-                start = b[dn.start_indices_batching_dims[dn.operand_batching_dims.index(d)]]
-            else:
-                start = i32(0)
-            full.append(binary("add", start, offsets[d]) if d in offsets else start)
+        starts, valid = _window_starts(operand.shape, slice_sizes, indices, b, dn.start_index_map,
+                                       dn.operand_batching_dims, dn.start_indices_batching_dims)
+        full = [binary("add", s, offsets[d]) if d in offsets else s for d, s in enumerate(starts)]
         v = operand.at(ir.ravel(full, operand.shape))
         if mode == "fill" and valid is not None:
             v = Select(out.dtype, valid, v, Const(out.dtype, fill))
@@ -658,19 +665,9 @@ def scatter_exprs(operand_shape, indices: Val, updates: Val, dn, mode):
     u = ir.unravel(j, updates.shape)
     b = [u[a] for a in scatter_axes]  # position in the indices' batch shape
     w = dict(zip(window_dims, (u[a] for a in dn.update_window_dims)))
-    full, valid = [], None
-    for d, (n, size) in enumerate(zip(operand_shape, wsizes)):
-        if d in dn.scatter_dims_to_operand_dims:
-            k = dn.scatter_dims_to_operand_dims.index(d)
-            raw = _cast(indices.at(ir.ravel(b + [i32(k)], indices.shape)), I32)
-            ok = binary("and", binary("ge", raw, i32(0)), binary("le", raw, i32(n - size)))
-            valid = ok if valid is None else binary("and", valid, ok)
-            start = Binary(I32, "min", Binary(I32, "max", raw, i32(0)), i32(max(n - size, 0)))
-        elif d in dn.operand_batching_dims:
-            start = b[dn.scatter_indices_batching_dims[dn.operand_batching_dims.index(d)]]
-        else:
-            start = i32(0)
-        full.append(binary("add", start, w[d]) if d in w else start)
+    starts, valid = _window_starts(operand_shape, wsizes, indices, b, dn.scatter_dims_to_operand_dims,
+                                   dn.operand_batching_dims, dn.scatter_indices_batching_dims)
+    full = [binary("add", s, w[d]) if d in w else s for d, s in enumerate(starts)]
     index = ir.ravel(full, operand_shape)
     if mode == "fill" and valid is not None:
         index = Select(I32, valid, index, i32(-1))

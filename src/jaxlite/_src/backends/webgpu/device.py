@@ -2,8 +2,8 @@
 
 Eager dispatch and jit plans come from KernelDevice (as for wasm). What is WebGPU's own:
 - every element is stored as a 32-bit word (bool and 8/16-bit integers widened; WGSL has no
-  narrower storage), converted on the way in and out; float16 arrays are stored as float32 and
-  computed on the host; 64-bit dtypes raise (WGSL has no float64);
+  narrower storage), converted on the way in and out; float16 is stored as float32 and computed
+  in float32 registers, rounded after every operation; 64-bit dtypes raise (WGSL has no float64);
 - a compiled kernel chooses its launch shape per call: one invocation per output, or one
   workgroup per output (and per chunk, with a second pass) for reductions (render.py);
 - kernels with more inputs than the adapter binds get them packed into one buffer by copies.

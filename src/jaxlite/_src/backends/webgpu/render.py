@@ -420,6 +420,17 @@ def _header(kernel: ir.Kernel, packed: bool, n_out: int) -> list[str]:
     return lines
 
 
+def _per_position(lines) -> list[str]:
+    """main() with one invocation per position i < p.n of a 2-D grid of WG-wide workgroups."""
+    return [f"@compute @workgroup_size({WG})",
+            "fn main(@builtin(global_invocation_id) gid: vec3<u32>) {",
+            "  let iu = gid.y * p.stride + gid.x;",
+            "  if (iu >= p.n) { return; }",
+            "  let i = i32(iu);",
+            *("  " + line for line in lines),
+            "}"]
+
+
 def _store(value: str, dtype) -> str:
     return f"select(0u, 1u, {value})" if reg(dtype) == "bool" else value
 
@@ -430,18 +441,8 @@ def render_map(kernel: ir.Kernel, packed: bool = False) -> str:
     for k, out in enumerate(kernel.outs):
         v = em.value(out)
         stores.append(f"out{k}[i] = {_store(v, out.dtype)};")
-    body = em.scopes[0].lines + stores
-    return "\n".join([
-        *_header(kernel, packed, len(kernel.outs)),
-        wgsl_math.library(em.helpers),
-        f"@compute @workgroup_size({WG})",
-        "fn main(@builtin(global_invocation_id) gid: vec3<u32>) {",
-        "  let iu = gid.y * p.stride + gid.x;",
-        "  if (iu >= p.n) { return; }",
-        "  let i = i32(iu);",
-        *("  " + line for line in body),
-        "}",
-    ])
+    return "\n".join([*_header(kernel, packed, len(kernel.outs)), wgsl_math.library(em.helpers),
+                      *_per_position(em.scopes[0].lines + stores)])
 
 
 def vector_args(kernel: ir.Kernel):
@@ -580,17 +581,5 @@ def render_scatter(kernel: ir.Kernel) -> str:
     header += [f"@group(0) @binding({nin}) var<storage, read_write> out0: array<{word}>;",
                "struct P { n: u32, stride: u32, z0: u32, z1: u32 }",
                f"@group(0) @binding({nin + 1}) var<uniform> p: P;"]
-    return "\n".join([
-        *header,
-        wgsl_math.library(em.helpers),
-        f"@compute @workgroup_size({WG})",
-        "fn main(@builtin(global_invocation_id) gid: vec3<u32>) {",
-        "  let iu = gid.y * p.stride + gid.x;",
-        "  if (iu >= p.n) { return; }",
-        "  let i = i32(iu);",
-        *("  " + line for line in em.scopes[0].lines),
-        f"  if ({idx} >= 0i) {{",
-        *("  " + line for line in update),
-        "  }",
-        "}",
-    ])
+    body = [*em.scopes[0].lines, f"if ({idx} >= 0i) {{", *update, "}"]
+    return "\n".join([*header, wgsl_math.library(em.helpers), *_per_position(body)])

@@ -173,15 +173,18 @@ class WebGPURuntime:
 
     # -- readback ----------------------------------------------------------------------------------
 
-    async def read(self, bid: int, nbytes: int) -> np.ndarray:
-        out = np.empty(max(nbytes, 1), np.uint8)
-        promise = self.js.read(bid, 0, nbytes, out.__array_interface__["data"][0])
+    async def _submitted(self, promise) -> None:
+        """Await a JS call that submitted the pending commands, raising GPU errors as Python ones."""
         self.pending = self.pending_work = 0
         self._recycle()
         try:
             await promise
         except Exception as e:
             raise _classify(_js_error(e)) from None
+
+    async def read(self, bid: int, nbytes: int) -> np.ndarray:
+        out = np.empty(max(nbytes, 1), np.uint8)
+        await self._submitted(self.js.read(bid, 0, nbytes, out.__array_interface__["data"][0]))
         return out[:nbytes]
 
     def read_sync(self, bid: int, nbytes: int) -> np.ndarray:
@@ -198,13 +201,7 @@ class WebGPURuntime:
         return [(line.rsplit(" ", 1)[0], int(line.rsplit(" ", 1)[1]) * 1e-9) for line in text.splitlines() if line]
 
     async def done(self) -> None:
-        promise = self.js.done()
-        self.pending = self.pending_work = 0
-        self._recycle()
-        try:
-            await promise
-        except Exception as e:
-            raise _classify(_js_error(e)) from None
+        await self._submitted(self.js.done())
 
 
 def _classify(msg: str) -> Exception:
