@@ -103,7 +103,7 @@ test-pyodide: setup
 
 # Benchmarks: every browser system in one headless Chromium page, plus native numpy; writes
 # BENCHMARKS.md. BENCH_SYSTEMS picks the browser columns (see tools/bench.py).
-BENCH_SYSTEMS ?= numpy,jaxlite-cpu,jaxlite-wasm,jax-js-wasm,jax-js-webgpu
+BENCH_SYSTEMS ?= numpy,jaxlite-cpu,jaxlite-wasm,jaxlite-webgpu,jax-js-wasm,jax-js-webgpu
 bench: setup
 	$(PY) tools/bench.py --systems $(BENCH_SYSTEMS)
 

@@ -5,7 +5,7 @@ import { runJaxJs } from "./jaxjs-workloads.js";
 const $ = (id) => document.getElementById(id);
 const status = (s) => ($("status").textContent = s);
 const params = new URLSearchParams(location.search);
-const SYSTEMS = (params.get("systems") || "numpy,jaxlite-cpu,jaxlite-wasm,jax-js-wasm,jax-js-webgpu").split(",");
+const SYSTEMS = (params.get("systems") || "numpy,jaxlite-cpu,jaxlite-wasm,jaxlite-webgpu,jax-js-wasm,jax-js-webgpu").split(",");
 
 function pyInputs(pyodide) {
   const d = pyodide.runPython("import workloads; workloads.inputs()");
@@ -63,7 +63,9 @@ async function main() {
     status(`running ${system}`);
     await new Promise((r) => setTimeout(r, 0));
     if (system === "numpy" || system.startsWith("jaxlite-")) {
-      const json = pyodide.runPython(`import json, workloads; json.dumps(workloads.run(${JSON.stringify(system)}))`);
+      // runPythonAsync: after jaxlite.init() (the webgpu device), GPU reads block through JSPI
+      const json = await pyodide.runPythonAsync(
+        `import json, jaxlite, workloads; await jaxlite.init(); json.dumps(workloads.run(${JSON.stringify(system)}))`);
       results.systems[system] = JSON.parse(json);
     } else if (system.startsWith("jax-js-")) {
       results.systems[system] = await runJaxJs(system.slice("jax-js-".length), data);
