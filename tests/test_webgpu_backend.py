@@ -146,3 +146,17 @@ def test_broadcasting_kernels_keep_vec4_for_contiguous_inputs(rng):
     same(GPU, f, m, rtol=2e-6, atol=1e-7)
     kinds = [s[1].strategy(s[4])[0] for s in last_plan(GPU, f).steps]
     assert kinds.count("map4") == 2, kinds  # exp(v - max[row]) and e / sum[row]
+
+
+def test_matmul_autotune_times_the_tiles_and_caches_the_winner(rng):
+    from jaxlite._src.backends.webgpu import routines
+    a = rng.standard_normal((200, 300)).astype(np.float32)
+    b = rng.standard_normal((300, 280)).astype(np.float32)
+    jax.config.update("jaxlite_webgpu_autotune", True)
+    try:
+        same(GPU, lambda x, y: x @ y, a, b, rtol=1e-4, atol=1e-4)
+        cfg = GPU._tuned[(1, 200, 280, 300)]
+        assert cfg in routines.CANDIDATES
+        assert ("matmul_f32", 1, 200, 280, 300, cfg) in GPU._kernels  # the winner is what runs
+    finally:
+        jax.config.update("jaxlite_webgpu_autotune", False)

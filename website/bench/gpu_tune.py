@@ -12,9 +12,7 @@ import jaxlite as jax
 from jaxlite._src.backends.webgpu import routines
 from jaxlite._src.backends.webgpu.device import WebGPUBuffer
 
-CONFIGS = [routines.MatmulConfig(*c) for c in (
-    (128, 128, 8, 8, 8), (128, 128, 16, 8, 8), (128, 64, 8, 8, 4), (64, 128, 8, 4, 8), (64, 64, 16, 4, 4),
-    (64, 64, 8, 4, 4), (128, 128, 32, 8, 8))]
+CONFIGS = [*routines.CANDIDATES, routines.MatmulConfig(128, 128, 32, 8, 8)]
 
 
 async def main(sizes):

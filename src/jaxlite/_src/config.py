@@ -14,12 +14,16 @@ class Config:
         "jax_platforms": "",
         "jax_debug_nans": False,
         "jax_disable_jit": False,
+        # jaxlite's own: time the matmul tile sizes on this WebGPU adapter (first use of each
+        # shape; needs synchronous waits, i.e. JSPI) instead of using the built-in choice
+        "jaxlite_webgpu_autotune": False,
     }
 
     def __init__(self):
         self._values = dict(self._defaults)
         # JAXLITE_DEFAULT_DEVICE=wasm runs everything on that device (the test suite uses it).
         self._values["jax_default_device"] = os.environ.get("JAXLITE_DEFAULT_DEVICE") or None
+        self._values["jaxlite_webgpu_autotune"] = os.environ.get("JAXLITE_WEBGPU_AUTOTUNE", "") not in ("", "0")
 
     def update(self, name: str, value) -> None:
         if name not in self._values:

@@ -180,6 +180,7 @@ class WebGPUDevice(KernelDevice):
     def __init__(self, runtime: WebGPURuntime, id: int = 0):
         super().__init__(id)
         self.runtime = runtime
+        self._tuned: dict = {}  # (batch, m, n, k) -> MatmulConfig measured by autotuning
 
     def __repr__(self):
         return f"WebGPUDevice(id={self.id}, {self.runtime.info.get('description') or self.runtime.info.get('vendor')})"
@@ -258,11 +259,71 @@ class WebGPUDevice(KernelDevice):
         return out
 
     def matmul(self, batch, m, n, k):
-        cfg = routines.choose(batch, m, n, k)
+        cfg = self._matmul_config(batch, m, n, k)
         key = ("matmul_f32", batch, m, n, k, cfg)
         return self.compile_cached(key, lambda: (
             self.runtime.pipeline(routines.matmul_f32(batch, m, n, k, cfg), 2, 1, "matmul"),
             routines.grid(cfg, batch, m, n), batch * m * n * k // 64))
+
+    def _matmul_config(self, batch, m, n, k) -> routines.MatmulConfig:
+        from jaxlite._src.config import config
+        from jaxlite._src.backends.webgpu.runtime import can_run_sync
+        if not config.jaxlite_webgpu_autotune or batch * m * n * k < (1 << 24) or not can_run_sync():
+            return routines.choose(batch, m, n, k)
+        key = (batch, m, n, k)
+        cfg = self._tuned.get(key)
+        if cfg is None:
+            cfg = self._tuned[key] = self._load_tuned(key) or self._autotune(batch, m, n, k)
+        return cfg
+
+    _STORE = "jaxlite-webgpu-matmul"
+
+    def _storage_key(self, key) -> str:
+        info = self.runtime.info
+        return f"{self._STORE}:{info.get('vendor')}:{info.get('architecture')}:{info.get('description')}:{key}"
+
+    def _load_tuned(self, key):
+        """A winner saved by an earlier page (localStorage), if the page has storage."""
+        try:
+            import js
+            saved = js.localStorage.getItem(self._storage_key(key))
+        except Exception:
+            return None
+        return routines.MatmulConfig(*map(int, saved.split(","))) if saved else None
+
+    def _autotune(self, batch, m, n, k) -> routines.MatmulConfig:
+        """Time every candidate tile on this adapter (GPU timestamps when the device has them,
+        else the wall clock until the queue is done) and keep the fastest."""
+        import time
+        rt = self.runtime
+        rng = np.random.default_rng(0)
+        a = self.put(rng.standard_normal(batch * m * k).astype(np.float32))
+        b = self.put(rng.standard_normal(batch * k * n).astype(np.float32))
+        c = WebGPUBuffer(self, batch * m * n * 4)
+        profiled = rt.set_profiling(True)
+        times = {}
+        for cfg in routines.CANDIDATES:
+            pid = rt.pipeline(routines.matmul_f32(batch, m, n, k, cfg), 2, 1, f"tune{cfg}")
+            grid = routines.grid(cfg, batch, m, n)
+            run_blocking(rt.done())
+            if profiled:
+                run_blocking(rt.profile())
+            t0 = time.perf_counter()
+            for _ in range(3):
+                rt.dispatch(pid, grid, [0, 0, 0, 0], [a.id, b.id, c.id])
+            run_blocking(rt.done())
+            wall = time.perf_counter() - t0
+            gpu = [s for _, s in run_blocking(rt.profile())] if profiled else []
+            times[cfg] = min(gpu) if gpu else wall
+        rt.set_profiling(False)
+        best = min(times, key=times.get)
+        try:
+            import js
+            js.localStorage.setItem(self._storage_key((batch, m, n, k)),
+                                    ",".join(str(v) for v in (best.bm, best.bn, best.bk, best.tm, best.tn)))
+        except Exception:
+            pass  # no storage here (Node, workers): the in-memory choice stands
+        return best
 
     def launch_routine(self, routine, bufs, nbytes):
         pid, grid, work = routine

@@ -34,6 +34,11 @@ LARGE = MatmulConfig(128, 128, 8, 8, 8)
 SMALL = MatmulConfig(64, 128, 8, 4, 8)
 
 
+# What autotuning tries (website/bench/gpu_tune.py sweeps the same list on a lent GPU).
+CANDIDATES = [MatmulConfig(*c) for c in ((128, 128, 8, 8, 8), (128, 128, 16, 8, 8), (128, 64, 8, 8, 4),
+                                        (64, 128, 8, 4, 8), (64, 64, 16, 4, 4), (64, 64, 8, 4, 4))]
+
+
 def choose(batch: int, m: int, n: int, k: int, large_tiles_min: int = 96) -> MatmulConfig:
     """Large tiles when there are enough of them to fill the GPU, small ones otherwise."""
     tiles = batch * -(-m // LARGE.bm) * -(-n // LARGE.bn)
