@@ -36,6 +36,7 @@ async function main() {
   const t0 = performance.now();
   status("loading Pyodide");
   const pyodide = await loadPyodide({ indexURL: "/pyodide/" });
+  window.pyodide = pyodide;  // for the browser console
   const tBoot = performance.now();
   await pyodide.loadPackage(["numpy"]);
   const tNumpy = performance.now();

@@ -127,6 +127,9 @@ async def main(names):
                                       "first_call_s": first, "flops": flops, "bytes": nbytes}
         print(f"jaxlite {name}: {med * 1e3:.3f} ms/op (K={k}, runs {[round(t * 1e3, 3) for t in times]})",
               file=sys.stderr)
+    if gpu._tuned:  # JAXLITE_WEBGPU_AUTOTUNE=1: the tiles it chose
+        results["autotuned"] = {str(k): str(v) for k, v in gpu._tuned.items()}
+        print(f"autotuned: {results['autotuned']}", file=sys.stderr)
     print("BENCH_JSON " + json.dumps(results))
 
 

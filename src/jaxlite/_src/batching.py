@@ -104,26 +104,24 @@ def vmap_flat(f: Callable, in_axes, axis_size: int, args):
 def broadcast_prefix(prefix, full, what: str) -> list:
     """One spec entry (int or None) per leaf of `full`, where `prefix` is a tree prefix of it."""
     out: list = []
-
-    def rec(p, f):
-        if p is None or isinstance(p, int):
-            out.extend([p] * len(tree_util.tree_leaves(f)))
-            return
-        pt, pnode = tree_util._node_of(p)
-        ft, fnode = tree_util._node_of(f)
-        if pnode is None or pt is not ft:
-            raise ValueError(f"vmap {what} specification must be a tree prefix of the corresponding "
-                             f"value, got specification {prefix} for value tree {tree_util.tree_structure(full)}.")
-        pkids, paux = pnode.to_iterable(p)
-        fkids, faux = fnode.to_iterable(f)
-        if len(pkids) != len(fkids) or not tree_util._data_eq(paux, faux):
-            raise ValueError(f"vmap {what} specification must be a tree prefix of the corresponding "
-                             f"value, got specification {prefix} for value tree {tree_util.tree_structure(full)}.")
-        for a, b in zip(pkids, fkids):
-            rec(a, b)
-
-    rec(prefix, full)
+    _prefix_entries(prefix, full, out, (prefix, full, what))
     return out
+
+
+def _prefix_entries(p, f, out: list, context) -> None:
+    if p is None or isinstance(p, int):
+        out.extend([p] * len(tree_util.tree_leaves(f)))
+        return
+    prefix, full, what = context
+    pt, pnode = tree_util._node_of(p)
+    ft, fnode = tree_util._node_of(f)
+    pkids, paux = pnode.to_iterable(p) if pnode is not None else ((), None)
+    fkids, faux = fnode.to_iterable(f) if fnode is not None else ((), None)
+    if pnode is None or pt is not ft or len(pkids) != len(fkids) or not tree_util._data_eq(paux, faux):
+        raise ValueError(f"vmap {what} specification must be a tree prefix of the corresponding "
+                         f"value, got specification {prefix} for value tree {tree_util.tree_structure(full)}.")
+    for a, b in zip(pkids, fkids):
+        _prefix_entries(a, b, out, context)
 
 
 def vmap(fun: Callable, in_axes=0, out_axes=0, axis_name=None, axis_size: int | None = None,

@@ -222,18 +222,18 @@ def make_array(value, dtype=None, device=None, committed=False, weak_type=None):
     return ArrayImpl(aval, dev.put(arr), dev, committed)
 
 
+def _nested_leaves(v, leaves: list) -> None:
+    if isinstance(v, (list, tuple)):
+        for e in v:
+            _nested_leaves(e, leaves)
+    else:
+        leaves.append(v)
+
+
 def _list_dtype(value, arr) -> np.dtype:
     """jnp.array([1, 2.5]) follows JAX promotion over the elements, not numpy's float64."""
-    leaves = []
-
-    def walk(v):
-        if isinstance(v, (list, tuple)):
-            for e in v:
-                walk(e)
-        else:
-            leaves.append(v)
-
-    walk(value)
+    leaves: list = []
+    _nested_leaves(value, leaves)
     if not leaves:
         return dtypes.default_float()
     dt, _ = dtypes.result_type_with_weak(*(dtypes.dtype_and_weak(v) for v in leaves))

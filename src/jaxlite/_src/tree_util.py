@@ -124,62 +124,67 @@ def _data_eq(a, b) -> bool:
 LEAF = PyTreeDef(None, None, ())
 
 
+# The recursions below are module-level functions with explicit state: a recursive closure refers to
+# itself through its own cell, and that cycle would keep the leaves (device arrays) alive until
+# Python's cycle collector happens to run.
+
+
 def tree_flatten(tree, is_leaf: Callable | None = None):
     leaves: list = []
-
-    def rec(x):
-        if is_leaf is not None and is_leaf(x):
-            leaves.append(x)
-            return LEAF
-        t, nt = _node_of(x)
-        if nt is None:
-            leaves.append(x)
-            return LEAF
-        children, aux = nt.to_iterable(x)
-        return PyTreeDef(t, aux, [rec(c) for c in children])
-
-    treedef = rec(tree)
+    treedef = _flatten(tree, is_leaf, leaves)
     return leaves, treedef
+
+
+def _flatten(x, is_leaf, leaves: list) -> PyTreeDef:
+    if is_leaf is not None and is_leaf(x):
+        leaves.append(x)
+        return LEAF
+    t, nt = _node_of(x)
+    if nt is None:
+        leaves.append(x)
+        return LEAF
+    children, aux = nt.to_iterable(x)
+    return PyTreeDef(t, aux, [_flatten(c, is_leaf, leaves) for c in children])
 
 
 def tree_unflatten(treedef: PyTreeDef, leaves):
     it = iter(leaves)
-
-    def rec(td):
-        if td.node_type is None:
-            return next(it)
-        children = [rec(c) for c in td.children]
-        t = td.node_type
-        nt = _registry.get(t)
-        if nt is None:  # namedtuple
-            return t(*children)
-        return nt.from_iterable(td.node_data, children)
-
-    out = rec(treedef)
+    out = _unflatten(treedef, it)
     rest = list(it)
     if rest:
         raise ValueError(f"Too many leaves for PyTreeDef; expected {treedef.num_leaves}.")
     return out
 
 
+def _unflatten(td: PyTreeDef, it):
+    if td.node_type is None:
+        return next(it)
+    children = [_unflatten(c, it) for c in td.children]
+    t = td.node_type
+    nt = _registry.get(t)
+    if nt is None:  # namedtuple
+        return t(*children)
+    return nt.from_iterable(td.node_data, children)
+
+
 def _flatten_up_to(treedef: PyTreeDef, tree):
     out: list = []
-
-    def rec(td, x):
-        if td.node_type is None:
-            out.append(x)
-            return
-        t, nt = _node_of(x)
-        if t is not td.node_type:
-            raise ValueError(f"Tree structure mismatch: expected {td.node_type.__name__}, got {type(x).__name__}: {x!r}")
-        children, aux = nt.to_iterable(x)
-        if len(children) != len(td.children) or not _data_eq(aux, td.node_data):
-            raise ValueError(f"Tree structure mismatch: {treedef} vs {tree_structure(tree)}")
-        for c, k in zip(td.children, children):
-            rec(c, k)
-
-    rec(treedef, tree)
+    _flatten_up_to_rec(treedef, tree, out, treedef, tree)
     return out
+
+
+def _flatten_up_to_rec(td: PyTreeDef, x, out: list, treedef: PyTreeDef, tree) -> None:
+    if td.node_type is None:
+        out.append(x)
+        return
+    t, nt = _node_of(x)
+    if t is not td.node_type:
+        raise ValueError(f"Tree structure mismatch: expected {td.node_type.__name__}, got {type(x).__name__}: {x!r}")
+    children, aux = nt.to_iterable(x)
+    if len(children) != len(td.children) or not _data_eq(aux, td.node_data):
+        raise ValueError(f"Tree structure mismatch: {treedef} vs {tree_structure(tree)}")
+    for c, k in zip(td.children, children):
+        _flatten_up_to_rec(c, k, out, treedef, tree)
 
 
 def tree_leaves(tree, is_leaf=None):

@@ -204,18 +204,18 @@ def rewrite(exprs, fn, memo=None):
     """Rebuild expression trees bottom-up: fn(node, new_children) returns the replacement (or None to
     keep the node with its rewritten children). Shared subtrees are rewritten once."""
     memo = {} if memo is None else memo
+    return tuple(_rewrite(e, fn, memo) for e in exprs)
 
-    def rw(e):
-        out = memo.get(e)
+
+def _rewrite(e, fn, memo):
+    out = memo.get(e)
+    if out is None:
+        kids = tuple(_rewrite(c, fn, memo) for c in children(e))
+        out = fn(e, kids)
         if out is None:
-            kids = tuple(rw(c) for c in children(e))
-            out = fn(e, kids)
-            if out is None:
-                out = with_children(e, kids)
-            memo[e] = out
-        return out
-
-    return tuple(rw(e) for e in exprs)
+            out = with_children(e, kids)
+        memo[e] = out
+    return out
 
 
 def with_children(e: Expr, kids: tuple) -> Expr:

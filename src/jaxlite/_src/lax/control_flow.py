@@ -811,27 +811,30 @@ def associative_scan(fn, elems, reverse=False, axis=0):
         out = fn(tree_util.tree_unflatten(tree, a), tree_util.tree_unflatten(tree, b))
         return tree_util.tree_leaves(out)
 
-    def sl(xs, start, stop=None, step=1):
-        return [structural.slice_in_dim(x, start, stop, step, axis) for x in xs]
-
-    def scan_(xs):
-        m = get_aval(xs[0]).shape[axis]
-        if m < 2:
-            return xs
-        reduced = combine(sl(xs, 0, m - 1, 2), sl(xs, 1, m, 2))
-        odd = scan_(reduced)
-        if m % 2 == 0:
-            even = combine(sl(odd, 0, -1), sl(xs, 2, m, 2))
-        else:
-            even = combine(odd, sl(xs, 2, m, 2))
-        first = sl(xs, 0, 1)
-        even = [structural.concatenate([f, e], axis) for f, e in zip(first, even)]
-        return [_interleave(e, o, axis) for e, o in zip(even, odd)]
-
-    out = scan_(flat) if n else flat
+    out = _prefix_scan(flat, combine, axis) if n else flat
     if reverse:
         out = [structural.rev(x, (axis,)) for x in out]
     return tree_util.tree_unflatten(tree, out)
+
+
+def _every_other(xs, axis, start, stop=None, step=1):
+    return [structural.slice_in_dim(x, start, stop, step, axis) for x in xs]
+
+
+def _prefix_scan(xs, combine, axis):
+    """Blelloch-style: combine neighbouring pairs, scan the half recursively, fill in the rest."""
+    m = get_aval(xs[0]).shape[axis]
+    if m < 2:
+        return xs
+    reduced = combine(_every_other(xs, axis, 0, m - 1, 2), _every_other(xs, axis, 1, m, 2))
+    odd = _prefix_scan(reduced, combine, axis)
+    if m % 2 == 0:
+        even = combine(_every_other(odd, axis, 0, -1), _every_other(xs, axis, 2, m, 2))
+    else:
+        even = combine(odd, _every_other(xs, axis, 2, m, 2))
+    first = _every_other(xs, axis, 0, 1)
+    even = [structural.concatenate([f, e], axis) for f, e in zip(first, even)]
+    return [_interleave(e, o, axis) for e, o in zip(even, odd)]
 
 
 def _interleave(a, b, axis):

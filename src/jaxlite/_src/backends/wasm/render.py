@@ -373,19 +373,12 @@ _Emitter._vector_sum = _vector_sum
 def _scope(root: Expr) -> dict:
     """Occurrence counts of the nodes evaluated at this loop level (not inside nested Reduces)."""
     counts: Counter = Counter()
-
-    def visit(e):
+    stack = list(root) if isinstance(root, tuple) else [root]
+    while stack:
+        e = stack.pop()
         counts[e] += 1
-        if counts[e] > 1 or isinstance(e, Reduce):
-            return
-        for c in ir.children(e):
-            visit(c)
-
-    if isinstance(root, tuple):
-        for r in root:
-            visit(r)
-    else:
-        visit(root)
+        if counts[e] == 1 and not isinstance(e, Reduce):
+            stack.extend(ir.children(e))
     return {"counts": counts, "cache": {}}
 
 
@@ -503,41 +496,49 @@ def vectorizable(kernel: ir.Kernel) -> bool:
 
 
 def vectorizable_expr(root: Expr, lane: Expr, in_dtypes) -> bool:
-    def lane_free(e):
-        return not any(n == lane or isinstance(n, (Index, RIndex)) and n == lane for n in ir.walk(e))
+    """Whether the SIMD emitter can run root four lanes at a time (lane: the moving index)."""
+    return _vec_ok(root, False, in_dtypes, {})
 
-    def ok(e: Expr, as_mask: bool = False) -> bool:
-        code = _code(e.dtype) if e.dtype != np.bool_ else "b1"
-        if isinstance(e, Binary) and e.op in ir.COMPARISONS:
-            return as_mask and _code(e.a.dtype) in _V32 and ok(e.a) and ok(e.b)
-        if code not in _V32:
-            return False
-        if isinstance(e, Const):
-            return True
-        if isinstance(e, Load):
-            if _code(in_dtypes[e.arg]) not in _V32 or any(isinstance(n, Reduce) for n in ir.walk(e.index)):
-                return False
-            return True  # contiguous: v128.load; uniform: splat; otherwise gathered lane by lane
-        if isinstance(e, Unary):
-            if code == "f4":
-                return e.op in _V_FLOAT_UNARY and ok(e.x)
-            return e.op in ("neg", "abs", "not") and ok(e.x)
-        if isinstance(e, Binary):
-            if code == "f4":
-                return e.op in _V_FLOAT_BINARY and ok(e.a) and ok(e.b)
-            if e.op in ("shl", "shr_s", "shr_u"):  # by a constant in range: one scalar shift count
-                return isinstance(e.b, Const) and 0 <= int(e.b.value) < 32 and ok(e.a)
-            return (e.op in _V_INT_BINARY or e.op in ("min", "max")) and ok(e.a) and ok(e.b)
-        if isinstance(e, Bitcast):
-            return _code(e.x.dtype) in _V32 and ok(e.x)
-        if isinstance(e, Select):
-            return ok(e.cond, as_mask=True) and ok(e.on_true) and ok(e.on_false)
-        if isinstance(e, Cast):
-            src = _code(e.x.dtype)
-            return src in _V32 and (src == "f4") != (code == "f4") and ok(e.x)
+
+def _vec_ok(e: Expr, as_mask: bool, in_dtypes, memo: dict) -> bool:
+    key = (e, as_mask)
+    got = memo.get(key)
+    if got is None:
+        got = memo[key] = _vec_ok_node(e, as_mask, in_dtypes, memo)
+    return got
+
+
+def _vec_ok_node(e: Expr, as_mask: bool, in_dtypes, memo: dict) -> bool:
+    def ok(x, mask=False):
+        return _vec_ok(x, mask, in_dtypes, memo)
+
+    code = _code(e.dtype) if e.dtype != np.bool_ else "b1"
+    if isinstance(e, Binary) and e.op in ir.COMPARISONS:
+        return as_mask and _code(e.a.dtype) in _V32 and ok(e.a) and ok(e.b)
+    if code not in _V32:
         return False
-
-    return ok(root)
+    if isinstance(e, Const):
+        return True
+    if isinstance(e, Load):  # contiguous: v128.load; uniform: splat; otherwise gathered lane by lane
+        return _code(in_dtypes[e.arg]) in _V32 and not any(isinstance(n, Reduce) for n in ir.nodes([e.index]))
+    if isinstance(e, Unary):
+        if code == "f4":
+            return e.op in _V_FLOAT_UNARY and ok(e.x)
+        return e.op in ("neg", "abs", "not") and ok(e.x)
+    if isinstance(e, Binary):
+        if code == "f4":
+            return e.op in _V_FLOAT_BINARY and ok(e.a) and ok(e.b)
+        if e.op in ("shl", "shr_s", "shr_u"):  # by a constant in range: one scalar shift count
+            return isinstance(e.b, Const) and 0 <= int(e.b.value) < 32 and ok(e.a)
+        return (e.op in _V_INT_BINARY or e.op in ("min", "max")) and ok(e.a) and ok(e.b)
+    if isinstance(e, Bitcast):
+        return _code(e.x.dtype) in _V32 and ok(e.x)
+    if isinstance(e, Select):
+        return ok(e.cond, True) and ok(e.on_true) and ok(e.on_false)
+    if isinstance(e, Cast):
+        src = _code(e.x.dtype)
+        return src in _V32 and (src == "f4") != (code == "f4") and ok(e.x)
+    return False
 
 
 class _SimdEmitter(_Emitter):

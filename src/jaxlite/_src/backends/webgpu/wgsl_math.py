@@ -341,16 +341,16 @@ def library(names) -> str:
     """The sources of the named helpers and their dependencies, dependencies first."""
     out: list[str] = []
     seen: set = set()
-
-    def add(n):
-        if n in seen:
-            return
-        seen.add(n)
-        deps, src = LIB[n]
-        for d in deps:
-            add(d)
-        out.append(src)
-
     for n in sorted(names):
-        add(n)
+        _add(n, out, seen)
     return "\n".join(out)
+
+
+def _add(name: str, out: list, seen: set) -> None:
+    if name in seen:
+        return
+    seen.add(name)
+    deps, src = LIB[name]
+    for d in deps:
+        _add(d, out, seen)
+    out.append(src)
