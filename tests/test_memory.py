@@ -41,3 +41,30 @@ def test_jit_training_step_does_not_leak():
     gc.collect()
     assert jax.live_buffers() == before
     assert step._cache_size() == 2  # weak-typed b on the first call, strong after
+
+
+def test_arrays_die_by_reference_counting_alone():
+    """No reference cycles hold arrays: a page must not wait for the cyclic collector to get its
+    memory back (a cycle around device buffers once kept 82 MiB alive and slowed every op)."""
+    @jax.jit
+    def f(p, x):
+        return jax.tree.map(lambda w: jnp.tanh(w * x).sum(), p)
+
+    def run():
+        p = {"a": jnp.ones((64,)), "b": [jnp.arange(8.0), jnp.zeros((2, 3))]}
+        x = jnp.float32(0.5)
+        outs = [f(p, x), jax.grad(lambda p: sum(jax.tree.leaves(f(p, x))))(p),
+                jax.vmap(lambda r: r @ r)(jnp.ones((4, 5))), jnp.cumsum(p["a"]),
+                jax.tree.unflatten(jax.tree.structure(p), jax.tree.leaves(p))]
+        return [np.asarray(leaf) for leaf in jax.tree.leaves(outs)]
+
+    run()  # traces once; cached jaxprs may hold constants
+    gc.collect()
+    gc.disable()
+    try:
+        base = jax.live_buffers()
+        for _ in range(3):
+            run()
+        assert jax.live_buffers() == base
+    finally:
+        gc.enable()

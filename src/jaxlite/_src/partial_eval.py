@@ -64,6 +64,15 @@ class JaxprBuilder:
         self.constvals[var] = val
         return var
 
+    def release(self):
+        # The builder holds its tracers, which hold their trace, whose main holds the builder: a
+        # cycle that would keep the constants (device arrays) alive until a full collection.
+        # A tracer that leaks out of the finished trace then finds no variable, as it should.
+        self.tracers.clear()
+        self.const_tracers.clear()
+        self.constvals.clear()
+        self.tracer_to_var.clear()
+
     def build(self, in_tracers, out_tracers) -> tuple[Jaxpr, list]:
         constvars, constvals = list(self.constvals.keys()), list(self.constvals.values())
         t2v = self.getvar
@@ -136,10 +145,13 @@ def trace_to_jaxpr(f: Callable, in_avals) -> tuple[Jaxpr, list]:
     with core.new_main(JaxprTrace, builder) as main:
         with core.new_dynamic(main):
             trace = JaxprTrace(main)
-            tracers_in = [trace.new_arg(a) for a in in_avals]
-            outs = f(*tracers_in)
-            tracers_out = [core.full_raise(trace, out) for out in outs]
-            jaxpr, consts = builder.build(tracers_in, tracers_out)
+            try:
+                tracers_in = [trace.new_arg(a) for a in in_avals]
+                outs = f(*tracers_in)
+                tracers_out = [core.full_raise(trace, out) for out in outs]
+                jaxpr, consts = builder.build(tracers_in, tracers_out)
+            finally:
+                builder.release()
     return jaxpr, consts
 
 
