@@ -132,10 +132,9 @@ def table(results: dict, native: dict) -> str:
             cells.append(cell)
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     extra = []
-    for c in systems:
-        if c.startswith("jaxlite") and "jit_trace" in data[c]:
-            extra.append(f"| jit trace + first call overhead, fused hypot (1K) | " + " | ".join(
-                fmt_cell(data[s]["jit_trace"][0], None) if s == c else "–" for s in cols) + " |")
+    if any("jit_trace" in data[c] for c in cols):
+        extra.append("| jit trace + first call overhead, fused hypot (1K) | " + " | ".join(
+            fmt_cell(data[c]["jit_trace"][0], None) if "jit_trace" in data[c] else "–" for c in cols) + " |")
     return head + "\n".join(lines + extra) + "\n"
 
 
