@@ -2,6 +2,7 @@
 launch shapes of reductions, packed inputs, float64 placement, buffer accounting. Runs inside
 Pyodide after `jaxlite.init()` (pyodide-tests/test_core_suite.py); there is no WebGPU in CPython."""
 
+import contextlib
 import gc
 
 import numpy as np
@@ -31,19 +32,37 @@ def test_every_dtype_round_trips_through_32_bit_words(dtype, rng):
     same(GPU, lambda v: v[::-1] if dtype == np.bool_ else v[::-1] + v[0], x)  # float16 runs on the host
 
 
-def test_reduction_launch_shapes(rng):
-    """One invocation per output for many outputs, a workgroup per output for long contiguous axes,
-    chunks plus a second pass for few outputs of a very long axis."""
+@contextlib.contextmanager
+def launching_for(cpu_adapter: bool, subgroups: bool = False):
+    """Launch shapes chosen as for a GPU or for a software adapter, whatever this adapter is."""
+    rt = GPU.runtime
+    saved = rt.cpu_adapter, GPU.use_subgroups
+    rt.cpu_adapter, GPU.use_subgroups = cpu_adapter, subgroups
+    try:
+        yield
+    finally:
+        rt.cpu_adapter, GPU.use_subgroups = saved
+
+
+@pytest.mark.parametrize("cpu_adapter", [False, True])
+def test_reduction_launch_shapes(cpu_adapter, rng):
+    """For a GPU: one invocation per output for many outputs, a workgroup per output for long
+    contiguous axes, chunks plus a second pass for few outputs of a very long axis. For a software
+    adapter: one invocation per output, or per chunk of a long axis when outputs are few."""
     cases = {((4096, 64), 1): "map", ((64, 4096), 1): "wg", ((300, 4096), 0): "map", ((3, 1 << 18), 1): "wg"}
-    for (shape, axis), strategy in cases.items():
-        x = rng.standard_normal(shape).astype(np.float32)
-        jf = jax.jit(lambda v: jnp.sum(v * 2, axis))
-        np.testing.assert_allclose(np.asarray(jf(*on(GPU, x))), (x.astype(np.float64) * 2).sum(axis),
-                                   rtol=2e-5, atol=2e-3)
-        (step,) = last_plan(GPU, jf).steps
-        n = int(np.prod(shape)) // shape[axis]
-        assert step[1].strategy(n)[0] == strategy, (shape, axis)
-    assert GPU.compile(step[1].kernel).strategy(3)[1] > 1  # split into chunks
+    if cpu_adapter:
+        cases = {((4096, 64), 1): "map", ((64, 4096), 1): "chunks", ((300, 4096), 0): "map",
+                 ((3, 1 << 18), 1): "chunks"}
+    with launching_for(cpu_adapter):
+        for (shape, axis), strategy in cases.items():
+            x = rng.standard_normal(shape).astype(np.float32)
+            jf = jax.jit(lambda v: jnp.sum(v * 2, axis))
+            np.testing.assert_allclose(np.asarray(jf(*on(GPU, x))), (x.astype(np.float64) * 2).sum(axis),
+                                       rtol=2e-5, atol=2e-3)
+            (step,) = last_plan(GPU, jf).steps
+            n = int(np.prod(shape)) // shape[axis]
+            assert step[1].strategy(n)[0] == strategy, (shape, axis)
+        assert GPU.compile(step[1].kernel).strategy(3)[1] > 1  # split into chunks
 
 
 def test_kernels_with_more_inputs_than_bindings_pack_them(rng):
@@ -160,3 +179,32 @@ def test_matmul_autotune_times_the_tiles_and_caches_the_winner(rng):
         assert ("matmul_f32", 1, 200, 280, 300, cfg) in GPU._kernels  # the winner is what runs
     finally:
         jax.config.update("jaxlite_webgpu_autotune", False)
+
+
+@pytest.mark.parametrize("launch", ["gpu-subgroups", "gpu", "cpu-adapter"])
+def test_reductions_in_every_launch_shape(launch, rng):
+    """Every kind of reduction in workgroups combined through subgroup operations (where the adapter
+    has them) or through workgroup memory, and in per-chunk loops (software adapters); NaN
+    propagates through max and min."""
+    subgroups = launch == "gpu-subgroups"
+    if subgroups and "subgroups" not in GPU.runtime.features:
+        pytest.skip("this adapter has no subgroups")
+    with launching_for(launch == "cpu-adapter", subgroups):
+        f = rng.standard_normal((5, 3000)).astype(np.float32)
+        f[1, 1234] = np.nan
+        i = rng.integers(-1000, 1000, (5, 3000)).astype(np.int32)
+        u = rng.integers(0, 1 << 20, (5, 3000)).astype(np.uint32)
+        b = rng.random((5, 3000)) < 0.999
+        cases = [(lambda v: v.sum(1), f), (lambda v: v.max(1), f), (lambda v: v.min(1), f),
+                 (lambda v: (1 + v * 1e-3).prod(1), f), (lambda v: v.sum(1), i), (lambda v: v.max(1), i),
+                 (lambda v: v.min(1), u), (lambda v: v.sum(1), u), (lambda v: v.all(1), b),
+                 (lambda v: v.any(1), ~b), (lambda v: jnp.argmax(v, 1), f),
+                 (lambda v: v.astype(jnp.float16).sum(1), f), (lambda v: v.max(1), f.astype(np.float16)),
+                 (lambda v: v.reshape(-1).sum(), np.nan_to_num(f)), (lambda v: v.reshape(-1).max(), i)]
+        for fn, x in cases:
+            same(GPU, jax.jit(fn), x, rtol=2e-3, atol=1e-3)
+        jf = jax.jit(lambda v: v.sum(1))
+        jf(*on(GPU, f))
+        (step,) = last_plan(GPU, jf).steps
+        assert step[1].strategy(5)[0] == ("chunks" if launch == "cpu-adapter" else "wg")
+        assert any(k[2] == subgroups for k in step[1].pipelines)

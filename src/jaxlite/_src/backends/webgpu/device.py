@@ -104,6 +104,9 @@ class GPUKernel:
             return "map4", 1
         if red is None or red.size < 64:
             return "map", 1
+        if self.device.runtime.cpu_adapter:  # barriers are dear there, parallelism is a few cores
+            split = 1 if n >= 256 else min(-(-red.size // 1024), -(-256 // n))
+            return ("map", 1) if split == 1 else ("chunks", split)
         if n >= 2048 and (not self.contiguous or red.size <= 128):
             return "map", 1  # enough outputs; neighbouring invocations read neighbouring elements
         split = 1
@@ -112,7 +115,8 @@ class GPUKernel:
         return "wg", split
 
     def pipeline(self, strategy: str, split: int) -> int:
-        key = (strategy, split)
+        subgroups = strategy == "wg" and self.device.use_subgroups
+        key = (strategy, split, subgroups)
         pid = self.pipelines.get(key)
         if pid is None:
             k = self.kernel
@@ -124,8 +128,10 @@ class GPUKernel:
                 wgsl = render.render_map4(k, self.vec_args)
             elif strategy == "map":
                 wgsl = render.render_map(k, self.packed)
+            elif strategy == "chunks":
+                wgsl = render.render_chunk_reduce(k, split, self.packed)
             else:
-                wgsl = render.render_wg_reduce(k, split, self.packed)
+                wgsl = render.render_wg_reduce(k, split, self.packed, subgroups)
             n_in = 1 if self.packed else len(k.in_dtypes)
             label = f"{k.name}:{strategy}" + (f"/{split}" if split > 1 else "")
             pid = self.pipelines[key] = self.device.runtime.pipeline(wgsl, n_in, len(k.outs), label)
@@ -160,9 +166,14 @@ class GPUKernel:
             return
         (out,) = outs
         groups = n * split
-        grid = _grid(groups, rt.max_groups)
         target = out if split == 1 else WebGPUBuffer(dev, groups * 4)
-        rt.dispatch(self.pipeline("wg", split), grid, [groups, grid[0], 0, 0, *extra], [*ins, target.id],
+        if strategy == "chunks":  # one invocation per (output, chunk)
+            grid = _grid(-(-groups // render.WG), rt.max_groups)
+            stride = grid[0] * render.WG
+        else:  # one workgroup per (output, chunk)
+            grid = _grid(groups, rt.max_groups)
+            stride = grid[0]
+        rt.dispatch(self.pipeline(strategy, split), grid, [groups, stride, 0, 0, *extra], [*ins, target.id],
                     n * self.reduce.size)
         if split > 1:  # reduce the chunk partials: out[i] = op over partials[i * split + c]
             red = self.reduce
@@ -181,6 +192,9 @@ class WebGPUDevice(KernelDevice):
         super().__init__(id)
         self.runtime = runtime
         self._tuned: dict = {}  # (batch, m, n, k) -> MatmulConfig measured by autotuning
+        # Reductions combine within subgroups where the device has them (tests switch it off to
+        # check the workgroup-memory path too).
+        self.use_subgroups = "subgroups" in runtime.features
 
     def __repr__(self):
         return f"WebGPUDevice(id={self.id}, {self.runtime.info.get('description') or self.runtime.info.get('vendor')})"
@@ -350,6 +364,7 @@ async def create_device():
     wanted = ("maxStorageBufferBindingSize", "maxBufferSize", "maxStorageBuffersPerShaderStage",
               "maxComputeWorkgroupStorageSize", "maxComputeInvocationsPerWorkgroup", "maxComputeWorkgroupSizeX")
     limits = {k: getattr(adapter.limits, k) for k in wanted}
-    features = [f for f in ("timestamp-query",) if adapter.features.has(f)]  # for profiling
+    # timestamp-query for profiling, subgroups for reductions
+    features = [f for f in ("timestamp-query", "subgroups") if adapter.features.has(f)]
     gpu_device = await adapter.requestDevice(opts({"requiredLimits": limits, "requiredFeatures": features}))
     return WebGPUDevice(WebGPURuntime(gpu_device, adapter))

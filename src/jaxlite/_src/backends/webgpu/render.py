@@ -501,8 +501,21 @@ def render_map4(kernel: ir.Kernel, vec_args) -> str:
     ])
 
 
-def render_wg_reduce(kernel: ir.Kernel, split: int = 1, packed: bool = False) -> str:
-    """One workgroup per (output, chunk); chunk partials land at out[i * split + chunk]."""
+_SUBGROUP_OPS = {"add": "subgroupAdd", "mul": "subgroupMul", "max": "subgroupMax", "min": "subgroupMin",
+                 "and": "subgroupAnd", "or": "subgroupOr", "xor": "subgroupXor"}
+
+
+def subgroup_reducible(op: str, dtype) -> bool:
+    """Whether the WGSL subgroup built-ins combine this reduction (bitwise ones: integers only)."""
+    t = reg(dtype)
+    return t in ("f32", "i32", "u32") and op in _SUBGROUP_OPS and (t != "f32" or op in ("add", "mul", "max", "min"))
+
+
+def render_wg_reduce(kernel: ir.Kernel, split: int = 1, packed: bool = False, subgroups: bool = False) -> str:
+    """One workgroup per (output, chunk); chunk partials land at out[i * split + chunk].
+
+    The workgroup's partials combine through workgroup memory in a tree of barriers, or, with
+    subgroups, in two subgroup operations around one barrier."""
     (red,) = kernel.outs
     assert isinstance(red, Reduce)
     em = _Emitter(kernel.in_dtypes, packed)
@@ -521,13 +534,39 @@ def render_wg_reduce(kernel: ir.Kernel, split: int = 1, packed: bool = False) ->
     total = from_sh("jl_sh[0]")
     if code(red.dtype) == "f2":  # float16: accumulated in float32, rounded once
         total = f"{em.helper('f16')}({total})"
+    subgroups = subgroups and subgroup_reducible(red.op, red.dtype)
+    if subgroups:
+        combine_all = _subgroup_combine(em, red)
+        tree_lines = [  # every subgroup's first lane posts its total; every subgroup then totals them all
+            f"  let sg = {combine_all('acc')};",
+            f"  jl_sh[lid] = select({identity}, sg, sid == 0u);",
+            "  workgroupBarrier();",
+            f"  var acc2: {t} = {identity};",
+            f"  for (var j = sid; j < {WG}u; j = j + ssz) {{ acc2 = {em.combine(red.op, 'acc2', 'jl_sh[j]', red.dtype)}; }}",
+            f"  let sg_total = {combine_all('acc2')};",
+            f"  if (lid == 0u) {{ out0[o] = {em.helper('f16') + '(sg_total)' if code(red.dtype) == 'f2' else 'sg_total'}; }}",
+        ]
+    else:
+        tree_lines = [
+            f"  jl_sh[lid] = {to_sh('acc')};",
+            "  workgroupBarrier();",
+            f"  for (var s = {WG // 2}u; s > 0u; s = s >> 1u) {{",
+            f"    if (lid < s) {{ jl_sh[lid] = {to_sh(tree)}; }}",
+            "    workgroupBarrier();",
+            "  }",
+            f"  if (lid == 0u) {{ out0[o] = {_store(total, red.dtype)}; }}",
+        ]
+    builtins = ", @builtin(subgroup_invocation_id) sid: u32, @builtin(subgroup_size) ssz: u32" if subgroups else ""
     top = em.scopes[0].lines
     return "\n".join([
+        # The final loop's bound depends on the subgroup size, which WGSL's analysis does not
+        # know to be uniform; it is (one size per pipeline), and no barrier follows it.
+        *(["enable subgroups;", "diagnostic(off, subgroup_uniformity);"] if subgroups else []),
         *_header(kernel, packed, 1),
         wgsl_math.library(em.helpers),
         f"var<workgroup> jl_sh: array<{sh_t}, {WG}>;",
         f"@compute @workgroup_size({WG})",
-        "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {",
+        f"fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32{builtins}) {{",
         "  let o = wid.y * p.stride + wid.x;",
         "  if (o >= p.n) { return; }",
         f"  let i = i32(o / {split}u);",
@@ -539,15 +578,54 @@ def render_wg_reduce(kernel: ir.Kernel, split: int = 1, packed: bool = False) ->
         f"  for (var {r}: i32 = g * {chunk}i + i32(lid); {r} < lim; {r} = {r} + {WG}i) {{",
         *("    " + line for line in loop),
         "  }",
-        f"  jl_sh[lid] = {to_sh('acc')};",
-        "  workgroupBarrier();",
-        f"  for (var s = {WG // 2}u; s > 0u; s = s >> 1u) {{",
-        f"    if (lid < s) {{ jl_sh[lid] = {to_sh(tree)}; }}",
-        "    workgroupBarrier();",
-        "  }",
-        f"  if (lid == 0u) {{ out0[o] = {_store(total, red.dtype)}; }}",
+        *tree_lines,
         "}",
     ])
+
+
+def render_chunk_reduce(kernel: ir.Kernel, split: int = 1, packed: bool = False) -> str:
+    """One invocation per (output, chunk) that reduces its chunk alone; partials land at
+    out[i * split + chunk]. For adapters that run on the CPU (SwiftShader, llvmpipe), where a
+    workgroup barrier costs far more than a longer loop."""
+    (red,) = kernel.outs
+    em = _Emitter(kernel.in_dtypes, packed)
+    chunk = -(-red.size // split)
+    kahan = red.op == "add" and _is_float(red.dtype)
+    em.scopes.append(_Scope(red.level))
+    v = em.value(red.body)
+    loop = em.scopes.pop().lines + em.accumulate(red, "acc", v, kahan)
+    total = f"{em.helper('f16')}(acc)" if code(red.dtype) == "f2" else "acc"
+    identity = em.identity(red.op, red.dtype)  # before the library is written: it may need a helper
+    r = f"r{red.level}"
+    top = em.scopes[0].lines
+    return "\n".join([
+        *_header(kernel, packed, 1),
+        wgsl_math.library(em.helpers),
+        f"@compute @workgroup_size({WG})",
+        "fn main(@builtin(global_invocation_id) gid: vec3<u32>) {",
+        "  let o = gid.y * p.stride + gid.x;",
+        "  if (o >= p.n) { return; }",
+        f"  let i = i32(o / {split}u);",
+        f"  let g = i32(o % {split}u);",
+        *("  " + line for line in top),
+        f"  var acc: {reg(red.dtype)} = {identity};",
+        "  var accc: f32 = 0.0f;" if kahan else "",
+        f"  let lim = min(g * {chunk}i + {chunk}i, {red.size}i);",
+        f"  for (var {r}: i32 = g * {chunk}i; {r} < lim; {r} = {r} + 1i) {{",
+        *("    " + line for line in loop),
+        "  }",
+        f"  out0[o] = {_store(total, red.dtype)};",
+        "}",
+    ])
+
+
+def _subgroup_combine(em: _Emitter, red: Reduce):
+    """x -> the subgroup's combination of x. Float max/min keep NaN (the built-ins need not)."""
+    fn = _SUBGROUP_OPS[red.op]
+    if reg(red.dtype) == "f32" and red.op in ("max", "min"):
+        isnan, nan = em.helper("isnan"), em.helper("nan")
+        return lambda x: f"select({fn}({x}), {nan}(), subgroupAny({isnan}({x})))"
+    return lambda x: f"{fn}({x})"
 
 
 def render_scatter(kernel: ir.Kernel) -> str:

@@ -79,6 +79,11 @@ class WebGPURuntime:
         self.features = sorted(str(f) for f in gpu_device.features)
         info = adapter.info
         self.info = {k: str(getattr(info, k, "") or "") for k in ("vendor", "architecture", "device", "description")}
+        # A software adapter (Chromium's and Dawn's SwiftShader, Mesa's llvmpipe) runs shaders on
+        # the CPU: launch shapes that suit a GPU (workgroup-wide reductions) are slow there.
+        names = " ".join(self.info.values()).lower()
+        self.cpu_adapter = bool(getattr(info, "isFallbackAdapter", False)) or any(
+            s in names for s in ("swiftshader", "llvmpipe", "lavapipe"))
         self.pool: dict[int, list[int]] = {}
         self.limbo: dict[int, list[int]] = {}
         self.pooled_bytes = 0
