@@ -4,6 +4,8 @@
     python tools/bench_gpu.py run [--json out.json] [--node NODE] [--dist PYODIDE_DIST] [--no-write]
     python tools/bench_gpu.py bundle DIR     # everything a bare GPU machine needs (Node, Dawn, Pyodide, jax-js)
     python tools/bench_gpu.py report JSON    # write BENCHMARKS.md's GPU section from a run elsewhere
+    python tools/bench_gpu.py test [--node NODE] [--dist DIST] [pytest args]
+                                             # the core suite on this machine's GPU, webgpu the default
 
 On a machine without a GPU the run uses whatever Vulkan driver VK_ICD_FILENAMES names
 (SwiftShader here): it works, but its figures say nothing about a GPU. BENCHMARKS.md says how
@@ -139,8 +141,9 @@ def bundle(out: Path) -> None:
     for f in ("pyodide.mjs", "pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip",
               "pyodide-lock.json", "package.json"):
         shutil.copy2(dist / f, out / "pyodide" / f)
-    for whl in dist.glob("numpy-*.whl"):
-        shutil.copy2(whl, out / "pyodide" / whl.name)
+    for whl in dist.glob("*.whl"):  # numpy for the benchmarks, pytest and friends for `test`
+        if not whl.name.startswith("jaxlite-"):
+            shutil.copy2(whl, out / "pyodide" / whl.name)
     subprocess.run(f"xz -T0 -9 -c {shutil.which('node')} > {out / 'node.xz'}", shell=True, check=True)
     mods = out / "node_modules"
     shutil.rmtree(mods, ignore_errors=True)
@@ -182,7 +185,17 @@ def main() -> None:
     b.add_argument("dir")
     rep = sub.add_parser("report")
     rep.add_argument("json")
-    args = ap.parse_args()
+    t = sub.add_parser("test")
+    t.add_argument("--node", default=shutil.which("node") or "node")
+    t.add_argument("--dist", default=str(ROOT / "build" / "pyodide"))
+    args, rest = ap.parse_known_args()
+    if args.cmd == "test":
+        cmd = [args.node, "--experimental-wasm-stack-switching", f"--import={ROOT / 'web' / 'node-webgpu.mjs'}",
+               str(ROOT / "tools" / "pyodide_node.mjs"), str(ROOT / "tools" / "pyodide_suite.py"), "webgpu", *rest]
+        env = dict(os.environ, PYODIDE_DIST=args.dist, PYODIDE_PACKAGES="numpy,pytest,hypothesis")
+        raise SystemExit(subprocess.run(cmd, env=env, cwd=ROOT).returncode)
+    if rest:
+        ap.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.cmd == "bundle":
         bundle(Path(args.dir))
         return

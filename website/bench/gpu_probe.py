@@ -21,6 +21,9 @@ async def main():
     await jax.init()
     gpu = jax.devices("webgpu")[0]
     rt = gpu.runtime
+    if os.environ.get("JAXLITE_PROBE_NO_SUBGROUPS"):  # compare reductions without subgroup operations
+        gpu.use_subgroups = False
+    print(f"subgroups: {gpu.use_subgroups}", file=sys.stderr)
     rng = np.random.default_rng(0)
     n = 1 << (14 if os.environ.get("JAXLITE_BENCH_SMOKE") else 24)
     x = jax.device_put(rng.standard_normal(n).astype(np.float32), gpu)
@@ -138,6 +141,9 @@ async def variants():
     from jaxlite._src.backends.webgpu.device import WebGPUBuffer, _grid
     gpu = jax.devices("webgpu")[0]
     rt = gpu.runtime
+    if os.environ.get("JAXLITE_PROBE_NO_SUBGROUPS"):  # compare reductions without subgroup operations
+        gpu.use_subgroups = False
+    print(f"subgroups: {gpu.use_subgroups}", file=sys.stderr)
     if not rt.set_profiling(True):
         return
     n = 1 << (14 if os.environ.get("JAXLITE_BENCH_SMOKE") else 24)
@@ -190,6 +196,9 @@ async def readback():
     """Readback time against size: latency plus bandwidth."""
     gpu = jax.devices("webgpu")[0]
     rt = gpu.runtime
+    if os.environ.get("JAXLITE_PROBE_NO_SUBGROUPS"):  # compare reductions without subgroup operations
+        gpu.use_subgroups = False
+    print(f"subgroups: {gpu.use_subgroups}", file=sys.stderr)
     for n in (1 << 10, 1 << 18, 1 << 22, 1 << 24):
         buf = gpu.put(np.ones(n, np.float32))
         ts = []

@@ -89,6 +89,7 @@ class GPUKernel:
         self.device = device
         self.kernel = kernel
         self.pipelines: dict = {}
+        self.second_passes: dict[int, GPUKernel] = {}  # split -> the kernel that combines the partials
         outs = kernel.outs
         self.reduce = (outs[0] if len(outs) == 1 and isinstance(outs[0], ir.Reduce) and kernel.scatter is None
                        else None)
@@ -175,13 +176,21 @@ class GPUKernel:
             stride = grid[0]
         rt.dispatch(self.pipeline(strategy, split), grid, [groups, stride, 0, 0, *extra], [*ins, target.id],
                     n * self.reduce.size)
-        if split > 1:  # reduce the chunk partials: out[i] = op over partials[i * split + c]
+        if split > 1:
+            self.partials(split).run([target], [out], n)
+
+    def partials(self, split: int) -> "GPUKernel":
+        """The second pass of a split reduction: out[i] = op over partials[i * split + c]. Kept
+        here, so that a launch does not build and hash a kernel each time."""
+        second = self.second_passes.get(split)
+        if second is None:
             red = self.reduce
             level = ir.RIndex(ir.I32, red.level)
             idx = ir.binary("add", ir.binary("mul", ir.Index(ir.I32), ir.i32(split)), level)
-            second = ir.Kernel("partials", (red.dtype,),
+            kernel = ir.Kernel("partials", (red.dtype,),
                                (ir.Reduce(red.dtype, red.op, ir.Load(red.dtype, 0, idx), split, red.level),))
-            dev.compile(second).run([target], [out], n)
+            second = self.second_passes[split] = self.device.compile(kernel)
+        return second
 
 
 class WebGPUDevice(KernelDevice):
