@@ -420,13 +420,16 @@ def _header(kernel: ir.Kernel, packed: bool, n_out: int) -> list[str]:
     return lines
 
 
-def _per_position(lines) -> list[str]:
-    """main() with one invocation per position i < p.n of a 2-D grid of WG-wide workgroups."""
+def _per_position(lines, split: int | None = None) -> list[str]:
+    """main() with one invocation per position iu < p.n of a 2-D grid of WG-wide workgroups; with a
+    split, position iu is chunk g of output i."""
+    index = (["  let i = i32(iu);"] if split is None else
+             [f"  let i = i32(iu / {split}u);", f"  let g = i32(iu % {split}u);"])
     return [f"@compute @workgroup_size({WG})",
             "fn main(@builtin(global_invocation_id) gid: vec3<u32>) {",
             "  let iu = gid.y * p.stride + gid.x;",
             "  if (iu >= p.n) { return; }",
-            "  let i = i32(iu);",
+            *index,
             *("  " + line for line in lines),
             "}"]
 
@@ -601,21 +604,16 @@ def render_chunk_reduce(kernel: ir.Kernel, split: int = 1, packed: bool = False)
     return "\n".join([
         *_header(kernel, packed, 1),
         wgsl_math.library(em.helpers),
-        f"@compute @workgroup_size({WG})",
-        "fn main(@builtin(global_invocation_id) gid: vec3<u32>) {",
-        "  let o = gid.y * p.stride + gid.x;",
-        "  if (o >= p.n) { return; }",
-        f"  let i = i32(o / {split}u);",
-        f"  let g = i32(o % {split}u);",
-        *("  " + line for line in top),
-        f"  var acc: {reg(red.dtype)} = {identity};",
-        "  var accc: f32 = 0.0f;" if kahan else "",
-        f"  let lim = min(g * {chunk}i + {chunk}i, {red.size}i);",
-        f"  for (var {r}: i32 = g * {chunk}i; {r} < lim; {r} = {r} + 1i) {{",
-        *("    " + line for line in loop),
-        "  }",
-        f"  out0[o] = {_store(total, red.dtype)};",
-        "}",
+        *_per_position([
+            *top,
+            f"var acc: {reg(red.dtype)} = {identity};",
+            "var accc: f32 = 0.0f;" if kahan else "",
+            f"let lim = min(g * {chunk}i + {chunk}i, {red.size}i);",
+            f"for (var {r}: i32 = g * {chunk}i; {r} < lim; {r} = {r} + 1i) {{",
+            *("  " + line for line in loop),
+            "}",
+            f"out0[iu] = {_store(total, red.dtype)};",
+        ], split),
     ])
 
 
