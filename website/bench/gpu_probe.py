@@ -81,59 +81,31 @@ async def main():
 await main()  # noqa: F704
 
 
-VARIANTS = {
-    "minimal scalar": ("""
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read_write> c: array<f32>;
-struct P { n: u32, stride: u32, z0: u32, z1: u32 }
+def _shader(elem: str, body: str) -> str:
+    """c = f(a, b) over arrays of elem, one invocation per thread t < p.n."""
+    return f"""
+@group(0) @binding(0) var<storage, read> a: array<{elem}>;
+@group(0) @binding(1) var<storage, read> b: array<{elem}>;
+@group(0) @binding(2) var<storage, read_write> c: array<{elem}>;
+struct P {{ n: u32, stride: u32, z0: u32, z1: u32 }}
 @group(0) @binding(3) var<uniform> p: P;
 @compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.y * p.stride + gid.x;
-  if (i >= p.n) { return; }
-  c[i] = sqrt(a[i] * a[i] + b[i] * b[i]);
-}""", 1),
-    "vec4": ("""
-@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> c: array<vec4<f32>>;
-struct P { n: u32, stride: u32, z0: u32, z1: u32 }
-@group(0) @binding(3) var<uniform> p: P;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.y * p.stride + gid.x;
-  if (i >= p.n) { return; }
-  let x = a[i]; let y = b[i];
-  c[i] = sqrt(x * x + y * y);
-}""", 4),
-    "4 per invocation, strided": ("""
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read_write> c: array<f32>;
-struct P { n: u32, stride: u32, z0: u32, z1: u32 }
-@group(0) @binding(3) var<uniform> p: P;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
   let t = gid.y * p.stride + gid.x;
-  let total = p.n / 4u;
+{body}
+}}"""
+
+
+_GUARD = "  if (t >= p.n) { return; }\n  let i = t;\n"
+VARIANTS = {  # name -> (WGSL, elements per invocation)
+    "minimal scalar": (_shader("f32", _GUARD + "  c[i] = sqrt(a[i] * a[i] + b[i] * b[i]);"), 1),
+    "vec4": (_shader("vec4<f32>", _GUARD + "  let x = a[i]; let y = b[i];\n  c[i] = sqrt(x * x + y * y);"), 4),
+    "4 per invocation, strided": (_shader("f32", """  let total = p.n / 4u;
   for (var u = 0u; u < 4u; u++) {
     let i = t + u * total;
     if (i < p.n) { c[i] = sqrt(a[i] * a[i] + b[i] * b[i]); }
-  }
-}""", 4),
-    "copy (ceiling)": ("""
-@group(0) @binding(0) var<storage, read> a: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> b: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> c: array<vec4<f32>>;
-struct P { n: u32, stride: u32, z0: u32, z1: u32 }
-@group(0) @binding(3) var<uniform> p: P;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.y * p.stride + gid.x;
-  if (i >= p.n) { return; }
-  c[i] = a[i];
-}""", 4),
+  }"""), 4),
+    "copy (ceiling)": (_shader("vec4<f32>", _GUARD + "  c[i] = a[i];"), 4),
 }
 
 
@@ -141,9 +113,6 @@ async def variants():
     from jaxlite._src.backends.webgpu.device import WebGPUBuffer, _grid
     gpu = jax.devices("webgpu")[0]
     rt = gpu.runtime
-    if os.environ.get("JAXLITE_PROBE_NO_SUBGROUPS"):  # compare reductions without subgroup operations
-        gpu.use_subgroups = False
-    print(f"subgroups: {gpu.use_subgroups}", file=sys.stderr)
     if not rt.set_profiling(True):
         return
     n = 1 << (14 if os.environ.get("JAXLITE_BENCH_SMOKE") else 24)
@@ -196,9 +165,6 @@ async def readback():
     """Readback time against size: latency plus bandwidth."""
     gpu = jax.devices("webgpu")[0]
     rt = gpu.runtime
-    if os.environ.get("JAXLITE_PROBE_NO_SUBGROUPS"):  # compare reductions without subgroup operations
-        gpu.use_subgroups = False
-    print(f"subgroups: {gpu.use_subgroups}", file=sys.stderr)
     for n in (1 << 10, 1 << 18, 1 << 22, 1 << 24):
         buf = gpu.put(np.ones(n, np.float32))
         ts = []
