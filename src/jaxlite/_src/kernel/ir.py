@@ -15,6 +15,12 @@ import numpy as np
 
 I32 = np.dtype(np.int32)
 
+
+def dtype_code(dtype) -> str:
+    """A dtype as kind and byte width ('f4', 'u1', 'b1'): the key of the renderers' type tables."""
+    dt = np.dtype(dtype)
+    return f"{dt.kind}{dt.itemsize}"
+
 node = dataclass(frozen=True, eq=False)
 
 

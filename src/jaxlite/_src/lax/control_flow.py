@@ -817,7 +817,7 @@ def associative_scan(fn, elems, reverse=False, axis=0):
     return tree_util.tree_unflatten(tree, out)
 
 
-def _every_other(xs, axis, start, stop=None, step=1):
+def _slice_each(xs, axis, start, stop=None, step=1):
     return [structural.slice_in_dim(x, start, stop, step, axis) for x in xs]
 
 
@@ -826,13 +826,13 @@ def _prefix_scan(xs, combine, axis):
     m = get_aval(xs[0]).shape[axis]
     if m < 2:
         return xs
-    reduced = combine(_every_other(xs, axis, 0, m - 1, 2), _every_other(xs, axis, 1, m, 2))
+    reduced = combine(_slice_each(xs, axis, 0, m - 1, 2), _slice_each(xs, axis, 1, m, 2))
     odd = _prefix_scan(reduced, combine, axis)
     if m % 2 == 0:
-        even = combine(_every_other(odd, axis, 0, -1), _every_other(xs, axis, 2, m, 2))
+        even = combine(_slice_each(odd, axis, 0, -1), _slice_each(xs, axis, 2, m, 2))
     else:
-        even = combine(odd, _every_other(xs, axis, 2, m, 2))
-    first = _every_other(xs, axis, 0, 1)
+        even = combine(odd, _slice_each(xs, axis, 2, m, 2))
+    first = _slice_each(xs, axis, 0, 1)
     even = [structural.concatenate([f, e], axis) for f, e in zip(first, even)]
     return [_interleave(e, o, axis) for e, o in zip(even, odd)]
 

@@ -35,10 +35,9 @@ _STORE = {"f4": "f32.store", "f8": "f64.store", "i4": "i32.store", "u4": "i32.st
 
 
 def _code(dtype) -> str:
-    dt = np.dtype(dtype)
-    code = f"{dt.kind if dt.kind != 'b' else 'b'}{dt.itemsize}"
+    code = ir.dtype_code(dtype)
     if code not in _WTYPE:
-        raise Unsupported(f"dtype {dt.name} is not supported by the wasm renderer")
+        raise Unsupported(f"dtype {np.dtype(dtype).name} is not supported by the wasm renderer")
     return code
 
 

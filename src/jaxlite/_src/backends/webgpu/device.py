@@ -24,7 +24,7 @@ _STORAGE = {"b1": np.uint32, "i1": np.int32, "i2": np.int32, "u1": np.uint32, "u
 
 def storage_dtype(dtype) -> np.dtype:
     dt = np.dtype(dtype)
-    st = _STORAGE.get(f"{dt.kind}{dt.itemsize}")
+    st = _STORAGE.get(ir.dtype_code(dt))
     if st is None:
         raise TypeError(f"The webgpu device cannot hold {dt.name} arrays: WGSL has no {dt.name}. Keep them on "
                         f"the wasm or cpu device (jax.device_put(x, jax.devices('wasm')[0]))"

@@ -40,10 +40,9 @@ _BITS = {"i1": 8, "u1": 8, "i2": 16, "u2": 16}
 
 
 def code(dtype) -> str:
-    dt = np.dtype(dtype)
-    c = f"{dt.kind}{dt.itemsize}"
+    c = ir.dtype_code(dtype)
     if c not in _REG:
-        raise Unsupported(f"dtype {dt.name} is not supported by WGSL")
+        raise Unsupported(f"dtype {np.dtype(dtype).name} is not supported by WGSL")
     return c
 
 
