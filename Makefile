@@ -24,7 +24,7 @@ export JAXLITE_CHROMIUM := $(CHROMIUM)
 # WebGPU in Node (Dawn) runs on SwiftShader's Vulkan, which ships with Debian's chromium.
 export VK_ICD_FILENAMES ?= /usr/lib/chromium/vk_swiftshader_icd.json
 
-.PHONY: help setup serve test test-all test-python test-pyodide test-page dist bench bench-gpu clean distclean
+.PHONY: help setup serve test test-all test-python test-pyodide test-page dist bench bench-gpu features clean distclean
 
 help:
 	@echo "make serve     set up and serve the site on http://127.0.0.1:$(PORT)/"
@@ -34,6 +34,7 @@ help:
 	@echo "make dist      build the jaxlite wheel"
 	@echo "make bench     benchmarks vs numpy-in-Pyodide, jax-js and native numpy -> BENCHMARKS.md"
 	@echo "make bench-gpu webgpu vs jax-js on this machine's GPU (Node + Dawn) -> BENCHMARKS.md"
+	@echo "make features  FEATURES.md: every public JAX name and its status in jaxlite"
 	@echo "make clean     remove build outputs (keeps the download cache ~/.cache/jaxlite)"
 
 # ---- setup ---------------------------------------------------------------------------------------
@@ -94,6 +95,7 @@ PYTEST_MARK ?= not slow
 
 # The CPython suite twice: on the numpy reference device, then with wasm (wasmtime) as the default.
 test-python: setup
+	$(PY) tools/features.py --check
 	$(PYTEST) tests -m "$(PYTEST_MARK)" -q
 	JAXLITE_DEFAULT_DEVICE=wasm $(PYTEST) tests -m "$(PYTEST_MARK)" -q
 
@@ -110,6 +112,10 @@ bench: setup
 # GPU benchmarks: jaxlite webgpu vs jax-js webgpu in Node with Dawn on this machine's Vulkan GPU.
 bench-gpu: setup
 	$(PY) tools/bench_gpu.py run
+
+# FEATURES.md from real JAX's public names and jaxlite's status marks (checked by test-python).
+features: $(STAMPS)/venv
+	$(PY) tools/features.py
 
 clean:
 	rm -rf build dist $(STAMPS) src/*.egg-info .pytest_cache test-results

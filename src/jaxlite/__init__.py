@@ -23,6 +23,21 @@ from jaxlite import dtypes, errors, lax, numpy, tree_util  # noqa: F401
 
 tree = _tree_util.tree
 
+# Submodules JAX users reach as attributes (`jax.random.split`) load on first use.
+_LAZY_SUBMODULES = frozenset({"random", "nn", "scipy", "debug", "test_util", "ad_checkpoint", "example_libraries",
+                              "extend", "experimental", "sharding", "stages", "typing"})
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+        try:
+            return importlib.import_module(f"jaxlite.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"jaxlite.{name}":
+                raise
+    raise AttributeError(f"module 'jaxlite' has no attribute {name!r}")
+
 
 def local_devices(backend=None):
     return devices(backend)
