@@ -8,7 +8,7 @@ Rule tables keyed by primitive, filled next to each primitive's definition:
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -252,26 +252,44 @@ def instantiate_zeros(ct, aval):
 def vjp(fun: Callable, *primals, has_aux: bool = False):
     primals_flat, in_tree = tree_util.tree_flatten(primals)
     f, out_tree, split_aux = flatten_fun(fun, in_tree, has_aux)
-    all_out, f_vjp_all = vjp_flat(f, primals_flat)
+    all_out, tangent_pvals, jaxpr, consts = linearize_flat(f, primals_flat)
     primals_out_flat, aux = split_aux(all_out)
     primals_out = tree_util.tree_unflatten(out_tree(), primals_out_flat)
-    # Aux outputs get zero cotangents: they are carried along, not differentiated.
-    aux_zeros = [zeros_like(a) for a in all_out[len(primals_out_flat):]]
-
-    def f_vjp_flat(*cts):
-        return f_vjp_all(*cts, *aux_zeros)
-
-    def f_vjp(*cotangents):
-        if len(cotangents) != 1:
-            raise TypeError(f"The function returned by `jax.vjp` takes one argument (the output "
-                            f"cotangent), got {len(cotangents)}")
-        cts_flat, ct_tree = tree_util.tree_flatten(cotangents[0])
-        if ct_tree != out_tree():
-            raise ValueError(f"Tree structure of cotangent input {ct_tree} does not match structure "
-                             f"of primal output {out_tree()}.")
-        return tree_util.tree_unflatten(in_tree, f_vjp_flat(*cts_flat))
-
+    # The pullback is a Partial whose leaves are the residuals, so it is a pytree that can leave a
+    # jit (as jax.vjp's): everything else it needs is static.
+    static = _VjpStatic(jaxpr, [p.is_unknown for p in tangent_pvals],
+                        [raise_to_shaped(get_aval(x)).strip_weak_type() for x in primals_flat],
+                        [p.aval for p in tangent_pvals], in_tree, out_tree(), len(primals_out_flat))
+    f_vjp = tree_util.Partial(functools.partial(_vjp_pullback, static), consts)
     return (primals_out, f_vjp, aux) if has_aux else (primals_out, f_vjp)
+
+
+class _VjpStatic(NamedTuple):
+    jaxpr: core.Jaxpr
+    unknown: list
+    in_avals: list
+    out_avals: list
+    in_tree: Any
+    out_tree: Any
+    n_out: int
+
+
+def _vjp_pullback(static: _VjpStatic, consts, *cotangents):
+    if len(cotangents) != 1:
+        raise TypeError(f"The function returned by `jax.vjp` takes one argument (the output "
+                        f"cotangent), got {len(cotangents)}")
+    cts_flat, ct_tree = tree_util.tree_flatten(cotangents[0])
+    if ct_tree != static.out_tree:
+        raise ValueError(f"Tree structure of cotangent input {ct_tree} does not match structure "
+                         f"of primal output {static.out_tree}.")
+    # Aux outputs get zero cotangents: they are carried along, not differentiated.
+    cts = [*cts_flat, *(zeros_like_aval(a) for a in static.out_avals[static.n_out:])]
+    for ct, aval in zip(cts, static.out_avals, strict=True):
+        _check_cotangent(ct, aval)
+    unknown_cts = [ct for ct, uk in zip(cts, static.unknown) if uk]
+    args = [*consts, *(UndefPrimal(a) for a in static.in_avals)]
+    cts_in = backward_pass(static.jaxpr, args, unknown_cts)
+    return tree_util.tree_unflatten(static.in_tree, [instantiate_zeros(ct, a) for ct, a in zip(cts_in, static.in_avals)])
 
 
 def backward_pass(jaxpr: core.Jaxpr, args, cotangents) -> list:

@@ -159,3 +159,79 @@ def ensure_compile_time_eval():
         yield
     finally:
         core.dynamic_trace = prev
+
+
+# ---- small top-level names (jax.typeof, jax.clear_caches, ...) ------------------------------------
+
+
+def typeof(x) -> core.ShapedArray:
+    """The abstract value (shape, dtype, weak type) of an array, traced or not."""
+    return core.raise_to_shaped(core.get_aval(x))
+
+
+def clear_caches() -> None:
+    """Forget every traced jaxpr and compiled kernel plan (they are rebuilt on the next call)."""
+    from jaxlite._src import dispatch, jit
+    jit.clear_all_caches()
+    dispatch._eager_cache.clear()
+    for device in dispatch.devices():
+        for name in ("_plans", "_prim_cache"):
+            cache = getattr(device, name, None)
+            if cache is not None:
+                cache.clear()
+
+
+def live_arrays(platform: str | None = None) -> list:
+    """Every concrete Array alive now (optionally only those on one platform)."""
+    import gc
+    from jaxlite._src.array import ArrayImpl
+    return [o for o in gc.get_objects() if type(o) is ArrayImpl and (platform is None or o._device.platform == platform)]
+
+
+@contextlib.contextmanager
+def named_scope(name: str):
+    """Names a region for profiles and compiler metadata; jaxlite keeps no such metadata."""
+    if not isinstance(name, str):
+        raise TypeError("named_scope name argument must be a string.")
+    yield
+
+
+def make_array_from_callback(shape, sharding, data_callback: Callable, dtype=None):
+    """An Array of `shape` from `data_callback(index)`; with one device the index covers it all."""
+    from jaxlite._src import dispatch
+    index = tuple(slice(None) for _ in shape)
+    value = np.asarray(data_callback(index), dtype=dtype)
+    if value.shape != tuple(shape):
+        raise ValueError(f"Expected shard shape {tuple(shape)} doesn't match the data shape {value.shape}")
+    return dispatch.make_array(value, dtype=dtype or value.dtype)
+
+
+def effects_barrier() -> None:
+    """Wait until every pending callback has run: they run in program order here, so at once."""
+
+
+def process_count(backend=None) -> int:
+    return 1
+
+
+def process_index(backend=None) -> int:
+    return 0
+
+
+def print_environment_info(return_string: bool = False):
+    import platform
+    import sys
+    from jaxlite._src import dispatch
+    from jaxlite.version import __version__
+    info = "\n".join([
+        f"jaxlite:    {__version__}",
+        f"numpy:      {np.__version__}",
+        f"python:     {sys.version}",
+        f"devices:    {', '.join(map(str, dispatch.devices()))} (default backend: {dispatch.default_backend()})",
+        "process_count: 1",
+        f"platform: {platform.uname()}",
+        ""])
+    if return_string:
+        return info
+    print(info)
+    return None

@@ -135,6 +135,8 @@ def shape_dtype_avals(leaves) -> list[ShapedArray]:
 def _aval_key(x):
     a = getattr(x, "aval", None)
     if a is None:
+        if isinstance(x, core.ShapeDtypeStruct):  # ahead-of-time lowering for a shape
+            return (x.shape, dtypes.canonicalize_dtype(x.dtype), x.weak_type)
         dt, weak = dtypes.dtype_and_weak(x)
         return (np.shape(x), dt, weak)
     return (a.shape, a.dtype, a.weak_type)
@@ -183,6 +185,7 @@ class Jitted:
         self._cache: dict = {}
         self._flat_cache: dict = {}
         functools.update_wrapper(self, fun, updated=())
+        _all_jitted.add(self)
 
     def __get__(self, obj, objtype=None):
         if obj is None:
@@ -249,9 +252,16 @@ class Jitted:
             outs = pjit_p.bind(*leaves, jaxpr=closed, name=self.name)
         return tree_util.tree_unflatten(out_tree, outs)
 
+    def trace(self, *args, **kwargs):
+        """Ahead-of-time: the traced jaxpr for these arguments (arrays or ShapeDtypeStructs)."""
+        from jaxlite._src import stages
+        dyn_args, dyn_kwargs, *_ = self._split(args, kwargs)
+        (closed, out_tree), leaves = self._get(args, kwargs)
+        in_tree = tree_util.tree_structure((dyn_args, dyn_kwargs))
+        return stages.Traced(closed, in_tree, out_tree, self.name, leaves)
+
     def lower(self, *args, **kwargs):
-        (closed, out_tree), _ = self._get(args, kwargs)
-        return Lowered(closed, out_tree)
+        return self.trace(*args, **kwargs).lower()
 
     def eval_shape(self, *args, **kwargs):
         return eval_shape(self, *args, **kwargs)
@@ -264,21 +274,19 @@ class Jitted:
         return len(self._cache)
 
 
-class Lowered:
-    def __init__(self, jaxpr: ClosedJaxpr, out_tree):
-        self.jaxpr, self.out_tree = jaxpr, out_tree
+_all_jitted: weakref.WeakSet = weakref.WeakSet()
 
-    def as_text(self) -> str:
-        return str(self.jaxpr)
 
-    def compile(self):
-        return self
+def clear_all_caches() -> None:
+    for j in list(_all_jitted):
+        j.clear_cache()
 
 
 def jit(fun: Callable | None = None, *, static_argnums=(), static_argnames=(), donate_argnums=(),
         donate_argnames=(), device=None, backend=None, inline=False, keep_unused=False, abstracted_axes=None):
     if fun is None:
-        return lambda f: jit(f, static_argnums=static_argnums, static_argnames=static_argnames)
+        return lambda f: jit(f, static_argnums=static_argnums, static_argnames=static_argnames, device=device,
+                             backend=backend)
     if not callable(fun):
         raise TypeError(f"Expected a callable value, got {fun}")
     return Jitted(fun, static_argnums, static_argnames)

@@ -1,0 +1,3 @@
+"""jax.extend: defining new primitives (jax.extend.core)."""
+
+from jaxlite.extend import core  # noqa: F401

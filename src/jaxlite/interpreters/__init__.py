@@ -1,0 +1,3 @@
+"""jax.interpreters: the rule tables of the transformations (for new primitives)."""
+
+from jaxlite.interpreters import ad, batching  # noqa: F401
