@@ -1,0 +1,1 @@
+"""Implementations behind jaxlite.scipy.stats."""

@@ -1,0 +1,7 @@
+"""jax.scipy.special."""
+
+from jaxlite._src.scipy.special import (beta, betainc, betaln, bernoulli, boxcox, boxcox1p, comb,  # noqa: F401
+                                        digamma, entr, erf, erfc, erfinv, expit, factorial, gamma,
+                                        gammainc, gammaincc, gammaln, gammasgn, i0, i0e, i1, i1e, kl_div,
+                                        log_ndtr, log_softmax, loggamma, logit, logsumexp, multigammaln,
+                                        ndtr, ndtri, poch, polygamma, rel_entr, softmax, xlog1py, xlogy, zeta)

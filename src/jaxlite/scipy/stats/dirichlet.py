@@ -1,0 +1,6 @@
+"""jax.scipy.stats.dirichlet."""
+
+from jaxlite._src.scipy.stats.multivariate import dirichlet as _dist
+
+logpdf = _dist.logpdf
+pdf = _dist.pdf

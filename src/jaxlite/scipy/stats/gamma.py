@@ -1,0 +1,10 @@
+"""jax.scipy.stats.gamma."""
+
+from jaxlite._src.scipy.stats.continuous import gamma as _dist
+
+logpdf = _dist.logpdf
+pdf = _dist.pdf
+cdf = _dist.cdf
+logcdf = _dist.logcdf
+sf = _dist.sf
+logsf = _dist.logsf

@@ -1,0 +1,7 @@
+"""jax.scipy.stats.poisson."""
+
+from jaxlite._src.scipy.stats.discrete import poisson as _dist
+
+logpmf = _dist.logpmf
+pmf = _dist.pmf
+cdf = _dist.cdf

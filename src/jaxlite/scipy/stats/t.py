@@ -1,0 +1,6 @@
+"""jax.scipy.stats.t."""
+
+from jaxlite._src.scipy.stats.continuous import t as _dist
+
+logpdf = _dist.logpdf
+pdf = _dist.pdf
