@@ -1,4 +1,4 @@
 """jax.dtypes."""
 
-from jaxlite._src.dtypes import (canonicalize_dtype, finfo, iinfo, is_weakly_typed, issubdtype,  # noqa: F401
-                                 promote_types, result_type)
+from jaxlite._src.dtypes import (TypePromotionError, bfloat16, canonicalize_dtype, finfo, iinfo,  # noqa: F401
+                                 is_weakly_typed, isdtype, issubdtype, promote_types, result_type)

@@ -23,6 +23,38 @@ SUPPORTED = {bool_, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
              float16, float32, float64, complex64, complex128}
 _X64_TO_X32 = {int64: int32, uint64: uint32, float64: float32, complex128: complex64}
 
+
+class TypePromotionError(ValueError):
+    """Two dtypes have no implicit promotion path (JAX's jax.dtypes.TypePromotionError)."""
+
+
+# bfloat16, the float8/float6/float4 formats and the sub-byte ints come from ml_dtypes (installed
+# with jax in CPython; absent from some Pyodide builds, where these names are None).
+try:
+    import ml_dtypes as _ml
+except ImportError:  # pragma: no cover - depends on the environment
+    _ml = None
+
+_EXTENDED_FLOATS = ("bfloat16", "float8_e3m4", "float8_e4m3", "float8_e4m3b11fnuz", "float8_e4m3fn",
+                    "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz", "float8_e8m0fnu", "float4_e2m1fn",
+                    "float6_e2m3fn", "float6_e3m2fn")
+_EXTENDED_INTS = ("int1", "int2", "int4", "uint1", "uint2", "uint4")
+EXTENDED = {}  # name -> numpy dtype, for the ml_dtypes types this ml_dtypes has
+if _ml is not None:
+    for _name in _EXTENDED_FLOATS + _EXTENDED_INTS:
+        if hasattr(_ml, _name):
+            EXTENDED[_name] = np.dtype(getattr(_ml, _name))
+bfloat16 = EXTENDED.get("bfloat16")
+SUPPORTED |= set(EXTENDED.values())
+_EXT_KIND = {dt: ("f" if name in _EXTENDED_FLOATS else "u" if name.startswith("u") else "i")
+             for name, dt in EXTENDED.items()}
+
+
+def kind(dtype) -> str:
+    """numpy's dtype kind, with the ml_dtypes types (numpy kind 'V') mapped to 'f', 'i' or 'u'."""
+    dt = np.dtype(dtype)
+    return _EXT_KIND.get(dt, dt.kind)
+
 # Lattice nodes are dtypes or the weak categories below; edges point to the next wider types.
 I_WEAK, F_WEAK, C_WEAK = "i*", "f*", "c*"
 _LATTICE = {
@@ -32,6 +64,11 @@ _LATTICE = {
     F_WEAK: [float16, C_WEAK], float16: [float32], float32: [float64, complex64],
     float64: [complex128], C_WEAK: [complex64], complex64: [complex128], complex128: [],
 }
+# As in JAX: bfloat16 widens to float32; 8-bit-and-narrower floats and sub-byte ints promote only
+# with weak (Python) scalars of their kind.
+for _name, _dt in EXTENDED.items():
+    _LATTICE[_dt] = [float32] if _name == "bfloat16" else []
+    _LATTICE[F_WEAK if _name in _EXTENDED_FLOATS else I_WEAK].append(_dt)
 
 
 @functools.cache
@@ -49,7 +86,11 @@ def _join(a, b):
     for c in common:
         if common <= _upper_bounds(c):
             return c
-    raise TypeError(f"no common type for {a} and {b}")
+    names = tuple(str(x) if isinstance(x, str) else np.dtype(x).name for x in (a, b))
+    raise TypePromotionError(f"Input dtypes {names} have no available implicit dtype promotion path. "
+                             "To avoid unintended promotion, 8-bit floats and sub-byte integers do not "
+                             "support implicit promotion. If you'd like your inputs to be promoted to "
+                             "another type, you can do so explicitly using e.g. x.astype('float32')")
 
 
 def x64_enabled() -> bool:
@@ -97,11 +138,12 @@ def check_user_dtype(dtype) -> np.dtype | None:
 def _node(dtype: np.dtype, weak: bool):
     if not weak:
         return dtype
-    if dtype.kind in "iu":
+    k = kind(dtype)
+    if k in "iu":
         return I_WEAK
-    if dtype.kind == "f":
+    if k == "f":
         return F_WEAK
-    if dtype.kind == "c":
+    if k == "c":
         return C_WEAK
     return dtype
 
@@ -143,7 +185,7 @@ def result_type_with_weak(*dtypes_and_weak: tuple[np.dtype, bool]) -> tuple[np.d
     weak = weak and node != bool_
     if weak:
         return {"i": default_int, "u": default_int, "f": default_float,
-                "c": default_complex}[node.kind](), True
+                "c": default_complex}[kind(node)](), True
     return canonicalize_dtype(node), False
 
 
@@ -187,23 +229,47 @@ def issubdtype(a, b) -> bool:
 
 
 def is_float(dtype) -> bool:
-    return np.dtype(dtype).kind == "f"
+    return kind(dtype) == "f"
 
 
 def is_inexact(dtype) -> bool:
-    return np.dtype(dtype).kind in "fc"
+    return kind(dtype) in "fc"
 
 
 def is_int(dtype) -> bool:
-    return np.dtype(dtype).kind in "iu"
+    return kind(dtype) in "iu"
 
 
 def finfo(dtype):
-    return np.finfo(np.dtype(dtype))
+    dt = np.dtype(dtype)
+    return _ml.finfo(dt) if dt in _EXT_KIND else np.finfo(dt)
 
 
 def iinfo(dtype):
-    return np.iinfo(np.dtype(dtype))
+    dt = np.dtype(dtype)
+    return _ml.iinfo(dt) if dt in _EXT_KIND else np.iinfo(dt)
+
+
+_ISDTYPE_KINDS = {"bool": "b", "signed integer": "i", "unsigned integer": "u", "integral": "iu",
+                  "real floating": "f", "complex floating": "c", "numeric": "iufc"}
+
+
+def isdtype(dtype, kind_spec) -> bool:
+    """The array API's isdtype, with the ml_dtypes types counted in their numeric kinds."""
+    dt = np.dtype(dtype)
+    specs = kind_spec if isinstance(kind_spec, tuple) else (kind_spec,)
+    for spec in specs:
+        if isinstance(spec, str):
+            if spec not in _ISDTYPE_KINDS:
+                raise ValueError(f"Unrecognized {spec=!r}")
+            if kind(dt) in _ISDTYPE_KINDS[spec]:
+                return True
+        elif isinstance(spec, (np.dtype, type)) or hasattr(spec, "dtype"):
+            if dt == np.dtype(spec):
+                return True
+        else:
+            raise TypeError(f"Expected kind to be a dtype, string, or tuple; got {spec!r}")
+    return False
 
 
 def short_name(dtype: np.dtype) -> str:
@@ -211,4 +277,8 @@ def short_name(dtype: np.dtype) -> str:
     dt = np.dtype(dtype)
     if dt == bool_:
         return "bool"
+    if dt == bfloat16:
+        return "bf16"
+    if dt in _EXT_KIND:  # f8_e4m3fn, i4, u2, ...
+        return dt.name.replace("float", "f").replace("uint", "u").replace("int", "i")
     return {"f": "f", "i": "i", "u": "u", "c": "c"}[dt.kind] + str(dt.itemsize * 8)

@@ -19,7 +19,7 @@ def _bitcast_abstract(x, new_dtype):
 
 
 abstract_eval_rules[bitcast_convert_type_p] = _bitcast_abstract
-cpu.kernels[bitcast_convert_type_p] = lambda x, new_dtype: np.ascontiguousarray(x).view(new_dtype)
+cpu.kernels[bitcast_convert_type_p] = lambda x, new_dtype: np.ascontiguousarray(x).view(new_dtype).reshape(x.shape)
 ad.nondiff.add(bitcast_convert_type_p)
 batching.vmap_rules[bitcast_convert_type_p] = lambda n, vals, dims, new_dtype: (
     [bitcast_convert_type_p.bind(vals[0], new_dtype=new_dtype)], dims)

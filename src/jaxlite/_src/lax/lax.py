@@ -26,7 +26,7 @@ _ANY = "iufcb"
 
 def _check_kinds(name, avals, kinds):
     for a in avals:
-        if a.dtype.kind not in kinds:
+        if dtypes.kind(a.dtype) not in kinds:
             raise TypeError(f"{name} does not accept dtype {a.dtype.name}. Accepted dtypes are subtypes of "
                             f"{_kind_names(kinds)}.")
 
@@ -217,9 +217,12 @@ mul_p = binop("mul", _NUM, np.multiply)
 def _div_kernel(x, y):
     if x.dtype.kind in "iu":
         with np.errstate(all="ignore"):
-            safe = np.where(y == 0, 1, y)
-            q = np.abs(x) // np.abs(safe)
-            q = np.where((x < 0) != (safe < 0), -q, q) if x.dtype.kind == "i" else q
+            # Truncating division without abs (abs(INT_MIN) overflows); INT_MIN / -1 wraps, as in XLA.
+            safe = np.where((y == 0) | (y == -1) if x.dtype.kind == "i" else y == 0, 1, y).astype(x.dtype)
+            q = x // safe
+            q = np.where((x % safe != 0) & ((x < 0) != (safe < 0)), q + 1, q) if x.dtype.kind == "i" else q
+            if x.dtype.kind == "i":
+                q = np.where(y == -1, np.negative(x), q)
             return np.where(y == 0, np.array(-1).astype(x.dtype), q).astype(x.dtype)
     return np.divide(x, y)
 

@@ -28,10 +28,18 @@ generic, number, integer, signedinteger, unsignedinteger = np.generic, np.number
 inexact, floating, complexfloating = np.inexact, np.floating, np.complexfloating
 pi, e, inf, nan, euler_gamma = np.pi, np.e, np.inf, np.nan, np.euler_gamma
 newaxis = None
+bool = np.bool_  # noqa: A001 - jnp.bool, as in JAX
+single, double, uint = np.float32, np.float64, np.uint64
+csingle, cdouble = np.complex64, np.complex128
+character, flexible, object_ = np.character, np.flexible, np.object_
+ComplexWarning = np.exceptions.ComplexWarning
+# bfloat16, float8_*, float4/6_*, int1/2/4, uint1/2/4: the ml_dtypes scalar types where ml_dtypes imports.
+globals().update({name: dt.type for name, dt in dtypes.EXTENDED.items()})
+isdtype = dtypes.isdtype
 promote_types = dtypes.promote_types
 result_type = dtypes.result_type
 issubdtype = dtypes.issubdtype
-finfo, iinfo = np.finfo, np.iinfo
+finfo, iinfo = dtypes.finfo, dtypes.iinfo
 
 
 def ndim(x) -> int:
@@ -344,7 +352,7 @@ greater = _binary(lax.gt, "greater")
 greater_equal = _binary(lax.ge, "greater_equal")
 isfinite = _unary(lambda x: lax.is_finite(x) if x.dtype.kind == "f" else full_like(x, True, bool), "isfinite")
 isnan = _unary(lambda x: lax.ne(x, x) if x.dtype.kind in "fc" else full_like(x, False, bool), "isnan")
-isinf = _unary(lambda x: lax.eq(lax.abs(x), np.array(np.inf, x.dtype)) if x.dtype.kind == "f"
+isinf = _unary(lambda x: lax.eq(lax.abs(x), lax.full(x.shape, np.inf, x.dtype)) if x.dtype.kind == "f"
                else full_like(x, False, bool), "isinf")
 signbit = _unary(lambda x: lax.lt(x, 0) if x.dtype.kind != "f" else
                  lax.ne(lax.shift_right_logical(lax_bitcast_int(x), x.dtype.itemsize * 8 - 1), 0), "signbit")
@@ -400,7 +408,8 @@ def floor_divide(x1, x2, /):
         q = lax.div(a, b)
         if a.dtype.kind == "u":
             return q
-        fix = logical_and(lax.ne(lax.rem(a, b), 0), lax.ne(lax.lt(a, 0), lax.lt(b, 0)))
+        # sign, not "< 0", as JAX does: x // 0 is then -2 for x != 0 (XLA's x / 0 is -1)
+        fix = logical_and(lax.ne(lax.rem(a, b), 0), lax.ne(lax.sign(a), lax.sign(b)))
         return where(fix, lax.sub(q, 1), q)
     if a.dtype == bool:
         raise TypeError("floor_divide does not accept boolean arguments")
@@ -411,6 +420,8 @@ def remainder(x1, x2, /):
     a, b = promote_args("remainder", x1, x2)
     if a.dtype == bool:
         raise TypeError("remainder does not accept boolean arguments")
+    if a.dtype.kind in "iu":  # x % 0 is 0 in JAX
+        b = where(lax.eq(b, 0), ones_like(b), b)
     r = lax.rem(a, b)
     if a.dtype.kind == "u":
         return r
@@ -423,6 +434,8 @@ mod = remainder
 
 def fmod(x1, x2, /):
     a, b = promote_args("fmod", x1, x2)
+    if a.dtype.kind in "iu":  # fmod(x, 0) is 0 in JAX
+        b = where(lax.eq(b, 0), ones_like(b), b)
     return lax.rem(a, b)
 
 
@@ -433,7 +446,7 @@ def divmod(x1, x2, /):
 def power(x1, x2, /):
     check_arraylike("power", x1, x2)
     # A concrete integer exponent uses integer_pow (exact, differentiable at 0), as JAX does.
-    if isinstance(x2, (int, np.integer)) and not isinstance(x2, bool):
+    if isinstance(x2, (int, np.integer)) and not isinstance(x2, builtins.bool):
         (x,) = promote_args("power", x1)
         if x.dtype.kind in "iu" and x2 < 0:
             raise ValueError("Integers to negative integer powers are not allowed.")
@@ -455,7 +468,7 @@ def _int_pow(a, b):
         acc = where(lax.ne(lax.bitwise_and(e, 1), 0), lax.mul(acc, base), acc)
         base = lax.mul(base, base)
         e = lax.shift_right_logical(e, 1)
-    return where(lax.lt(b, 0), zeros_like(a), acc)
+    return acc  # a negative exponent runs over its two's complement bits, as in JAX
 
 
 pow = power
@@ -540,10 +553,12 @@ def clip(arr=None, min=None, max=None, *, a=None, a_min=None, a_max=None):
     return x
 
 
-def where(condition, x=None, y=None, /):
+def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
     if x is None and y is None:
-        raise NotImplementedError("jnp.where(condition) with one argument has a data-dependent shape; "
-                                  "pass size=... to jnp.nonzero instead")
+        from jaxlite._src.numpy.sorting import nonzero
+        return nonzero(condition, size=size, fill_value=fill_value)
+    if size is not None or fill_value is not None:
+        raise ValueError("size and fill_value arguments cannot be used in three-term where function.")
     if x is None or y is None:
         raise ValueError("Either both or neither of the x and y arguments should be provided to jax.numpy.where")
     check_arraylike("where", condition, x, y)
@@ -603,8 +618,10 @@ def reshape(a, shape=None, order="C", *, newshape=None):
     a = asarray(a)
     if shape is None:
         shape = newshape
-    if order != "C":
-        raise NotImplementedError("jaxlite.numpy.reshape supports order='C' only")
+    if order == "A":
+        raise NotImplementedError("np.reshape order=A is not implemented.")
+    if order not in ("C", "F"):
+        raise ValueError(f"Unexpected value for 'order' argument: {order}.")
     if isinstance(shape, (int, np.integer)) or (is_array(shape) and ndim(shape) == 0):
         shape = (shape,)
     shape = [int(core.concrete_or_error(d, "reshape shape must be static")) for d in shape]
@@ -621,10 +638,17 @@ def reshape(a, shape=None, order="C", *, newshape=None):
     if int(np.prod(shape, dtype=np.int64)) != size(a):
         raise TypeError(f"cannot reshape array of shape {a.shape} (size {size(a)}) into shape {tuple(shape)} "
                         f"(size {int(np.prod(shape, dtype=np.int64))})")
+    if order == "F":
+        # Fortran order is C order on the reversed axes.
+        rev_in = tuple(range(ndim(a)))[::-1]
+        out = structural.reshape(structural.transpose(a, rev_in), tuple(shape)[::-1])
+        return structural.transpose(out, tuple(range(len(shape)))[::-1])
     return structural.reshape(a, tuple(shape))
 
 
 def ravel(a, order="C"):
+    if order == "K":
+        raise NotImplementedError("Ravel not implemented for order='K'.")
     return reshape(a, (size(a),), order)
 
 
@@ -925,6 +949,9 @@ def pad(array, pad_width, mode="constant", constant_values=0, **kwargs):
 def take(a, indices, axis=None, out=None, mode=None, unique_indices=False, indices_are_sorted=False,
          fill_value=None):
     from jaxlite._src.lax.slicing import GatherDimensionNumbers, gather
+    if out is not None:
+        raise NotImplementedError("The 'out' argument to jnp.take is not supported.")
+    check_arraylike("take", a, indices)
     a = asarray(a)
     indices = asarray(indices)
     if indices.dtype.kind not in "iu":
@@ -933,23 +960,44 @@ def take(a, indices, axis=None, out=None, mode=None, unique_indices=False, indic
         a, axis = ravel(a), 0
     axis = canonicalize_axis(axis, ndim(a))
     n = shape(a)[axis]
-    idx = where(lax.lt(indices, 0), lax.add(indices, lax.full(shape(indices), n, indices.dtype)), indices) \
-        if indices.dtype.kind == "i" else indices
+    if mode is None or mode == "fill":
+        gather_mode, idx = "fill", _wrap_negative(indices, n)
+    elif mode == "raise":
+        raise NotImplementedError("The 'raise' mode to jnp.take is not supported.")
+    elif mode == "wrap":
+        gather_mode, idx = "clip", remainder(indices, n) if n else indices
+    elif mode == "clip":
+        gather_mode, idx = "clip", indices  # JAX clips negative indices to 0 here, not from the end
+    else:
+        raise ValueError(f"Invalid mode '{mode}' for np.take")
+    if n == 0 and size(indices):
+        if gather_mode != "fill":
+            raise IndexError("Cannot do a non-empty jnp.take() from an empty axis.")
     nd = ndim(a)
     offset = tuple(range(axis)) + tuple(range(axis + ndim(indices), nd + ndim(indices) - 1))
     dn = GatherDimensionNumbers(offset_dims=offset, collapsed_slice_dims=(axis,), start_index_map=(axis,))
     slice_sizes = tuple(1 if i == axis else d for i, d in enumerate(shape(a)))
     return gather(a, structural.expand_dims(idx, (ndim(idx),)), dn, slice_sizes,
-                  mode="fill" if mode is None else mode, fill_value=fill_value)
+                  mode=gather_mode, fill_value=fill_value)
 
 
-def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
+def _wrap_negative(indices, n):
+    if indices.dtype.kind != "i":
+        return indices
+    return where(lax.lt(indices, 0), lax.add(indices, lax.full(shape(indices), n, indices.dtype)), indices)
+
+
+def take_along_axis(arr, indices, axis=-1, mode=None, fill_value=None):
     from jaxlite._src.lax import slicing
+    check_arraylike("take_along_axis", arr, indices)
     arr, indices = asarray(arr), asarray(indices)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"take_along_axis indices must be of integer type, got {indices.dtype}")
+    if mode is not None and mode not in ("fill", "clip", "drop", "promise_in_bounds"):
+        raise ValueError(f'Unknown gather mode "{mode}"')
     if axis is None:
         arr, axis = ravel(arr), 0
+        indices = ravel(indices)
     axis = canonicalize_axis(axis, ndim(arr))
     if ndim(indices) != ndim(arr):
         raise ValueError("indices and arr must have the same number of dimensions; "
@@ -962,10 +1010,15 @@ def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
     bshape_arr = list(bshape)
     bshape_arr[axis] = shape(arr)[axis]
     arr = broadcast_to(arr, bshape_arr)
-    n = shape(arr)[axis]
-    if indices.dtype.kind == "i":
-        indices = where(lax.lt(indices, 0), lax.add(indices, lax.full(shape(indices), n, indices.dtype)), indices)
-    return slicing.take_along_axis(arr, indices, axis, mode="fill" if mode is None else mode)
+    indices = _wrap_negative(indices, shape(arr)[axis])
+    # One full index vector per element: the iota of every other axis beside the given indices.
+    nd, idx_shape = ndim(arr), shape(indices)
+    cols = [indices if d == axis else structural.broadcasted_iota(indices.dtype, idx_shape, d) for d in range(nd)]
+    full_idx = structural.concatenate([structural.reshape(c, idx_shape + (1,)) for c in cols], nd)
+    dn = slicing.GatherDimensionNumbers(offset_dims=(), collapsed_slice_dims=tuple(range(nd)),
+                                        start_index_map=tuple(range(nd)))
+    return slicing.gather(arr, full_idx, dn, (1,) * nd, mode="fill" if mode is None else mode,
+                          fill_value=fill_value)
 
 
 # ---- products -------------------------------------------------------------------------------------
@@ -1002,6 +1055,50 @@ def matmul(a, b, precision=None, preferred_element_type=None):
     if b_vec:
         out = structural.squeeze(out, (ndim(out) - 1,))
     return out
+
+
+def matvec(x1, x2, /):
+    check_arraylike("matvec", x1, x2)
+    x1, x2 = asarray(x1), asarray(x2)
+    if ndim(x1) < 2 or ndim(x2) < 1:
+        raise ValueError(f"matvec: operands must be at least 2-d and 1-d, got shapes {shape(x1)} and {shape(x2)}")
+    out = matmul(x1, structural.expand_dims(x2, (ndim(x2),)))
+    return structural.squeeze(out, (ndim(out) - 1,))
+
+
+def vecmat(x1, x2, /):
+    check_arraylike("vecmat", x1, x2)
+    x1, x2 = asarray(x1), asarray(x2)
+    if ndim(x1) < 1 or ndim(x2) < 2:
+        raise ValueError(f"vecmat: operands must be at least 1-d and 2-d, got shapes {shape(x1)} and {shape(x2)}")
+    out = matmul(structural.expand_dims(conj(x1), (ndim(x1) - 1,)), x2)
+    return structural.squeeze(out, (ndim(out) - 2,))
+
+
+def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None):
+    check_arraylike("vecdot", x1, x2)
+    x1, x2 = asarray(x1), asarray(x2)
+    if ndim(x1) == 0 or ndim(x2) == 0:
+        raise ValueError("vecdot: operands must be at least 1-d")
+    if shape(x1)[axis] != shape(x2)[axis]:
+        raise ValueError(f"axes must match; got shapes {shape(x1)} and {shape(x2)} with {axis=}")
+    x1, x2 = promote_dtypes(moveaxis(x1, axis, -1), moveaxis(x2, axis, -1))
+    if x1.dtype.kind == "c":
+        x1 = conj(x1)
+    batch = broadcast_shapes(shape(x1)[:-1], shape(x2)[:-1])
+    n = shape(x1)[-1]
+    x1, x2 = broadcast_to(x1, batch + (n,)), broadcast_to(x2, batch + (n,))
+    nb = len(batch)
+    return dot_general(x1, x2, (((nb,), (nb,)), (tuple(range(nb)), tuple(range(nb)))),
+                       preferred_element_type=preferred_element_type)
+
+
+def einsum_path(subscripts, /, *operands, optimize="auto"):
+    """The contraction order numpy.einsum_path picks (jaxlite's einsum contracts left to right)."""
+    shapes = [np.broadcast_to(np.zeros((), np.float32), shape(op)) for op in operands]
+    strategy = "greedy" if optimize in ("auto", True) else optimize
+    path, info = np.einsum_path(subscripts, *shapes, optimize=strategy)
+    return [tuple(p) for p in path[1:]], info
 
 
 def vdot(a, b, precision=None):

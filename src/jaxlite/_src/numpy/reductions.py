@@ -33,13 +33,17 @@ def _reduction(name, lax_reduce, *, bool_op=None, upcast_small_int=False, identi
             if x.dtype != dt:
                 x = lax.convert_element_type(x, dt)
         axes = canonicalize_axes(axis, x.ndim)
+        if initial is not None and asarray(initial).ndim:
+            raise ValueError(f"initial value must be a scalar. Got array of shape {asarray(initial).shape}")
         if where is not None:
-            if identity is None:
+            if identity is None and initial is None:
                 raise ValueError(f"reduction operation {name} does not have an identity, so to use a where "
                                  "mask one has to specify 'initial'")
-            mask = asarray(where)
+            mask = _check_where(name, where)
+            # Masked-out entries become the identity, or `initial` for max/min (it is folded in anyway).
+            fill = identity(x.dtype) if identity is not None else initial
             from jaxlite._src.numpy.lax_numpy import broadcast_to, where as jwhere
-            x = jwhere(broadcast_to(mask, x.shape), x, lax.full(x.shape, identity(x.dtype), x.dtype))
+            x = jwhere(broadcast_to(mask, x.shape), x, lax.full(x.shape, fill, x.dtype))
         if name in ("max", "min") and initial is None and where is None:
             for ax in axes:
                 if x.shape[ax] == 0:
@@ -62,6 +66,13 @@ max = amax = _reduction("max", lred.reduce_max, bool_op=lred.reduce_or, identity
 min = amin = _reduction("min", lred.reduce_min, bool_op=lred.reduce_and, identity=None)
 
 
+def _check_where(name, where):
+    mask = asarray(where)
+    if mask.dtype != np.bool_:
+        raise ValueError(f"jnp.{name}: where must be None or a boolean array; got where.dtype={mask.dtype!r}.")
+    return mask
+
+
 def _bool_reduction(name, red):
     def f(a, axis=None, out=None, keepdims=False, *, where=None):
         a = asarray(a)
@@ -69,7 +80,8 @@ def _bool_reduction(name, red):
             a = lax.ne(a, lax.full(a.shape, 0, a.dtype))
         if where is not None:
             from jaxlite._src.numpy.lax_numpy import broadcast_to, where as jwhere
-            a = jwhere(broadcast_to(asarray(where), a.shape), a, lax.full(a.shape, name == "all", np.bool_))
+            mask = _check_where(name, where)
+            a = jwhere(broadcast_to(mask, a.shape), a, lax.full(a.shape, name == "all", np.bool_))
         axes = canonicalize_axes(axis, a.ndim)
         out_ = red(a, axes)
         return structural.expand_dims(out_, axes) if keepdims else out_
@@ -123,7 +135,10 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     if isinstance(n, int):
         denom = n - ddof
         return lax.div(total, float(denom) if denom > 0 else float("nan"))
-    return lax.div(total, lax.sub(n, float(ddof)))
+    denom = lax.convert_element_type(lax.sub(n, float(ddof)), total.dtype)
+    if keepdims:
+        denom = structural.expand_dims(denom, axes)
+    return lax.div(total, denom)
 
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, correction=None):

@@ -95,21 +95,32 @@ def searchsorted(a, v, side="left", sorter=None, method=None):
 def nonzero(a, *, size=None, fill_value=None):
     """Indices of nonzero elements. Without size the result shape depends on the data, so the
     input must be concrete; with size it works under jit (padding with fill_value, default 0)."""
-    from jaxlite._src.numpy import lax_numpy as jnp
+    from jaxlite._src.numpy import lax_numpy as jnp, reductions
+    from jaxlite._src.numpy.scatter_util import scatter_points
     a = asarray(a)
+    if a.ndim == 0:
+        raise ValueError("Calling nonzero on 0d arrays is not allowed. Use jnp.atleast_1d(scalar).nonzero() instead.")
     if size is None:
         concrete = core.concrete_or_error(a, "The size argument of jnp.nonzero must be statically specified "
                                              "to use jnp.nonzero within JAX transformations.")
         return tuple(asarray(i.astype(np.int32)) for i in np.nonzero(np.asarray(concrete)))
+    size = int(core.concrete_or_error(size, "The size argument of jnp.nonzero must be static"))
     flat = jnp.ravel(a) != 0
     n = flat.shape[0]
-    from jaxlite._src.numpy import reductions
-    positions = reductions.cumsum(flat) - 1  # target slot of each nonzero element
+    positions = reductions.cumsum(flat, dtype=np.int32) - 1  # target slot of each nonzero element
     slots = jnp.where(flat, positions, size)  # zeros go to an out-of-range slot (dropped)
-    idx = jnp.full((size,), -1, dtypes.int32).at[slots].set(jnp.arange(n, dtype=dtypes.int32), mode="drop")
-    fill = 0 if fill_value is None else fill_value
+    idx = scatter_points(lax.full((size,), -1, np.int32), [slots], structural.iota(np.int32, n))
     coords = jnp.unravel_index(jnp.maximum(idx, 0), a.shape) if a.ndim > 1 else (jnp.maximum(idx, 0),)
-    return tuple(jnp.where(idx >= 0, c, fill) for c in coords)
+    fills = fill_value if isinstance(fill_value, (tuple, list)) else (fill_value,) * len(coords)
+    if len(fills) != len(coords):
+        raise ValueError(f"fill_value must be a scalar or a tuple of length {a.ndim}; got {fill_value}")
+    out = []
+    for c, f in zip(coords, fills):
+        f = 0 if f is None else f
+        if np.ndim(f) if not hasattr(f, "shape") else jnp.ndim(f):
+            raise ValueError(f"fill_value must be a scalar or a tuple of length {a.ndim}; got {fill_value}")
+        out.append(jnp.where(idx >= 0, c, jnp.astype(f, np.int32)))
+    return tuple(out)
 
 
 def flatnonzero(a, *, size=None, fill_value=None):

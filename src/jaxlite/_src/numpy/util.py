@@ -83,7 +83,7 @@ def promote_dtypes_inexact(*args):
     out = []
     for a in arrs:
         aval = get_aval(a)
-        if aval.dtype.kind not in "fc":
+        if dtypes.kind(aval.dtype) not in "fc":
             a = lax.convert_element_type(a, dtypes.default_float(), aval.weak_type)
         out.append(a)
     return out
