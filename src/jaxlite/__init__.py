@@ -8,8 +8,9 @@ from jaxlite.version import __version__
 from jaxlite._src import api as _api  # noqa: F401  (registers primitives, Array methods)
 
 from jaxlite._src.ad import grad, jvp, linear_transpose, linearize, value_and_grad, vjp
-from jaxlite._src.api_util import (block_until_ready, checkpoint, clear_caches, device_get, device_get_async,
-                                   effects_barrier, ensure_compile_time_eval, hessian, jacfwd, jacobian, jacrev,
+from jaxlite._src.api_util import (Device, block_until_ready, checkpoint, clear_caches, copy_to_host_async,
+                                   device_get, device_get_async, effects_barrier, ensure_compile_time_eval,
+                                   fwd_and_bwd, hessian, jacfwd, jacobian, jacrev,
                                    live_arrays, make_array_from_callback, named_call, named_scope,
                                    print_environment_info, process_count, process_index, remat, typeof)
 from jaxlite._src.callback import pure_callback
@@ -21,19 +22,27 @@ from jaxlite._src.array import Array
 from jaxlite._src.batching import vmap
 from jaxlite._src.config import config, disable_jit
 from jaxlite._src.core import ShapeDtypeStruct
-from jaxlite._src.custom_derivatives import custom_jvp, custom_vjp
+from jaxlite._src.custom_derivatives import closure_convert, custom_gradient, custom_jvp, custom_vjp
+from jaxlite._src.config_options import (  # noqa: F401  (JAX's config context managers)
+    allow_f16_reductions, array_garbage_collection_guard, auto_pcast, check_tracer_leaks, checking_leaks,
+    debug_key_reuse, default_prng_impl, enable_checks, enable_custom_prng, explain_cache_misses,
+    jax2tf_associative_scan_reductions, legacy_prng_key, log_compiles, make_user_context, no_execution, no_tracing,
+    remove_size_one_mesh_axis_from_type, softmax_custom_jvp, thread_guard, threefry_partitionable,
+    transfer_guard_device_to_device, transfer_guard_device_to_host, transfer_guard_host_to_device)
 from jaxlite._src.dispatch import (default_backend, default_device, device_put, devices, init,
                                    live_buffers)
 from jaxlite._src.jit import eval_shape, jit, make_jaxpr
 from jaxlite._src import tree_util as _tree_util
 from jaxlite import dtypes, errors, lax, numpy, tree_util  # noqa: F401
 from jaxlite._src.features import not_applicable as _na
+from jaxlite import sharding as _sharding
 
 tree = _tree_util.tree
 
 # Submodules JAX users reach as attributes (`jax.random.split`) load on first use.
 _LAZY_SUBMODULES = frozenset({"random", "nn", "scipy", "debug", "test_util", "ad_checkpoint", "example_libraries",
-                              "extend", "experimental", "sharding", "stages", "typing", "interpreters", "image"})
+                              "extend", "experimental", "sharding", "stages", "typing", "interpreters", "image",
+                              "custom_batching", "custom_derivatives", "distributed"})
 
 
 def __getattr__(name):
@@ -79,6 +88,10 @@ process_indices = _na("jax.process_indices", "it lists the processes of a multi-
 transfer_guard = _na("jax.transfer_guard", "host and device share one address space in a page (wasm memory, "
                      "or WebGPU reads through the same process); jaxlite does not police transfers")
 
+P = _sharding.PartitionSpec
+NamedSharding = _sharding.NamedSharding
+Shard = _na("jax.Shard", "arrays are never split into shards in jaxlite; " + _ONE_DEVICE)
+
 
 _FEATURE_NOTES = {
     "float0": ("partial", "the dtype exists; integer inputs get zero tangents of their own dtype, not float0"),
@@ -96,4 +109,5 @@ __all__ = [
     "default_matmul_precision", "effects_barrier", "empty_ref", "enable_x64", "float0", "free_ref", "freeze",
     "live_arrays", "make_array_from_callback", "named_scope", "new_ref", "numpy_dtype_promotion",
     "numpy_rank_promotion", "print_environment_info", "process_count", "process_index", "pure_callback", "typeof",
+    "Device", "closure_convert", "copy_to_host_async", "custom_gradient", "fwd_and_bwd", "make_user_context",
 ]

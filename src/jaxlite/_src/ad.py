@@ -8,6 +8,7 @@ Rule tables keyed by primitive, filled next to each primitive's definition:
 from __future__ import annotations
 
 import functools
+import operator
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -58,6 +59,30 @@ class JVPTracer(Tracer):
     @property
     def aval(self):
         return get_aval(self.primal)
+
+    # The jvp of a concrete value is concrete, so Python control flow on it works outside jit
+    # (`grad(lambda x: x if x > 0 else -x)`). As in JAX, float() and complex() still refuse: they
+    # would silently drop the derivative.
+    def to_concrete_value(self):
+        return pe.to_concrete_value(self.primal)
+
+    def __bool__(self):
+        v = self.to_concrete_value()
+        return Tracer.__bool__(self) if v is None else bool(v)
+
+    def __int__(self):
+        v = self.to_concrete_value()
+        return Tracer.__int__(self) if v is None else int(v)
+
+    def __index__(self):
+        v = self.to_concrete_value()
+        return Tracer.__index__(self) if v is None else operator.index(v)
+
+    def item(self, *args):
+        v = self.to_concrete_value()
+        if v is None:
+            return Tracer.item(self)
+        return v.item(*args) if hasattr(v, "item") else v
 
 
 class JVPTrace(Trace):
@@ -259,7 +284,8 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     # jit (as jax.vjp's): everything else it needs is static.
     static = _VjpStatic(jaxpr, [p.is_unknown for p in tangent_pvals],
                         [raise_to_shaped(get_aval(x)).strip_weak_type() for x in primals_flat],
-                        [p.aval for p in tangent_pvals], in_tree, out_tree(), len(primals_out_flat))
+                        [p.aval for p in tangent_pvals], in_tree, out_tree(), len(primals_out_flat),
+                        [get_aval(x).weak_type for x in primals_flat])
     f_vjp = tree_util.Partial(functools.partial(_vjp_pullback, static), consts)
     return (primals_out, f_vjp, aux) if has_aux else (primals_out, f_vjp)
 
@@ -272,6 +298,7 @@ class _VjpStatic(NamedTuple):
     in_tree: Any
     out_tree: Any
     n_out: int
+    in_weak: list
 
 
 def _vjp_pullback(static: _VjpStatic, consts, *cotangents):
@@ -289,7 +316,12 @@ def _vjp_pullback(static: _VjpStatic, consts, *cotangents):
     unknown_cts = [ct for ct, uk in zip(cts, static.unknown) if uk]
     args = [*consts, *(UndefPrimal(a) for a in static.in_avals)]
     cts_in = backward_pass(static.jaxpr, args, unknown_cts)
-    return tree_util.tree_unflatten(static.in_tree, [instantiate_zeros(ct, a) for ct, a in zip(cts_in, static.in_avals)])
+    cts_in = [instantiate_zeros(ct, a) for ct, a in zip(cts_in, static.in_avals)]
+    # A cotangent has its primal's type, weak type included (grad at a Python float is weak).
+    from jaxlite._src.lax import lax
+    cts_in = [lax.convert_element_type(ct, a.dtype, weak_type=True) if w else ct
+              for ct, a, w in zip(cts_in, static.in_avals, static.in_weak)]
+    return tree_util.tree_unflatten(static.in_tree, cts_in)
 
 
 def backward_pass(jaxpr: core.Jaxpr, args, cotangents) -> list:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import functools
 from typing import Callable
@@ -235,3 +236,48 @@ def print_environment_info(return_string: bool = False):
         return info
     print(info)
     return None
+
+
+def fwd_and_bwd(fun: Callable, argnums, has_aux: bool = False, jitted: bool = True):
+    """(fwd, bwd): fwd(*args) is jax.vjp of fun in the argnums arguments, whose pullback (a pytree
+    of residuals) bwd(residuals, cotangent) applies; both jitted by default, so bwd compiles once."""
+    if not callable(fun):
+        raise TypeError(f"Expected a callable value, got {fun}")
+
+    def fwd(*args):
+        nums = _argnums_tuple(argnums, len(args))
+        return ad.vjp(_dyn_fun(fun, args, {}, nums), *(args[i] for i in nums), has_aux=has_aux)
+
+    def bwd(f_vjp, cotangent):
+        g = f_vjp(cotangent)
+        return g[0] if isinstance(argnums, int) else g
+
+    if jitted:
+        from jaxlite._src.jit import jit
+        return jit(fwd), jit(bwd)
+    return fwd, bwd
+
+
+def copy_to_host_async(x):
+    """Start the host copy of every array leaf of x (as each leaf's copy_to_host_async); returns x.
+    The device copies do not finish here: read them with `await jaxlite.device_get_async(x)`
+    where the device needs awaiting (webgpu)."""
+    for leaf in tree_util.tree_leaves(x):
+        start = getattr(leaf, "copy_to_host_async", None)
+        if start is not None:
+            start()
+    return x
+
+
+class Device(abc.ABC):
+    """What jax.Device is for isinstance: every jaxlite device (cpu, wasm, webgpu)."""
+
+
+def _register_devices() -> None:
+    from jaxlite._src.backends.cpu import CpuDevice
+    from jaxlite._src.backends.kernel_device import KernelDevice
+    Device.register(CpuDevice)
+    Device.register(KernelDevice)
+
+
+_register_devices()

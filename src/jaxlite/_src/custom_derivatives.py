@@ -348,3 +348,76 @@ def _custom_lin_vmap(axis_size, vals, dims, num_res, bwd, out_avals):
 
 
 batching.vmap_rules[custom_lin_p] = _custom_lin_vmap
+
+
+# ---- custom_gradient and closure_convert ------------------------------------------------------
+
+
+def custom_gradient(fun: Callable):
+    """fun(*args) -> (out, vjp) with vjp(ct) -> cotangents of args: a custom_vjp whose residual is
+    vjp traced to a jaxpr, so the values it closes over become residual arrays."""
+    @custom_vjp
+    def wrapped(*args, **kwargs):
+        out, _ = fun(*args, **kwargs)
+        return out
+
+    def fwd(*args, **kwargs):
+        out, rule = fun(*args, **kwargs)
+        out_flat, out_tree = tree_util.tree_flatten((out,))
+        store = {}
+
+        def rule_flat(*cts_flat):
+            cts_in = rule(*tree_util.tree_unflatten(out_tree, cts_flat))
+            flat, store["in_tree"] = tree_util.tree_flatten(cts_in)
+            return flat
+
+        avals = [core.raise_to_shaped(core.get_aval(o)).strip_weak_type() for o in out_flat]
+        jaxpr, consts = pe.trace_to_jaxpr(rule_flat, avals)
+        run = functools.partial(_run_gradient_rule, jaxpr, store["in_tree"], out_tree)
+        return out, tree_util.Partial(run, *consts)
+
+    def bwd(res, cts):
+        return res(cts)
+
+    wrapped.defvjp(fwd, bwd)
+    return wrapped
+
+
+def _run_gradient_rule(jaxpr, in_tree, out_tree, *consts_and_cts):
+    consts, cts = consts_and_cts[:-1], consts_and_cts[-1]
+    cts_flat, tree = tree_util.tree_flatten((cts,))
+    if tree != out_tree:
+        raise TypeError(f"custom_gradient rule got cotangents of structure {tree}, expected {out_tree}")
+    out = tree_util.tree_unflatten(in_tree, core.eval_jaxpr(jaxpr, [*consts, *cts_flat]))
+    return (out,) if in_tree == tree_util.tree_structure(0) else tuple(out)
+
+
+def closure_convert(fun: Callable, *example_args):
+    """(converted, consts): converted(*args, *consts) computes fun(*args), with the traced values
+    fun closes over hoisted into consts, so a custom_vjp/custom_jvp of converted can differentiate
+    with respect to them."""
+    flat, in_tree = tree_util.tree_flatten(example_args)
+    store = {}
+
+    def flat_fun(*xs):
+        out_flat, store["out_tree"] = tree_util.tree_flatten(fun(*tree_util.tree_unflatten(in_tree, xs)))
+        return out_flat
+
+    avals = [core.raise_to_shaped(core.get_aval(x)) for x in flat]
+    jaxpr, consts = pe.trace_to_jaxpr(flat_fun, avals)
+    hoist = [isinstance(c, core.Tracer) for c in consts]
+    hoisted = [c for c, h in zip(consts, hoist) if h]
+    out_tree = store["out_tree"]
+
+    def converted(*args_and_consts):
+        n = len(args_and_consts) - len(hoisted)
+        args, extra = args_and_consts[:n], iter(args_and_consts[n:])
+        all_consts = [next(extra) if h else c for c, h in zip(consts, hoist)]
+        args_flat, tree = tree_util.tree_flatten(tuple(args))
+        if tree != in_tree:
+            raise TypeError("The inputs to the closure produced by closure_convert must have the same Pytree "
+                            f"structure as the example arguments passed when closure_convert was called. "
+                            f"Expected {in_tree}, but got {tree}")
+        return tree_util.tree_unflatten(out_tree, core.eval_jaxpr(jaxpr, [*all_consts, *args_flat]))
+
+    return converted, hoisted

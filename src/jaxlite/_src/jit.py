@@ -7,6 +7,7 @@ equation (its jvp, vmap, transpose and partial-eval rules transform the inner ja
 
 from __future__ import annotations
 
+import collections
 import functools
 import inspect
 import weakref
@@ -14,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from jaxlite._src import ad, batching, core, dispatch, dtypes, partial_eval as pe, tree_util
+from jaxlite._src import ad, batching, config_options, core, dispatch, dtypes, partial_eval as pe, tree_util
 from jaxlite._src.config import config
 from jaxlite._src.core import ClosedJaxpr, Jaxpr, JaxprEqn, Primitive, ShapedArray, Var
 
@@ -32,6 +33,8 @@ _placements = weakref.WeakKeyDictionary()  # ClosedJaxpr -> {device: holds every
 
 
 def _pjit_impl(*args, jaxpr: ClosedJaxpr, name: str):
+    if config.jax_no_execution:
+        raise RuntimeError(f"JAX tried to execute function {name}, but the no_execution config option is set")
     device = dispatch._device_of(args)
     if getattr(device, "holds", None) is not None:  # a device that cannot hold every dtype (webgpu)
         known = _placements.get(jaxpr)
@@ -46,9 +49,12 @@ def _pjit_impl(*args, jaxpr: ClosedJaxpr, name: str):
             avals = (*jaxpr.in_avals, *jaxpr.out_avals, *(v.aval for e in jaxpr.jaxpr.eqns for v in e.out_binders))
             device = dispatch.placement(device, avals, any(type(a) is ArrayImpl and a._committed for a in args))
     run = getattr(device, "run_jaxpr", None)
-    if run is not None:
-        return run(jaxpr, args)
-    return pe.closed_call(jaxpr, args)
+    outs = run(jaxpr, args) if run is not None else pe.closed_call(jaxpr, args)
+    # Inputs passed straight through and constant outputs are Python or numpy values here; a jitted
+    # function returns Arrays of its jaxpr's types (jit(lambda x: x)(1.0) is a weak float32 Array).
+    from jaxlite._src.array import ArrayImpl
+    return [o if type(o) is ArrayImpl else dispatch.make_array(o, a.dtype, device, weak_type=a.weak_type)
+            for o, a in zip(outs, jaxpr.out_avals)]
 
 
 core.abstract_eval_rules[pjit_p] = _pjit_abstract
@@ -182,8 +188,8 @@ class Jitted:
         self.fun = fun
         self.static_argnums, self.static_argnames = _normalize_static(fun, static_argnums, static_argnames)
         self.name = name or getattr(fun, "__name__", "fun")
-        self._cache: dict = {}
-        self._flat_cache: dict = {}
+        self._cache = _LRU()
+        self._flat_cache = _LRU()
         functools.update_wrapper(self, fun, updated=())
         _all_jitted.add(self)
 
@@ -220,6 +226,8 @@ class Jitted:
             store["out_tree"] = tree
             return out_flat
 
+        if config.jax_no_tracing:
+            raise RuntimeError(f"re-tracing function {self.name} for `jit`, but 'no_tracing' is set")
         store: dict = {}
         jaxpr, consts = pe.trace_to_jaxpr(flat_fun, avals)
         return ClosedJaxpr(jaxpr, consts), store["out_tree"]
@@ -228,12 +236,12 @@ class Jitted:
         dyn_args, dyn_kwargs, static_args, static_kwargs, nargs = self._split(args, kwargs)
         leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kwargs))
         key = (in_tree, tuple(_aval_key(x) for x in leaves), static_args, static_kwargs, nargs,
-               dtypes.x64_enabled())
-        hit = self._cache.get(key)
+               dtypes.x64_enabled(), config_options.user_context_values())
+        hit = self._cache.lookup(key)
         if hit is None:
             hit = self._trace(dyn_args, dyn_kwargs, static_args, static_kwargs, nargs, in_tree,
                               shape_dtype_avals(leaves))
-            self._cache[key] = hit
+            self._cache.insert(key, hit)
         return hit, leaves
 
     def __call__(self, *args, **kwargs):
@@ -241,10 +249,12 @@ class Jitted:
             return self.fun(*args, **kwargs)
         if not kwargs and not self.static_argnums and all(type(a) in _FLAT_LEAVES for a in args):
             # Fast path: every argument is one array or scalar leaf; no pytree to flatten.
-            key = (len(args), tuple(_aval_key(a) for a in args), dtypes.x64_enabled())
-            hit = self._flat_cache.get(key)
+            key = (len(args), tuple(_aval_key(a) for a in args), dtypes.x64_enabled(),
+                   config_options.user_context_values())
+            hit = self._flat_cache.lookup(key)
             if hit is None:
-                hit = self._flat_cache[key] = self._get(args, kwargs)[0]
+                hit = self._get(args, kwargs)[0]
+                self._flat_cache.insert(key, hit)
             closed, out_tree = hit
             outs = pjit_p.bind(*args, jaxpr=closed, name=self.name)
         else:
@@ -275,6 +285,25 @@ class Jitted:
 
 
 _all_jitted: weakref.WeakSet = weakref.WeakSet()
+
+
+class _LRU(collections.OrderedDict):
+    """A jitted function's traces, most recent last. Programs that meet endlessly new shapes would
+    otherwise keep a jaxpr, its constants and a compiled plan per shape; an evicted entry drops
+    them (kernel devices hold plans weakly by jaxpr). The bound is the `jaxlite_jit_cache_size`
+    option (JAX's in-memory jit cache is bounded too, but not settable)."""
+
+    def lookup(self, key):
+        hit = self.get(key)
+        if hit is not None:
+            self.move_to_end(key)
+        return hit
+
+    def insert(self, key, value):
+        self[key] = value
+        limit = max(1, int(config.read("jaxlite_jit_cache_size")))
+        while len(self) > limit:
+            self.popitem(last=False)
 
 
 def clear_all_caches() -> None:

@@ -216,6 +216,18 @@ class PartialEvalTracer(Tracer):
             return core.full_lower(self.pval.const)
         return self
 
+    def to_concrete_value(self):
+        return to_concrete_value(self.pval.const) if self.pval.is_known else None
+
+
+def to_concrete_value(x):
+    """The concrete value behind x when it is known at trace time (a constant, the primal of a
+    jvp of a concrete value), else None."""
+    if not isinstance(x, Tracer):
+        return x
+    get = getattr(x, "to_concrete_value", None)
+    return get() if get is not None else None
+
 
 # Rules for primitives whose inner jaxprs can themselves be split (jit, control flow).
 partial_eval_rules: dict = {}
@@ -253,11 +265,19 @@ class PartialEvalTrace(Trace):
             t.recipe = eqn
         return tracers_out
 
+    # Known inputs are evaluated below with the rule still attached, so an outer jvp (grad of grad)
+    # differentiates the custom rule, never the function. With unknown inputs jvp has already run,
+    # and the function itself is what is traced.
     def process_custom_jvp(self, prim, fun, jvp, tracers, params):
-        # Under partial evaluation (after jvp has run) the function itself is what is traced.
+        if all(t.pval.is_known for t in tracers):
+            from jaxlite._src import custom_derivatives
+            return custom_derivatives.bind_custom_jvp(fun, jvp, [core.full_lower(t) for t in tracers])
         return fun(*tracers)
 
     def process_custom_vjp(self, prim, fun, fwd, bwd, tracers, params):
+        if all(t.pval.is_known for t in tracers):
+            from jaxlite._src import custom_derivatives
+            return custom_derivatives.bind_custom_vjp(fun, fwd, bwd, [core.full_lower(t) for t in tracers])
         return fun(*tracers)
 
 
