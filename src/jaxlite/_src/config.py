@@ -12,8 +12,10 @@ class Config:
         "jax_default_device": None,
         "jax_platform_name": "",
         "jax_platforms": "",
-        "jax_debug_nans": False,
+        "jax_debug_nans": False,  # FloatingPointError at the first primitive that makes a NaN
+        "jax_debug_infs": False,  # the same for infinities
         "jax_disable_jit": False,
+        "jax_softmax_custom_jvp": False,  # as JAX 0.10.2: softmax differentiated through its ops
         # jaxlite's own: time the matmul tile sizes on this WebGPU adapter (first use of each
         # shape; needs synchronous waits, i.e. JSPI) instead of using the built-in choice
         "jaxlite_webgpu_autotune": False,

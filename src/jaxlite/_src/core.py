@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import operator
+import sys
+import threading
+import types
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -169,29 +171,34 @@ class MainTrace(NamedTuple):
     global_data: Any
 
 
-trace_stack: list[MainTrace] = []
-dynamic_trace: MainTrace | None = None  # the jaxpr being built by jit/make_jaxpr, if any
+class _TraceState(threading.local):
+    """The interpreter stack and the jaxpr being built (by jit/make_jaxpr), per thread, as in JAX:
+    a thread that traces must not see another thread's transformations. Read them as
+    `core.trace_stack` and `core.dynamic_trace` (module properties, below)."""
+
+    def __init__(self):
+        self.trace_stack: list[MainTrace] = [MainTrace(0, EvalTrace, None)]
+        self.dynamic_trace: MainTrace | None = None
 
 
 @contextlib.contextmanager
 def new_main(trace_type: type, global_data=None):
-    level = len(trace_stack)
-    main = MainTrace(level, trace_type, global_data)
-    trace_stack.append(main)
+    stack = _state.trace_stack
+    main = MainTrace(len(stack), trace_type, global_data)
+    stack.append(main)
     try:
         yield main
     finally:
-        trace_stack.pop()
+        stack.pop()
 
 
 @contextlib.contextmanager
 def new_dynamic(main: MainTrace):
-    global dynamic_trace
-    prev, dynamic_trace = dynamic_trace, main
+    prev, _state.dynamic_trace = _state.dynamic_trace, main
     try:
         yield
     finally:
-        dynamic_trace = prev
+        _state.dynamic_trace = prev
 
 
 class Trace:
@@ -233,14 +240,40 @@ class EvalTrace(Trace):
         return fun(*tracers)
 
 
-trace_stack.append(MainTrace(0, EvalTrace, None))
+_state = _TraceState()
+
+
+class _CoreModule(types.ModuleType):
+    trace_stack = property(lambda self: _state.trace_stack)
+    dynamic_trace = property(lambda self: _state.dynamic_trace,
+                             lambda self, main: setattr(_state, "dynamic_trace", main))
+
+
+sys.modules[__name__].__class__ = _CoreModule
+
+
+def _leaked(tracer) -> UnexpectedTracerError:
+    return UnexpectedTracerError(
+        f"Encountered an unexpected tracer. A function transformed by JAX had a side effect, allowing "
+        f"for a reference to an intermediate value with type {tracer.aval.str_short()} wrapped in a "
+        f"{type(tracer).__name__} to escape the scope of the transformation. JAX transformations "
+        "require that functions explicitly return their outputs, and disallow saving intermediate "
+        "values to global state (a list, a closure, an attribute).")
 
 
 def find_top_trace(xs) -> Trace:
-    top_main = max((x._trace.main for x in xs if isinstance(x, Tracer)),
-                   default=trace_stack[0], key=operator.attrgetter("level"))
-    if dynamic_trace and dynamic_trace.level > top_main.level:
-        top_main = dynamic_trace
+    stack, dynamic = _state.trace_stack, _state.dynamic_trace
+    top_main = stack[0]
+    for x in xs:
+        if isinstance(x, Tracer):
+            main = x._trace.main
+            # A tracer whose transformation has finished (or runs in another thread) leaked out.
+            if (main.level >= len(stack) or stack[main.level] is not main) and main is not dynamic:
+                raise _leaked(x)
+            if main.level > top_main.level:
+                top_main = main
+    if dynamic and dynamic.level > top_main.level:
+        top_main = dynamic
     return top_main.trace_type(top_main)
 
 
@@ -265,7 +298,7 @@ def full_lower(val):
 
 
 def bind(prim: Primitive, *args, **params) -> list:
-    if dynamic_trace is None and len(trace_stack) == 1 and not any(isinstance(a, Tracer) for a in args):
+    if _state.dynamic_trace is None and len(_state.trace_stack) == 1 and not any(isinstance(a, Tracer) for a in args):
         # Nothing is being traced: run on a device directly (the eager fast path).
         return _apply_primitive(prim, args, params)
     top_trace = find_top_trace(args)
@@ -280,13 +313,9 @@ def _apply_primitive(prim, args, params):
 
 
 def check_alive(tracer: Tracer) -> None:
-    main = tracer._trace.main
-    if main.level >= len(trace_stack) or trace_stack[main.level] is not main:
-        if dynamic_trace is not main:
-            raise UnexpectedTracerError(
-                f"Encountered an unexpected tracer: {tracer}. A function transformed by JAX had a "
-                "side effect: it stored a traced value somewhere (a global, a closure, an attribute) "
-                "that outlived the transformation. Return it as an output instead.")
+    main, stack = tracer._trace.main, _state.trace_stack
+    if (main.level >= len(stack) or stack[main.level] is not main) and _state.dynamic_trace is not main:
+        raise _leaked(tracer)
 
 
 # ---- tracers and the Array interface -------------------------------------------------------------
@@ -349,7 +378,19 @@ def get_aval(x) -> ShapedArray:
     if aval is not None:
         return aval
     dt, weak = dtypes.dtype_and_weak(x)
+    if type(x) is int:
+        check_python_int(x, dt, "Python int {} too large to convert to {}")
     return ShapedArray(np.shape(x), dt, weak)
+
+
+def check_python_int(x: int, dtype, message: str = "Python integer {} out of bounds for {}") -> None:
+    """JAX's OverflowError for a Python int that the integer dtype it becomes cannot hold (numpy
+    would wrap it silently)."""
+    dt = np.dtype(dtype)
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        if not info.min <= x <= info.max:
+            raise OverflowError(message.format(x, dt.name))
 
 
 def concrete_aval(x):

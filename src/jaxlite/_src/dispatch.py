@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 
 import numpy as np
 
@@ -17,7 +18,16 @@ from jaxlite._src.config import config
 impl_rules: dict = {}
 
 _devices: dict[str, list] = {"cpu": [CpuDevice(0)]}
-_default_stack: list = []
+
+
+class _DefaultStack(threading.local):
+    """`with default_device(d):` holds for the thread that entered it, as in JAX."""
+
+    def __init__(self):
+        self.stack: list = []
+
+
+_default = _DefaultStack()
 
 
 def _register_wasm() -> None:
@@ -71,8 +81,8 @@ def default_backend() -> str:
 
 
 def get_default_device():
-    if _default_stack:
-        return _default_stack[-1]
+    if _default.stack:
+        return _default.stack[-1]
     dev = config.jax_default_device
     if dev is not None:
         return devices(dev)[0] if isinstance(dev, str) else dev
@@ -84,11 +94,11 @@ def get_default_device():
 def default_device(device):
     if isinstance(device, str):
         device = devices(device)[0]
-    _default_stack.append(device)
+    _default.stack.append(device)
     try:
         yield
     finally:
-        _default_stack.pop()
+        _default.stack.pop()
 
 
 def live_buffers(device=None) -> int:
@@ -149,7 +159,46 @@ def to_buffer(x, device, aval):
 _eager_cache: dict = {}
 
 
+_flags = config._values  # read on every eager op: a dict lookup, not an attribute chain
+
+
 def apply_primitive(prim, args, params):
+    outs = _apply(prim, args, params)
+    if _flags["jax_debug_nans"] or _flags["jax_debug_infs"]:
+        _check_floats(prim, args, params, outs)
+    return outs
+
+
+def _invalid(outs) -> str | None:
+    """'nan' or 'inf' when an output holds one that the debug flags look for."""
+    from jaxlite._src.array import ArrayImpl
+    for o in outs:
+        if isinstance(o, ArrayImpl) and o.dtype.kind in "fc":
+            v = np.asarray(o)
+            if _flags["jax_debug_nans"] and np.isnan(v).any():
+                return "nan"
+            if _flags["jax_debug_infs"] and np.isinf(v).any():
+                return "inf"
+    return None
+
+
+def _check_floats(prim, args, params, outs) -> None:
+    """jax_debug_nans / jax_debug_infs: name the primitive that made the value. A call of a
+    jaxpr (jit and the like) ran fused, so it runs again one primitive at a time, as JAX's
+    de-optimised re-run does, and the first primitive to make one raises."""
+    kind = _invalid(outs)
+    if kind is None:
+        return
+    closed = params.get("jaxpr", params.get("call_jaxpr"))
+    if isinstance(closed, core.ClosedJaxpr):
+        core.eval_jaxpr(closed.jaxpr, [*closed.consts, *args])  # raises at the primitive
+        raise FloatingPointError(
+            f"invalid value ({kind}) encountered in the output of {prim.name}; however, running it "
+            "one primitive at a time did not produce one (the fused kernels' rounding differs)")
+    raise FloatingPointError(f"invalid value ({kind}) encountered in {prim.name}")
+
+
+def _apply(prim, args, params):
     rule = impl_rules.get(prim)
     if rule is not None:
         outs = rule(*args, **params)
@@ -215,11 +264,25 @@ def make_array(value, dtype=None, device=None, committed=False, weak_type=None):
     if weak_type is not None:
         weak = weak_type
     dt = dtypes.canonicalize_dtype(dt)
+    _check_python_ints(value, dt, explicit=dtype is not None)
     with np.errstate(all="ignore"):
         arr = arr.astype(dt, copy=False)
     aval = core.ShapedArray(arr.shape, dt, weak)
     dev = placement(device or get_default_device(), [aval], committed)
     return ArrayImpl(aval, dev.put(arr), dev, committed)
+
+
+def _check_python_ints(value, dt, explicit: bool) -> None:
+    """Python ints must fit the dtype they become (JAX raises OverflowError; numpy would wrap)."""
+    if type(value) is int:
+        core.check_python_int(value, dt, "Python integer {} out of bounds for {}" if explicit else
+                              "Python int {} too large to convert to {}")
+    elif isinstance(value, (list, tuple)) and np.dtype(dt).kind in "iu":
+        leaves: list = []
+        _nested_leaves(value, leaves)
+        for v in leaves:
+            if type(v) is int:
+                core.check_python_int(v, dt)
 
 
 def _nested_leaves(v, leaves: list) -> None:

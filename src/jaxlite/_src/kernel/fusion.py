@@ -16,6 +16,8 @@ launch_routine(routine, in_bufs, nbytes), run_primitive(...), put(ndarray).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from jaxlite._src import core, dispatch
@@ -82,6 +84,21 @@ def canonical(exprs):
     return ir.rewrite(exprs, fn), list(order)
 
 
+def _shared(val):
+    """The value with at(i) built once per index: an expression that reads a value twice (x * x)
+    then holds one subtree twice instead of building it twice, so chains of such reads (repeated
+    squaring) build linearly many nodes, not exponentially many."""
+    memo: dict = {}
+    at = val.at
+
+    def shared_at(i):
+        e = memo.get(i)
+        if e is None:
+            e = memo[i] = at(i)
+        return e
+    return dataclasses.replace(val, at=shared_at)
+
+
 def _step_inputs(step) -> list:
     kind = step[0]
     if kind in ("kernel", "kernels", "routine"):
@@ -130,7 +147,7 @@ class Plan:
                     self._materialize(x)
             if (prim is conv_general_dilated_p and _conv_as_matmul_ok(in_avals, out_avals, eqn.params)
                     and device.matmul_ok()):
-                env[eqn.out_binders[0]] = ("val", self._conv(eqn))
+                env[eqn.out_binders[0]] = ("val", _shared(self._conv(eqn)))
                 continue
             layout = matmul_layout(in_avals, out_avals, eqn.params) if prim is dot_general_p else None
             if layout is not None and device.matmul_ok():
@@ -146,7 +163,7 @@ class Plan:
                 outs = lower.staged[prim](out_avals, *(self._as_val(x) for x in eqn.inputs), store=self._store,
                                           **eqn.params)
                 for v, val in zip(eqn.out_binders, outs):
-                    env[v] = ("val", val)
+                    env[v] = ("val", _shared(val))
                     if not val.is_view:  # it loops: store it rather than recompute it per use
                         self._materialize(v)
                 continue
@@ -156,7 +173,7 @@ class Plan:
                         if isinstance(x, core.Var) and env[x][0] == "val" and not env[x][1].is_view:
                             self._materialize(x)
                 out = lower.lowerings[prim](out_avals[0], *(self._as_val(x) for x in eqn.inputs), **eqn.params)
-                env[eqn.out_binders[0]] = ("val", out)
+                env[eqn.out_binders[0]] = ("val", _shared(out))
                 if prim in lower.materialize_after:
                     self._materialize(eqn.out_binders[0])
                 continue

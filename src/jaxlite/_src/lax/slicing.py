@@ -1,8 +1,9 @@
 """gather and scatter with XLA's dimension numbers (the index vector is the last axis of indices).
 
-Out-of-bounds modes follow JAX: "clip" clamps start indices; "fill" returns fill_value for a
-gather whose window does not fit; "drop" skips such scatter updates. jnp indexing gathers with
-clip; x.at[...] scatters with drop; jnp.take/take_along_axis gather with fill.
+Out-of-bounds modes follow JAX on XLA: "clip" clamps start indices (gather and scatter);
+"fill" (alias "drop") returns fill_value for a gather window that does not fit and skips such a
+scatter window; "promise_in_bounds" leaves it to XLA's native rule, which clamps a gather and skips
+a scatter. lax.gather defaults to "promise_in_bounds", lax.scatter* to "fill", as in JAX.
 """
 
 from __future__ import annotations
@@ -40,16 +41,13 @@ class GatherScatterMode:
 
     @staticmethod
     def from_any(mode) -> str:
-        if mode is None:
+        if mode is None or mode in ("fill", "drop", "fill_or_drop", "FILL_OR_DROP"):
             return GatherScatterMode.FILL_OR_DROP
-        mode = str(mode).lower()
-        if mode in ("clip",):
-            return "clip"
-        if mode in ("fill", "drop", "fill_or_drop"):
-            return "fill"
-        if mode == "promise_in_bounds":
-            return "promise_in_bounds"
-        raise ValueError(f"Unknown gather mode {mode!r}")
+        if mode in ("clip", "CLIP"):
+            return GatherScatterMode.CLIP
+        if mode in ("promise_in_bounds", "PROMISE_IN_BOUNDS"):
+            return GatherScatterMode.PROMISE_IN_BOUNDS
+        raise ValueError(f'Unknown gather mode "{mode}"')
 
 
 def _default_fill(dtype):
@@ -156,7 +154,15 @@ def gather(operand, start_indices, dimension_numbers: GatherDimensionNumbers, sl
     operand = lax._as_array(operand)
     start_indices = lax._as_array(start_indices)
     dn = GatherDimensionNumbers(*(tuple(int(d) for d in f) for f in dimension_numbers))
-    mode = GatherScatterMode.from_any(mode)
+    mode = GatherScatterMode.from_any("promise_in_bounds" if mode is None else mode)
+    if mode != GatherScatterMode.FILL_OR_DROP:
+        fill_value = None
+    elif fill_value is not None:
+        if np.ndim(fill_value) != 0:
+            raise ValueError("fill_value argument to gather must be a scalar")
+        fill_value = core.concrete_or_error(fill_value, "fill_value argument to gather")
+        with np.errstate(invalid="ignore", over="ignore"):
+            fill_value = np.array(fill_value).astype(get_aval(operand).dtype).item()
     return gather_p.bind(operand, start_indices, dimension_numbers=dn,
                          slice_sizes=tuple(int(s) for s in slice_sizes), mode=mode, fill_value=fill_value)
 
@@ -173,8 +179,7 @@ def _gather_transpose(ct, operand, indices, dimension_numbers, slice_sizes, mode
     zeros = lax.full(operand.aval.shape, 0, operand.aval.dtype)
     sdn = ScatterDimensionNumbers(dn.offset_dims, dn.collapsed_slice_dims, dn.start_index_map,
                                   dn.operand_batching_dims, dn.start_indices_batching_dims)
-    out = scatter_add_p.bind(zeros, indices, ct, dimension_numbers=sdn,
-                             mode="clip" if mode != "fill" else "fill", unique_indices=False)
+    out = scatter_add_p.bind(zeros, indices, ct, dimension_numbers=sdn, mode=mode, unique_indices=False)
     return [out, None]
 
 
@@ -249,7 +254,7 @@ def _scatter_kernel(combine):
         starts, valid = _start_indices(operand.shape, wsizes, indices, dn.scatter_dims_to_operand_dims,
                                        dn.operand_batching_dims, dn.scatter_indices_batching_dims, mode)
         idx = _window_index(starts, wsizes, nb)
-        if mode == "fill":  # drop whole windows that do not fit
+        if mode != "clip":  # drop whole windows that do not fit
             keep = valid.reshape(valid.shape + (1,) * operand.ndim)
             keep = np.broadcast_to(keep, u.shape)
             idx = tuple(np.broadcast_to(i, u.shape)[keep] for i in idx)
@@ -300,8 +305,7 @@ def _gather_of_scatter(x, indices, updates_shape, dn, mode):
     slice_sizes = _window_sizes(get_aval(x).shape, updates_shape, dn)
     gdn = GatherDimensionNumbers(dn.update_window_dims, dn.inserted_window_dims, dn.scatter_dims_to_operand_dims,
                                  dn.operand_batching_dims, dn.scatter_indices_batching_dims)
-    return gather_p.bind(x, indices, dimension_numbers=gdn, slice_sizes=slice_sizes,
-                         mode="clip" if mode != "fill" else "fill", fill_value=0)
+    return gather_p.bind(x, indices, dimension_numbers=gdn, slice_sizes=slice_sizes, mode=mode, fill_value=0)
 
 
 def _scatter_add_jvp(primals, tangents, **params):

@@ -1,7 +1,8 @@
 """NumPy indexing (`x[idx]`) and functional updates (`x.at[idx].set(v)`), NumPy's rules exactly:
 basic indices (ints, slices, None, Ellipsis) become slices/reshapes, advanced indices (integer
 arrays, concrete boolean masks) one gather, with the broadcast index dims placed where NumPy puts
-them. Out-of-bounds array indices clamp on reads and are dropped on updates, as in JAX.
+them. Out-of-bounds indices follow JAX: a negative index wraps once (i + n), then reads clamp
+(or fill, with mode="fill") and updates are dropped (or clamp, with mode="clip").
 """
 
 from __future__ import annotations
@@ -74,9 +75,10 @@ def _expand(x, idx):
     out, dim, new_shape = [], 0, []
     shape = get_aval(x).shape
     for i in entries:
-        if i is None:
+        if i is None or (_is_bool_mask(i) and np.ndim(_concrete_mask(i)) == 0):
+            # A scalar boolean adds an axis, of length 1 (True) or 0 (False), as in NumPy.
             new_shape.append(1)
-            out.append(slice(None))
+            out.append(slice(None) if i is None or bool(_concrete_mask(i)) else slice(0, 0))
             continue
         if _is_bool_mask(i):
             mask = _concrete_mask(i)
@@ -97,6 +99,8 @@ def _expand(x, idx):
 
 
 def _ndim_consumed(i) -> int:
+    if _is_bool_mask(i) and (np.ndim(i) if not is_array(i) else get_aval(i).ndim) == 0:
+        return 0
     if _is_bool_mask(i):
         return np.ndim(i) if not is_array(i) else get_aval(i).ndim
     return 1
@@ -116,12 +120,17 @@ def _concrete_mask(i) -> np.ndarray:
     return np.asarray(i, dtype=bool)
 
 
+def _check_nonempty(n, axis):
+    if n == 0:  # there is nothing to clamp to (XLA rejects it), so JAX raises
+        raise IndexError(f"index is out of bounds for axis {axis} with size 0")
+
+
 def _normalize_int(i, n, axis):
+    """A negative index counts from the end, once (JAX's rule): -1 is n - 1, -n - 1 stays out of
+    bounds. Static ints stay Python ints, possibly out of range."""
     if isinstance(i, (int, np.integer)):
         i = int(i)
-        if not -n <= i < n:
-            raise IndexError(f"index {i} is out of bounds for axis {axis} with size {n}")
-        return i % n
+        return i + n if i < 0 else i
     i = asarray(i)
     if i.dtype.kind == "u":
         return i
@@ -149,7 +158,8 @@ def _basic_slices(x, entries, keep_ints: bool):
             starts.append(start), limits.append(stop), strides.append(step)
             rest.append(None)
         elif _is_int_scalar(i) and not keep_ints and not isinstance(i, core.Tracer) and not is_array(i):
-            k = _normalize_int(i, n, axis)
+            _check_nonempty(n, axis)
+            k = min(max(_normalize_int(i, n, axis), 0), n - 1)  # reads clamp, as XLA's gather does
             starts.append(k), limits.append(k + 1), strides.append(1)
             squeeze.append(axis)
             rest.append("sq")
@@ -165,10 +175,22 @@ def _basic_slices(x, entries, keep_ints: bool):
     return x, remaining
 
 
-def rewriting_take(x, idx, mode="clip", fill_value=None):
+def rewriting_take(x, idx, mode=None, fill_value=None):
+    """x[idx]; mode None reads out-of-bounds indices clamped (JAX's "promise_in_bounds" on XLA)."""
     x = asarray(x)
+    mode = None if mode is None else slicing.GatherScatterMode.from_any(mode)
+    if fill_value is not None and np.ndim(fill_value) != 0:
+        raise ValueError("fill_value argument to indexed get() must be a scalar")
     x, entries = _expand(x, idx)
     advanced = [k for k, i in enumerate(entries) if _is_advanced(i)]
+    if mode == slicing.GatherScatterMode.FILL_OR_DROP:
+        # Only a gather can fill: every integer index becomes an index array.
+        shape = get_aval(x).shape
+        for k, i in enumerate(entries):
+            if _is_int_scalar(i):
+                _check_nonempty(shape[k], k)
+                entries[k] = asarray(i) if is_array(i) else asarray(_int32_index(i, shape[k]))
+                advanced.append(k)
     if not advanced:
         # Static ints and slices; traced scalar ints become dynamic slices.
         x, remaining = _basic_slices(x, entries, keep_ints=False)
@@ -179,13 +201,14 @@ def rewriting_take(x, idx, mode="clip", fill_value=None):
         starts = [0] * len(shape)
         sizes = list(shape)
         for k, i in dyn:
-            starts[k] = _normalize_int(i, shape[k], k)
+            _check_nonempty(shape[k], k)
+            starts[k] = _normalize_int(i, shape[k], k)  # dynamic_slice clamps
             sizes[k] = 1
         out = structural.dynamic_slice(x, starts, sizes)
         return structural.squeeze(out, tuple(k for k, _ in dyn))
     # Integer scalars next to arrays are advanced indices too (NumPy's rule).
-    entries = [asarray(np.int32(i)) if isinstance(i, (int, np.integer)) and not isinstance(i, bool) else i
-               for i in entries]
+    entries = [asarray(_int32_index(i, get_aval(x).shape[k])) if isinstance(i, (int, np.integer))
+               and not isinstance(i, bool) else i for k, i in enumerate(entries)]
     x, remaining = _basic_slices(x, entries, keep_ints=True)
     adv_axes = [k for k, i in enumerate(remaining) if i is not None]
     shape = get_aval(x).shape
@@ -210,6 +233,12 @@ def rewriting_take(x, idx, mode="clip", fill_value=None):
                                 start_index_map=tuple(adv_axes))
     slice_sizes = tuple(1 if k in adv_axes else d for k, d in enumerate(shape))
     return gather(x, indices, dn, slice_sizes, mode=mode, fill_value=fill_value)
+
+
+def _int32_index(i, n):
+    """A static int as an int32 index; one far out of range keeps its side (and stays out)."""
+    i = int(i)
+    return np.int32(min(max(i, -n - 1), n))
 
 
 def getitem(x, idx):
@@ -244,44 +273,59 @@ def _static_basic(idx) -> bool:
 def _scatter_update(x, idx, values, op: str, mode=None, unique_indices=False, indices_are_sorted=False):
     x = asarray(x)
     values = asarray(values)
+    mode = slicing.GatherScatterMode.from_any(mode)
+    clip = mode == slicing.GatherScatterMode.CLIP
     if values.dtype != x.dtype:
         values = lax.convert_element_type(values, x.dtype)
-    if _static_basic(idx) and op == "set" and mode is None:
-        return _box_update(x, idx, values)
+    if _static_basic(idx) and op == "set":
+        return _box_update(x, idx, values, clip)
     # General case: read the flat positions idx selects (an iota indexed the same way), then
     # scatter into the flattened array. Out-of-bounds positions read as -1 and are dropped.
     size = get_aval(x).size
     pos = structural.reshape(structural.iota(dtypes.int32, size), get_aval(x).shape)
-    flat_idx = rewriting_take(pos, idx, mode="fill", fill_value=-1)
-    if mode is not None and str(mode).lower() == "clip":
-        flat_idx = rewriting_take(pos, idx, mode="clip")
+    flat_idx = rewriting_take(pos, idx, mode="clip") if clip else rewriting_take(pos, idx, mode="fill", fill_value=-1)
     upd = broadcast_to(values, get_aval(flat_idx).shape)
     flat_x = structural.reshape(x, (size,))
     nb = get_aval(flat_idx).ndim
     dn = ScatterDimensionNumbers(update_window_dims=(), inserted_window_dims=(0,), scatter_dims_to_operand_dims=(0,))
     fn = {"set": slicing.scatter, "add": slicing.scatter_add, "mul": slicing.scatter_mul,
           "min": slicing.scatter_min, "max": slicing.scatter_max}[op]
-    out = fn(flat_x, structural.expand_dims(flat_idx, (nb,)), upd, dn, mode="fill",
+    out = fn(flat_x, structural.expand_dims(flat_idx, (nb,)), upd, dn, mode=mode,
              unique_indices=unique_indices, indices_are_sorted=indices_are_sorted)
     return structural.reshape(out, get_aval(x).shape)
 
 
-def _box_update(x, idx, values):
+def _box_update(x, idx, values, clip: bool):
+    """x.at[ints and unit slices].set(values) as one dynamic_update_slice. An int index out of
+    range drops the update (or clamps, with mode="clip"); a traced one writes the box back
+    unchanged, so the cost stays the size of the box."""
     xx, entries = _expand(x, idx)
     shape = get_aval(xx).shape
-    starts, sizes, squeezed = [], [], []
+    starts, sizes, squeezed, ok = [], [], [], True
     for k, (i, n) in enumerate(zip(entries, shape)):
         if isinstance(i, slice):
             s, e, _ = i.indices(n)
             starts.append(s)
             sizes.append(max(e - s, 0))
-        else:
-            starts.append(_normalize_int(i, n, k))
-            sizes.append(1)
-            squeezed.append(k)
+            continue
+        _check_nonempty(n, k)
+        i = _normalize_int(i, n, k)
+        if isinstance(i, int):
+            ok = ok and (clip or 0 <= i < n)
+            i = min(max(i, 0), n - 1)
+        elif not clip:
+            inside = lax.bitwise_and(lax.ge(i, 0), lax.lt(i, n))
+            ok = inside if ok is True else lax.bitwise_and(ok, inside)
+        starts.append(i)
+        sizes.append(1)
+        squeezed.append(k)
     box = tuple(sz for k, sz in enumerate(sizes) if k not in squeezed)
     vals = broadcast_to(values, box)
+    if ok is False:
+        return x
     vals = structural.reshape(vals, tuple(sizes))
+    if ok is not True:
+        vals = lax.select_n(broadcast_to(ok, tuple(sizes)), structural.dynamic_slice(xx, starts, sizes), vals)
     out = structural.dynamic_update_slice(xx, vals, starts)
     return structural.reshape(out, get_aval(x).shape)
 
@@ -296,9 +340,7 @@ class _IndexUpdateRef:
         return f"_IndexUpdateRef({self.array!r}, {self.index!r})"
 
     def get(self, *, indices_are_sorted=False, unique_indices=False, mode=None, fill_value=None):
-        m = "clip" if mode is None else mode
-        return rewriting_take(self.array, self.index, mode=slicing.GatherScatterMode.from_any(m)
-                              if m != "clip" else "clip", fill_value=fill_value)
+        return rewriting_take(self.array, self.index, mode=mode, fill_value=fill_value)
 
     def set(self, values, *, indices_are_sorted=False, unique_indices=False, mode=None):
         return _scatter_update(self.array, self.index, values, "set", mode, unique_indices, indices_are_sorted)

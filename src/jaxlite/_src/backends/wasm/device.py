@@ -77,20 +77,23 @@ class WasmDevice(KernelDevice):
 
     def put(self, value: np.ndarray) -> WasmBuffer:
         value = np.asarray(value)
-        buf = WasmBuffer(self, value.nbytes)
-        if value.nbytes:
-            self.runtime.write(buf.ptr, value)
+        with self.runtime.lock:
+            buf = WasmBuffer(self, value.nbytes)
+            if value.nbytes:
+                self.runtime.write(buf.ptr, value)
         return buf
 
     def get(self, buf: WasmBuffer, aval) -> np.ndarray:
-        raw = self.runtime.read(buf.ptr, buf.nbytes) if buf.nbytes else np.empty(0, np.uint8)
+        with self.runtime.lock:
+            raw = self.runtime.read(buf.ptr, buf.nbytes) if buf.nbytes else np.empty(0, np.uint8)
         return raw.view(aval.dtype).reshape(aval.shape)
 
     # -- kernels ---------------------------------------------------------------------------------
 
     def compile(self, kernel: ir.Kernel) -> WasmKernel:
         """The kernel assembled (math ops expanded to polynomials) and instantiated."""
-        return self.compile_cached(kernel, lambda: self._compile(kernel))
+        with self.runtime.lock:
+            return self.compile_cached(kernel, lambda: self._compile(kernel))
 
     def _compile(self, kernel: ir.Kernel) -> WasmKernel:
         expanded = dataclasses.replace(kernel, outs=kmath.expand(kernel.outs))
@@ -100,6 +103,10 @@ class WasmDevice(KernelDevice):
         return WasmKernel(fn, weight, parallel)
 
     def _run(self, k: WasmKernel, args, n: int) -> None:
+        with self.runtime.lock:
+            self._run_locked(k, args, n)
+
+    def _run_locked(self, k: WasmKernel, args, n: int) -> None:
         if k.parallel and n >= 64 and n * k.weight >= PARALLEL_WORK:
             self.runtime.run_parallel(k.fn, [(*args, lo, hi) for lo, hi in _ranges(n, self.runtime.threads)])
         else:
@@ -120,24 +127,30 @@ class WasmDevice(KernelDevice):
     def launch_scatter(self, fn, bufs, base, n, dtype, inplace=False):
         """The scatter kernel over n updates, applied in order, into a copy of base (or into base
         itself when the plan owns it and nothing reads it later)."""
-        if inplace:
-            out = base
-        else:
-            copy = self.compile(ir.Kernel("copy", (dtype,), (ir.Load(dtype, 0, ir.Index(ir.I32)),)))
-            out = self.launch(copy, [base], base.nbytes // dtype.itemsize, dtype)
-        if n:  # updates in order, one thread: repeated indices combine exactly
-            fn.fn(*[b.ptr for b in bufs], out.ptr, out.ptr, 0, n)
+        with self.runtime.lock:
+            if inplace:
+                out = base
+            else:
+                copy = self.compile(ir.Kernel("copy", (dtype,), (ir.Load(dtype, 0, ir.Index(ir.I32)),)))
+                out = self.launch(copy, [base], base.nbytes // dtype.itemsize, dtype)
+            if n:  # updates in order, one thread: repeated indices combine exactly
+                fn.fn(*[b.ptr for b in bufs], out.ptr, out.ptr, 0, n)
         return out
 
     def matmul(self, batch, m, n, k):
         fma, shared = self.runtime.relaxed_simd, self.runtime.shared
-        fn = self.compile_cached(("matmul_f32", batch, m, n, k, fma, shared), lambda: self.runtime.instantiate(
-            assemble(routines.matmul_f32(batch, m, n, k, fma, shared))))
+        with self.runtime.lock:
+            fn = self.compile_cached(("matmul_f32", batch, m, n, k, fma, shared), lambda: self.runtime.instantiate(
+                assemble(routines.matmul_f32(batch, m, n, k, fma, shared))))
         return fn, 32 * max(k, 1), m  # the routine's scratch: one packed strip of B
 
     def launch_routine(self, routine, bufs, nbytes):
         """The matmul over row ranges, one per thread when the product is big enough, each with a
         scratch panel of its own."""
+        with self.runtime.lock:
+            return self._launch_routine(routine, bufs, nbytes)
+
+    def _launch_routine(self, routine, bufs, nbytes):
         fn, scratch_nbytes, m = routine
         out = WasmBuffer(self, nbytes)
         ptrs = [b.ptr for b in bufs]

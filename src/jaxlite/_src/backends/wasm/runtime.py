@@ -8,6 +8,7 @@ from __future__ import annotations
 import atexit
 import importlib.resources
 import sys
+import threading
 
 import numpy as np
 
@@ -28,10 +29,17 @@ class Runtime:
         self.top = ALIGN  # address 0 stays unused so that no buffer is null
         self.free_lists: dict[int, list[int]] = {}
         self.live_bytes = 0
+        # Python threads share the memory, the allocator, the kernels' stack pointer and the
+        # engine's store: every use holds this lock (re-entrant: a kernel launch allocates).
+        self.lock = threading.RLock()
 
     # -- allocation ------------------------------------------------------------------------------
 
     def alloc(self, nbytes: int) -> int:
+        with self.lock:
+            return self._alloc(nbytes)
+
+    def _alloc(self, nbytes: int) -> int:
         size = max(ALIGN, -(-nbytes // ALIGN) * ALIGN)
         free = self.free_lists.get(size)
         if free:
@@ -54,8 +62,9 @@ class Runtime:
 
     def free(self, ptr: int, nbytes: int) -> None:
         size = max(ALIGN, -(-nbytes // ALIGN) * ALIGN)
-        self.free_lists.setdefault(size, []).append(ptr)
-        self.live_bytes -= size
+        with self.lock:
+            self.free_lists.setdefault(size, []).append(ptr)
+            self.live_bytes -= size
 
     _relaxed = None
 
