@@ -6,6 +6,7 @@ vmap_rules[p](axis_size, vals_in, dims_in, **params) -> (vals_out, dims_out); a 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from typing import Callable
 
@@ -13,7 +14,15 @@ from jaxlite._src import core, tree_util
 from jaxlite._src.core import Trace, Tracer, get_aval
 
 vmap_rules: dict = {}
+# Collectives (psum, all_gather, ...) need to know which vmap they run under:
+# collective_rules[p](trace, vals_in, dims_in, **params) -> (vals_out, dims_out), called by every
+# BatchTrace, mapped operands or not (lax/parallel.py has them).
+collective_rules: dict = {}
 not_mapped = None
+# The axis name of the BatchTrace whose rule is running: a rule that re-batches a jaxpr (jit, scan,
+# cond, custom_jvp) runs vmap_flat for the same axis, so collectives inside still find their name.
+_rule_axis_name = None
+_INHERIT = object()
 
 
 class BatchTracer(Tracer):
@@ -46,27 +55,47 @@ class BatchTrace(Trace):
 
     @property
     def axis_size(self) -> int:
-        return self.main.global_data
+        return self.main.global_data[0]
+
+    @property
+    def axis_name(self):
+        return self.main.global_data[1]
 
     def process_primitive(self, primitive, tracers, params):
         vals_in = [t.val for t in tracers]
         dims_in = [t.batch_dim for t in tracers]
+        if primitive in collective_rules:
+            vals_out, dims_out = collective_rules[primitive](self, vals_in, dims_in, **params)
+            return [BatchTracer(self, x, d) for x, d in zip(vals_out, dims_out, strict=True)]
         if all(d is not_mapped for d in dims_in):
             outs = core.bind(primitive, *vals_in, **params)
             return [BatchTracer(self, x, not_mapped) for x in outs]
         rule = vmap_rules.get(primitive)
         if rule is None:
             raise NotImplementedError(f"Batching rule for '{primitive}' not implemented")
-        vals_out, dims_out = rule(self.axis_size, vals_in, dims_in, **params)
+        with _naming(self.axis_name):
+            vals_out, dims_out = rule(self.axis_size, vals_in, dims_in, **params)
         return [BatchTracer(self, x, d) for x, d in zip(vals_out, dims_out, strict=True)]
 
     def process_custom_jvp(self, prim, fun, jvp, tracers, params):
         from jaxlite._src import custom_derivatives
-        return custom_derivatives.batch_custom_jvp(self, fun, jvp, tracers, params)
+        with _naming(self.axis_name):
+            return custom_derivatives.batch_custom_jvp(self, fun, jvp, tracers, params)
 
     def process_custom_vjp(self, prim, fun, fwd, bwd, tracers, params):
         from jaxlite._src import custom_derivatives
-        return custom_derivatives.batch_custom_vjp(self, fun, fwd, bwd, tracers, params)
+        with _naming(self.axis_name):
+            return custom_derivatives.batch_custom_vjp(self, fun, fwd, bwd, tracers, params)
+
+
+@contextlib.contextmanager
+def _naming(axis_name):
+    global _rule_axis_name
+    prev, _rule_axis_name = _rule_axis_name, axis_name
+    try:
+        yield
+    finally:
+        _rule_axis_name = prev
 
 
 def moveaxis(x, src: int, dst: int):
@@ -90,8 +119,10 @@ def move_batch_axis(axis_size: int, src, dst: int, x):
     return moveaxis(x, src, dst)
 
 
-def vmap_flat(f: Callable, in_axes, axis_size: int, args):
-    with core.new_main(BatchTrace, axis_size) as main:
+def vmap_flat(f: Callable, in_axes, axis_size: int, args, axis_name=_INHERIT):
+    if axis_name is _INHERIT:
+        axis_name = _rule_axis_name
+    with core.new_main(BatchTrace, (axis_size, axis_name)) as main:
         trace = BatchTrace(main)
         tracers_in = [BatchTracer(trace, x, ax) if ax is not None else x for x, ax in zip(args, in_axes)]
         outs = f(*tracers_in)
@@ -157,7 +188,7 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_name=None, axis_size: int | 
 
         from jaxlite._src.ad import flatten_fun
         f, out_tree, _ = flatten_fun(lambda a, k: fun(*a, **k), in_tree)
-        vals_out, dims_out = vmap_flat(f, axes_flat, size, args_flat)
+        vals_out, dims_out = vmap_flat(f, axes_flat, size, args_flat, axis_name)
         out_spec = broadcast_prefix(out_axes, tree_util.tree_unflatten(out_tree(), vals_out), "out_axes")
         outs = []
         for v, d, od in zip(vals_out, dims_out, out_spec):

@@ -37,3 +37,101 @@ from jaxlite._src.lax.convolution import (ConvDimensionNumbers, conv, conv_dimen
                                           conv_general_dilated, padtype_to_pads)
 from jaxlite._src.lax.special import digamma  # noqa: F401,E402
 from jaxlite._src.lax.sorting import sort, sort_key_val, top_k  # noqa: F401,E402
+
+# Primitives under JAX's names.
+from jaxlite._src.lax.lax import (abs_p, acos_p, acosh_p, add_p, and_p, asin_p, asinh_p, atan2_p,  # noqa: F401,E402
+                                  atan_p, atanh_p, cbrt_p, ceil_p, conj_p, convert_element_type_p, cos_p, cosh_p,
+                                  div_p, eq_p, erf_p, erfc_p, exp2_p, exp_p, expm1_p, floor_p, ge_p, gt_p, imag_p,
+                                  integer_pow_p, is_finite_p, le_p, lgamma_p, log1p_p, log_p, logistic_p, lt_p,
+                                  max_p, min_p, mul_p, ne_p, neg_p, nextafter_p, not_p, or_p, population_count_p,
+                                  pow_p, real_p, rem_p, round_p, rsqrt_p, select_n_p, shift_left_p,
+                                  shift_right_arithmetic_p, shift_right_logical_p, sign_p, sin_p, sinh_p, sqrt_p,
+                                  sub_p, tan_p, tanh_p, xor_p)
+from jaxlite._src.lax.structural import (broadcast_in_dim_p, concatenate_p, dynamic_slice_p,  # noqa: F401,E402
+                                         dynamic_update_slice_p, iota_p, pad_p, reshape_p, rev_p, slice_p,
+                                         transpose_p)
+from jaxlite._src.lax.reductions import (argmax_p, argmin_p, cummax_p, cummin_p, cumprod_p, cumsum_p,  # noqa: F401,E402
+                                         reduce_and_p, reduce_max_p, reduce_min_p, reduce_or_p, reduce_prod_p,
+                                         reduce_sum_p, reduce_xor, reduce_xor_p)
+from jaxlite._src.lax.dot import dot_general_p  # noqa: F401,E402
+from jaxlite._src.lax.convolution import conv_general_dilated_p  # noqa: F401,E402
+from jaxlite._src.lax.sorting import sort_p  # noqa: F401,E402
+from jaxlite._src.lax.bitcast import bitcast_convert_type_p  # noqa: F401,E402
+from jaxlite._src.lax.slicing import (gather_p, scatter_add_p, scatter_max_p, scatter_min_p,  # noqa: F401,E402
+                                      scatter_mul_p, scatter_p)
+from jaxlite._src.lax.control_flow import cond_p, scan_p, while_p  # noqa: F401,E402
+from jaxlite._src.ad_util import stop_gradient_p  # noqa: F401,E402
+from jaxlite._src.lax.special import digamma_p  # noqa: F401,E402
+
+# Window reductions, generic reduce, conv helpers, collectives and the smaller helpers.
+from jaxlite._src.lax.windowed_reductions import (reduce, reduce_window, reduce_window_max_p,  # noqa: F401,E402
+                                                  reduce_window_min_p, reduce_window_shape_tuple,
+                                                  reduce_window_sum_p)
+from jaxlite._src.lax.convolution import (conv_general_dilated_patches, conv_general_permutations,  # noqa: F401,E402
+                                          conv_general_shape_tuple, conv_shape_tuple, conv_transpose,
+                                          conv_transpose_shape_tuple, conv_with_general_padding)
+from jaxlite._src.lax.convolution import ConvDimensionNumbers as ConvGeneralDilatedDimensionNumbers  # noqa: F401,E402
+from jaxlite._src.lax.parallel import (all_gather, all_gather_p, all_to_all, all_to_all_p, axis_index,  # noqa: F401,E402
+                                       axis_index_p, axis_size, pbroadcast, pcast, pmax, pmax_p, pmean, pmin, pmin_p,
+                                       ppermute, ppermute_p, precv, psend, pshuffle, psum, psum_p, psum_scatter,
+                                       pswapaxes, ragged_all_to_all, with_sharding_constraint)
+from jaxlite._src.lax.extras import (DotAlgorithm, DotAlgorithmPreset, DotDimensionNumbers, Precision,  # noqa: F401,E402
+                                     PrecisionLike, RoundingMethod, batch_matmul, broadcast_like, broadcast_shapes,
+                                     broadcast_to_rank, collapse, complex, composite, cumlogsumexp,
+                                     custom_linear_solve, custom_root, dtype, empty, full_like, index_take,
+                                     platform_dependent, reduce_precision, split, stack, tile, unstack)
+from jaxlite._src.lax.extras import (AccuracyMode, Tolerance, approx_max_k, approx_min_k,  # noqa: F401,E402
+                                     scatter_apply, scatter_sub)
+from jaxlite._src.lax.arith import clz, clz_p, mulhi, mulhi_p, square, square_p  # noqa: F401,E402
+from jaxlite._src.lax.copies import copy_p, optimization_barrier, optimization_barrier_p  # noqa: F401,E402
+from jaxlite._src.lax.tokens import after_all, create_token  # noqa: F401,E402
+from jaxlite._src.lax.ragged import RaggedDotDimensionNumbers, ragged_dot, ragged_dot_general  # noqa: F401,E402
+from jaxlite._src.lax.rng import RandomAlgorithm, rng_bit_generator, rng_uniform  # noqa: F401,E402
+from jaxlite._src.lax.convolution import conv_general_dilated_local  # noqa: F401,E402
+from jaxlite._src.lax.dot import scaled_dot  # noqa: F401,E402
+from jaxlite._src.lax.staging import dce_sink, shape_as_value, stage  # noqa: F401,E402
+
+# Names that are not functions of ours, or cannot apply here (tools/features.py reads this).
+_FEATURE_NOTES = {
+    "PrecisionLike": ("partial", "precision is accepted and ignored, as JAX does on CPU"),
+    "Precision": ("partial", "accepted and ignored, as JAX does on CPU"),
+    "DotAlgorithm": ("partial", "accepted and ignored, as JAX does on CPU"),
+    "DotAlgorithmPreset": ("partial", "accepted and ignored, as JAX does on CPU"),
+    "ConvGeneralDilatedDimensionNumbers": ("supported", ""),
+    "cond_p": ("partial", "jaxlite's cond_p takes its branches as closed jaxprs, not JAX's params"),
+    "scan_p": ("partial", "jaxlite's scan_p parameters differ from JAX's (no unroll, linear, ...)"),
+    "while_p": ("partial", "jaxlite's while_p parameters differ from JAX's"),
+    "Tolerance": ("partial", "defined and validated as JAX's; jaxlite's lax functions take no accuracy argument"),
+    "AccuracyMode": ("partial", "defined as JAX's; jaxlite's lax functions take no accuracy argument"),
+    "RaggedDotDimensionNumbers": ("supported", ""),
+    "RandomAlgorithm": ("partial", "RNG_PHILOX (JAX's CPU default) is not implemented; RNG_DEFAULT uses three-fry"),
+}
+# Primitive objects JAX exports for functions that jaxlite composes from other primitives.
+_COMPOSED = {
+    "after_all_p": "after_all (a leafless token)", "create_token_p": "create_token (a leafless token)",
+    "approx_top_k_p": "approx_max_k/approx_min_k (sort)", "clamp_p": "clamp (max, min)",
+    "complex_p": "complex (convert, mul, add)", "cumlogsumexp_p": "cumlogsumexp (associative_scan)",
+    "dce_sink_p": "dce_sink (nothing)", "eq_to_p": "eq", "le_to_p": "le", "lt_to_p": "lt",
+    "linear_solve_p": "custom_linear_solve", "reduce_p": "reduce (the reduce_* primitives or a scan)",
+    "reduce_precision_p": "reduce_precision (bit operations)",
+    "reduce_window_p": "reduce_window (the reduce_window_* primitives)",
+    "rng_bit_generator_p": "rng_bit_generator (threefry2x32)", "scatter_sub_p": "scatter_sub (scatter-add)",
+    "select_and_gather_add_p": "the gradient of max pooling", "select_and_scatter_add_p": "the gradient of max pooling",
+    "select_and_scatter_p": "the gradient of max pooling", "split_p": "split (slice)",
+    "squeeze_p": "squeeze (reshape)", "stack_p": "stack (concatenate)", "tile_p": "tile (broadcast, reshape)",
+    "top_k_p": "top_k (sort)", "unstack_p": "unstack (slice)", "stage_p": "stage (nothing)",
+}
+for _name, _how in _COMPOSED.items():
+    _FEATURE_NOTES[_name] = ("partial", f"no such primitive object: jaxlite computes it as {_how}")
+_FEATURE_NOTES.update({
+    "rng_uniform_p": ("n/a", "XLA's stateful RngUniform has no key; jaxlite programs are pure functions of their "
+                             "inputs"),
+    "device_put_p": ("n/a", "jaxlite's device_put moves buffers eagerly; it is not a staged primitive"),
+    "sharding_constraint_p": ("n/a", "jaxlite has one device per array and no shardings"),
+    "ragged_all_to_all_p": ("n/a", "needs shard_map/pmap over devices"),
+})
+
+# Special functions (jaxlite/_src/lax/special.py).
+from jaxlite._src.lax.special import (bessel_i0e, bessel_i1e, betainc, digamma, erf_inv, igamma,  # noqa: F401,E402
+                                      igamma_grad_a, igammac, polygamma, random_gamma_grad,
+                                      regularized_incomplete_beta, zeta)

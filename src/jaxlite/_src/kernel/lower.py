@@ -270,13 +270,25 @@ for _p, _op in math_ops.items():
 from jaxlite._src.lax import slicing  # noqa: E402
 
 
+def _index_i32(e: Expr, n: int) -> Expr:
+    """An index of any integer dtype as i32 with its order kept: wide or unsigned values are first
+    clamped to [-1, n] so that the cast cannot wrap an out-of-range index into range."""
+    dt = e.dtype
+    if dt.itemsize < 4 or (dt.itemsize == 4 and dt.kind == "i"):
+        return _cast(e, I32)
+    e = Binary(dt, "min", e, Const(dt, n))
+    if dt.kind == "i":
+        e = Binary(dt, "max", e, Const(dt, -1))
+    return _cast(e, I32)
+
+
 def _window_starts(operand_shape, window_sizes, indices: Val, b, index_map, batching_dims, idx_batching_dims):
     """Per operand dim, the start of the window that index position b (in the indices' batch shape)
     selects, clamped as XLA clamps; and whether every start was in range before clamping."""
     starts, valid = [], None
     for d, (n, size) in enumerate(zip(operand_shape, window_sizes)):
         if d in index_map:
-            raw = _cast(indices.at(ir.ravel(b + [i32(index_map.index(d))], indices.shape)), I32)
+            raw = _index_i32(indices.at(ir.ravel(b + [i32(index_map.index(d))], indices.shape)), n)
             ok = binary("and", binary("ge", raw, i32(0)), binary("le", raw, i32(n - size)))
             valid = ok if valid is None else binary("and", valid, ok)
             starts.append(Binary(I32, "min", Binary(I32, "max", raw, i32(0)), i32(max(n - size, 0))))
@@ -669,6 +681,108 @@ def scatter_exprs(operand_shape, indices: Val, updates: Val, dn, mode):
                                    dn.operand_batching_dims, dn.scatter_indices_batching_dims)
     full = [binary("add", s, w[d]) if d in w else s for d, s in enumerate(starts)]
     index = ir.ravel(full, operand_shape)
-    if mode == "fill" and valid is not None:
+    if mode != "clip" and valid is not None:  # "fill" and "promise_in_bounds" skip, as XLA does
         index = Select(I32, valid, index, i32(-1))
     return index, updates.at(j)
+
+# ---- window reductions (pooling): one Reduce over the window per output element ---------------------
+
+from jaxlite._src.lax import windowed_reductions  # noqa: E402
+
+
+def _reduce_window(op):
+    def rule(out, x, *, window_dimensions, window_strides, padding, base_dilation, window_dilation):
+        size = int(np.prod(window_dimensions, dtype=np.int64))
+        ident = _identity(op, out.dtype)
+
+        def at(i):
+            m = ir.unravel(i, out.shape)
+            rid = next(_reduce_ids)
+            r = ir.unravel(RIndex(I32, rid), list(window_dimensions))
+            src, valid = [], None
+            for e, k, n, s, (lo, _), bd, wd in zip(m, r, x.shape, window_strides, padding, base_dilation,
+                                                   window_dilation):
+                pos = binary("sub", binary("add", binary("mul", e, i32(s)), binary("mul", k, i32(wd))), i32(lo))
+                dil = (n - 1) * bd + 1 if n else 0
+                ok = binary("and", binary("ge", pos, i32(0)), binary("lt", pos, i32(dil)))
+                safe = Binary(I32, "min", Binary(I32, "max", pos, i32(0)), i32(max(dil - 1, 0)))
+                if bd != 1:
+                    ok = binary("and", ok, binary("eq", binary("irem", safe, i32(bd)), i32(0)))
+                    safe = binary("idiv", safe, i32(bd))
+                src.append(safe)
+                valid = ok if valid is None else binary("and", valid, ok)
+            v = x.at(ir.ravel(src, x.shape)) if x.size else ident
+            if valid is not None and x.size:
+                v = Select(out.dtype, valid, v, ident)
+            return Reduce(out.dtype, op, v, size, rid)
+        return Val(out.shape, out.dtype, at)
+    return rule
+
+
+for _p, _op in ((windowed_reductions.reduce_window_sum_p, "add"), (windowed_reductions.reduce_window_max_p, "max"),
+                (windowed_reductions.reduce_window_min_p, "min")):
+    lowerings[_p] = _reduce_window(_op)
+    materialize_after.add(_p)
+
+# ---- reduce_xor; square, copy, mulhi and clz (lax/arith.py, lax/copies.py) -----------------------------
+
+lowerings[reductions.reduce_xor_p] = _reduce("xor")
+materialize_after.add(reductions.reduce_xor_p)
+
+from jaxlite._src.lax import arith, copies  # noqa: E402
+
+lowerings[arith.square_p] = lambda out, x: Val(x.shape, out.dtype, lambda i: binary("mul", x.at(i), x.at(i)))
+lowerings[copies.copy_p] = lambda out, x: x
+
+
+def _unsigned(dt):
+    return np.dtype(f"u{np.dtype(dt).itemsize}")
+
+
+def _mulhi(out, x, y):
+    dt = out.dtype
+    bits = 8 * dt.itemsize
+
+    def at(i):
+        a, b = x.at(i), y.at(i)
+        if bits <= 16:  # the whole product fits a 32-bit word
+            wide = np.dtype(np.int32 if dt.kind == "i" else np.uint32)
+            prod = binary("mul", Cast(wide, a), Cast(wide, b))
+            return Cast(dt, binary("shr_s" if dt.kind == "i" else "shr_u", prod, Const(wide, bits)))
+        u, h = _unsigned(dt), bits // 2
+        ua, ub = (Cast(u, a), Cast(u, b)) if dt.kind == "i" else (a, b)
+        mask, sh = Const(u, (1 << h) - 1), Const(u, h)
+        a0, a1 = binary("and", ua, mask), binary("shr_u", ua, sh)
+        b0, b1 = binary("and", ub, mask), binary("shr_u", ub, sh)
+        lo_hi = binary("mul", a1, b0)
+        cross = binary("add", binary("add", binary("shr_u", binary("mul", a0, b0), sh), binary("and", lo_hi, mask)),
+                       binary("mul", a0, b1))
+        hi = binary("add", binary("add", binary("mul", a1, b1), binary("shr_u", lo_hi, sh)), binary("shr_u", cross, sh))
+        if dt.kind == "i":  # signed high half: subtract the other operand where one is negative
+            zero = Const(dt, 0)
+            hi = binary("sub", hi, Select(u, binary("lt", a, zero), ub, Const(u, 0)))
+            hi = Cast(dt, binary("sub", hi, Select(u, binary("lt", b, zero), ua, Const(u, 0))))
+        return hi
+    return Val(x.shape, dt, at)
+
+
+def _clz(out, x):
+    dt = out.dtype
+    bits = 8 * dt.itemsize
+    wide = np.dtype(np.uint64 if bits == 64 else np.uint32)
+
+    def at(i):
+        v = Cast(wide, x.at(i))
+        if bits < 32:  # signed narrow values sign-extend: keep their own bits only
+            v = binary("and", v, Const(wide, (1 << bits) - 1))
+        shift = 1
+        while shift < 8 * wide.itemsize:  # smear the highest set bit into every lower bit
+            v = binary("or", v, binary("shr_u", v, Const(wide, shift)))
+            shift *= 2
+        count = Unary(wide, "popcnt", Unary(wide, "not", v))
+        return Cast(dt, binary("sub", count, Const(wide, 8 * wide.itemsize - bits)))
+    return Val(x.shape, dt, at)
+
+
+lowerings[arith.mulhi_p] = _mulhi
+lowerings[arith.clz_p] = _clz

@@ -324,3 +324,151 @@ cpu.kernels[conv_general_dilated_p] = _conv_kernel
 ad.jvp_rules[conv_general_dilated_p] = _conv_jvp
 ad.transpose_rules[conv_general_dilated_p] = _conv_transpose
 batching.vmap_rules[conv_general_dilated_p] = _conv_vmap
+
+
+# ---- shape helpers and conv variants (JAX's public conv API around conv_general_dilated) ----------
+
+
+def conv_general_permutations(dimension_numbers):
+    """(lhs_perm, rhs_perm, out_perm) of string dimension numbers: positions of batch/out-feature,
+    feature/in-feature, then the spatial dims in the kernel spec's order."""
+    lhs, rhs, out = dimension_numbers
+    for spec, pair in ((lhs, "NC"), (rhs, "OI"), (out, "NC")):
+        if not all(c in spec for c in pair):
+            raise TypeError(f"convolution dimension spec {spec!r} must contain {pair[0]!r} and {pair[1]!r}")
+    return tuple(conv_dimension_numbers((0,) * len(lhs), (0,) * len(rhs), dimension_numbers))
+
+
+def conv_shape_tuple(lhs_shape, rhs_shape, strides, pads, batch_group_count=1):
+    if isinstance(pads, str):
+        pads = padtype_to_pads(lhs_shape[2:], rhs_shape[2:], strides, pads)
+    if len(pads) != len(lhs_shape) - 2:
+        raise TypeError(f"Wrong number of explicit pads for convolution: expected {len(lhs_shape) - 2}, got {len(pads)}.")
+    space = [max((n + lo + hi - k) // s + 1, 0) if n + lo + hi >= k else 0
+             for n, k, s, (lo, hi) in zip(lhs_shape[2:], rhs_shape[2:], strides, pads)]
+    return (lhs_shape[0] // batch_group_count, rhs_shape[0], *space)
+
+
+def _permuted(shape, perm):
+    return tuple(shape[p] for p in perm)
+
+
+def _unpermuted(shape, perm):
+    out = [0] * len(perm)
+    for k, p in enumerate(perm):
+        out[p] = shape[k]
+    return tuple(out)
+
+
+def conv_general_shape_tuple(lhs_shape, rhs_shape, window_strides, padding, dimension_numbers):
+    dn = conv_dimension_numbers(lhs_shape, rhs_shape, dimension_numbers)
+    out = conv_shape_tuple(_permuted(lhs_shape, dn.lhs_spec), _permuted(rhs_shape, dn.rhs_spec), window_strides,
+                           padding)
+    return _unpermuted(out, dn.out_spec)
+
+
+def _conv_transpose_padding(k, s, padding):
+    if padding == "SAME":
+        pad_len = k + s - 2
+        pad_a = k - 1 if s > k - 1 else -(-pad_len // 2)
+    elif padding == "VALID":
+        pad_len = k + s - 2 + max(k - s, 0)
+        pad_a = k - 1
+    else:
+        raise ValueError("Padding mode must be `SAME` or `VALID`.")
+    return pad_a, pad_len - pad_a
+
+
+def conv_transpose_shape_tuple(lhs_shape, rhs_shape, window_strides, padding, dimension_numbers):
+    dn = conv_dimension_numbers(lhs_shape, rhs_shape, dimension_numbers)
+    lhs_t, rhs_t = _permuted(lhs_shape, dn.lhs_spec), _permuted(rhs_shape, dn.rhs_spec)
+    if isinstance(padding, str):
+        padding = [_conv_transpose_padding(k, s, padding) for k, s in zip(rhs_t[2:], window_strides)]
+    space = [(n - 1) * s - k + 2 + lo + hi for n, k, s, (lo, hi) in zip(lhs_t[2:], rhs_t[2:], window_strides, padding)]
+    return _unpermuted((lhs_t[0], rhs_t[0], *space), dn.out_spec)
+
+
+def conv_with_general_padding(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation, precision=None,
+                              preferred_element_type=None):
+    return conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=lhs_dilation,
+                                rhs_dilation=rhs_dilation, precision=precision,
+                                preferred_element_type=preferred_element_type)
+
+
+_TRANSPOSE_DEFAULT_DN = {2: ("NC", "IO", "NC"), 3: ("NHC", "HIO", "NHC"), 4: ("NHWC", "HWIO", "NHWC"),
+                         5: ("NHWDC", "HWDIO", "NHWDC")}
+
+
+def conv_transpose(lhs, rhs, strides, padding, rhs_dilation=None, dimension_numbers=None, transpose_kernel=False,
+                   precision=None, preferred_element_type=None, use_consistent_padding=False):
+    """The gradient of a strided conv w.r.t. its input, as a conv with lhs dilation."""
+    lhs, rhs = lax._as_array(lhs), lax._as_array(rhs)
+    nd = get_aval(lhs).ndim
+    if nd != get_aval(rhs).ndim or nd < 2:
+        raise ValueError("conv_transpose: lhs and rhs must have the same rank, at least 2")
+    if use_consistent_padding:
+        raise NotImplementedError("conv_transpose: use_consistent_padding=True is not supported")
+    if dimension_numbers is None:
+        if nd not in _TRANSPOSE_DEFAULT_DN:
+            raise ValueError("No 4+ dimensional dimension_number defaults.")
+        dimension_numbers = _TRANSPOSE_DEFAULT_DN[nd]
+    dn = conv_dimension_numbers(get_aval(lhs).shape, get_aval(rhs).shape, dimension_numbers)
+    one = (1,) * (nd - 2)
+    rhs_dilation = tuple(rhs_dilation or one)
+    k_sp = [get_aval(rhs).shape[d] for d in dn.rhs_spec[2:]]
+    eff = [(k - 1) * r + 1 for k, r in zip(k_sp, rhs_dilation)]
+    if isinstance(padding, str):
+        pads = [_conv_transpose_padding(k, s, padding.upper()) for k, s in zip(eff, strides)]
+    else:
+        pads = [tuple(p) for p in padding]
+    if transpose_kernel:
+        rhs = rev(rhs, tuple(dn.rhs_spec[2:]))
+        perm = list(range(nd))
+        perm[dn.rhs_spec[0]], perm[dn.rhs_spec[1]] = dn.rhs_spec[1], dn.rhs_spec[0]
+        rhs = transpose(rhs, tuple(perm))
+    return conv_general_dilated(lhs, rhs, one, pads, tuple(strides), rhs_dilation, dn, precision=precision,
+                                preferred_element_type=preferred_element_type)
+
+
+def conv_general_dilated_patches(lhs, filter_shape, window_strides, padding, lhs_dilation=None, rhs_dilation=None,
+                                 dimension_numbers=None, precision=None, preferred_element_type=None):
+    """Each output position's receptive field, flattened into the feature dim (channel-major, then
+    the filter's spatial positions): a depthwise conv with a one-hot kernel per position."""
+    from jaxlite._src.lax.structural import broadcast_in_dim
+    lhs = lax._as_array(lhs)
+    la = get_aval(lhs)
+    filter_shape = tuple(int(k) for k in filter_shape)
+    dn = conv_dimension_numbers(la.shape, (1, 1) + filter_shape, dimension_numbers)
+    size = int(np.prod(filter_shape, dtype=np.int64))
+    channels = la.shape[dn.lhs_spec[1]]
+    eye = np.eye(size, dtype=la.dtype)
+    kernel = broadcast_in_dim(eye, (channels, size, size), (1, 2))
+    kernel = reshape(kernel, (channels * size, 1) + filter_shape)  # canonical (O, I, spatial...)
+    kernel = transpose(kernel, tuple(int(k) for k in np.argsort(dn.rhs_spec)))
+    return conv_general_dilated(lhs, kernel, window_strides, padding, lhs_dilation, rhs_dilation, dn,
+                                feature_group_count=channels, precision=precision,
+                                preferred_element_type=preferred_element_type)
+
+
+def conv_general_dilated_local(lhs, rhs, window_strides, padding, filter_shape, lhs_dilation=None, rhs_dilation=None,
+                               dimension_numbers=None, precision=None):
+    """An unshared convolution: every output position has its own filter (rhs's spatial dims are the
+    output's). Each position's patch times that position's filter, as JAX builds it."""
+    from jaxlite._src.lax.dot import dot_general
+    lhs, rhs = lax._as_array(lhs), lax._as_array(rhs)
+    lhs_precision = precision[0] if isinstance(precision, tuple) and len(precision) == 2 else None
+    patches = conv_general_dilated_patches(lhs, filter_shape, window_strides, padding, lhs_dilation, rhs_dilation,
+                                           dimension_numbers, precision=lhs_precision)
+    dn = conv_dimension_numbers(get_aval(lhs).shape, (1, 1) + tuple(int(k) for k in filter_shape), dimension_numbers)
+    out_spatial, rhs_spatial = dn.out_spec[2:], dn.rhs_spec[2:]
+    order = sorted(range(len(out_spatial)), key=lambda k: out_spatial[k])
+    out = dot_general(patches, rhs, (((dn.out_spec[1],), (dn.rhs_spec[1],)),
+                                     (tuple(sorted(out_spatial)), tuple(rhs_spatial[k] for k in order))))
+    # dot_general's layout is (spatial..., batch, out features): put the last two where out_spec says
+    nd = get_aval(out).ndim
+    rest = list(range(nd - 2))
+    perm = [None] * nd
+    perm[dn.out_spec[0]], perm[dn.out_spec[1]] = nd - 2, nd - 1
+    it = iter(rest)
+    perm = [p if p is not None else next(it) for p in perm]
+    return transpose(out, tuple(perm))

@@ -55,6 +55,8 @@ def _dot_general_kernel(lhs, rhs, dimension_numbers, precision=None, preferred_e
     if lhs.dtype == np.bool_:
         return np.einsum(f"{''.join(ls)},{''.join(rs)}->{''.join(out)}", lhs.astype(np.int32),
                          rhs.astype(np.int32)).astype(bool)
+    if lhs.dtype.kind == "V" or lhs.dtype.name == "bfloat16":  # ml_dtypes floats: einsum lacks them
+        lhs, rhs = lhs.astype(np.float32), rhs.astype(np.float32)
     return np.einsum(f"{''.join(ls)},{''.join(rs)}->{''.join(out)}", lhs, rhs).astype(dt)
 
 
@@ -149,3 +151,36 @@ cpu.kernels[dot_general_p] = _dot_general_kernel
 ad.jvp_rules[dot_general_p] = _dot_general_jvp
 ad.transpose_rules[dot_general_p] = _dot_general_transpose
 batching.vmap_rules[dot_general_p] = _dot_general_vmap
+
+
+def _scaled(x, scale, contracting):
+    """x times its scale, each scale entry repeated over its block of the contracting dim, in bfloat16."""
+    from jaxlite._src.lax.structural import broadcast_in_dim, reshape
+    bf16 = dtypes.canonicalize_dtype("bfloat16")
+    x = lax.convert_element_type(x, bf16)
+    if scale is None:
+        return x
+    s = lax.convert_element_type(lax._as_array(scale), bf16)
+    xs, ss = get_aval(x).shape, get_aval(s).shape
+    (c,) = contracting
+    if len(ss) != len(xs) or any(a != b for d, (a, b) in enumerate(zip(xs, ss)) if d != c) or xs[c] % ss[c]:
+        raise TypeError(f"scaled_dot: scale shape {ss} does not fit operand shape {xs}")
+    block = xs[c] // ss[c]
+    wide = ss[:c + 1] + (block,) + ss[c + 1:]
+    s = reshape(broadcast_in_dim(s, wide, tuple(d if d <= c else d + 1 for d in range(len(ss)))), xs)
+    return lax.mul(x, s)
+
+
+def scaled_dot(lhs, rhs, *, lhs_scale=None, rhs_scale=None, dimension_numbers=None, preferred_element_type=None):
+    """(lhs * lhs_scale) @ (rhs * rhs_scale), scales repeated over blocks of the contracting dim.
+
+    As XLA's CPU path computes it: operands, scales and their products rounded to bfloat16, the
+    contraction accumulated in float32, the result in preferred_element_type (default bfloat16)."""
+    lhs, rhs = lax._as_array(lhs), lax._as_array(rhs)
+    if dimension_numbers is None:
+        nd = get_aval(lhs).ndim
+        dimension_numbers = (((1,), (0,)), ((), ())) if nd == 2 else (((2,), (1,)), ((0,), (0,)))
+    (lc, rc), _ = dimension_numbers
+    out = dot_general(_scaled(lhs, lhs_scale, tuple(lc)), _scaled(rhs, rhs_scale, tuple(rc)), dimension_numbers,
+                      preferred_element_type=np.float32)
+    return lax.convert_element_type(out, preferred_element_type or dtypes.canonicalize_dtype("bfloat16"))

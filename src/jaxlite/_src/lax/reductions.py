@@ -65,7 +65,9 @@ reduce_max_p = _make_reduce("reduce_max", "iufb", _np_max)
 reduce_min_p = _make_reduce("reduce_min", "iufb", _np_min)
 reduce_and_p = _make_reduce("reduce_and", "b", lambda x, axes: np.all(x, axis=axes))
 reduce_or_p = _make_reduce("reduce_or", "b", lambda x, axes: np.any(x, axis=axes))
-ad.nondiff.update({reduce_and_p, reduce_or_p})
+reduce_xor_p = _make_reduce("reduce_xor", "iub", lambda x, axes: np.bitwise_xor.reduce(x, axis=axes)
+                            if x.size else np.zeros(tuple(d for i, d in enumerate(x.shape) if i not in axes), x.dtype))
+ad.nondiff.update({reduce_and_p, reduce_or_p, reduce_xor_p})
 
 
 def _axes(x, axes):
@@ -81,8 +83,8 @@ def _reducer(prim):
     return reduce
 
 
-reduce_sum, reduce_prod, reduce_max, reduce_min, reduce_and, reduce_or = map(
-    _reducer, (reduce_sum_p, reduce_prod_p, reduce_max_p, reduce_min_p, reduce_and_p, reduce_or_p))
+reduce_sum, reduce_prod, reduce_max, reduce_min, reduce_and, reduce_or, reduce_xor = map(
+    _reducer, (reduce_sum_p, reduce_prod_p, reduce_max_p, reduce_min_p, reduce_and_p, reduce_or_p, reduce_xor_p))
 
 
 def _kept_dims(shape, axes):

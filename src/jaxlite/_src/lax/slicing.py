@@ -390,6 +390,43 @@ ad.jvp_rules[scatter_p] = _scatter_jvp
 ad.transpose_rules[scatter_p] = _scatter_transpose
 ad.jvp_rules[scatter_mul_p] = _scatter_mul_jvp
 
+
+def _select(pred, on_true, on_false):
+    return lax.select_n(pred, on_false, on_true)
+
+
+def _scatter_extremal_jvp(prim):
+    """JAX's rule for scatter-min/max: the tangent at each place is the mean of the tangents of
+    every value (the operand's and the updates') that ties for the extremum there."""
+    def rule(primals, tangents, dimension_numbers, mode, unique_indices):
+        operand, indices, updates = primals
+        params = dict(dimension_numbers=dimension_numbers, mode=mode, unique_indices=unique_indices)
+        out = prim.bind(operand, indices, updates, **params)
+        ushape = get_aval(updates).shape
+
+        def gathered(x):
+            return _gather_of_scatter(x, indices, ushape, dimension_numbers, mode)
+
+        def count(flags):
+            return gathered(scatter_add_p.bind(ad.zeros_like(operand), indices, flags, **params))
+
+        uaval = get_aval(updates)
+        zeros, ones = lax.full(ushape, 0, uaval.dtype), lax.full(ushape, 1, uaval.dtype)
+        won = lax.eq(updates, gathered(out))
+        kept = lax.eq(gathered(operand), gathered(out))
+        n_won = count(_select(won, ones, zeros))
+        n_refs = count(ones)
+        share = lax.div(ones, _select(kept, lax.add(n_won, ones), n_won))
+        upd_coef = _select(won, share, zeros)
+        op_coef = lax.div(lax.sub(_select(kept, share, zeros), ones), n_refs)
+        t_upd = lax.add(lax.mul(gathered(tangents[0]), op_coef), lax.mul(tangents[2], upd_coef))
+        return [out], [scatter_add_p.bind(tangents[0], indices, t_upd, **params)]
+    return rule
+
+
+ad.jvp_rules[scatter_min_p] = _scatter_extremal_jvp(scatter_min_p)
+ad.jvp_rules[scatter_max_p] = _scatter_extremal_jvp(scatter_max_p)
+
 # ---- helpers built on gather/scatter --------------------------------------------------------------
 
 

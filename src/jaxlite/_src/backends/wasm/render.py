@@ -301,7 +301,7 @@ class _Emitter:
         acc = self.local(acc_t, "acc")
         r = f"$r{e.level}"
         self.locals.append((r, "i32"))
-        identity = {"add": 0, "mul": 1, "and": 1, "or": 0}.get(e.op)
+        identity = {"add": 0, "mul": 1, "and": 1, "or": 0, "xor": 0}.get(e.op)
         if identity is None:  # max/min
             if fl:
                 identity = float("-inf") if e.op == "max" else float("inf")
@@ -317,7 +317,7 @@ class _Emitter:
         self.emit(f"block $rd{e.level}", f"loop $rl{e.level}",
                   f"local.get {r}", f"i32.const {e.size}", "i32.ge_u", f"br_if $rd{e.level}")
         self.scopes.append(_scope(e.body))
-        if fl or e.op in ("add", "mul", "and", "or"):
+        if fl or e.op in ("add", "mul", "and", "or", "xor"):
             self.emit(f"local.get {acc}")
             self.expr(e.body)
             if acc_t != t:
