@@ -24,7 +24,7 @@ export JAXLITE_CHROMIUM := $(CHROMIUM)
 # WebGPU in Node (Dawn) runs on SwiftShader's Vulkan, which ships with Debian's chromium.
 export VK_ICD_FILENAMES ?= /usr/lib/chromium/vk_swiftshader_icd.json
 
-.PHONY: help setup serve test test-all test-python test-pyodide test-page dist bench bench-gpu features clean distclean
+.PHONY: help setup serve test test-all test-python test-python-cpu test-python-wasm test-pyodide test-page dist bench bench-gpu features clean distclean
 
 help:
 	@echo "make serve     set up and serve the site on http://127.0.0.1:$(PORT)/"
@@ -93,11 +93,14 @@ test-all: setup
 
 PYTEST_MARK ?= not slow
 
-# The CPython suite twice: on the numpy reference device, then with wasm (wasmtime) as the default.
+# The CPython suite twice, side by side (one per core): on the numpy reference device, and with
+# wasm (wasmtime) as the default. FEATURES.md must match the code.
 test-python: setup
 	$(PY) tools/features.py --check
-	$(PYTEST) tests -m "$(PYTEST_MARK)" -q
-	JAXLITE_DEFAULT_DEVICE=wasm $(PYTEST) tests -m "$(PYTEST_MARK)" -q
+	$(MAKE) -j2 --output-sync=target test-python-cpu test-python-wasm
+
+test-python-cpu test-python-wasm: test-python-%: setup
+	JAXLITE_DEFAULT_DEVICE=$* $(PYTEST) tests -m "$(PYTEST_MARK)" -q -p no:cacheprovider
 
 # Pyodide layers: run_in_pyodide in Node and in headless Chromium, plus the page test (Playwright).
 test-pyodide: setup

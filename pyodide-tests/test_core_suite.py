@@ -19,6 +19,17 @@ TESTS = Path(__file__).resolve().parent.parent / "tests"
 @run_in_pyodide(packages=["jaxlite", "pytest", "hypothesis"])
 async def _run_suite(selenium, files, device):
     BACKEND_MODULES = ["test_backends.py", "test_wasm_backend.py", "test_webgpu_backend.py"]
+    # The API-surface and semantics modules run once, with wasm (a page's default) as the default
+    # device: they exercise the same kernels on every device, and the ones that compare devices
+    # (integer edges, indexing modes) check each device explicitly, webgpu included.
+    ONCE_MODULES = ["test_random.py", "test_nn.py", "test_lax_special.py", "test_scipy_special.py",
+                    "test_scipy_stats.py", "test_scipy_special_more.py", "test_scipy_stats_more.py",
+                    "test_scipy_optimize_signal.py", "test_numpy_arrays_extra.py", "test_numpy_math_extra.py",
+                    "test_lax_extra.py", "test_lax_more.py", "test_api_extra.py", "test_api_more.py",
+                    "test_tree_util_paths.py", "test_api_programs.py", "test_image_ops.py",
+                    "test_semantics_ad.py", "test_semantics_errors.py", "test_semantics_errors2.py",
+                    "test_semantics_indexing.py", "test_semantics_integers.py", "test_memory_pressure.py",
+                    "test_threads.py"]
     import contextlib
     import io
     import os
@@ -41,6 +52,8 @@ async def _run_suite(selenium, files, device):
     os.chdir(root)
     # The backend modules test every device explicitly, whatever the default: once is enough.
     skip = [] if device == "cpu" else [f"--ignore={root}/{f}" for f in BACKEND_MODULES]
+    if device != "wasm":
+        skip += [f"--ignore={root}/{f}" for f in ONCE_MODULES if f in files]
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         code = pytest.main([root, "-q", "-rs", "-p", "no:cacheprovider", "-x", *skip])

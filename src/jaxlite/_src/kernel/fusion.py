@@ -108,6 +108,40 @@ def _step_inputs(step) -> list:
     return list(step[3])
 
 
+# Call primitives whose bodies join the enclosing plan: a nested jit or a custom_jvp function
+# (relu, softmax, the special functions) then fuses with its neighbours instead of running as a
+# plan of its own. Only execution is planned here, so the custom rule is not needed.
+_INLINED = {"pjit": "jaxpr", "custom_jvp_call": "call_jaxpr"}
+
+
+def inline_calls(jaxpr: core.Jaxpr):
+    """The jaxpr with inlinable calls replaced by their bodies, and the (Var, value) pairs that
+    bind the inlined bodies' constants."""
+    if not any(e.primitive.name in _INLINED for e in jaxpr.eqns):
+        return jaxpr, []
+    eqns, consts, subst = [], [], {}
+    _inline_into(jaxpr.eqns, subst, eqns, consts)
+    outs = [subst.get(x, x) if isinstance(x, core.Var) else x for x in jaxpr.outs]
+    return core.Jaxpr(jaxpr.in_binders, eqns, outs), consts
+
+
+def _inline_into(eqns, subst, out_eqns, consts):
+    for eqn in eqns:
+        ins = [subst.get(x, x) if isinstance(x, core.Var) else x for x in eqn.inputs]
+        key = _INLINED.get(eqn.primitive.name)
+        if key is None:
+            out_eqns.append(eqn._replace(inputs=ins))
+            continue
+        closed = eqn.params[key]
+        inner = closed.jaxpr
+        cvars = [core.Var(v.aval) for v in inner.in_binders[:len(closed.consts)]]
+        consts.extend(zip(cvars, closed.consts))
+        inner_subst = dict(zip(inner.in_binders, [*cvars, *ins]))
+        _inline_into(inner.eqns, inner_subst, out_eqns, consts)
+        for v, o in zip(eqn.out_binders, inner.outs):
+            subst[v] = inner_subst.get(o, o) if isinstance(o, core.Var) else o
+
+
 class Plan:
     """A jaxpr compiled to steps over numbered slots: fused kernels, routines, single primitives
     (the device's kernel or host fallback), and higher-order primitives run by binding."""
@@ -124,6 +158,11 @@ class Plan:
 
         self.in_slots = [self._new_slot(v.aval.dtype) for v in jaxpr.in_binders]
         for v, k in zip(jaxpr.in_binders, self.in_slots):
+            env[v] = ("slot", k)
+        jaxpr, inner_consts = inline_calls(jaxpr)
+        for v, c in inner_consts:
+            k = self._new_slot(v.aval.dtype)
+            self.const_bufs.append((k, dispatch.to_buffer(c, device, v.aval)))
             env[v] = ("slot", k)
 
         uses: dict = {}
