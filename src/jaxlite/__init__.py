@@ -18,6 +18,7 @@ from jaxlite._src.config_states import (debug_infs, debug_nans, default_matmul_p
                                         numpy_dtype_promotion, numpy_rank_promotion)
 from jaxlite._src.ad_checkpoint import checkpoint_policies
 from jaxlite._src.refs import Ref, empty_ref, free_ref, freeze, new_ref
+from jaxlite._src.ref_ops import dslice as ds
 from jaxlite._src.array import Array
 from jaxlite._src.batching import vmap
 from jaxlite._src.config import config, disable_jit
@@ -42,7 +43,9 @@ tree = _tree_util.tree
 # Submodules JAX users reach as attributes (`jax.random.split`) load on first use.
 _LAZY_SUBMODULES = frozenset({"random", "nn", "scipy", "debug", "test_util", "ad_checkpoint", "example_libraries",
                               "extend", "experimental", "sharding", "stages", "typing", "interpreters", "image",
-                              "custom_batching", "custom_derivatives", "distributed"})
+                              "custom_batching", "custom_derivatives", "distributed", "ops", "export", "ffi",
+                              "dlpack", "profiler", "monitoring", "memory", "lib", "ref", "core", "api_util",
+                              "ad"})
 
 
 def __getattr__(name):
@@ -110,4 +113,5 @@ __all__ = [
     "live_arrays", "make_array_from_callback", "named_scope", "new_ref", "numpy_dtype_promotion",
     "numpy_rank_promotion", "print_environment_info", "process_count", "process_index", "pure_callback", "typeof",
     "Device", "closure_convert", "copy_to_host_async", "custom_gradient", "fwd_and_bwd", "make_user_context",
+    "ds",
 ]

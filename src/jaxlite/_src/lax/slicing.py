@@ -416,9 +416,11 @@ def _scatter_extremal_jvp(prim):
         kept = lax.eq(gathered(operand), gathered(out))
         n_won = count(_select(won, ones, zeros))
         n_refs = count(ones)
-        share = lax.div(ones, _select(kept, lax.add(n_won, ones), n_won))
+        # Counts are clamped to 1 where a place has no winner or no reference (a dropped index):
+        # those coefficients are never used, and the clamp keeps them finite.
+        share = lax.div(ones, _select(kept, lax.add(n_won, ones), lax.max(n_won, ones)))
         upd_coef = _select(won, share, zeros)
-        op_coef = lax.div(lax.sub(_select(kept, share, zeros), ones), n_refs)
+        op_coef = lax.div(lax.sub(_select(kept, share, zeros), ones), lax.max(n_refs, ones))
         t_upd = lax.add(lax.mul(gathered(tangents[0]), op_coef), lax.mul(tangents[2], upd_coef))
         return [out], [scatter_add_p.bind(tangents[0], indices, t_upd, **params)]
     return rule

@@ -1,0 +1,1 @@
+"""jax.lib: empty in JAX 0.10 (its jaxlib bindings are private), and so here."""
