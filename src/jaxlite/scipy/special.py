@@ -5,3 +5,4 @@ from jaxlite._src.scipy.special import (beta, betainc, betaln, bernoulli, boxcox
                                         gammainc, gammaincc, gammaln, gammasgn, i0, i0e, i1, i1e, kl_div,
                                         log_ndtr, log_softmax, loggamma, logit, logsumexp, multigammaln,
                                         ndtr, ndtri, poch, polygamma, rel_entr, softmax, xlog1py, xlogy, zeta)
+from jaxlite._src.scipy.special_more import bessel_jn, owens_t, spence  # noqa: F401

@@ -295,8 +295,9 @@ def _erf_inv_impl(x):
             ec = lax.erfc(ay)
             step = _where(tail, (lax.log(ec) - lax.log1p(-ax)) * -(ec * inv_deriv), (lax.erf(ay) - ax) * inv_deriv)
             ay = ay - _where(lax.is_finite(step), step, _like(ay, 0.0))
-        # below 1e-8 the polynomial is already exact (erf_inv(x) = sqrt(pi)/2 x) and Newton underflows
-        y = sgn * _where(lax.lt(ax, _like(ax, 1e-8)), lax.abs(y), ay)
+        # below 1e-8, erf_inv(x) = sqrt(pi)/2 x to float64 precision (the float32 polynomial is not)
+        # and Newton underflows
+        y = sgn * _where(lax.lt(ax, _like(ax, 1e-8)), (math.sqrt(math.pi) / 2) * ax, ay)
     return _where(lax.eq(lax.abs(x), _like(x, 1.0)), x * float("inf"), y)
 
 

@@ -1,3 +1,5 @@
 """jax.scipy.stats: probability distributions."""
 
-from jaxlite.scipy.stats import (bernoulli, beta, binom, cauchy, chi2, dirichlet, expon, gamma, geom, laplace, logistic, multivariate_normal, norm, poisson, t, uniform)  # noqa: F401
+from jaxlite.scipy.stats import (bernoulli, beta, betabinom, binom, cauchy, chi2, dirichlet, expon, gamma,  # noqa: F401
+                                 gennorm, geom, gumbel_l, gumbel_r, laplace, logistic, multivariate_normal, nbinom,
+                                 norm, pareto, poisson, t, uniform, vonmises, wrapcauchy)

@@ -1,0 +1,3 @@
+"""jax.scipy.signal (fftconvolve, stft, istft, csd and welch need jnp.fft, issue 15)."""
+
+from jaxlite._src.scipy.signal import convolve, convolve2d, correlate, correlate2d, detrend  # noqa: F401
