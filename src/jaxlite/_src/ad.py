@@ -139,6 +139,7 @@ def _check_tangent(p, t):
 
 
 def jvp(fun: Callable, primals, tangents, has_aux: bool = False):
+    core.check_callable(fun)
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("primal and tangent arguments to jax.jvp must be tuples or lists; "
                         f"found {type(primals).__name__} and {type(tangents).__name__}.")
@@ -232,6 +233,7 @@ def _instantiate_tangents(tangent_pvals, unknown_outs):
 
 
 def linearize(fun: Callable, *primals):
+    core.check_callable(fun)
     primals_flat, in_tree = tree_util.tree_flatten(primals)
     f, out_tree, _ = flatten_fun(fun, in_tree)
     primals_out, tangent_pvals, jaxpr, consts = linearize_flat(f, primals_flat)
@@ -275,6 +277,7 @@ def instantiate_zeros(ct, aval):
 
 
 def vjp(fun: Callable, *primals, has_aux: bool = False):
+    core.check_callable(fun)
     primals_flat, in_tree = tree_util.tree_flatten(primals)
     f, out_tree, split_aux = flatten_fun(fun, in_tree, has_aux)
     all_out, tangent_pvals, jaxpr, consts = linearize_flat(f, primals_flat)
@@ -426,6 +429,8 @@ def _check_scalar_output(y, name="grad"):
 
 def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False,
                    allow_int: bool = False, reduce_axes=()):
+    core.check_callable(fun)
+
     @functools.wraps(fun, updated=())
     def value_and_grad_f(*args, **kwargs):
         nums = _argnums_tuple(argnums, len(args))
@@ -469,6 +474,7 @@ def grad(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = Fa
 
 def linear_transpose(fun: Callable, *primals, reduce_axes=()):
     """Transpose of a linear function at the given example arguments (only avals are used)."""
+    core.check_callable(fun)
     from jaxlite._src.jit import shape_dtype_avals
     primals_flat, in_tree = tree_util.tree_flatten(primals)
     in_avals = [a.strip_weak_type() for a in shape_dtype_avals(primals_flat)]

@@ -63,6 +63,8 @@ def _flat_dynamic(fun, argnums, args, kwargs, has_aux, holomorphic, allow_int, n
 
 
 def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False) -> Callable:
+    core.check_callable(fun)
+
     @functools.wraps(fun, updated=())
     def jacfun(*args, **kwargs):
         dyn_flat, in_tree, f_flat, out_tree, split_aux = _flat_dynamic(
@@ -84,6 +86,8 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
 
 def jacrev(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False,
            allow_int: bool = False) -> Callable:
+    core.check_callable(fun)
+
     @functools.wraps(fun, updated=())
     def jacfun(*args, **kwargs):
         dyn_flat, in_tree, f_flat, out_tree, split_aux = _flat_dynamic(
@@ -241,8 +245,7 @@ def print_environment_info(return_string: bool = False):
 def fwd_and_bwd(fun: Callable, argnums, has_aux: bool = False, jitted: bool = True):
     """(fwd, bwd): fwd(*args) is jax.vjp of fun in the argnums arguments, whose pullback (a pytree
     of residuals) bwd(residuals, cotangent) applies; both jitted by default, so bwd compiles once."""
-    if not callable(fun):
-        raise TypeError(f"Expected a callable value, got {fun}")
+    core.check_callable(fun)
 
     def fwd(*args):
         nums = _argnums_tuple(argnums, len(args))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 from typing import Callable
 
 from jaxlite._src import core, tree_util
@@ -19,9 +20,16 @@ vmap_rules: dict = {}
 # BatchTrace, mapped operands or not (lax/parallel.py has them).
 collective_rules: dict = {}
 not_mapped = None
-# The axis name of the BatchTrace whose rule is running: a rule that re-batches a jaxpr (jit, scan,
-# cond, custom_jvp) runs vmap_flat for the same axis, so collectives inside still find their name.
-_rule_axis_name = None
+
+
+class _RuleState(threading.local):
+    """The axis name of the BatchTrace whose rule is running, per thread (as core's trace state):
+    a rule that re-batches a jaxpr (jit, scan, cond, custom_jvp) runs vmap_flat for the same axis,
+    so collectives inside still find their name."""
+    axis_name = None
+
+
+_rule_state = _RuleState()
 _INHERIT = object()
 
 
@@ -90,12 +98,11 @@ class BatchTrace(Trace):
 
 @contextlib.contextmanager
 def _naming(axis_name):
-    global _rule_axis_name
-    prev, _rule_axis_name = _rule_axis_name, axis_name
+    prev, _rule_state.axis_name = _rule_state.axis_name, axis_name
     try:
         yield
     finally:
-        _rule_axis_name = prev
+        _rule_state.axis_name = prev
 
 
 def moveaxis(x, src: int, dst: int):
@@ -121,7 +128,7 @@ def move_batch_axis(axis_size: int, src, dst: int, x):
 
 def vmap_flat(f: Callable, in_axes, axis_size: int, args, axis_name=_INHERIT):
     if axis_name is _INHERIT:
-        axis_name = _rule_axis_name
+        axis_name = _rule_state.axis_name
     with core.new_main(BatchTrace, (axis_size, axis_name)) as main:
         trace = BatchTrace(main)
         tracers_in = [BatchTracer(trace, x, ax) if ax is not None else x for x, ax in zip(args, in_axes)]
@@ -157,6 +164,7 @@ def _prefix_entries(p, f, out: list, context) -> None:
 
 def vmap(fun: Callable, in_axes=0, out_axes=0, axis_name=None, axis_size: int | None = None,
          spmd_axis_name=None):
+    core.check_callable(fun)
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
     if not (in_axes is None or isinstance(in_axes, (int, tuple, dict))):

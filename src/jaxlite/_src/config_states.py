@@ -19,12 +19,17 @@ def enable_x64(new_val: bool = True):
     return config._override("jax_enable_x64", bool(new_val))
 
 
-@partial("the flag is set for the block, but results are not checked for NaNs")
 def debug_nans(new_val: bool = True):
+    """FloatingPointError at the first primitive that makes a NaN inside the block."""
     return config._override("jax_debug_nans", bool(new_val))
 
 
-_local_states: dict = {"jax_debug_infs": False, "jax_numpy_dtype_promotion": "standard",
+def debug_infs(new_val: bool = True):
+    """FloatingPointError at the first primitive that makes an infinity inside the block."""
+    return config._override("jax_debug_infs", bool(new_val))
+
+
+_local_states: dict = {"jax_numpy_dtype_promotion": "standard",
                        "jax_default_matmul_precision": None, "jax_numpy_rank_promotion": "allow"}
 
 
@@ -36,11 +41,6 @@ def _state(name, value):
         yield
     finally:
         _local_states[name] = old
-
-
-@partial("the flag is set for the block, but results are not checked for infinities")
-def debug_infs(new_val: bool = True):
-    return _state("jax_debug_infs", bool(new_val))
 
 
 @partial("'standard' only: promotion always follows JAX's standard lattice; 'strict' is accepted but not enforced")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import operator
 import sys
 import threading
 import types
@@ -134,6 +135,18 @@ class UnexpectedTracerError(Exception):
 
 
 # ---- primitives -----------------------------------------------------------------------------------
+
+
+class JaxRuntimeError(RuntimeError):
+    """JAX's error for failures while running a computation (jax.errors.JaxRuntimeError)."""
+
+
+class ResourceExhaustedError(JaxRuntimeError, MemoryError):
+    """A device out of memory: JAX raises JaxRuntimeError ("RESOURCE_EXHAUSTED"); a MemoryError too,
+    so Python's own handlers for running out of memory catch it."""
+
+    def __init__(self, nbytes: int, detail: str = ""):
+        super().__init__(f"RESOURCE_EXHAUSTED: Out of memory allocating {nbytes} bytes." + (f" {detail}" if detail else ""))
 
 
 class Primitive:
@@ -377,10 +390,51 @@ def get_aval(x) -> ShapedArray:
     aval = getattr(x, "aval", None)
     if aval is not None:
         return aval
+    if isinstance(x, (str, bytes, np.dtype, type)) or x is None:
+        # dtypes.dtype_and_weak reads these as dtype names; as values they are not JAX types.
+        raise TypeError(f"Value {x!r} of type {type(x)} is not a valid JAX type")
     dt, weak = dtypes.dtype_and_weak(x)
     if type(x) is int:
         check_python_int(x, dt, "Python int {} too large to convert to {}")
     return ShapedArray(np.shape(x), dt, weak)
+
+
+def valid_jaxtype(x) -> bool:
+    """Whether x can be a value of a traced function (argument or result)."""
+    if isinstance(x, Tracer) or getattr(x, "aval", None) is not None or hasattr(x, "__jax_array__"):
+        return True
+    if type(x) in (bool, int, float, complex):
+        return True
+    return isinstance(x, (np.ndarray, np.generic)) and np.dtype(x.dtype) in dtypes.SUPPORTED
+
+
+def canonicalize_shape(shape, op: str | None = None) -> tuple:
+    """shape as a tuple of Python ints, with JAX's TypeErrors: every entry a concrete integer, and
+    (when `op` is named) none negative."""
+    if isinstance(shape, (int, np.integer)) or (getattr(shape, "ndim", None) == 0
+                                                 and np.dtype(get_aval(shape).dtype).kind in "iu"):
+        shape = (shape,)
+    try:
+        entries = tuple(shape)
+    except TypeError:
+        entries = (shape,)
+    out = []
+    for d in entries:
+        d = concrete_or_error(d, "The shape argument must be static (a tuple of concrete integers)")
+        try:
+            out.append(operator.index(d))
+        except TypeError:
+            raise TypeError(f"Shapes must be 1D sequences of concrete values of integer type, "
+                            f"got {entries}.") from None
+    if op is not None and any(d < 0 for d in out):
+        raise TypeError(f"{op} shape must have every element be nonnegative, got {tuple(out)}.")
+    return tuple(out)
+
+
+def check_callable(fun) -> None:
+    """Transformations check their function when they are applied, as JAX does, not when called."""
+    if not callable(fun):
+        raise TypeError(f"Expected a callable value, got {fun!r}")
 
 
 def check_python_int(x: int, dtype, message: str = "Python integer {} out of bounds for {}") -> None:

@@ -245,6 +245,8 @@ def device_put(x, device=None):
             if v._device is target:
                 return ArrayImpl(v.aval, v._buf, target, committed or v._committed)
             return ArrayImpl(v.aval, target.put(v._value()), target, committed)
+        if isinstance(v, (str, bytes)) or v is None:
+            raise TypeError(f"Argument {v!r} of type {type(v)} is not a valid JAX type")
         return make_array(v, device=dev, committed=committed)
 
     return tree_util.tree_map(put, x)
@@ -253,6 +255,7 @@ def device_put(x, device=None):
 def make_array(value, dtype=None, device=None, committed=False, weak_type=None):
     """A concrete Array from a Python or numpy value, with JAX's dtype rules."""
     from jaxlite._src.array import ArrayImpl
+    _check_numeric(value)
     dt, weak = dtypes.dtype_and_weak(value) if not isinstance(value, (list, tuple)) else (None, False)
     if isinstance(value, (list, tuple)):
         arr = np.asarray(value)
@@ -270,6 +273,21 @@ def make_array(value, dtype=None, device=None, committed=False, weak_type=None):
     aval = core.ShapedArray(arr.shape, dt, weak)
     dev = placement(device or get_default_device(), [aval], committed)
     return ArrayImpl(aval, dev.put(arr), dev, committed)
+
+
+def _check_numeric(value) -> None:
+    """JAX's TypeError for strings and objects, naming the element at fault (numpy would make a
+    string or object array of them, which dtype rules then misread as a dtype name)."""
+    leaves: list = []
+    _nested_leaves(value, leaves)
+    for v in leaves:
+        if isinstance(v, (np.ndarray, np.generic)) and np.dtype(v.dtype) not in dtypes.SUPPORTED or \
+                isinstance(v, (str, bytes)):
+            dt = np.asarray(v).dtype
+            raise TypeError(f"Value {v!r} with dtype {dt} is not a valid JAX array type. Only arrays of "
+                            f"numeric types are supported by JAX.")
+        if not (core.valid_jaxtype(v) or isinstance(v, (np.ndarray, np.generic))):
+            raise TypeError(f"Value {v!r} with type {type(v)} is not a valid JAX type")
 
 
 def _check_python_ints(value, dt, explicit: bool) -> None:

@@ -157,28 +157,53 @@ def _flat_leaf_types():
 _FLAT_LEAVES = _flat_leaf_types()
 
 
-def _normalize_static(fun, static_argnums, static_argnames):
+def _check_argnums(kind: str, nums, params) -> None:
+    """JAX rejects static/donated positions and names the function cannot take, at `jit` time."""
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if any(p.kind == p.VAR_POSITIONAL for p in params):
+        return
+    bad = [i for i in nums if not -len(positional) <= i < len(positional)]
+    if bad:
+        raise ValueError(f"Jitted function has {kind}={tuple(nums)}, but only accepts {len(positional)} "
+                         f"positional arguments.")
+
+
+def _normalize_static(fun, static_argnums, static_argnames, donate_argnums=()):
     if static_argnums is None:
         static_argnums = ()
     if isinstance(static_argnums, int):
         static_argnums = (static_argnums,)
     if isinstance(static_argnames, str):
         static_argnames = (static_argnames,)
-    static_argnames = tuple(static_argnames or ())
+    static_argnums, static_argnames = tuple(static_argnums), tuple(static_argnames or ())
+    donate_argnums = (donate_argnums,) if isinstance(donate_argnums, int) else tuple(donate_argnums or ())
     try:
-        sig = inspect.signature(fun)
-        params = list(sig.parameters.values())
-        for i in static_argnums:
-            if 0 <= i < len(params) and params[i].kind in (params[i].POSITIONAL_OR_KEYWORD,) \
-                    and params[i].name not in static_argnames:
-                static_argnames += (params[i].name,)
-        for name in static_argnames:
-            for i, p in enumerate(params):
-                if p.name == name and p.kind == p.POSITIONAL_OR_KEYWORD and i not in static_argnums:
-                    static_argnums += (i,)
+        params = list(inspect.signature(fun).parameters.values())
     except (TypeError, ValueError):
-        pass
-    return tuple(static_argnums), static_argnames
+        return static_argnums, static_argnames  # builtins: nothing to check against, as in JAX
+    _check_argnums("static_argnums", static_argnums, params)
+    _check_argnums("donate_argnums", donate_argnums, params)
+    if not any(p.kind == p.VAR_KEYWORD for p in params):
+        names = {p.name for p in params if p.kind != p.POSITIONAL_ONLY}
+        invalid = {n for n in static_argnames if n not in names}
+        if invalid:
+            raise ValueError(f"Jitted function has invalid argnames {invalid} in static_argnames. "
+                             f"Function does not take these args.")
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    n_pos = len(positional)
+    for i in static_argnums:
+        p = positional[i] if 0 <= i < n_pos else None
+        if p is not None and p.kind == p.POSITIONAL_OR_KEYWORD and p.name not in static_argnames:
+            static_argnames += (p.name,)
+    donated = {positional[i].name for i in donate_argnums if -n_pos <= i < n_pos}
+    if donated & set(static_argnames):
+        raise ValueError(f"static_argnames and donate_argnames cannot intersect. Argument names "
+                         f"{donated & set(static_argnames)} appear in both static_argnames and donate_argnames")
+    for name in static_argnames:
+        for i, p in enumerate(params):
+            if p.name == name and p.kind == p.POSITIONAL_OR_KEYWORD and i not in static_argnums:
+                static_argnums += (i,)
+    return static_argnums, static_argnames
 
 
 class Jitted:
@@ -186,7 +211,8 @@ class Jitted:
 
     def __init__(self, fun: Callable, static_argnums=(), static_argnames=(), donate_argnums=(), name=None):
         self.fun = fun
-        self.static_argnums, self.static_argnames = _normalize_static(fun, static_argnums, static_argnames)
+        self.static_argnums, self.static_argnames = _normalize_static(fun, static_argnums, static_argnames,
+                                                                      donate_argnums)
         self.name = name or getattr(fun, "__name__", "fun")
         self._cache = _LRU()
         self._flat_cache = _LRU()
@@ -223,6 +249,10 @@ class Jitted:
                 args.append(statics[i] if i in statics else next(it))
             out = self.fun(*args, **d_kwargs, **dict(static_kwargs))
             out_flat, tree = tree_util.tree_flatten(out)
+            for x in out_flat:
+                if not core.valid_jaxtype(x):
+                    raise TypeError(f"function {self.name} traced for jit returned a value of type {type(x)}, "
+                                    f"which is not a valid JAX type")
             store["out_tree"] = tree
             return out_flat
 
@@ -232,9 +262,23 @@ class Jitted:
         jaxpr, consts = pe.trace_to_jaxpr(flat_fun, avals)
         return ClosedJaxpr(jaxpr, consts), store["out_tree"]
 
+    def _check_args(self, dyn_args, dyn_kwargs, leaves) -> None:
+        if all(core.valid_jaxtype(x) or isinstance(x, core.ShapeDtypeStruct) for x in leaves):
+            return
+        for path, x in tree_util.tree_flatten_with_path((dyn_args, dyn_kwargs))[0]:
+            if not (core.valid_jaxtype(x) or isinstance(x, core.ShapeDtypeStruct)):
+                rest = tree_util.keystr(path[2:])
+                where = f"args[{path[1].idx}]{rest}" if path[0].idx == 0 else f"{path[1].key}{rest}"
+                raise TypeError(f"Error interpreting argument to {self.fun} as an abstract array. The "
+                                f"problematic value is of type {type(x)} and was passed to the function at "
+                                f"path {where}. This typically means that a jit-wrapped function was "
+                                f"called with a non-array argument, and this argument was not marked as "
+                                f"static using the static_argnums or static_argnames parameters of jax.jit.")
+
     def _get(self, args, kwargs):
         dyn_args, dyn_kwargs, static_args, static_kwargs, nargs = self._split(args, kwargs)
         leaves, in_tree = tree_util.tree_flatten((dyn_args, dyn_kwargs))
+        self._check_args(dyn_args, dyn_kwargs, leaves)
         key = (in_tree, tuple(_aval_key(x) for x in leaves), static_args, static_kwargs, nargs,
                dtypes.x64_enabled(), config_options.user_context_values())
         hit = self._cache.lookup(key)
@@ -315,10 +359,9 @@ def jit(fun: Callable | None = None, *, static_argnums=(), static_argnames=(), d
         donate_argnames=(), device=None, backend=None, inline=False, keep_unused=False, abstracted_axes=None):
     if fun is None:
         return lambda f: jit(f, static_argnums=static_argnums, static_argnames=static_argnames, device=device,
-                             backend=backend)
-    if not callable(fun):
-        raise TypeError(f"Expected a callable value, got {fun}")
-    return Jitted(fun, static_argnums, static_argnames)
+                             backend=backend, donate_argnums=donate_argnums)
+    core.check_callable(fun)
+    return Jitted(fun, static_argnums, static_argnames, donate_argnums)
 
 
 def trace_function(fun: Callable, args, kwargs, static_argnums=()):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from jaxlite._src.core import ResourceExhaustedError
+
 # primitive -> fn(*numpy arrays, **params) -> numpy array (or list for multiple results).
 # Registered next to each primitive's definition in jaxlite/_src/lax/.
 kernels: dict = {}
@@ -42,7 +44,7 @@ class CpuDevice:
         return f"CpuDevice(id={self.id})"
 
     def put(self, value: np.ndarray) -> CpuBuffer:
-        return CpuBuffer(np.array(value, copy=True), self)
+        return CpuBuffer(_allocate(lambda: np.array(value, copy=True), np.asarray(value).nbytes), self)
 
     def get(self, buf: CpuBuffer, aval) -> np.ndarray:
         return buf.data
@@ -51,7 +53,10 @@ class CpuDevice:
         kernel = kernels.get(prim)
         if kernel is None:
             raise NotImplementedError(f"primitive {prim} has no cpu kernel")
-        outs = kernel(*(b.data for b in bufs), **params)
+        try:
+            outs = kernel(*(b.data for b in bufs), **params)
+        except MemoryError:
+            raise ResourceExhaustedError(sum(a.size * a.dtype.itemsize for a in out_avals)) from None
         if not prim.multiple_results:
             outs = [outs]
         return [CpuBuffer(_as_dtype(o, a), self) for o, a in zip(outs, out_avals, strict=True)]
@@ -63,11 +68,22 @@ class CpuDevice:
         return self._live
 
 
+def _allocate(make, nbytes: int) -> np.ndarray:
+    try:
+        return make()
+    except MemoryError:
+        raise ResourceExhaustedError(nbytes) from None
+
+
 def _as_dtype(x, aval) -> np.ndarray:
     x = np.asarray(x)
     if x.dtype != aval.dtype:
         with np.errstate(all="ignore"):
-            x = x.astype(aval.dtype)
+            x = _allocate(lambda: x.astype(aval.dtype), aval.size * aval.dtype.itemsize)
     if x.shape != aval.shape:
         raise AssertionError(f"cpu kernel produced shape {x.shape}, abstract eval said {aval.shape}")
+    if 0 in x.strides and x.size > 1:
+        # A broadcast view costs nothing here, but an array on a device owns its memory: JAX fails
+        # when it creates one that does not fit, not at some later use.
+        x = _allocate(lambda: np.array(x), x.nbytes)
     return x

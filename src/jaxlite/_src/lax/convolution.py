@@ -136,9 +136,54 @@ def _conv_kernel(lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilatio
     return out.astype(preferred_element_type or lhs.dtype)
 
 
+def _check_conv_args(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers,
+                     feature_group_count, batch_group_count) -> None:
+    """JAX's argument checks (types and wording of lax.conv_general_dilated), before any shape is indexed."""
+    la, ra = get_aval(lax._as_array(lhs)), get_aval(lax._as_array(rhs))
+    if la.ndim != ra.ndim:
+        raise TypeError(f"convolution requires lhs and rhs ndim to be equal, got {la.ndim} and {ra.ndim}.")
+    if la.ndim < 2:
+        raise TypeError(f"convolution operands need a batch and a feature dimension, got shapes {la.shape} "
+                        f"and {ra.shape}.")
+    nsp = la.ndim - 2
+    if len(window_strides) != nsp:
+        raise ValueError(f"conv_general_dilated window and window_strides must have the same number of "
+                         f"dimensions, but got {nsp} and {len(window_strides)}")
+    for name, count in (("feature_group_count", feature_group_count), ("batch_group_count", batch_group_count)):
+        if int(count) <= 0:
+            raise ValueError(f"conv_general_dilated {name} must be a positive integer, got {count}.")
+    if isinstance(padding, str) and padding.upper() not in ("VALID", "SAME", "SAME_LOWER"):
+        raise RuntimeError(f"Unrecognized padding type: expected 'VALID', 'SAME', or 'SAME_LOWER', got {padding}.")
+    dn = conv_dimension_numbers(la.shape, ra.shape, dimension_numbers)
+    n, c = la.shape[dn.lhs_spec[0]], la.shape[dn.lhs_spec[1]]
+    o, i = ra.shape[dn.rhs_spec[0]], ra.shape[dn.rhs_spec[1]]
+    if c % feature_group_count or c // feature_group_count != i:
+        raise ValueError(f"conv_general_dilated lhs feature dimension size divided by feature_group_count must "
+                         f"equal the rhs input feature dimension size, but {c} // {feature_group_count} != {i}.")
+    if o % feature_group_count:
+        raise ValueError(f"conv_general_dilated rhs output feature dimension size must be a multiple of "
+                         f"feature_group_count, but {o} is not a multiple of {feature_group_count}.")
+    if n % batch_group_count:
+        raise ValueError(f"conv_general_dilated batch_group_count must divide lhs batch dimension size, but "
+                         f"{batch_group_count} does not divide {n}.")
+    if o % batch_group_count:
+        raise ValueError(f"conv_general_dilated rhs output feature dimension size must be a multiple of "
+                         f"batch_group_count, but {o} is not a multiple of {batch_group_count}.")
+    if not isinstance(padding, str) and len(padding) != nsp:
+        raise TypeError(f"Wrong number of explicit pads for convolution: expected {nsp}, got {len(padding)}.")
+    for name, dil in (("lhs_dilation", lhs_dilation), ("rhs_dilation", rhs_dilation)):
+        if dil is not None and len(dil) != nsp:
+            raise ValueError(f"conv_general_dilated {name} must have {nsp} entries (one per spatial "
+                             f"dimension), got {tuple(dil)}.")
+    if any(int(s) <= 0 for s in window_strides):
+        raise ValueError(f"conv_general_dilated window_strides must be positive, got {tuple(window_strides)}.")
+
+
 def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None, rhs_dilation=None,
                          dimension_numbers=None, feature_group_count=1, batch_group_count=1, precision=None,
                          preferred_element_type=None):
+    _check_conv_args(lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers,
+                     feature_group_count, batch_group_count)
     lhs, rhs = lax._as_array(lhs), lax._as_array(rhs)
     la, ra = get_aval(lhs), get_aval(rhs)
     dn = conv_dimension_numbers(la.shape, ra.shape, dimension_numbers)

@@ -70,6 +70,11 @@ def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_t
 
 def dot(lhs, rhs, precision=None, preferred_element_type=None):
     """lax.dot: vector/matrix products contracting lhs's last axis with rhs's first."""
+    ls, rs = np.shape(lhs), np.shape(rhs)
+    if len(ls) not in (1, 2) or len(rs) not in (1, 2) or ls[-1] != rs[0]:  # JAX's check and wording
+        raise ValueError(f"jax.lax.dot: dimension_numbers must be specified when not performing simple "
+                         f"un-batched matrix-matrix, matrix-vector, or vector-vector products; got "
+                         f"lhs_shape={ls} rhs_shape={rs}")
     la, ra = get_aval(lax._as_array(lhs)), get_aval(lax._as_array(rhs))
     if la.ndim not in (1, 2) or ra.ndim not in (1, 2):
         raise TypeError(f"Incompatible shapes for dot: got {la.shape} and {ra.shape}.")

@@ -206,7 +206,10 @@ lgamma_p = unop("lgamma", "f", _lgamma)
 
 integer_pow_p = Primitive("integer_pow")
 abstract_eval_rules[integer_pow_p] = _nary_abstract("integer_pow", _NUM)
-cpu.kernels[integer_pow_p] = lambda x, y: (np.power(x, y) if y >= 0 else 1 / np.power(x, -y)).astype(x.dtype)
+# An integer base takes the exponent as a 64-bit numpy int: numpy 2 rejects a Python int exponent
+# that does not fit the base's dtype (x ** 2**40 wraps in JAX).
+cpu.kernels[integer_pow_p] = lambda x, y: (np.power(x, {"i": np.int64, "u": np.uint64}.get(x.dtype.kind, int)(y)) if y >= 0
+                                           else 1 / np.power(x, -y)).astype(x.dtype)
 _vmap_elementwise(integer_pow_p)
 
 add_p = binop("add", _NUM, np.add)
@@ -567,6 +570,8 @@ ad.transpose_rules[sub_p] = lambda ct, x, y: [ct if ad.is_undefined_primal(x) el
                                               neg(ct) if ad.is_undefined_primal(y) else None]
 ad.transpose_rules[real_p] = lambda ct, x: [convert_element_type(ct, x.aval.dtype)]
 ad.transpose_rules[conj_p] = lambda ct, x: [conj(ct)]
+ad.transpose_rules[imag_p] = lambda ct, x: [  # complex(0, -ct), as JAX's
+    mul(convert_element_type(neg(ct), x.aval.dtype), full(get_aval(ct).shape, 1j, x.aval.dtype))]
 
 
 def _mul_transpose(ct, x, y):

@@ -77,6 +77,10 @@ def _axes(x, axes):
 
 def _reducer(prim):
     def reduce(x, axes):
+        nd = np.ndim(x)
+        if any(not -nd <= int(a) < nd for a in axes):  # JAX's check; _axes would wrap them
+            raise ValueError(f"reduction axes {tuple(axes)} contains out-of-bounds indices for "
+                             f"{get_aval(lax._as_array(x)).str_short()}.")
         x = lax._as_array(x)
         return prim.bind(x, axes=_axes(x, axes))
     reduce.__name__ = prim.name
@@ -171,11 +175,15 @@ for _p, _f in ((argmax_p, np.argmax), (argmin_p, np.argmin)):
 
 
 def argmax(x, axis: int, index_dtype=dtypes.int32):
+    if not 0 <= int(axis) < np.ndim(x):
+        raise ValueError(f"Invalid axis {axis} for operand shape {np.shape(x)}")
     x = lax._as_array(x)
     return argmax_p.bind(x, axes=(int(axis) % get_aval(x).ndim,), index_dtype=np.dtype(index_dtype))
 
 
 def argmin(x, axis: int, index_dtype=dtypes.int32):
+    if not 0 <= int(axis) < np.ndim(x):
+        raise ValueError(f"Invalid axis {axis} for operand shape {np.shape(x)}")
     x = lax._as_array(x)
     return argmin_p.bind(x, axes=(int(axis) % get_aval(x).ndim,), index_dtype=np.dtype(index_dtype))
 

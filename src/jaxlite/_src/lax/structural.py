@@ -50,6 +50,7 @@ def _broadcast_in_dim_kernel(x, shape, broadcast_dimensions):
 
 
 def broadcast_in_dim(x, shape, broadcast_dimensions):
+    core.canonicalize_shape(shape, "broadcast_in_dim")  # JAX's TypeErrors for float/negative sizes
     shape = _shape_tuple(shape)
     x = _as_array(x)
     bd = tuple(int(d) for d in broadcast_dimensions)
@@ -109,6 +110,7 @@ def _reshape_abstract(x, new_sizes, dimensions=None):
 
 
 def reshape(x, new_sizes, dimensions=None):
+    core.canonicalize_shape(new_sizes)  # JAX's TypeError for non-integer sizes
     x = _as_array(x)
     new_sizes = _shape_tuple(new_sizes, "new_sizes")
     if dimensions is not None and tuple(dimensions) != tuple(range(get_aval(x).ndim)):
@@ -230,6 +232,9 @@ def _pad_kernel(x, pv, padding_config):
 
 
 def pad(x, padding_value, padding_config):
+    if len(padding_config) != np.ndim(x):  # JAX's check, before the config is unpacked
+        raise ValueError(f"length of padding_config must equal the number of axes of operand, got padding_config "
+                         f"{tuple(map(tuple, padding_config))} for operand shape {np.shape(x)}")
     x = _as_array(x)
     cfg = tuple((int(lo), int(hi), int(it)) for lo, hi, it in padding_config)
     pv = padding_value
@@ -306,6 +311,8 @@ def _concatenate_abstract(*xs, dimension):
 
 
 def concatenate(operands, dimension: int):
+    if len(operands) == 0:  # JAX's check and wording
+        raise ValueError("concatenate requires a non-empty sequences of arrays")
     operands = [_as_array(x) for x in operands]
     if len(operands) == 1:
         return operands[0]
@@ -466,6 +473,7 @@ def _index_array(i):
 
 
 def dynamic_slice(x, start_indices, slice_sizes):
+    _check_index_dtypes("dynamic_slice", start_indices)
     x = _as_array(x)
     idxs = [_index_array(i) for i in start_indices]
     idxs = _common_index_dtype(idxs)
@@ -473,9 +481,18 @@ def dynamic_slice(x, start_indices, slice_sizes):
 
 
 def dynamic_update_slice(x, update, start_indices):
+    _check_index_dtypes("dynamic_update_slice", start_indices)
     x, update = _as_array(x), _as_array(update)
     idxs = _common_index_dtype([_index_array(i) for i in start_indices])
     return dynamic_update_slice_p.bind(x, update, *idxs)
+
+
+def _check_index_dtypes(name, start_indices) -> None:
+    """JAX's TypeError for float or bool start indices (they would be truncated silently)."""
+    kinds = [np.dtype(get_aval(i).dtype) for i in start_indices]
+    if any(k.kind not in "iu" for k in kinds):
+        raise TypeError(f"index arguments to {name} must be integers of the same type, got: "
+                        f"{', '.join(k.name for k in kinds)}")
 
 
 def _common_index_dtype(idxs):
@@ -591,5 +608,6 @@ def iota(dtype, size: int):
 
 
 def broadcasted_iota(dtype, shape, dimension: int):
+    core.canonicalize_shape(shape, "iota")  # JAX's TypeErrors for float/negative sizes
     shape = _shape_tuple(shape)
     return iota_p.bind(dtype=dtypes.canonicalize_dtype(dtype), shape=shape, dimension=int(dimension))

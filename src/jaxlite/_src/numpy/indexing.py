@@ -54,7 +54,7 @@ def _expand(x, idx):
                 i = i.astype(np.int32)
         if isinstance(i, (float, np.floating)) or (is_array(i) and get_aval(i).dtype.kind in "fc") or \
                 (isinstance(i, np.ndarray) and i.dtype.kind in "fc"):
-            raise IndexError(f"Indexer must have integer or boolean type, got indexer with type "
+            raise TypeError(f"Indexer must have integer or boolean type, got indexer with type "
                              f"{getattr(i, 'dtype', type(i).__name__)}")
         if isinstance(i, str):
             raise TypeError(f"JAX does not support string indexing; got idx={idx!r}")
@@ -216,7 +216,7 @@ def rewriting_take(x, idx, mode=None, fill_value=None):
     for k in adv_axes:
         a = asarray(remaining[k])
         if a.dtype.kind not in "iu":
-            raise IndexError(f"Indexer must have integer or boolean type, got {a.dtype.name}")
+            raise TypeError(f"Indexer must have integer or boolean type, got indexer with type {a.dtype.name}")
         idx_arrays.append(_normalize_int(a, shape[k], k))
     bshape = broadcast_shapes(*(get_aval(a).shape for a in idx_arrays))
     idx_arrays = [lax.convert_element_type(broadcast_to(a, bshape), dtypes.int32) for a in idx_arrays]

@@ -10,6 +10,7 @@ import numpy as np
 
 from jaxlite._src import core, dispatch, dtypes
 from jaxlite._src.core import get_aval
+from jaxlite._src.jit import jit
 from jaxlite._src.lax import lax, structural
 from jaxlite._src.lax.dot import dot_general
 from jaxlite._src.numpy.util import (asarray, broadcast_shapes, broadcast_to, canonicalize_axes,
@@ -67,6 +68,8 @@ def can_cast(from_, to, casting="safe") -> bool:
 
 
 def array(object, dtype=None, copy=True, order="K", ndmin=0):
+    if object is None:
+        raise ValueError("None is not a valid value for jnp.array")
     if is_array(object) and dtype is None:
         out = object if not copy else lax.convert_element_type(object, get_aval(object).dtype)
     else:
@@ -102,7 +105,22 @@ def full(shape, fill_value, dtype=None, device=None):
     dt = dtypes.check_user_dtype(dtype) if dtype is not None else dtypes.result_type(fill_value)
     if is_array(fill_value) and ndim(fill_value) > 0:
         return broadcast_to(astype(fill_value, dt), _shape(shape))
+    if type(fill_value) in (int, float, complex):
+        fill_value = _scalar_fill(fill_value, dt, weak=dtype is None)
     return lax.full(_shape(shape), fill_value, dt)
+
+
+def _numpy_cast(v, dt) -> np.ndarray:
+    """A Python scalar as JAX converts fill values and arange bounds, by numpy's cast: an int that
+    does not fit wraps (jnp.full(3, 2**40) is zeros), unlike jnp.array, which raises."""
+    if type(v) is int and not -2**63 <= v < 2**64:
+        raise OverflowError("Python int too large to convert to C long")
+    with np.errstate(all="ignore"):
+        return np.array(v).astype(dt)
+
+
+def _scalar_fill(v, dt, weak: bool):
+    return dispatch.make_array(_numpy_cast(v, dt), weak_type=weak)
 
 
 def _like_dtype(x, dtype):
@@ -125,16 +143,8 @@ empty_like = zeros_like
 
 
 def _shape(shape) -> tuple:
-    if isinstance(shape, (int, np.integer)) or (is_array(shape) and ndim(shape) == 0):
-        shape = (shape,)
-    out = []
-    for d in shape:
-        d = core.concrete_or_error(d, "The shape argument must be static (a tuple of ints)")
-        d = int(d)
-        if d < 0:
-            raise ValueError(f"negative dimensions are not allowed, got shape {tuple(shape)}")
-        out.append(d)
-    return tuple(out)
+    # JAX names broadcast_in_dim here: its array creators broadcast a scalar to the shape.
+    return core.canonicalize_shape(shape, "broadcast_in_dim")
 
 
 def arange(start, stop=None, step=None, dtype=None):
@@ -148,7 +158,9 @@ def arange(start, stop=None, step=None, dtype=None):
         float(v) if isinstance(v, float) else (int(v) if isinstance(v, (int, np.integer)) else v) for v in vals])
     n = max(int(np.ceil((float(stop) - float(start)) / float(step))), 0)
     if dt.kind in "iu" and all(isinstance(v, (int, np.integer)) for v in vals):
-        return lax.add(lax.mul(structural.iota(dt, n), int(step)), int(start)) if n else zeros((0,), dt)
+        # start and step wrap to the dtype, as in JAX (arange(2**40, 2**40 + 3) is [0 1 2])
+        step, start = (int(_numpy_cast(int(v), dt)) for v in (step, start))
+        return lax.add(lax.mul(structural.iota(dt, n), step), start) if n else zeros((0,), dt)
     idx = structural.iota(dt, n)
     return lax.add(lax.mul(idx, float(step)), float(start)) if n else zeros((0,), dt)
 
@@ -189,7 +201,10 @@ def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
 
 
 def eye(N, M=None, k=0, dtype=None):
-    M = N if M is None else M
+    n, m = core.canonicalize_shape((N, N if M is None else M))
+    if n < 0 or m < 0:
+        raise ValueError(f"negative dimensions are not allowed, got {N} and {M}")
+    N, M = n, m
     dt = _dtype_or_default(dtype)
     i = structural.broadcasted_iota(np.int32, (N, M), 0)
     j = structural.broadcasted_iota(np.int32, (N, M), 1)
@@ -201,7 +216,7 @@ def identity(n, dtype=None):
 
 
 def tri(N, M=None, k=0, dtype=None):
-    M = N if M is None else M
+    N, M = core.canonicalize_shape((N, N if M is None else M), "iota")
     i = structural.broadcasted_iota(np.int32, (N, M), 0)
     j = structural.broadcasted_iota(np.int32, (N, M), 1)
     return lax.convert_element_type(lax.ge(lax.add(i, int(k)), j), _dtype_or_default(dtype))
@@ -287,16 +302,40 @@ def _unary(lax_fn, name, inexact=False, kinds=None):
     return f
 
 
+# Eager broadcasts of at least this many elements run as one jitted (fused) computation, so a
+# scalar or a row stays virtual inside the kernel instead of becoming a full array first: `x * 2`
+# on a large wasm array peaks at 2x `x`, not 3x. Smaller ones dispatch op by op (cheaper).
+EAGER_FUSE_ELEMENTS = 1 << 16
+
+
+def _broadcast_is_big(x1, x2) -> bool:
+    if isinstance(x1, core.Tracer) or isinstance(x2, core.Tracer):
+        return False
+    s1, s2 = np.shape(x1), np.shape(x2)
+    if s1 == s2:
+        return False
+    try:
+        return math.prod(broadcast_shapes(s1, s2)) >= EAGER_FUSE_ELEMENTS
+    except ValueError:
+        return False  # the op by op path raises JAX's error
+
+
 def _binary(lax_fn, name, inexact=False):
+    def body(x1, x2):
+        a, b = promote_args_inexact(name, x1, x2) if inexact else promote_args(name, x1, x2)
+        return lax_fn(a, b)
+
+    fused = jit(body)
+
     def f(x1, x2, /):
         # Fast path: two arrays of one type and shape need no promotion or broadcasting.
         a1, a2 = getattr(x1, "aval", None), getattr(x2, "aval", None)
         if (a1 is not None and a2 is not None and a1.shape == a2.shape and a1.dtype == a2.dtype
                 and a1.weak_type == a2.weak_type and (not inexact or a1.dtype.kind in "fc")):
             return lax_fn(x1, x2)
-        a, b = promote_args_inexact(name, x1, x2) if inexact else promote_args(name, x1, x2)
-        return lax_fn(a, b)
-    f.__name__ = name
+        check_arraylike(name, x1, x2)
+        return fused(x1, x2) if _broadcast_is_big(x1, x2) else body(x1, x2)
+    f.__name__ = body.__name__ = name
     return f
 
 
@@ -657,7 +696,8 @@ def transpose(a, axes=None):
     nd = ndim(a)
     axes = tuple(range(nd))[::-1] if axes is None else tuple(canonicalize_axis(i, nd) for i in axes)
     if sorted(axes) != list(range(nd)):
-        raise ValueError(f"axes don't match array: {axes} for array of dimension {nd}")
+        raise TypeError(f"transpose permutation isn't a permutation of operand dimensions, got permutation "
+                        f"{axes} for operand shape {shape(a)}.")
     return structural.transpose(a, axes)
 
 
@@ -1155,6 +1195,24 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     return moveaxis(c, -1, axisc)
 
 
+def _einsum_check(specs, shapes, out):
+    """JAX's (numpy's) checks, so a bad spec names the label at fault."""
+    sizes = {}
+    for k, (s, shp) in enumerate(zip(specs, shapes)):
+        for ch, n in zip(s, shp):
+            if not ch.isalpha():
+                raise ValueError(f"Character {ch!r} is not a valid symbol.")
+            if sizes.setdefault(ch, n) != n and 1 not in (n, sizes[ch]):
+                raise ValueError(f"Size of label {ch!r} for operand {k} ({n}) does not match previous "
+                                 f"terms ({sizes[ch]}).")
+            sizes[ch] = builtins.max(sizes[ch], n) if 1 in (n, sizes[ch]) else n
+    for ch in out:
+        if out.count(ch) > 1:
+            raise ValueError(f"Output character {ch!r} appeared more than once in the output.")
+        if ch not in sizes:
+            raise ValueError(f"Output character {ch!r} did not appear in the input")
+
+
 def einsum(subscripts, *operands, optimize="optimal", precision=None, preferred_element_type=None):
     """einsum by successive pairwise dot_generals (sums over indices that are not needed later)."""
     operands = promote_dtypes(*operands)
@@ -1169,21 +1227,24 @@ def einsum(subscripts, *operands, optimize="optimal", precision=None, preferred_
         out = ("..." if "..." in lhs else "") + "".join(sorted(c for c, k in counts.items() if k == 1))
     ins = lhs.split(",")
     if len(ins) != len(operands):
-        raise ValueError(f"einsum: {len(ins)} operand specs for {len(operands)} operands")
+        raise ValueError(f"Number of einsum subscripts, {len(ins)}, must be equal to the number of operands, "
+                         f"{len(operands)}.")
     # Expand ellipses into fresh letters.
     free_letters = [c for c in string.ascii_letters if c not in subscripts]
     ell_nd = builtins.max([ndim(op) - len(s.replace("...", "")) for s, op in zip(ins, operands) if "..." in s],
                           default=0)
     ell = "".join(free_letters[:ell_nd])
     specs = []
-    for s, op in zip(ins, operands):
+    for k_op, (s, op) in enumerate(zip(ins, operands)):
         if "..." in s:
             k = ndim(op) - len(s.replace("...", ""))
             s = s.replace("...", ell[ell_nd - k:])
         if len(s) != ndim(op):
-            raise ValueError(f"einsum: operand of shape {shape(op)} does not match subscript {s!r}")
+            raise ValueError(f"Einstein sum subscript {s!r} does not contain the correct number of indices "
+                             f"for operand {k_op} (its shape is {shape(op)}).")
         specs.append(s)
     out = out.replace("...", ell)
+    _einsum_check(specs, [shape(op) for op in operands], out)
     ops = list(operands)
     # Handle repeated indices within one operand (diagonals) and sum indices used by one operand only.
     for i, (s, op) in enumerate(zip(specs, ops)):

@@ -6,11 +6,14 @@ through wasmtime, running the same modules (so the backend is tested in both pla
 from __future__ import annotations
 
 import atexit
+import bisect
 import importlib.resources
 import sys
 import threading
 
 import numpy as np
+
+from jaxlite._src.core import ResourceExhaustedError
 
 PAGE = 65536
 MAX_PAGES = 65536  # 4 GiB, the wasm32 limit
@@ -26,14 +29,29 @@ class Runtime:
 
     def __init__(self, initial_pages: int = 16):
         self.pages = initial_pages
-        self.top = ALIGN  # address 0 stays unused so that no buffer is null
-        self.free_lists: dict[int, list[int]] = {}
+        self.top = ALIGN  # address 0 stays unused so that no buffer is null; above top all is free
+        # Free blocks below top, coalesced: start -> size, and their starts in address order.
+        self.free_blocks: dict[int, int] = {}
+        self._free_starts: list[int] = []
         self.live_bytes = 0
+        self.peak_bytes = 0  # the most live bytes at once (reset_peak() starts a new window)
         # Python threads share the memory, the allocator, the kernels' stack pointer and the
         # engine's store: every use holds this lock (re-entrant: a kernel launch allocates).
         self.lock = threading.RLock()
 
     # -- allocation ------------------------------------------------------------------------------
+    # Best fit over coalesced free blocks, then the bump pointer; a block freed at the top lowers
+    # it. Without coalescing, buffers of new sizes never reuse freed ones and the heap grew to
+    # about 2.25x the live bytes.
+
+    @property
+    def memory_bytes(self) -> int:
+        """The size of the linear memory (wasm memories only grow)."""
+        return self.pages * PAGE
+
+    def reset_peak(self) -> None:
+        with self.lock:
+            self.peak_bytes = self.live_bytes
 
     def alloc(self, nbytes: int) -> int:
         with self.lock:
@@ -41,10 +59,8 @@ class Runtime:
 
     def _alloc(self, nbytes: int) -> int:
         size = max(ALIGN, -(-nbytes // ALIGN) * ALIGN)
-        free = self.free_lists.get(size)
-        if free:
-            ptr = free.pop()
-        else:
+        ptr = self._take_free(size)
+        if ptr is None:
             ptr = self.top
             end = ptr + size
             if end > self.pages * PAGE:
@@ -53,18 +69,53 @@ class Runtime:
                 if self.pages + grow > MAX_PAGES:
                     grow = need
                 if self.pages + grow > MAX_PAGES or not self._grow(grow):
-                    raise MemoryError(f"wasm memory: cannot allocate {nbytes} bytes (memory is "
-                                      f"{self.pages * PAGE} bytes, {self.live_bytes} in use)")
+                    raise ResourceExhaustedError(nbytes, f"wasm memory: cannot allocate {nbytes} bytes (memory "
+                                                         f"is {self.pages * PAGE} bytes, {self.live_bytes} in use)")
                 self.pages += grow
             self.top = end
         self.live_bytes += size
+        self.peak_bytes = max(self.peak_bytes, self.live_bytes)
         return ptr
+
+    def _take_free(self, size: int) -> int | None:
+        best = None
+        for start in self._free_starts:
+            have = self.free_blocks[start]
+            if have >= size and (best is None or have < self.free_blocks[best]):
+                best = start
+                if have == size:
+                    break
+        if best is None:
+            return None
+        have = self._remove_free(best)
+        if have > size:
+            self._insert_free(best + size, have - size)
+        return best
+
+    def _insert_free(self, start: int, size: int) -> None:
+        self.free_blocks[start] = size
+        bisect.insort(self._free_starts, start)
+
+    def _remove_free(self, start: int) -> int:
+        del self._free_starts[bisect.bisect_left(self._free_starts, start)]
+        return self.free_blocks.pop(start)
 
     def free(self, ptr: int, nbytes: int) -> None:
         size = max(ALIGN, -(-nbytes // ALIGN) * ALIGN)
         with self.lock:
-            self.free_lists.setdefault(size, []).append(ptr)
             self.live_bytes -= size
+            if ptr + size in self.free_blocks:  # merge with the free block after
+                size += self._remove_free(ptr + size)
+            i = bisect.bisect_left(self._free_starts, ptr)
+            if i:  # and with the one before
+                prev = self._free_starts[i - 1]
+                if prev + self.free_blocks[prev] == ptr:
+                    size += self._remove_free(prev)
+                    ptr = prev
+            if ptr + size == self.top:
+                self.top = ptr
+            else:
+                self._insert_free(ptr, size)
 
     _relaxed = None
 
