@@ -14,6 +14,14 @@ try:
     import jax.numpy as real_jnp
 except ImportError:  # inside Pyodide
     real_jax = real_jnp = None
+else:
+    # Most of the suite's time is XLA compiling the oracle's small programs; the cpu and wasm passes
+    # (and reruns) compile the same ones, so they share a persistent compilation cache.
+    import os
+    real_jax.config.update("jax_compilation_cache_dir", os.environ.get(
+        "JAXLITE_JAX_CACHE", os.path.join(os.path.dirname(__file__), os.pardir, ".cache", "jax")))
+    real_jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    real_jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
 
 needs_jax = pytest.mark.skipif(real_jax is None, reason="the jax oracle is not installed here (Pyodide)")
 

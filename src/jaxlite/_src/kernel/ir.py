@@ -49,6 +49,57 @@ class Expr:
         return (type(other) is type(self) and hash(self) == hash(other)
                 and self._values() == other._values())
 
+    # Operators build IR (constant folding as `binary` does); a Python number on the other side
+    # becomes a constant of this expression's dtype. `==` stays structural equality (nodes are
+    # cache keys), so comparisons are the methods eq/ne/lt/le/gt/ge. `//` and `%` are index
+    # arithmetic (idiv/irem: non-negative i32 operands, divisor > 0); `/` is the IR's `div`.
+    def __add__(self, o): return binary("add", self, _lift(o, self))
+    def __radd__(self, o): return binary("add", _lift(o, self), self)
+    def __sub__(self, o): return binary("sub", self, _lift(o, self))
+    def __rsub__(self, o): return binary("sub", _lift(o, self), self)
+    def __mul__(self, o): return binary("mul", self, _lift(o, self))
+    def __rmul__(self, o): return binary("mul", _lift(o, self), self)
+    def __truediv__(self, o): return binary("div", self, _lift(o, self))
+    def __rtruediv__(self, o): return binary("div", _lift(o, self), self)
+    def __floordiv__(self, o): return binary("idiv", self, _lift(o, self))
+    def __mod__(self, o): return binary("irem", self, _lift(o, self))
+    def __and__(self, o): return binary("and", self, _lift(o, self))
+    def __rand__(self, o): return binary("and", _lift(o, self), self)
+    def __or__(self, o): return binary("or", self, _lift(o, self))
+    def __ror__(self, o): return binary("or", _lift(o, self), self)
+    def __xor__(self, o): return binary("xor", self, _lift(o, self))
+    def __rxor__(self, o): return binary("xor", _lift(o, self), self)
+    def __lshift__(self, o): return binary("shl", self, _lift(o, self))
+    def __rshift__(self, o): return binary("shr_s" if self.dtype.kind == "i" else "shr_u", self, _lift(o, self))
+    def __neg__(self): return Unary(self.dtype, "neg", self)
+    def __invert__(self): return Unary(self.dtype, "not", self)
+    def eq(self, o): return binary("eq", self, _lift(o, self))
+    def ne(self, o): return binary("ne", self, _lift(o, self))
+    def lt(self, o): return binary("lt", self, _lift(o, self))
+    def le(self, o): return binary("le", self, _lift(o, self))
+    def gt(self, o): return binary("gt", self, _lift(o, self))
+    def ge(self, o): return binary("ge", self, _lift(o, self))
+    def min(self, o): return binary("min", self, _lift(o, self))
+    def max(self, o): return binary("max", self, _lift(o, self))
+
+    def cast(self, dtype) -> Expr:
+        dt = np.dtype(dtype)
+        return self if self.dtype == dt else Cast(dt, self)
+
+
+def _lift(v, like: Expr) -> Expr:
+    if isinstance(v, Expr):
+        return v
+    if isinstance(v, (bool, int, float, np.generic)):
+        return Const(like.dtype, v.item() if isinstance(v, np.generic) else v)
+    raise TypeError(f"cannot combine an IR expression with {type(v).__name__}")
+
+
+def where(cond: Expr, on_true, on_false) -> Expr:
+    """Select; a Python number takes the dtype of the other branch."""
+    like = on_true if isinstance(on_true, Expr) else on_false
+    return Select(like.dtype, cond, _lift(on_true, like), _lift(on_false, like))
+
 
 _FIELDS: dict = {}
 
@@ -108,7 +159,7 @@ class Bitcast(Expr):
 
 @node
 class Reduce(Expr):
-    op: str  # add, mul, max, min, and, or
+    op: str  # one of REDUCE_OPS; the accumulator starts at identity(op, dtype)
     body: Expr
     size: int
     level: int
@@ -143,6 +194,31 @@ MATH_UNARY = {"exp", "exp2", "expm1", "log", "log1p", "tanh", "logistic", "sin",
               "acos", "sinh", "cosh", "asinh", "acosh", "atanh", "rsqrt", "erf", "erfc", "erf_inv", "lgamma",
               "digamma", "cbrt"}
 MATH_BINARY = {"pow", "atan2", "nextafter"}
+
+
+REDUCE_OPS = ("add", "mul", "max", "min", "and", "or", "xor")
+
+
+def identity(op: str, dtype) -> Const:
+    """The value a reduction by `op` starts from (and gives for an empty axis): the one table every
+    lowering and renderer uses. Bitwise `and` starts from all ones (True for bool)."""
+    dt = np.dtype(dtype)
+    if op not in REDUCE_OPS:
+        raise ValueError(f"no identity for reduction {op!r}")
+    if dt == np.bool_:
+        return Const(dt, op in ("mul", "and", "min"))
+    if dt.kind == "f" and op in ("and", "or", "xor"):
+        raise ValueError(f"no bitwise identity for {dt.name}")
+    if op in ("add", "or", "xor"):
+        return Const(dt, 0)
+    if op == "mul":
+        return Const(dt, 1)
+    if dt.kind == "f":
+        return Const(dt, float("-inf") if op == "max" else float("inf"))
+    info = np.iinfo(dt)
+    if op == "and":
+        return Const(dt, -1 if dt.kind == "i" else int(info.max))
+    return Const(dt, int(info.min) if op == "max" else int(info.max))
 
 
 # ---- construction helpers (constant folding keeps index arithmetic small) --------------------------

@@ -331,15 +331,14 @@ def _pad(out, x, padding_value, padding_config):
         m = ir.unravel(i, out.shape)
         src, valid = [], None
         for e, n, (lo, hi, it) in zip(m, x.shape, padding_config):
-            t = binary("sub", e, i32(lo)) if lo else e  # may be negative (signed i32)
-            safe = Binary(I32, "max", t, i32(0))
-            ok = binary("ge", t, i32(0))
+            t = e - lo if lo else e  # may be negative (signed i32)
+            safe, ok = t.max(0), t.ge(0)
             if it:
-                ok = binary("and", ok, binary("eq", binary("irem", safe, i32(it + 1)), i32(0)))
-                safe = binary("idiv", safe, i32(it + 1))
-            ok = binary("and", ok, binary("lt", safe, i32(n)))
-            src.append(Binary(I32, "min", safe, i32(max(n - 1, 0))))
-            valid = ok if valid is None else binary("and", valid, ok)
+                ok = ok & (safe % (it + 1)).eq(0)
+                safe = safe // (it + 1)
+            ok = ok & safe.lt(n)
+            src.append(safe.min(max(n - 1, 0)))
+            valid = ok if valid is None else valid & ok
         fill = padding_value.at(i32(0))
         if x.size == 0:
             return fill
@@ -500,55 +499,33 @@ staged: dict = {}
 SCAN_BLOCK = 32
 
 
-def _identity(op, dtype):
-    dt = np.dtype(dtype)
-    if op == "add":
-        return Const(dt, 0)
-    if op == "mul":
-        return Const(dt, 1)
-    if dt == np.bool_:
-        return Const(dt, op == "min")
-    if dt.kind == "f":
-        return Const(dt, float("-inf") if op == "max" else float("inf"))
-    info = np.iinfo(dt)
-    return Const(dt, info.min if op == "max" else info.max)
-
-
 def _scan_last(op, x: Val, store) -> Val:
     """Inclusive scan along the last axis: blocks of SCAN_BLOCK, their totals scanned recursively."""
     *rest, n = x.shape
-    ident = _identity(op, x.dtype)
+    ident = ir.identity(op, x.dtype)
 
     def masked_reduce(row_base, count, limit):
         """op over x[row_base + j] for j < count and j <= limit (a per-element bound)."""
         rid = next(_reduce_ids)
         j = RIndex(I32, rid)
-        ok = binary("le", j, limit)
-        return Reduce(x.dtype, op, Select(x.dtype, ok, x.at(binary("add", row_base, j)), ident), count, rid)
+        return Reduce(x.dtype, op, ir.where(j.le(limit), x.at(row_base + j), ident), count, rid)
 
     if n <= 2 * SCAN_BLOCK:
-        def direct(i):
-            row, pos = binary("idiv", i, i32(n)), binary("irem", i, i32(n))
-            return masked_reduce(binary("mul", row, i32(n)), n, pos)
-        return Val(x.shape, x.dtype, direct)
+        return Val(x.shape, x.dtype, lambda i: masked_reduce(i // n * n, n, i % n))
     B = SCAN_BLOCK
     nb = -(-n // B)
 
     def block_total(i):
-        row, b = binary("idiv", i, i32(nb)), binary("irem", i, i32(nb))
-        start = binary("mul", b, i32(B))
-        last = binary("sub", i32(n - 1), start)  # the last block may be short
-        return masked_reduce(binary("add", binary("mul", row, i32(n)), start), B, last)
+        row, b = i // nb, i % nb
+        return masked_reduce(row * n + b * B, B, (n - 1) - b * B)  # the last block may be short
     (totals,) = store(Val((*rest, nb), x.dtype, block_total))
     (prefix,) = store(_scan_last(op, totals, store))
 
     def at(i):
-        row, pos = binary("idiv", i, i32(n)), binary("irem", i, i32(n))
-        b, within = binary("idiv", pos, i32(B)), binary("irem", pos, i32(B))
-        part = masked_reduce(binary("add", binary("mul", row, i32(n)), binary("mul", b, i32(B))), B, within)
-        before = Select(x.dtype, binary("gt", b, i32(0)),
-                        prefix.at(binary("add", binary("mul", row, i32(nb)), Binary(I32, "max", binary("sub", b, i32(1)), i32(0)))),
-                        ident)
+        row, pos = i // n, i % n
+        b = pos // B
+        part = masked_reduce(row * n + b * B, B, pos % B)
+        before = ir.where(b.gt(0), prefix.at(row * nb + (b - 1).max(0)), ident)
         return binary(op, before, part)
     return Val(x.shape, x.dtype, at)
 
@@ -601,32 +578,24 @@ def _sort_rule(out_avals, *ops, dimension, is_stable, num_keys, store):
     rows = ops[0].size // m
     total = rows * P
 
-    def split(w):
-        return binary("idiv", w, i32(P)), binary("irem", w, i32(P))
-
     def init(k):
-        def at(w):
-            r, p = split(w)
-            return moved[k].at(binary("add", binary("mul", r, i32(m)), Binary(I32, "min", p, i32(m - 1))))
-        return Val((total,), ops[k].dtype, at)
-    cur = store(*[init(k) for k in range(len(ops))], Val((total,), I32, lambda w: split(w)[1]))
+        return Val((total,), ops[k].dtype, lambda w: moved[k].at(w // P * m + (w % P).min(m - 1)))
+    cur = store(*[init(k) for k in range(len(ops))], Val((total,), I32, lambda w: w % P))
 
     def less(a, b):
-        res = binary("lt", a[-1], b[-1])
+        res = a[-1].lt(b[-1])
         for k in reversed(range(num_keys)):
-            va, vb = a[k], b[k]
-            if va.dtype == np.bool_:
-                va, vb = Cast(I32, va), Cast(I32, vb)
-            if va.dtype.kind == "f":
-                na, nb_ = binary("ne", va, va), binary("ne", vb, vb)
-                both = binary("and", Unary(na.dtype, "not", na), Unary(nb_.dtype, "not", nb_))
-                lt = binary("or", binary("and", Unary(na.dtype, "not", na), nb_), binary("and", both, binary("lt", va, vb)))
-                eq = binary("or", binary("and", na, nb_), binary("and", both, binary("eq", va, vb)))
+            va, vb = (a[k].cast(I32), b[k].cast(I32)) if a[k].dtype == np.bool_ else (a[k], b[k])
+            if va.dtype.kind == "f":  # NaN sorts last; NaNs tie
+                na, nb_ = va.ne(va), vb.ne(vb)
+                both = ~na & ~nb_
+                lt = (~na & nb_) | (both & va.lt(vb))
+                eq = (na & nb_) | (both & va.eq(vb))
             else:
-                lt, eq = binary("lt", va, vb), binary("eq", va, vb)
-            res = binary("or", lt, binary("and", eq, res))
-        pa, pb = binary("ge", a[-1], i32(m)), binary("ge", b[-1], i32(m))
-        return binary("or", binary("and", Unary(pa.dtype, "not", pa), pb), binary("and", binary("eq", pa, pb), res))
+                lt, eq = va.lt(vb), va.eq(vb)
+            res = lt | (eq & res)
+        pa, pb = a[-1].ge(m), b[-1].ge(m)  # padding sorts after everything
+        return (~pa & pb) | (pa.eq(pb) & res)
 
     size = 2
     while size <= P:
@@ -634,24 +603,20 @@ def _sort_rule(out_avals, *ops, dimension, is_stable, num_keys, store):
         while j >= 1:
             def step(k, size=size, j=j, cur=cur):
                 def at(w):
-                    r, p = split(w)
-                    pw = binary("add", binary("mul", r, i32(P)), binary("xor", p, i32(j)))
+                    p = w % P
+                    partner = w // P * P + (p ^ j)
                     a = [c.at(w) for c in cur]
-                    b = [c.at(pw) for c in cur]
-                    low = binary("eq", binary("and", p, i32(j)), i32(0))
-                    ascending = binary("eq", binary("and", p, i32(size)), i32(0))
-                    take_b = Select(np.dtype(np.bool_), binary("eq", low, ascending), less(b, a), less(a, b))
-                    return Select(a[k].dtype, take_b, b[k], a[k])
+                    b = [c.at(partner) for c in cur]
+                    low, ascending = (p & j).eq(0), (p & size).eq(0)
+                    take_b = ir.where(low.eq(ascending), less(b, a), less(a, b))
+                    return ir.where(take_b, b[k], a[k])
                 return Val((total,), cur[k].dtype, at)
             cur = store(*[step(k) for k in range(len(cur))])
             j //= 2
         size *= 2
 
     def result(k):
-        def at(i):
-            row, p = binary("idiv", i, i32(m)), binary("irem", i, i32(m))
-            return cur[k].at(binary("add", binary("mul", row, i32(P)), p))
-        flat = Val((*moved[k].shape,), ops[k].dtype, at, is_view=True)
+        flat = Val((*moved[k].shape,), ops[k].dtype, lambda i: cur[k].at(i // m * P + i % m), is_view=True)
         return _moved_back(flat, shape, dimension, False)
     return [result(k) for k in range(len(ops))]
 
@@ -693,7 +658,7 @@ from jaxlite._src.lax import windowed_reductions  # noqa: E402
 def _reduce_window(op):
     def rule(out, x, *, window_dimensions, window_strides, padding, base_dilation, window_dilation):
         size = int(np.prod(window_dimensions, dtype=np.int64))
-        ident = _identity(op, out.dtype)
+        ident = ir.identity(op, out.dtype)
 
         def at(i):
             m = ir.unravel(i, out.shape)
@@ -702,15 +667,15 @@ def _reduce_window(op):
             src, valid = [], None
             for e, k, n, s, (lo, _), bd, wd in zip(m, r, x.shape, window_strides, padding, base_dilation,
                                                    window_dilation):
-                pos = binary("sub", binary("add", binary("mul", e, i32(s)), binary("mul", k, i32(wd))), i32(lo))
+                pos = e * s + k * wd - lo
                 dil = (n - 1) * bd + 1 if n else 0
-                ok = binary("and", binary("ge", pos, i32(0)), binary("lt", pos, i32(dil)))
-                safe = Binary(I32, "min", Binary(I32, "max", pos, i32(0)), i32(max(dil - 1, 0)))
+                ok = pos.ge(0) & pos.lt(dil)
+                safe = pos.max(0).min(max(dil - 1, 0))
                 if bd != 1:
-                    ok = binary("and", ok, binary("eq", binary("irem", safe, i32(bd)), i32(0)))
-                    safe = binary("idiv", safe, i32(bd))
+                    ok = ok & (safe % bd).eq(0)
+                    safe = safe // bd
                 src.append(safe)
-                valid = ok if valid is None else binary("and", valid, ok)
+                valid = ok if valid is None else valid & ok
             v = x.at(ir.ravel(src, x.shape)) if x.size else ident
             if valid is not None and x.size:
                 v = Select(out.dtype, valid, v, ident)

@@ -5,9 +5,10 @@
 (a range, so that threads can share the positions of one kernel). With `shared`, the module
 imports the memory as shared (threads: every module must match the memory it is given).
 
-Semantics follow XLA where WebAssembly differs: integer division by zero gives -1 (and never
-traps), shifts of >= bit width give 0 (or the sign for arithmetic right shifts), float -> int
-conversion saturates with NaN -> 0, float sums and products accumulate in f64.
+XLA's semantics (division by zero, shifts past the width, narrow-integer wrap, saturating casts)
+are made plain IR by kernel/legalize.py first, so each node here is one raw instruction (casts to
+32/64-bit integers use trunc_sat, which saturates as XLA does). Float sums and products
+accumulate in f64.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections import Counter
 
 import numpy as np
 
-from jaxlite._src.kernel import ir
+from jaxlite._src.kernel import ir, legalize
 from jaxlite._src.kernel.ir import Binary, Bitcast, Cast, Const, Expr, Index, Load, Reduce, RIndex, Select, Unary
 
 
@@ -143,7 +144,7 @@ class _Emitter:
         self.emit("i32.add")
 
     def _wrap_narrow(self, dtype):
-        """Keep i8/u8/i16/u16 values in range inside the 32-bit registers they live in."""
+        """A cast to i8/u8/i16/u16: keep the type's own bits (modular) in its 32-bit register."""
         code = _code(dtype)
         if code == "i1":
             self.emit("i32.extend8_s")
@@ -156,32 +157,21 @@ class _Emitter:
 
     def _unary(self, e: Unary):
         t = wtype(e.dtype)
-        fl = t in ("f32", "f64")
-        if fl and e.op in ("neg", "abs", "sqrt", "floor", "ceil", "trunc", "nearest"):
-            self.expr(e.x)
-            self.emit(f"{t}.{e.op}")
-        elif not fl and e.op in ("floor", "ceil", "trunc", "nearest"):
-            self.expr(e.x)
-        elif not fl and e.op == "neg":
+        if e.op == "neg" and t in ("i32", "i64"):
             self.emit(f"{t}.const 0")
             self.expr(e.x)
             self.emit(f"{t}.sub")
-            self._wrap_narrow(e.dtype)
-        elif not fl and e.op == "abs":
+            return
+        self.expr(e.x)
+        if t in ("f32", "f64") and e.op in ("neg", "abs", "sqrt", "floor", "ceil", "trunc", "nearest"):
+            self.emit(f"{t}.{e.op}")
+        elif e.op == "abs":
             v = self.local(t)
-            self.expr(e.x)
             self.emit(f"local.set {v}", f"{t}.const 0", f"local.get {v}", f"{t}.sub", f"local.get {v}",
                       f"local.get {v}", f"{t}.const 0", f"{t}.lt_s", "select")
-            self._wrap_narrow(e.dtype)
         elif e.op == "not":
-            self.expr(e.x)
             self.emit(f"{t}.const {1 if e.dtype == np.bool_ else -1}", f"{t}.xor")
-            self._wrap_narrow(e.dtype)
-        elif not fl and e.op == "popcnt":
-            self.expr(e.x)
-            bits = np.dtype(e.dtype).itemsize * 8
-            if bits < 32:  # count the type's own bits, not the sign extension
-                self.emit(f"i32.const {(1 << bits) - 1}", "i32.and")
+        elif e.op == "popcnt" and t not in ("f32", "f64"):
             self.emit(f"{t}.popcnt")
         else:
             raise Unsupported(f"unary {e.op} on {e.dtype}")
@@ -189,85 +179,24 @@ class _Emitter:
     def _binary(self, e: Binary):
         a_dt = e.a.dtype
         t = wtype(a_dt)
-        fl = t in ("f32", "f64")
         op = e.op
-        if op in ("idiv", "irem"):
-            self.expr(e.a)
-            self.expr(e.b)
-            self.emit(f"i32.{'div_u' if op == 'idiv' else 'rem_u'}")
-            return
-        if op in ir.COMPARISONS:
-            self.expr(e.a)
-            self.expr(e.b)
-            if fl or op in ("eq", "ne"):
-                self.emit(f"{t}.{op}")
-            else:
-                self.emit(f"{t}.{op}_{'s' if _signed(a_dt) else 'u'}")
-            return
-        if fl:
-            if op in ("add", "sub", "mul", "div", "min", "max"):
-                self.expr(e.a)
-                self.expr(e.b)
-                self.emit(f"{t}.{op}")
-                return
+        sign = "s" if _signed(a_dt) else "u"
+        if op == "idiv" or op == "irem":
+            op, sign = op[1:], "u"
+        self.expr(e.a)
+        self.expr(e.b)
+        if t in ("f32", "f64") and op not in ("add", "sub", "mul", "div", "min", "max", *ir.COMPARISONS):
             raise Unsupported(f"binary {op} on {a_dt}")
-        if op in ("add", "sub", "mul", "and", "or", "xor"):
-            self.expr(e.a)
-            self.expr(e.b)
+        if t in ("f32", "f64") or op in ("add", "sub", "mul", "and", "or", "xor", "shl", "shr_s", "shr_u", "eq", "ne"):
             self.emit(f"{t}.{op}")
-            self._wrap_narrow(e.dtype)
         elif op in ("min", "max"):
             a, b = self.local(t), self.local(t)
-            self.expr(e.a)
-            self.emit(f"local.set {a}")
-            self.expr(e.b)
-            self.emit(f"local.set {b}", f"local.get {a}", f"local.get {b}", f"local.get {a}", f"local.get {b}",
-                      f"{t}.{'lt' if op == 'min' else 'gt'}_{'s' if _signed(a_dt) else 'u'}", "select")
-        elif op in ("div", "rem"):
-            self._int_divrem(e, t)
-        elif op in ("shl", "shr_s", "shr_u"):
-            bits = np.dtype(a_dt).itemsize * 8
-            a, b = self.local(t), self.local(t)
-            self.expr(e.a)
-            # Narrow types live in 32-bit registers: shift their own bit pattern.
-            if bits < 32 and op == "shr_s":
-                self.emit("i32.extend8_s" if bits == 8 else "i32.extend16_s")
-            elif bits < 32 and op == "shr_u":
-                self.emit(f"i32.const {(1 << bits) - 1}", "i32.and")
-            self.emit(f"local.set {a}")
-            self.expr(e.b)
-            self.emit(f"local.set {b}")
-            # out-of-range shift: 0, or the sign fill for an arithmetic right shift
-            if op == "shr_s":
-                self.emit(f"local.get {a}", f"{t}.const {bits - 1 if bits >= 32 else 31}", f"{t}.shr_s")
-            else:
-                self.emit(f"{t}.const 0")
-            self.emit(f"local.get {a}", f"local.get {b}", f"{t}.{op}", f"local.get {b}", f"{t}.const {bits}",
-                      f"{t}.ge_u", "select")
-            self._wrap_narrow(e.dtype)
+            self.emit(f"local.set {b}", f"local.set {a}", f"local.get {a}", f"local.get {b}", f"local.get {a}",
+                      f"local.get {b}", f"{t}.{'lt' if op == 'min' else 'gt'}_{sign}", "select")
+        elif op in ("div", "rem", "lt", "le", "gt", "ge"):
+            self.emit(f"{t}.{op}_{sign}")
         else:
             raise Unsupported(f"binary {op} on {a_dt}")
-
-    def _int_divrem(self, e: Binary, t: str):
-        signed = _signed(e.a.dtype)
-        sfx = "s" if signed else "u"
-        a, b, safe, res = self.local(t), self.local(t), self.local(t), self.local(t)
-        self.expr(e.a)
-        self.emit(f"local.set {a}")
-        self.expr(e.b)
-        self.emit(f"local.set {b}")
-        # Never trap: divide by 1 where b == 0 (patched below) and for INT_MIN / -1 (XLA wraps).
-        self.emit(f"{t}.const 1", f"local.get {b}", f"local.get {b}", f"{t}.eqz", "select", f"local.set {safe}")
-        if signed and e.op == "div":
-            self.emit(f"{t}.const 1", f"local.get {safe}",
-                      f"local.get {b}", f"{t}.const -1", f"{t}.eq",
-                      f"local.get {a}", f"{t}.const {-(1 << (31 if t == 'i32' else 63))}", f"{t}.eq",
-                      "i32.and", "select", f"local.set {safe}")
-        self.emit(f"local.get {a}", f"local.get {safe}", f"{t}.{e.op}_{sfx}", f"local.set {res}")
-        # XLA: x / 0 = -1, x % 0 = x
-        self.emit(f"{t}.const -1" if e.op == "div" else f"local.get {a}", f"local.get {res}",
-                  f"local.get {b}", f"{t}.eqz", "select")
-        self._wrap_narrow(e.dtype)
 
     def _cast(self, e: Cast):
         src, dst = np.dtype(e.x.dtype), np.dtype(e.dtype)
@@ -279,11 +208,7 @@ class _Emitter:
         elif sf and df:
             if st != dt_:
                 self.emit("f32.demote_f64" if dt_ == "f32" else "f64.promote_f32")
-        elif sf:
-            code = _code(dst)
-            if code in ("i1", "u1", "i2", "u2"):
-                info = np.iinfo(dst)
-                self.emit(_float_const(st, info.min), f"{st}.max", _float_const(st, info.max), f"{st}.min")
+        elif sf:  # legalize clamped a narrow destination's operand
             self.emit(f"{dt_}.trunc_sat_{st}_{'s' if _signed(dst) else 'u'}")
         elif df:
             self.emit(f"{dt_}.convert_{st}_{'s' if _signed(src) else 'u'}")
@@ -301,15 +226,7 @@ class _Emitter:
         acc = self.local(acc_t, "acc")
         r = f"$r{e.level}"
         self.locals.append((r, "i32"))
-        identity = {"add": 0, "mul": 1, "and": 1, "or": 0, "xor": 0}.get(e.op)
-        if identity is None:  # max/min
-            if fl:
-                identity = float("-inf") if e.op == "max" else float("inf")
-            elif e.dtype == np.bool_:
-                identity = 0 if e.op == "max" else 1
-            else:
-                info = np.iinfo(e.dtype)
-                identity = info.min if e.op == "max" else info.max
+        identity = ir.identity(e.op, e.dtype).value
         self.emit(_float_const(acc_t, identity) if acc_t in ("f32", "f64") else f"{acc_t}.const {int(identity)}",
                   f"local.set {acc}", "i32.const 0", f"local.set {r}")
         if e.op == "add" and t == "f32" and e.size >= 8 and vectorizable_expr(e.body, RIndex(ir.I32, e.level), self.in_dtypes):
@@ -324,8 +241,6 @@ class _Emitter:
                 self.emit("f64.promote_f32")
             op = {"and": "and", "or": "or"}.get(e.op, e.op)
             self.emit(f"{acc_t}.{op}")
-            if not fl:
-                self._wrap_narrow(e.dtype)
         else:  # integer max/min by select
             v = self.local(t)
             self.expr(e.body)
@@ -391,6 +306,7 @@ MAX_PAGES = 65536
 def render(kernel: ir.Kernel, simd: bool = True, shared: bool = False) -> str:
     if kernel.scatter is not None:
         return _render_scatter(kernel, shared)
+    kernel = legalize.kernel(kernel, saturating_casts=True)
     simd_loop = ""
     if simd and vectorizable(kernel):
         vem = _SimdEmitter(kernel.in_dtypes)
@@ -411,11 +327,12 @@ def _render_scatter(kernel: ir.Kernel, shared: bool = False) -> str:
     """kernel(in..., old, out, n): for each update i, out[index] = op(old[index], value) when
     index >= 0. The device passes the output (already a copy of the operand) as `old` too, so the
     old value is an ordinary load; updates apply in order, so duplicates combine exactly."""
+    kernel = legalize.kernel(kernel, saturating_casts=True)
     (value,) = kernel.outs
     dt = value.dtype
     k = len(kernel.in_dtypes)
     index, op = kernel.scatter.index, kernel.scatter.op
-    combined = value if op is None else Binary(dt, op, Load(dt, k, index), value)
+    combined = value if op is None else legalize.node(Binary(dt, op, Load(dt, k, index), value), True)
     em = _Emitter(kernel.in_dtypes + (dt,))
     em.scopes.append(_scope((index, combined)))
     em.locals.append(("$sidx", "i32"))

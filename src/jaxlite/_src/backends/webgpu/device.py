@@ -16,7 +16,7 @@ import numpy as np
 from jaxlite._src.backends.kernel_device import KernelDevice, renderable
 from jaxlite._src.backends.webgpu import render, routines
 from jaxlite._src.backends.webgpu.runtime import WebGPURuntime, run_blocking
-from jaxlite._src.kernel import ir
+from jaxlite._src.kernel import ir, legalize
 
 _STORAGE = {"b1": np.uint32, "i1": np.int32, "i2": np.int32, "u1": np.uint32, "u2": np.uint32,
             "f4": np.float32, "i4": np.int32, "u4": np.uint32, "f2": np.float32}
@@ -87,7 +87,7 @@ class GPUKernel:
 
     def __init__(self, device, kernel: ir.Kernel):
         self.device = device
-        self.kernel = kernel
+        self.kernel = kernel = legalize.kernel(kernel)  # XLA's semantics as raw WGSL operations
         self.pipelines: dict = {}
         self.second_passes: dict[int, GPUKernel] = {}  # split -> the kernel that combines the partials
         outs = kernel.outs

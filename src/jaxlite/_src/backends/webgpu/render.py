@@ -12,11 +12,13 @@ Bindings: inputs 0..k-1 (read-only storage), outputs, then a uniform `p` with th
 all inputs come in one buffer of 32-bit words at offsets given in `p.off` (for kernels with more
 inputs than the adapter's storage-buffer limit).
 
-Values are kept in 32-bit registers: bool and 8/16-bit integers are stored as 32-bit words and
-narrow integers are wrapped after each operation (as the WAT renderer does). Semantics follow
-XLA: integer x / 0 = -1, x % 0 = x, out-of-range shifts give 0 or the sign, float -> int casts
-saturate with NaN -> 0, float max/min propagate NaN. Every intermediate is a `let` (common
-subexpressions once); a value is placed in the outermost loop it does not depend on.
+Values are kept in 32-bit registers: bool and 8/16-bit integers are stored as 32-bit words. The
+device legalizes every kernel first (kernel/legalize.py: XLA's integer division, shifts,
+narrow-integer wrap and saturating casts as plain IR), so each node here is the raw WGSL
+operation; a cast to an 8/16-bit integer wraps. What stays here is WGSL's own quirks: NaN-safe
+float comparisons (compilers may assume no NaNs), NaN-propagating float max/min, float16 rounding.
+Every intermediate is a `let` (common subexpressions once); a value is placed in the outermost
+loop it does not depend on.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from jaxlite._src.backends.webgpu import wgsl_math
-from jaxlite._src.kernel import ir
+from jaxlite._src.kernel import ir, legalize
 from jaxlite._src.kernel.ir import Binary, Bitcast, Cast, Const, Expr, Index, Load, Reduce, RIndex, Select, Unary
 
 WG = 256
@@ -126,6 +128,9 @@ class _Emitter:
         if isinstance(e, Reduce):
             return self._loop_reduce(e, target)
         text = self._expr(e)
+        if isinstance(e, (Cast, Bitcast)) and code(e.dtype) != "f2" and text == self.value(e.x):
+            self.scopes[target].names[e] = text  # same register type and bits: nothing to compute
+            return text
         if code(e.dtype) == "f2" and isinstance(e, (Unary, Binary, Cast)):
             text = f"{self.helper('f16')}({text})"  # float16 computes in float32, rounded per operation
         name = self.fresh()
@@ -206,20 +211,14 @@ class _Emitter:
                 return f"{fn}({x})"
             raise Unsupported(f"unary {op} on {dt} in WGSL")
         r = reg(dt)
-        if op in ("floor", "ceil", "trunc", "nearest"):
-            return x
         if op == "neg":
-            return self.wrap(f"(0u - {x})" if r == "u32" else f"(-{x})", dt)
-        if op == "abs":
-            return x if r == "u32" else self.wrap(f"abs({x})", dt)
+            return f"(0u - {x})" if r == "u32" else f"(-{x})"
+        if op == "abs" and r == "i32":
+            return f"abs({x})"
         if op == "not":
-            return f"(!{x})" if r == "bool" else self.wrap(f"(~{x})", dt)
+            return f"(!{x})" if r == "bool" else f"(~{x})"
         if op == "popcnt" and r != "bool":
-            bits = _BITS.get(code(dt), 32)
-            word = x if r == "u32" else f"bitcast<u32>({x})"
-            if bits < 32:
-                word = f"({word} & {(1 << bits) - 1}u)"
-            return f"{r}(countOneBits({word}))"
+            return f"{r}(countOneBits({x}))"
         raise Unsupported(f"unary {op} on {dt} in WGSL")
 
     def _binary(self, e: Binary) -> str:
@@ -256,46 +255,17 @@ class _Emitter:
                 raise Unsupported(f"binary {op} on {adt} in WGSL")
             return f"{self.helper(name)}({a}, {b})"
         if r == "bool":
-            sym = {"and": "&", "or": "|", "xor": "!=", "max": "|", "min": "&", "add": "|", "mul": "&"}.get(op)
+            sym = {"and": "&", "or": "|", "xor": "!="}.get(op)
             if sym is None:
                 raise Unsupported(f"binary {op} on bool in WGSL")
             return f"({a} {sym} {b})"
-        if op in ("add", "sub", "mul", "and", "or", "xor"):
-            return self.wrap(f"({a} {_ARITH[op]} {b})", adt)
+        if op in ("add", "sub", "mul", "and", "or", "xor", "div", "rem"):
+            return f"({a} {_ARITH[op]} {b})"
         if op in ("max", "min"):
             return f"{op}({a}, {b})"
-        if op in ("div", "rem"):
-            return self._int_divrem(op, a, b, adt)
-        if op in ("shl", "shr_s", "shr_u"):
-            return self._shift(op, a, b, adt)
+        if op in ("shl", "shr_s", "shr_u"):  # shr_s reads a signed operand and shr_u an unsigned one
+            return f"({a} {'<<' if op == 'shl' else '>>'} u32({b}))"
         raise Unsupported(f"binary {op} on {adt} in WGSL")
-
-    def _int_divrem(self, op, a, b, dt) -> str:
-        r = reg(dt)
-        zero, one = self.literal(0, dt), self.literal(1, dt)
-        bad = f"({b} == {zero})"
-        if r == "i32" and code(dt) == "i4":  # INT_MIN / -1 overflows only at full width
-            bad = f"({bad} || ({a} == {self.literal(-(1 << 31), dt)} && {b} == -1i))"
-        safe = f"select({b}, {one}, {bad})"
-        if op == "div":
-            minus_one = "-1i" if r == "i32" else "4294967295u"
-            return self.wrap(f"select({a} / {safe}, {minus_one}, {b} == {zero})", dt)
-        return self.wrap(f"select({a} % {safe}, {a}, {b} == {zero})", dt)
-
-    def _shift(self, op, a, b, dt) -> str:
-        r = reg(dt)
-        bits = _BITS.get(code(dt), 32)
-        amount, out_of_range = f"u32({b})", f"(u32({b}) >= {bits}u)"
-        signed = r == "i32"
-        if op == "shl":
-            return self.wrap(f"select({a} << {amount}, {self.literal(0, dt)}, {out_of_range})", dt)
-        if op == "shr_s":
-            s = a if signed else self.wrap(f"bitcast<i32>({a})", np.dtype(f"i{bits // 8}") if bits < 32 else np.int32)
-            res = f"select({s} >> {amount}, {s} >> 31u, {out_of_range})"
-            return res if signed else self.wrap(f"bitcast<u32>({res})", dt)
-        u = a if not signed else f"(bitcast<u32>({a}) & {(1 << bits) - 1 if bits < 32 else 0xFFFFFFFF}u)"
-        res = f"select({u} >> {amount}, 0u, {out_of_range})"
-        return res if not signed else self.wrap(f"bitcast<i32>({res})", dt)
 
     def _cast(self, e: Cast) -> str:
         x = self.value(e.x)
@@ -311,16 +281,8 @@ class _Emitter:
             return f"select({self.literal(0, dst)}, {self.literal(1, dst)}, {x})"
         if rs == "f32" and rd == "f32":
             return x
-        if rs == "f32":
-            c = code(dst)
-            if c == "i4":
-                return f"{self.helper('f2i')}32({x})"
-            if c == "u4":
-                return f"{self.helper('f2u')}32({x})"
-            info = np.iinfo(dst)
-            if rd == "i32":
-                return f"{self.helper('f2i')}({x}, {float(info.min)!r}, {float(info.max)!r})"
-            return f"{self.helper('f2u')}({x}, {float(info.max)!r})"
+        if rs == "f32":  # legalize made the operand a non-NaN value that truncates into range
+            return f"{rd}({x})"
         if rd == "f32":
             return f"f32({x})"
         if rs != rd:
@@ -342,18 +304,7 @@ class _Emitter:
     # -- reductions ------------------------------------------------------------------------------
 
     def identity(self, op, dtype) -> str:
-        if reg(dtype) == "bool":
-            return "true" if op in ("mul", "and", "min") else "false"
-        if op in ("add", "or", "xor"):
-            return self.literal(0, dtype)
-        if op == "mul":
-            return self.literal(1, dtype)
-        if op == "and":
-            return self.literal(-1 if np.dtype(dtype).kind == "i" else np.iinfo(dtype).max, dtype)
-        if _is_float(dtype):
-            return self.literal(float("-inf") if op == "max" else float("inf"), dtype)
-        info = np.iinfo(dtype)
-        return self.literal(info.min if op == "max" else info.max, dtype)
+        return self.literal(ir.identity(op, dtype).value, dtype)
 
     def combine(self, op, acc, v, dtype) -> str:
         return self.binary_text(op, acc, v, dtype)
@@ -391,7 +342,7 @@ class _Emitter:
 
 
 _CMP = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
-_ARITH = {"add": "+", "sub": "-", "mul": "*", "div": "/", "and": "&", "or": "|", "xor": "^"}
+_ARITH = {"add": "+", "sub": "-", "mul": "*", "div": "/", "rem": "%", "and": "&", "or": "|", "xor": "^"}
 # IR math op -> (library helper to include, function to call)
 _MATH_HELPER = {op: (op, f"jl_{op}") for op in ("exp", "exp2", "expm1", "log", "log1p", "tanh", "logistic", "tan",
                                                "atan", "asin", "acos", "sinh", "cosh", "asinh", "acosh", "atanh",
@@ -641,10 +592,15 @@ def render_scatter(kernel: ir.Kernel) -> str:
         update = [f"  out0[{idx}] = {to_word.format(v)};"]
     elif op == "add" and r in ("i32", "u32") and code(dt) in ("i4", "u4"):
         update = [f"  atomicAdd(&out0[{idx}], {to_word.format(v)});"]
-    else:
-        new = to_word.format(em.combine(op, from_word.format("old"), v, dt))
+    else:  # the combine as IR, legalized, over a stand-in for the word read atomically
+        old = Load(dt, len(kernel.in_dtypes), Index(ir.I32))
+        em._levels[old] = frozenset(("cas",))
+        em.scopes.append(_Scope("cas"))
+        em.scopes[-1].names[old] = from_word.format("old")
+        new = to_word.format(em.value(legalize.node(Binary(dt, op, old, value))))
         update = [f"  var old = atomicLoad(&out0[{idx}]);",
                   "  loop {",
+                  *("    " + line for line in em.scopes.pop().lines),
                   f"    let r = atomicCompareExchangeWeak(&out0[{idx}], old, {new});",
                   "    if (r.exchanged) { break; }",
                   "    old = r.old_value;",

@@ -44,20 +44,6 @@ _fn("max", ("isnan",), "fn jl_max(a: f32, b: f32) -> f32 { return select(max(a, 
 _fn("min", ("isnan",), "fn jl_min(a: f32, b: f32) -> f32 { return select(min(a, b), a + b, jl_isnan(a) || jl_isnan(b)); }")
 _fn("sqrt", ("nan",), "fn jl_sqrt(x: f32) -> f32 { return select(sqrt(x), jl_nan(), x < 0.0); }")
 # XLA's float -> int conversion: saturate, NaN -> 0.
-_fn("f2i", ("isnan",), """
-fn jl_f2i(x: f32, lo: f32, hi: f32) -> i32 {
-  return select(select(select(i32(clamp(x, lo, hi)), i32(hi), x >= hi), i32(lo), x <= lo), 0, jl_isnan(x));
-}
-fn jl_f2i32(x: f32) -> i32 {
-  return select(select(i32(max(x, -2147483648.0)), 2147483647, x >= 2147483648.0), 0, jl_isnan(x));
-}""")
-_fn("f2u", ("isnan",), """
-fn jl_f2u(x: f32, hi: f32) -> u32 {
-  return select(select(u32(clamp(x, 0.0, hi)), u32(hi), x >= hi), 0u, jl_isnan(x) || x <= 0.0);
-}
-fn jl_f2u32(x: f32) -> u32 {
-  return select(select(u32(max(x, 0.0)), 4294967295u, x >= 4294967296.0), 0u, jl_isnan(x));
-}""")
 # Exact fmod: subtract the largest |b| * 2^k <= r until r < |b|; every subtraction is exact.
 _fn("fmod", ("nan", "isnan", "isinf"), """
 fn jl_fmod(a: f32, b: f32) -> f32 {
