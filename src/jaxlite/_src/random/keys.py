@@ -53,7 +53,7 @@ def fold_in(key, data):
     if np.ndim(data):
         raise TypeError(f"fold_in accepts a scalar, but was given an array of shape {np.shape(data)} != (). "
                         "Use jax.vmap for batching.")
-    msg = jnp.asarray(data).astype(np.uint32)
+    msg = jnp.uint32(data)  # as JAX: Python ints up to 2**32 - 1 fold in unchanged
     return _return(wrapped, PRNGKeyArray(prng.fold_in_data(typed._base_array, msg)))
 
 
