@@ -39,7 +39,7 @@ help:
 
 # ---- setup ---------------------------------------------------------------------------------------
 
-setup: $(STAMPS)/system $(STAMPS)/venv $(STAMPS)/npm $(PYODIDE)/pyodide-lock.json
+setup: $(STAMPS)/system $(STAMPS)/venv $(STAMPS)/npm $(PYODIDE)/pyodide-lock.json website/repl/editor.bundle.js
 
 $(STAMPS)/system:
 	@mkdir -p $(STAMPS)
@@ -69,6 +69,11 @@ $(STAMPS)/npm: package.json
 	@mkdir -p $(STAMPS)
 	npm install --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# The REPL's editor (CodeMirror 6 from npm) as one ES module, so the page fetches nothing at run time.
+REPL_BUNDLE := website/repl/editor.bundle.js
+$(REPL_BUNDLE): website/repl/editor.js $(STAMPS)/npm
+	node_modules/.bin/esbuild $< --bundle --format=esm --minify --log-level=warning --outfile=$@
 
 dist: $(WHEEL)
 
