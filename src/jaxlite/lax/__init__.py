@@ -135,3 +135,7 @@ _FEATURE_NOTES.update({
 from jaxlite._src.lax.special import (bessel_i0e, bessel_i1e, betainc, digamma, erf_inv, igamma,  # noqa: F401,E402
                                       igamma_grad_a, igammac, polygamma, random_gamma_grad,
                                       regularized_incomplete_beta, zeta)
+
+# FFT (jaxlite/_src/lax/fft.py).
+from jaxlite._src.lax.fft import FftType, fft, fft_p  # noqa: F401,E402
+from jaxlite.lax import linalg  # noqa

@@ -55,3 +55,5 @@ from jaxlite._src.numpy.special_math import *  # noqa: F401,F403,E402
 from jaxlite._src.numpy.ordering import *  # noqa: F401,F403,E402
 from jaxlite._src.numpy.windows import *  # noqa: F401,F403,E402
 from jaxlite._src.numpy.functional import *  # noqa: F401,F403,E402
+from jaxlite.numpy import fft  # noqa
+from jaxlite.numpy import linalg  # noqa

@@ -1,3 +1,3 @@
 """jax.scipy: special functions, probability distributions, optimisation and signal processing."""
 
-from jaxlite.scipy import optimize, signal, special, stats  # noqa: F401
+from jaxlite.scipy import linalg, optimize, signal, special, stats  # noqa: F401
