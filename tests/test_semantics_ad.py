@@ -153,3 +153,21 @@ def test_config_options_jax_accepts(name):
     assert jax.config.read(name) == value
     with pytest.raises(AttributeError):
         jax.config.update("jax_not_an_option", True)
+
+
+def test_jaxpr_fields_have_jax_names():
+    closed = jax.make_jaxpr(lambda x, y: x * 2.0 + y)(1.0, np.ones(3, np.float32))
+    jaxpr = closed.jaxpr
+    assert closed.literals == closed.consts
+    assert len(jaxpr.invars) == 2 and jaxpr.constvars == [] and jaxpr.outvars == jaxpr.outs
+    assert [e.primitive.name for e in closed.eqns] == [e.primitive.name for e in jaxpr.eqns]
+    assert jaxpr.eqns[0].invars[0] is jaxpr.invars[0] and jaxpr.eqns[-1].outvars == jaxpr.outvars
+    const = np.arange(3.0, dtype=np.float32)
+    with_const = jax.make_jaxpr(lambda x: x + jnp.asarray(const) * 2)(np.ones(3, np.float32))
+    assert len(with_const.jaxpr.constvars) == len(with_const.literals)
+    assert len(with_const.jaxpr.invars) == 1
+
+
+def test_dict_keys_that_do_not_sort_raise_value_error():
+    with pytest.raises(ValueError, match="sorting pytree dictionary keys"):
+        jax.tree_util.tree_flatten({1: 2, "a": 3})

@@ -487,15 +487,23 @@ class JaxprEqn(NamedTuple):
     params: dict
     out_binders: list
 
+    invars = property(lambda self: self.inputs)  # JAX's names
+    outvars = property(lambda self: self.out_binders)
+
 
 class Jaxpr:
-    __slots__ = ("in_binders", "eqns", "outs", "__weakref__")
+    __slots__ = ("in_binders", "eqns", "outs", "nconsts", "__weakref__")
 
     def __init__(self, in_binders, eqns, outs):
         self.in_binders, self.eqns, self.outs = list(in_binders), list(eqns), list(outs)
+        self.nconsts = 0  # leading binders that a ClosedJaxpr fills with its constants
 
     in_avals = property(lambda self: [v.aval for v in self.in_binders])
     out_avals = property(lambda self: [v.aval for v in self.outs])
+    # JAX's names for the binders, for code that walks jaxprs as JAX's tutorials do.
+    constvars = property(lambda self: self.in_binders[:self.nconsts])
+    invars = property(lambda self: self.in_binders[self.nconsts:])
+    outvars = property(lambda self: self.outs)
 
     def __repr__(self):
         return pp_jaxpr(self)
@@ -507,10 +515,12 @@ class ClosedJaxpr:
 
     def __init__(self, jaxpr: Jaxpr, consts):
         self.jaxpr, self.consts = jaxpr, list(consts)
+        jaxpr.nconsts = len(self.consts)
 
     in_avals = property(lambda self: self.jaxpr.in_avals[len(self.consts):])
     out_avals = property(lambda self: self.jaxpr.out_avals)
     eqns = property(lambda self: self.jaxpr.eqns)
+    literals = property(lambda self: self.consts)  # JAX's name for the constants
 
     def __repr__(self):
         return pp_jaxpr(self.jaxpr, n_consts=len(self.consts))

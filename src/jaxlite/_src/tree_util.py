@@ -152,17 +152,26 @@ register_pytree_node(tuple, lambda t: (t, None), lambda _, xs: tuple(xs),
                      lambda t: ([(SequenceKey(i), c) for i, c in enumerate(t)], None))
 register_pytree_node(list, lambda l: (l, None), lambda _, xs: list(xs),
                      lambda l: ([(SequenceKey(i), c) for i, c in enumerate(l)], None))
-register_pytree_node(dict, lambda d: ([d[k] for k in sorted(d)], tuple(sorted(d))),
+def _sorted_keys(d):
+    """A dict's keys in the order pytrees flatten them (sorted, as JAX does)."""
+    try:
+        return sorted(d)
+    except TypeError as e:  # e.g. mixed str and int keys: say why, as JAX does
+        raise ValueError(f"Comparator raised exception while sorting pytree dictionary keys: {e}") from e
+
+
+register_pytree_node(dict, lambda d: ([d[k] for k in _sorted_keys(d)], tuple(_sorted_keys(d))),
                      lambda keys, xs: dict(zip(keys, xs)),
-                     lambda d: ([(DictKey(k), d[k]) for k in sorted(d)], tuple(sorted(d))))
+                     lambda d: ([(DictKey(k), d[k]) for k in _sorted_keys(d)], tuple(_sorted_keys(d))))
 register_pytree_node(type(None), lambda _: ((), None), lambda _, __: None, lambda _: ((), None))
 register_pytree_node(collections.OrderedDict, lambda d: (list(d.values()), tuple(d.keys())),
                      lambda keys, xs: collections.OrderedDict(zip(keys, xs)),
                      lambda d: ([(DictKey(k), v) for k, v in d.items()], tuple(d.keys())))
 register_pytree_node(collections.defaultdict,
-                     lambda d: ([d[k] for k in sorted(d)], (d.default_factory, tuple(sorted(d)))),
+                     lambda d: ([d[k] for k in _sorted_keys(d)], (d.default_factory, tuple(_sorted_keys(d)))),
                      lambda aux, xs: collections.defaultdict(aux[0], zip(aux[1], xs)),
-                     lambda d: ([(DictKey(k), d[k]) for k in sorted(d)], (d.default_factory, tuple(sorted(d)))))
+                     lambda d: ([(DictKey(k), d[k]) for k in _sorted_keys(d)],
+                                (d.default_factory, tuple(_sorted_keys(d)))))
 
 
 def _is_namedtuple(x) -> bool:
