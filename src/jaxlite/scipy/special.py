@@ -6,3 +6,5 @@ from jaxlite._src.scipy.special import (beta, betainc, betaln, bernoulli, boxcox
                                         log_ndtr, log_softmax, loggamma, logit, logsumexp, multigammaln,
                                         ndtr, ndtri, poch, polygamma, rel_entr, softmax, xlog1py, xlogy, zeta)
 from jaxlite._src.scipy.special_more import bessel_jn, owens_t, spence  # noqa: F401
+from jaxlite._src.scipy.special_extra import (dawsn, erfcx, exp1, expi, expn, fresnel, hyp1f1, hyp2f1,  # noqa: F401
+                                              sici, wofz)
