@@ -43,7 +43,9 @@ def gammasgn(x):
     x = _one("gammasgn", x)
     floor_x = lax.floor(x)
     # Gamma is negative on (-2k-1, -2k); +-0 keep their sign; poles and nan give nan.
-    neg = lax.bitwise_and(lax.lt(x, _const(x, 0.0)), lax.eq(jnp.mod(floor_x, 2.0), _const(x, 1.0)))
+    # floor_x is odd: written without float rem, which has no wasm kernel (exact for floats).
+    odd = lax.ne(floor_x, lax.mul(_const(x, 2.0), lax.floor(lax.mul(floor_x, _const(x, 0.5)))))
+    neg = lax.bitwise_and(lax.lt(x, _const(x, 0.0)), odd)
     out = _where(neg, _const(x, -1.0), _const(x, 1.0))
     out = _where(lax.eq(x, _const(x, 0.0)), jnp.copysign(_const(x, 1.0), x), out)
     pole = lax.bitwise_and(lax.lt(x, _const(x, 0.0)), lax.eq(x, floor_x))
