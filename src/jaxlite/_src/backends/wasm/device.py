@@ -9,6 +9,7 @@ Primitives without a lowering run on the host with numpy (read, compute, write b
 from __future__ import annotations
 
 import dataclasses
+import sys
 
 import numpy as np
 
@@ -33,7 +34,9 @@ class WasmBuffer:
         device._live += 1
 
     def __del__(self):
-        if self.ptr is not None:
+        # At interpreter exit the runtime's module globals may already be gone; the memory goes
+        # with the process then.
+        if self.ptr is not None and not sys.is_finalizing():
             self.device.runtime.free(self.ptr, self.nbytes)
             self.device._live -= 1
 
