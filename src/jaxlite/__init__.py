@@ -45,7 +45,7 @@ _LAZY_SUBMODULES = frozenset({"random", "nn", "scipy", "debug", "test_util", "ad
                               "extend", "experimental", "sharding", "stages", "typing", "interpreters", "image",
                               "custom_batching", "custom_derivatives", "distributed", "ops", "export", "ffi",
                               "dlpack", "profiler", "monitoring", "memory", "lib", "ref", "core", "api_util",
-                              "ad"})
+                              "ad", "display"})
 
 
 def __getattr__(name):

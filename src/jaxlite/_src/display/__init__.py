@@ -1,0 +1,1 @@
+"""Drawing arrays without matplotlib: PNG images, SVG line charts and progress bars."""
