@@ -53,7 +53,12 @@ def fold_in(key, data):
     if np.ndim(data):
         raise TypeError(f"fold_in accepts a scalar, but was given an array of shape {np.shape(data)} != (). "
                         "Use jax.vmap for batching.")
-    msg = jnp.uint32(data)  # as JAX: Python ints up to 2**32 - 1 fold in unchanged
+    # As JAX's jnp.uint32(data): Python ints up to 2**32 - 1 fold in unchanged, arrays and tracers
+    # are converted.
+    if isinstance(data, int) and not isinstance(data, bool):
+        msg = jnp.asarray(np.uint32(data) if 0 <= data < 2 ** 32 else data, dtype=np.uint32)
+    else:
+        msg = jnp.asarray(data).astype(np.uint32)
     return _return(wrapped, PRNGKeyArray(prng.fold_in_data(typed._base_array, msg)))
 
 

@@ -33,10 +33,10 @@ class WasmBuffer:
         self.ptr = device.runtime.alloc(nbytes)  # MemoryError leaves ptr None: nothing to free
         device._live += 1
 
-    def __del__(self):
-        # At interpreter exit the runtime's module globals may already be gone; the memory goes
-        # with the process then.
-        if self.ptr is not None and not sys.is_finalizing():
+    def __del__(self, _finalizing=sys.is_finalizing):
+        # At interpreter exit module globals (sys, the runtime's) may already be gone; the memory
+        # goes with the process then.
+        if self.ptr is not None and not _finalizing():
             self.device.runtime.free(self.ptr, self.nbytes)
             self.device._live -= 1
 
