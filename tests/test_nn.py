@@ -416,7 +416,6 @@ def test_initializer_errors():
 
 
 @needs_jax
-@pytest.mark.skipif(not hasattr(jnp, "linalg"), reason="jax.random.orthogonal needs jaxlite.numpy.linalg (QR)")
 @pytest.mark.parametrize("name,shape", [("orthogonal", (4, 3)), ("orthogonal", (2, 3, 5)), ("delta_orthogonal", (3, 3, 4))])
 def test_orthogonal_initializers_match_jax(name, shape):
     got = getattr(nn.initializers, name)()(jax.random.PRNGKey(1), shape)

@@ -349,3 +349,25 @@ def test_bfloat16_matches_jax():
         got, want = eval(expr, {"J": jnp}), eval(expr, {"J": real_jnp})
         assert got.dtype == want.dtype
         np.testing.assert_allclose(np.asarray(got, np.float32), np.asarray(want, np.float32), rtol=1e-2)
+
+
+_ARANGE_CALLS = ["J.arange(5, step=2)", "J.arange(5.0, step=2)", "J.arange(10, step=-3)", "J.arange(-5, step=-2)",
+                 "J.arange(stop=7, start=2, step=2)", "J.arange(1, 2, step=0.25)", "J.arange(6, step=4, dtype=J.float32)"]
+
+
+@needs_jax
+def test_arange_keyword_step_matches_jax():
+    want = real_jax.jit(lambda: [eval(e, {"J": real_jnp}) for e in _ARANGE_CALLS])()
+    _same([eval(e, {"J": jnp}) for e in _ARANGE_CALLS], list(want))
+    for expr in ["J.arange(np.array([1, 2]))", "J.arange(3, step=0)", "J.arange(1, 4, step=np.ones(2))"]:
+        _both(expr)
+
+
+def test_arange_device_and_keyword_step():
+    np.testing.assert_array_equal(np.asarray(jnp.arange(5, step=2)), [0, 2, 4])
+    assert jnp.arange(4.0, step=1.5).dtype == np.float32
+    for dev in jax.devices():
+        out = jnp.arange(1, 4, device=dev)
+        assert out.devices() == {dev} and out.dtype == np.int32
+        np.testing.assert_array_equal(np.asarray(out), [1, 2, 3])
+    np.testing.assert_array_equal(np.asarray(jax.jit(lambda: jnp.arange(9, step=4, device=jax.devices()[0]))()), [0, 4, 8])

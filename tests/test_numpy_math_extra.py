@@ -286,3 +286,22 @@ def test_recorded_values():
     np.testing.assert_allclose(r, [1, 2, 3], atol=1e-3)
     np.testing.assert_allclose(np.asarray(jnp.nanmedian(jnp.array([1.0, np.nan, 3.0, 10.0]))), 3.0)
     np.testing.assert_allclose(float(jnp.trapezoid(jnp.array([1.0, 2.0, 4.0]))), 4.5)
+
+
+@needs_jax
+def test_roots_poly_polyfit_match_jax_via_linalg():
+    # Roots are eigenvalues of the companion matrix, so their order is JAX's (LAPACK's), not sorted.
+    lead0 = np.array([0, 0, 1, 2, 5], np.float32)
+    mat = np.array([[1, 2], [3, 4]], np.float32)
+
+    def run(np_):
+        return [np_.roots(lead0, strip_zeros=False), np_.roots(np.zeros(3, np.float32), strip_zeros=False),
+                np_.poly(mat), np_.polyfit(XF, YF, 2, full=True), np_.polyfit(XF[:4], YF[:4], 5, full=True)]
+
+    def run_stripped(np_):  # stripping needs concrete coefficients, so JAX runs these eagerly
+        return [np_.roots(np.array([1, -6, 11, -6], np.float32)), np_.roots(np.array([1, 0, 0, 0, 1], np.float32)),
+                np_.roots(lead0), np_.roots(np.array([1, 3, 2]))]
+    want = real_jax.jit(lambda: run(real_jnp))()
+    assert_close(run(jnp), want, rtol=1e-4, atol=1e-4)
+    assert_close(run_stripped(jnp), run_stripped(real_jnp), rtol=1e-4, atol=1e-4)
+    assert_close(jax.jit(lambda p: jnp.roots(p, strip_zeros=False))(lead0), want[0])  # traced leading zeros

@@ -275,3 +275,51 @@ def test_moments():
     u = np.asarray(random.uniform(k, (20000,)))
     assert u.min() >= 0 and u.max() < 1 and abs(u.mean() - 0.5) < 0.01
     
+
+# ---- samplers built on jaxlite.numpy.linalg ------------------------------------------------------
+
+_ORTHOGONAL_CASES = [(4, (), None), (3, (2,), 5), (5, (), 3)]
+
+
+@needs_jax
+def test_orthogonal_matches_jax():
+    def draw(r, key):
+        real = [r.random.orthogonal(key, n, shape, m=m) for n, shape, m in _ORTHOGONAL_CASES]
+        return real + [r.random.orthogonal(key, 3, dtype=np.complex64)]
+    expected = real_jax.jit(lambda k: draw(real_jax, k))(jr.PRNGKey(3))
+    assert_close(draw(jax, random.PRNGKey(3)), expected, rtol=1e-5, atol=2e-6)
+
+
+@needs_jax
+def test_multivariate_normal_matches_jax():
+    a = np.random.RandomState(0).randn(3, 3).astype(np.float32)
+    cov = a @ a.T + np.eye(3, dtype=np.float32)
+    mean = np.array([1., -2., 0.5], np.float32)
+    batch_cov = np.stack([cov, 2 * cov])
+
+    def draw(r, key):
+        mvn = r.random.multivariate_normal
+        return ([mvn(key, mean, cov, (4,), method=m) for m in ("cholesky", "eigh", "svd")]
+                + [mvn(key, mean, batch_cov), mvn(key, mean[:1], cov[:1, :1] * 4, (2, 3), np.float32)]
+                + [r.grad(lambda c: (mvn(key, mean, c, (2,), method=m) ** 2).sum())(cov)  # through the factors
+                   for m in ("cholesky", "eigh", "svd")])
+    expected = real_jax.jit(lambda k: draw(real_jax, k))(jr.PRNGKey(7))
+    assert_close(draw(jax, random.PRNGKey(7)), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_orthogonal_and_multivariate_normal_properties():
+    keys = random.split(random.PRNGKey(0), 3)
+    q = jax.jit(jax.vmap(lambda k: random.orthogonal(k, 4, m=2)))(keys)  # semi-orthogonal rows
+    assert q.shape == (3, 4, 2) and q.dtype == np.float32
+    np.testing.assert_allclose(np.einsum("bij,bik->bjk", q, q), np.broadcast_to(np.eye(2), (3, 2, 2)), atol=1e-5)
+    for i in range(3):
+        assert_close(q[i], random.orthogonal(keys[i], 4, m=2), rtol=1e-5, atol=1e-6)
+    cov = np.array([[2., 0.6], [0.6, 1.]], np.float32)
+    x = np.asarray(random.multivariate_normal(random.PRNGKey(1), np.zeros(2, np.float32), cov, (20000,), method="eigh"))
+    np.testing.assert_allclose(np.cov(x.T), cov, atol=0.06)
+    with pytest.raises(ValueError, match="method must be one of"):
+        random.multivariate_normal(keys[0], np.zeros(2), np.eye(2), method="qr")
+    with pytest.raises(ValueError, match="cov.shape"):
+        random.multivariate_normal(keys[0], np.zeros(2), np.eye(3))
+    with pytest.raises(ValueError, match="mean.ndim >= 1"):
+        random.multivariate_normal(keys[0], 0., np.eye(1))

@@ -115,7 +115,28 @@ def test_signal_properties_and_transforms():
         signal.convolve2d(np.ones((2, 5)), np.ones((3, 3)))
     with pytest.raises(NotImplementedError, match="boundary='fill'"):
         signal.convolve2d(M1, M2, boundary="wrap")
-    with pytest.raises(NotImplementedError, match="jnp.fft"):
-        signal.convolve(S1, S2, method="fft")
     with pytest.raises(ValueError, match="linear"):
         signal.detrend(S1, type="quadratic")
+
+
+def _fft_method_calls(m):
+    out = []
+    for mode in ("full", "same", "valid"):
+        out += [m.convolve(S1, S2, mode, method="fft"), m.correlate(S2, S1, mode, method="fft"),
+                m.convolve(M1, M2, mode, method="fft"), m.correlate(M1, M3, mode, method="fft")]
+    return out + [m.convolve(np.arange(5), np.ones(3, np.int32), method="fft")]
+
+
+@needs_jax
+def test_fft_method_matches_jax():
+    theirs = real_jax.jit(lambda: _fft_method_calls(real_jax.scipy.signal))()
+    for ours, e in zip(_fft_method_calls(signal), theirs):
+        assert_close(ours, e, rtol=1e-4, atol=1e-4)
+
+
+def test_fft_method_agrees_with_direct():
+    for mode in ("full", "same", "valid"):
+        for fn in (signal.convolve, signal.correlate):
+            assert_close(fn(M1, M2, mode, method="fft"), fn(M1, M2, mode, method="direct"), rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="expected 'auto', 'fft', or 'direct'"):
+        signal.convolve(S1, S2, method="overlap-add")

@@ -22,7 +22,4 @@ _FEATURE_NOTES = {
     "PRNGKey": ("partial", _ONLY_THREEFRY),
     "wrap_key_data": ("partial", _ONLY_THREEFRY),
     "key_dtype": ("partial", _ONLY_THREEFRY + "; the dtype is not a jax.dtypes.prng_key subdtype"),
-    "orthogonal": ("partial", "needs jaxlite.numpy.linalg.qr; raises NotImplementedError while that is missing"),
-    "multivariate_normal": ("partial", "needs jaxlite.numpy.linalg (cholesky/eigh/svd); raises "
-                                       "NotImplementedError while that is missing"),
 }

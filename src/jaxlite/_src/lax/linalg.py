@@ -633,7 +633,7 @@ def _svd_jvp(primals, tangents, *, full_matrices, compute_uv, subset_by_index, a
     if subset_by_index is not None:
         raise NotImplementedError("Singular value decomposition JVP not implemented for subset_by_index")
     s, U, Vt = svd_p.bind(A, full_matrices=False, compute_uv=True, subset_by_index=None, algorithm=algorithm)
-    if compute_uv and full_matrices:
+    if compute_uv and full_matrices and m != n:  # square: full and reduced factors coincide, as JAX
         raise NotImplementedError("Singular value decomposition JVP not implemented for full matrices")
     dtype = get_aval(A).dtype
     k = get_aval(s).shape[-1]

@@ -15,7 +15,6 @@ import numpy as np
 
 from jaxlite import random
 from jaxlite._src import dtypes
-from jaxlite._src.features import partial
 from jaxlite._src.numpy import lax_numpy as jnp
 
 
@@ -183,11 +182,6 @@ xavier_uniform, xavier_normal = glorot_uniform, glorot_normal
 kaiming_uniform, kaiming_normal = he_uniform, he_normal
 
 
-_NEEDS_QR = ("draws through jax.random.orthogonal, which needs a QR decomposition (jaxlite.numpy.linalg); "
-             "until that exists, calling the initializer raises NotImplementedError")
-
-
-@partial(_NEEDS_QR)
 def orthogonal(scale=1.0, column_axis: int = -1, dtype=None) -> Initializer:
     """Orthonormal rows or columns (whichever side is smaller) along `column_axis`."""
     def init(key, shape, dtype=dtype, out_sharding=None):
@@ -206,7 +200,6 @@ def orthogonal(scale=1.0, column_axis: int = -1, dtype=None) -> Initializer:
     return init
 
 
-@partial(_NEEDS_QR)
 def delta_orthogonal(scale=1.0, column_axis: int = -1, dtype=None) -> Initializer:
     """A convolution kernel that is an orthogonal matrix at the spatial centre and 0 elsewhere."""
     def init(key, shape, dtype=dtype, out_sharding=None):

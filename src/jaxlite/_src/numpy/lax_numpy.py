@@ -147,10 +147,19 @@ def _shape(shape) -> tuple:
     return core.canonicalize_shape(shape, "broadcast_in_dim")
 
 
-def arange(start, stop=None, step=None, dtype=None):
-    for v in (start, stop, step):
-        core.concrete_or_error(v, "It arose in the jnp.arange argument; arange needs concrete start/stop/step")
-    if stop is None and step is None:
+def arange(start, stop=None, step=None, dtype=None, *, device=None):
+    out = _arange(start, stop, step, dtype)
+    # As JAX: the values are computed first, then placed (and committed) on the named device.
+    return out if device is None else dispatch.device_put(out, device)
+
+
+def _arange(start, stop, step, dtype):
+    start_name = "stop" if stop is None and step is None else "start"
+    for name, v in ((start_name, start), ("stop", stop), ("step", step)):
+        core.concrete_or_error(v, f"It arose in the jnp.arange argument '{name}'")
+        if v is not None and np.ndim(v) != 0:
+            raise ValueError(f"jax.numpy.arange: arguments must be scalars; got {name}={v}")
+    if stop is None:  # arange(stop) and arange(stop, step=k) both count from 0
         start, stop = 0, start
     step = 1 if step is None else step
     vals = [v for v in (start, stop, step) if v is not None]

@@ -7,8 +7,8 @@ import operator
 import numpy as np
 
 from jaxlite._src import core
-from jaxlite._src.features import partial
 from jaxlite._src.lax.control_flow import scan
+from jaxlite._src.lax.sorting import sort_key_val
 from jaxlite._src.lax.convolution import conv_general_dilated
 from jaxlite._src.numpy import lax_numpy as jnp, reductions
 from jaxlite._src.numpy.util import asarray, check_arraylike, promote_dtypes, promote_dtypes_inexact
@@ -63,22 +63,27 @@ def correlate(a, v, mode="valid", *, precision=None, preferred_element_type=None
     return _conv(a, v, mode, "correlate", preferred_element_type)
 
 
-@partial("a square matrix argument needs eigenvalues (jnp.linalg.eigvals), not available yet")
 def poly(seq_of_zeros):
     check_arraylike("poly", seq_of_zeros)
     (z,) = promote_dtypes_inexact(seq_of_zeros)
     z = jnp.atleast_1d(z)
     if z.ndim == 2 and z.shape[0] == z.shape[1] and z.shape[0] != 0:
-        raise NotImplementedError("jnp.poly of a square matrix needs eigenvalues, which jaxlite lacks")
+        # As JAX: a square matrix stands for its eigenvalues, so the result is complex.
+        z = _linalg().eigvals(z)
     if z.ndim != 1:
         raise ValueError("input must be 1d or non-empty square 2d array.")
     if z.shape[0] == 0:
         return jnp.ones((), z.dtype)
-    # Multiply out (x - z_k) one factor at a time: c_new[i] = c[i] - z_k * c[i - 1].
     c = jnp.ones((1,), z.dtype)
     for k in range(z.shape[0]):
-        c = jnp.concatenate([c, jnp.zeros((1,), z.dtype)]) - jnp.concatenate([jnp.zeros((1,), z.dtype), c * z[k]])
+        c = convolve(c, jnp.stack([jnp.ones((), z.dtype), -z[k]]), mode="full")
     return c
+
+
+def _linalg():
+    # Imported late: jaxlite.numpy.linalg builds on lax_numpy, which imports this module.
+    from jaxlite._src.numpy import linalg
+    return linalg
 
 
 def polyadd(a1, a2):
@@ -170,8 +175,6 @@ def polyval(p, x, *, unroll=16):
     return y
 
 
-@partial("full=True needs singular values (jnp.linalg.lstsq/svd), not available yet; the fit uses a QR "
-         "factorisation instead of JAX's SVD, so rank-deficient fits (rcond cut-off) differ")
 def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     check_arraylike("polyfit", x, y, *([] if w is None else [w]))
     x, y = asarray(x), asarray(y)
@@ -187,8 +190,9 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
         raise TypeError("expected 1D or 2D array for y")
     if x.shape[0] != y.shape[0]:
         raise TypeError("expected x and y to have same length")
-    if full:
-        raise NotImplementedError("jnp.polyfit(full=True) needs singular values, which jaxlite lacks")
+    if rcond is None:
+        rcond = x.shape[0] * float(np.finfo(x.dtype).eps)
+    rcond = float(core.concrete_or_error(rcond, "rcond must be float"))
     lhs = vander(x, order)
     rhs = y
     if w is not None:
@@ -199,102 +203,62 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
             raise TypeError("expected w and y to have the same length")
         lhs = lhs * w[:, None]
         rhs = rhs * (w[:, None] if rhs.ndim == 2 else w)
-    lhs, rhs = promote_dtypes_inexact(lhs, rhs)
+    # Unit column norms improve the conditioning; the SVD-based lstsq then applies JAX's rcond cut-off.
     scale = jnp.sqrt(reductions.sum(lhs * lhs, axis=0))
     lhs = lhs / scale[None, :]
-    q, r = _householder_qr(lhs)
-    rhs2 = rhs if rhs.ndim == 2 else rhs[:, None]
-    c = _solve_upper(r, jnp.matmul(q.T, rhs2))
-    c = (c / scale[:, None]) if rhs.ndim == 2 else c[:, 0] / scale
+    linalg = _linalg()
+    c, resids, rank, sv = linalg.lstsq(lhs, rhs, rcond)
+    c = (c.T / scale[None, :]).T if c.ndim > 1 else c / scale
+    if full:
+        return c, resids, rank, sv, asarray(rcond)
     if not cov:
         return c
-    rinv = _solve_upper(r, jnp.eye(order, dtype=r.dtype))
-    vbase = jnp.matmul(rinv, rinv.T) / jnp.outer(scale, scale)
+    vbase = linalg.inv(jnp.matmul(lhs.T, lhs)) / jnp.outer(scale, scale)
     if cov == "unscaled":
-        fac = jnp.ones((), vbase.dtype)
+        fac = jnp.array(1.0)
     else:
         if x.shape[0] <= order:
             raise ValueError("the number of data points must exceed order to scale the covariance matrix")
-        resid = rhs2 - jnp.matmul(lhs, _solve_upper(r, jnp.matmul(q.T, rhs2)))
-        fac = reductions.sum(resid * resid, axis=0) / (x.shape[0] - order)
+        fac = resids / (x.shape[0] - order)
     if y.ndim == 1:
-        return c, vbase * jnp.reshape(fac, ())
+        return c, vbase * jnp.atleast_1d(fac)[None]
     return c, vbase[:, :, None] * jnp.atleast_1d(fac)[None, None, :]
 
 
-def _householder_qr(a):
-    """Reduced QR of a tall (m, n) matrix by n Householder reflections (n is small and static)."""
-    m, n = a.shape
-    q = jnp.eye(m, dtype=a.dtype)
-    r = a
-    for j in range(min(n, m)):
-        col = jnp.where(jnp.arange(m) >= j, r[:, j], 0)
-        norm = jnp.sqrt(reductions.sum(col * col))
-        alpha = jnp.where(r[j, j] >= 0, -norm, norm)
-        v = col - alpha * (jnp.arange(m) == j)
-        vv = reductions.sum(v * v)
-        v = v / jnp.sqrt(jnp.where(vv == 0, 1, vv))
-        r = r - 2 * jnp.outer(v, jnp.matmul(v, r))
-        q = q - 2 * jnp.outer(jnp.matmul(q, v), v)
-    return q[:, :n], r[:n, :]
-
-
-def _solve_upper(r, b):
-    """Back substitution: r (n, n) upper triangular, b (n, k)."""
-    n = r.shape[0]
-    rows = [None] * n
-    for i in range(n - 1, -1, -1):
-        acc = b[i]
-        for j in range(i + 1, n):
-            acc = acc - r[i, j] * rows[j]
-        rows[i] = acc / r[i, i]
-    return jnp.stack(rows)
-
-
-@partial("needs eigenvalues of the companion matrix (jnp.linalg.eigvals), not available yet; "
-         "roots are found by the Aberth-Ehrlich iteration instead, so their order differs from JAX's")
 def roots(p, *, strip_zeros=True):
     check_arraylike("roots", p)
     (p,) = promote_dtypes_inexact(p)
     p = jnp.atleast_1d(p)
     if p.ndim != 1:
         raise ValueError("Input must be a rank-1 array.")
-    cdt = np.dtype(np.complex128) if p.dtype in (np.float64, np.complex128) else np.dtype(np.complex64)
     if p.shape[0] < 2:
-        return jnp.zeros((0,), cdt)
+        return jnp.zeros((0,), _complex_dtype(p.dtype))
     lead = jnp.where(reductions.all(p == 0), p.shape[0], reductions.argmin(p == 0))
     if strip_zeros:
         lead = int(core.concrete_or_error(lead, "The error occurred in the jnp.roots() function. To use this within "
                                                 "a JIT-compiled context, pass strip_zeros=False, but be aware that "
                                                 "leading zeros will result in some returned roots being set to NaN."))
-        return _aberth(p[lead:], cdt)
-    raise NotImplementedError("jnp.roots(strip_zeros=False) is not supported by jaxlite yet")
+        return _roots_no_zeros(p[lead:])
+    return _roots_with_zeros(p, lead)
 
 
-def _aberth(p, cdt, iters=200):
-    """All roots of a polynomial with nonzero leading coefficient by the Aberth-Ehrlich method."""
-    n = p.shape[0] - 1
-    if n < 1:
-        return jnp.zeros((0,), cdt)
-    c = jnp.astype(p / p[0], cdt)
-    dc = jnp.astype(polyder(p / p[0]), cdt)
-    # Start on a circle of the Cauchy bound's radius, rotated off the real axis.
-    radius = 1 + reductions.max(jnp.abs(c[1:]))
-    angles = 2 * np.pi * np.arange(n) / n + 0.4
-    z = jnp.astype(radius, cdt) * asarray(np.exp(1j * angles).astype(cdt))
+def _complex_dtype(dtype):
+    return np.dtype(np.complex128) if dtype in (np.float64, np.complex128) else np.dtype(np.complex64)
 
-    def horner(coeffs, z):
-        return scan(lambda acc, k: (acc * z + k, None), jnp.zeros_like(z), coeffs)[0]
 
-    def step(z, _):
-        f, df = horner(c, z), horner(dc, z)
-        eye = jnp.eye(n, dtype=bool)
-        inv = jnp.where(eye, 0, 1 / jnp.where(eye, 1, z[:, None] - z[None, :]))
-        # Aberth's correction f / (f' - f * sum 1/(z_i - z_j)), written without dividing by f.
-        denom = df - f * reductions.sum(inv, axis=1)
-        ok = jnp.isfinite(jnp.abs(denom)) & (denom != 0)
-        delta = jnp.where(ok, f / jnp.where(ok, denom, 1), 0)
-        return z - delta, None
+def _roots_no_zeros(p):
+    """Eigenvalues of the companion matrix, in the order JAX (LAPACK geev) returns them."""
+    if p.shape[0] < 2:
+        return jnp.zeros((0,), _complex_dtype(p.dtype))
+    a = jnp.diag(jnp.ones((p.shape[0] - 2,), p.dtype), -1)
+    a = a.at[0, :].set(-p[1:] / p[0])
+    return _linalg().eigvals(a)
 
-    z, _ = scan(step, z, None, length=iters)
-    return z
+
+def _roots_with_zeros(p, num_leading_zeros):
+    # Leading zeros are rolled to the end (each adds a zero root), then those roots become NaN.
+    p = jnp.where(p.shape[0] == num_leading_zeros, jnp.ones((), p.dtype), p)
+    r = _roots_no_zeros(jnp.roll(p, -num_leading_zeros))
+    r = sort_key_val(r == 0, r)[1]
+    return jnp.where(jnp.arange(r.shape[0]) < r.shape[0] - num_leading_zeros, r,
+                     jnp.array(complex(np.nan, np.nan), r.dtype))

@@ -664,17 +664,24 @@ def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky
     else:
         shape = _shape(shape)
         _check_shape("normal", shape, mean.shape[:-1], cov.shape[:-2])
-    linalg = _linalg("multivariate_normal")
+    return _multivariate_normal_staged(key, mean, cov, shape, dtype, method)
+
+
+def _multivariate_normal(key, mean, cov, shape, dtype, method):
+    # Same factorisations as JAX, so the same key gives the same samples (up to float rounding).
     if method == "svd":
-        u, s, _ = linalg.svd(cov)
+        u, s, _ = jnp.linalg.svd(cov)
         factor = u * jnp.sqrt(s[..., None, :])
     elif method == "eigh":
-        w, v = linalg.eigh(cov)
+        w, v = jnp.linalg.eigh(cov)
         factor = v * jnp.sqrt(w[..., None, :])
     else:
-        factor = linalg.cholesky(cov)
-    samples = normal(key, shape + mean.shape[-1:], dtype)
+        factor = jnp.linalg.cholesky(cov)
+    samples = _normal(key, shape + mean.shape[-1:], dtype)
     return mean + jnp.einsum("...ij,...j->...i", factor, samples)
+
+
+_multivariate_normal_staged = _staged(3, 4, 5)(_multivariate_normal)
 
 
 def orthogonal(key, n, shape=(), dtype=None, m=None):
@@ -683,15 +690,16 @@ def orthogonal(key, n, shape=(), dtype=None, m=None):
     dtype = dtypes.check_user_dtype(float if dtype is None else dtype)
     n = _concrete_int(n, "The error occurred in jax.random.orthogonal()")
     m = n if m is None else _concrete_int(m, "The error occurred in jax.random.orthogonal()")
-    z = normal(key, (*shape, max(n, m), min(n, m)), dtype)
-    q, r = _linalg("orthogonal").qr(z)
+    return _orthogonal_staged(key, n, m, shape, dtype)
+
+
+def _orthogonal(key, n, m, shape, dtype):
+    # Mezzadri's recipe, as JAX: QR of a Gaussian matrix, columns rescaled by the phase of diag(R).
+    z = _normal(key, (*shape, max(n, m), min(n, m)), dtype)
+    q, r = jnp.linalg.qr(z)
     d = jnp.diagonal(r, axis1=-2, axis2=-1)
     x = q * jnp.expand_dims(jnp.sign(d), -2)
     return jnp.swapaxes(x, -1, -2) if n < m else x
 
 
-def _linalg(name):
-    linalg = getattr(jnp, "linalg", None)
-    if linalg is None:
-        raise NotImplementedError(f"jax.random.{name} needs jaxlite.numpy.linalg, which this build lacks.")
-    return linalg
+_orthogonal_staged = _staged(1, 2, 3, 4)(_orthogonal)

@@ -1,6 +1,6 @@
 """jax.scipy.signal: direct N-d convolution and correlation as one lax.conv_general_dilated (so
 a fused im2col + matmul kernel on wasm/webgpu), and detrend. The FFT-based names (fftconvolve,
-stft, istft, csd, welch) wait for jnp.fft (issue 15)."""
+stft, istft, csd, welch) live in signal_fft."""
 
 from __future__ import annotations
 
@@ -8,12 +8,8 @@ import numpy as np
 
 import jaxlite.numpy as jnp
 from jaxlite._src.core import get_aval
-from jaxlite._src.features import partial
 from jaxlite._src.lax import convolution
 from jaxlite._src.numpy.util import promote_dtypes_inexact
-
-_NEEDS_FFT = "method='fft' needs jnp.fft (issue 15)"
-
 
 def _convolve_nd(in1, in2, mode, *, precision):
     if mode not in ("full", "same", "valid"):
@@ -45,16 +41,16 @@ def _convolve_nd(in1, in2, mode, *, precision):
     return out[0, 0]
 
 
-@partial(_NEEDS_FFT)
 def convolve(in1, in2, mode="full", method="auto", precision=None):
     if method == "fft":
-        raise NotImplementedError(f"jax.scipy.signal.convolve: {_NEEDS_FFT}")
+        # Imported late: signal_fft builds on this module (detrend).
+        from jaxlite._src.scipy.signal_fft import fftconvolve
+        return fftconvolve(in1, in2, mode=mode)
     if method not in ("direct", "auto"):
         raise ValueError(f"Got {method=}; expected 'auto', 'fft', or 'direct'.")
     return _convolve_nd(in1, in2, mode, precision=precision)
 
 
-@partial(_NEEDS_FFT)
 def correlate(in1, in2, mode="full", method="auto", precision=None):
     return convolve(in1, jnp.flip(jnp.conj(jnp.asarray(in2))), mode, precision=precision, method=method)
 
