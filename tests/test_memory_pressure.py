@@ -94,7 +94,9 @@ def test_allocator_coalesces_neighbours():
         guard = rt.alloc(64)  # keeps the three below the top
         for p in (ptrs[0], ptrs[2], ptrs[1]):  # the middle one last: both merges happen
             rt.free(p, 1000)
-        assert rt.free_blocks.get(ptrs[0], 0) >= 3 * size
+        # Merged into one block, or (when the guard took an older free block below) merged and then
+        # returned to the top, which only the merge with the block before can bring down to ptrs[0].
+        assert rt.free_blocks.get(ptrs[0], 0) >= 3 * size or rt.top == ptrs[0]
         big = rt.alloc(3 * size)  # fits only in the merged block
         assert big == ptrs[0]
         rt.free(big, 3 * size)

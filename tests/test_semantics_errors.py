@@ -153,8 +153,11 @@ def test_debug_nans_infs_name_the_primitive(name, dev):
             _with_flag(jax.config, flag, lambda: fine(jnp, jax, x))
 
 
+# JAX itself skips the eager jax_debug_infs check of `div` once that executable was compiled earlier
+# in the process (seen in the full suite, never in this file alone), so the oracle check leaves
+# eager_inf out; jaxlite's own test above still checks it.
 @needs_jax
-@pytest.mark.parametrize("name", sorted(DEBUG_CASES))
+@pytest.mark.parametrize("name", sorted(set(DEBUG_CASES) - {"eager_inf"}))
 def test_debug_nans_infs_match_jax(name):
     flag, fn, words = DEBUG_CASES[name]
     x = _debug_input(real_jnp)
