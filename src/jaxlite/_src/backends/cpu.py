@@ -7,6 +7,8 @@ promised, so numpy's own promotion never leaks into results.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from jaxlite._src.core import ResourceExhaustedError
@@ -53,10 +55,13 @@ class CpuDevice:
         kernel = kernels.get(prim)
         if kernel is None:
             raise NotImplementedError(f"primitive {prim} has no cpu kernel")
+        nbytes = sum(a.size * a.dtype.itemsize for a in out_avals)
+        if nbytes > sys.maxsize:  # past the address space (2 GiB in 32-bit Pyodide): numpy fails oddly
+            raise ResourceExhaustedError(nbytes)
         try:
             outs = kernel(*(b.data for b in bufs), **params)
         except MemoryError:
-            raise ResourceExhaustedError(sum(a.size * a.dtype.itemsize for a in out_avals)) from None
+            raise ResourceExhaustedError(nbytes) from None
         if not prim.multiple_results:
             outs = [outs]
         return [CpuBuffer(_as_dtype(o, a), self) for o, a in zip(outs, out_avals, strict=True)]
