@@ -7,6 +7,7 @@ present the same case is run on JAX too, so the record cannot drift from JAX."""
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import numpy as np
@@ -239,6 +240,7 @@ def test_grad_weak_types(name, fn, want):
 
 # ---- vmap axis names are per thread ---------------------------------------------------------------
 
+@pytest.mark.skipif(sys.platform == "emscripten", reason="Pyodide has no threads")
 def test_vmap_axis_names_per_thread():
     results, errors = {}, []
     barrier = threading.Barrier(3)

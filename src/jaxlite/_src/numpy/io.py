@@ -11,8 +11,16 @@ savez = np.savez
 get_printoptions = np.get_printoptions
 set_printoptions = np.set_printoptions
 printoptions = np.printoptions
-array_repr = np.array_repr
 array_str = np.array_str
+
+
+def array_repr(arr, max_line_width=None, precision=None, suppress_small=None):
+    """A jaxlite Array prints as JAX's (`Array([0, 1], dtype=int32)`) whatever numpy's version."""
+    if not hasattr(arr, "aval"):
+        return np.array_repr(arr, max_line_width, precision, suppress_small)
+    opts = dict(linewidth=max_line_width, precision=precision, suppress=suppress_small)
+    with np.printoptions(**{k: v for k, v in opts.items() if v is not None}):
+        return repr(arr)
 
 
 def load(file, *args, **kwargs):

@@ -106,8 +106,9 @@ class WebGPURuntime:
             self.pooled_bytes -= cap
             return free.pop(), cap
         if cap > self.max_buffer:
-            raise MemoryError(f"webgpu: cannot allocate {nbytes} bytes: the device's largest storage buffer is "
-                              f"{self.max_buffer} bytes")
+            from jaxlite._src.core import ResourceExhaustedError
+            raise ResourceExhaustedError(nbytes, f"webgpu: the device's largest storage buffer is "
+                                                 f"{self.max_buffer} bytes")
         try:
             bid = self.js.createBuffer(cap)
         except Exception as e:  # device lost
