@@ -22,8 +22,8 @@ from jaxlite._src.lax import special as lax_special
 from jaxlite._src.numpy.util import broadcast_shapes, promote_dtypes_inexact
 from jaxlite._src.random.prng import check_prng_key
 from jaxlite._src.random.samplers import (_bcast, _broadcast_shape, _check_safe_cast, _check_shape,
-                                          _exponential, _float_dtype, _int_dtype, _normal, _rademacher, _shape,
-                                          _split, _staged, _uniform)
+                                          _exponential, _float_dtype, _float_sampler_args, _int_dtype, _normal,
+                                          _rademacher, _shape, _split, _staged, _uniform)
 
 _RANDOM_GAMMA_GRAD = getattr(lax_special, "random_gamma_grad", None)
 
@@ -187,10 +187,7 @@ _dirichlet_staged = _staged(2, 3)(_dirichlet)
 
 
 def t(key, df, shape=None, dtype=None):
-    key, _ = check_prng_key("t", key)
-    dtype = _float_dtype("t", dtype)
-    shape = _broadcast_shape("t", shape, df)
-    _check_safe_cast("t", dtype, df)
+    key, shape, dtype = _float_sampler_args("t", key, shape, dtype, df)
     return _t_staged(key, df, shape, dtype)
 
 
@@ -207,10 +204,7 @@ _t_staged = _staged(2, 3)(_t)
 
 
 def chisquare(key, df, shape=None, dtype=None):
-    key, _ = check_prng_key("chisquare", key)
-    dtype = _float_dtype("chisquare", dtype)
-    shape = _broadcast_shape("chisquare", shape, df)
-    _check_safe_cast("chisquare", dtype, df)
+    key, shape, dtype = _float_sampler_args("chisquare", key, shape, dtype, df)
     return _chisquare_staged(key, df, shape, dtype)
 
 
@@ -225,10 +219,7 @@ _chisquare_staged = _staged(2, 3)(_chisquare)
 
 
 def f(key, dfnum, dfden, shape=None, dtype=None):
-    key, _ = check_prng_key("f", key)
-    dtype = _float_dtype("f", dtype)
-    shape = _broadcast_shape("f", shape, dfnum, dfden)
-    _check_safe_cast("f", dtype, dfnum, dfden)
+    key, shape, dtype = _float_sampler_args("f", key, shape, dtype, dfnum, dfden)
     return _f_staged(key, dfnum, dfden, shape, dtype)
 
 

@@ -91,6 +91,16 @@ def _check_safe_cast(name, dtype, *args):
                              f"to {dtype}")
 
 
+def _float_sampler_args(name, key, shape, dtype, *params):
+    """The checks a float sampler with array parameters makes first, in JAX's order: the key, a
+    float dtype, the shape against the parameters' shapes, and a safe cast of each parameter."""
+    key, _ = check_prng_key(name, key)
+    dtype = _float_dtype(name, dtype)
+    shape = _broadcast_shape(name, shape, *params)
+    _check_safe_cast(name, dtype, *params)
+    return key, shape, dtype
+
+
 def _const(dtype, value):
     return lax.full((), value, dtype)
 
@@ -481,10 +491,7 @@ cauchy = _unary_sampler("cauchy", _cauchy)
 
 
 def pareto(key, b, shape=None, dtype=None):
-    key, _ = check_prng_key("pareto", key)
-    dtype = _float_dtype("pareto", dtype)
-    shape = _broadcast_shape("pareto", shape, b)
-    _check_safe_cast("pareto", dtype, b)
+    key, shape, dtype = _float_sampler_args("pareto", key, shape, dtype, b)
     return _pareto_staged(key, b, shape, dtype)
 
 
@@ -548,10 +555,7 @@ _weibull_min_staged = _staged(3, 4)(_weibull_min)
 
 
 def rayleigh(key, scale, shape=None, dtype=None):
-    key, _ = check_prng_key("rayleigh", key)
-    dtype = _float_dtype("rayleigh", dtype)
-    shape = _broadcast_shape("rayleigh", shape, scale)
-    _check_safe_cast("rayleigh", dtype, scale)
+    key, shape, dtype = _float_sampler_args("rayleigh", key, shape, dtype, scale)
     return _rayleigh_staged(key, scale, shape, dtype)
 
 
@@ -565,10 +569,7 @@ _rayleigh_staged = _staged(2, 3)(_rayleigh)
 
 
 def wald(key, mean, shape=None, dtype=None):
-    key, _ = check_prng_key("wald", key)
-    dtype = _float_dtype("wald", dtype)
-    shape = _broadcast_shape("wald", shape, mean)
-    _check_safe_cast("wald", dtype, mean)
+    key, shape, dtype = _float_sampler_args("wald", key, shape, dtype, mean)
     return _wald_staged(key, mean, shape, dtype)
 
 
@@ -609,10 +610,7 @@ _geometric_staged = _staged(2, 3)(_geometric)
 
 
 def triangular(key, left, mode, right, shape=None, dtype=None):
-    key, _ = check_prng_key("triangular", key)
-    dtype = _float_dtype("triangular", dtype)
-    shape = _broadcast_shape("triangular", shape, left, mode, right)
-    _check_safe_cast("triangular", dtype, left, mode, right)
+    key, shape, dtype = _float_sampler_args("triangular", key, shape, dtype, left, mode, right)
     return _triangular_staged(key, left, mode, right, shape, dtype)
 
 
