@@ -39,7 +39,10 @@ help:
 
 # ---- setup ---------------------------------------------------------------------------------------
 
-setup: $(STAMPS)/system $(STAMPS)/venv $(STAMPS)/npm $(PYODIDE)/pyodide-lock.json website/repl/editor.bundle.js
+# Generated parts of the site (data files, JupyterLite, API reference); each block below adds its own.
+SITE_PARTS :=
+
+setup: $(STAMPS)/system $(STAMPS)/venv $(STAMPS)/npm $(PYODIDE)/pyodide-lock.json website/repl/editor.bundle.js site-parts
 
 $(STAMPS)/system:
 	@mkdir -p $(STAMPS)
@@ -85,6 +88,13 @@ $(WHEEL): $(SOURCES) $(STAMPS)/venv
 # The Pyodide dist is rebuilt whenever the wheel changes, so Pyodide always tests current code.
 $(PYODIDE)/pyodide-lock.json: $(WHEEL) tools/pyodide_dist.py
 	$(PY) tools/pyodide_dist.py $(PYODIDE) --wheel $(WHEEL)
+
+# ---- site parts (each block appends its targets to SITE_PARTS) ------------------------------------
+
+# ---- end of site parts ---------------------------------------------------------------------------
+# After every block: a rule's prerequisites expand when make reads it.
+.PHONY: site-parts
+site-parts: $(SITE_PARTS)
 
 # ---- run -----------------------------------------------------------------------------------------
 

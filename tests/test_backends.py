@@ -140,7 +140,7 @@ def test_jit_fuses_elementwise_chains_and_reductions(dev, rng):
     hypot = lambda a, b: jnp.sqrt(a * a + b * b)  # noqa: E731
     jf = jax.jit(hypot)
     same(dev, jf, x, y)
-    assert [s[0] for s in last_plan(dev, jf).steps] == ["kernel"]  # one kernel for the whole chain
+    assert [s.kind for s in last_plan(dev, jf).steps] == ["kernel"]  # one kernel for the whole chain
     m = rng.standard_normal((8, 16)).astype(np.float32)
     layernorm = lambda v: (v - v.mean(1, keepdims=True)) / jnp.sqrt(v.var(1, keepdims=True) + 1e-5)  # noqa: E731
     jf = jax.jit(layernorm)
@@ -217,14 +217,14 @@ def test_float32_dot_general_uses_the_matmul_routine(dev, shapes, dn, rng):
     same(dev, f, a, b, rtol=1e-5, atol=1e-5)  # eager
     jf = jax.jit(f)
     same(dev, jf, a, b, rtol=1e-5, atol=1e-5)
-    assert "routine" in [s[0] for s in last_plan(dev, jf).steps]
+    assert "routine" in [s.kind for s in last_plan(dev, jf).steps]
 
 
 def test_matmul_epilogue_fuses_into_one_kernel(dev, rng):
     x, w = rng.standard_normal((8, 16)).astype(np.float32), rng.standard_normal((16, 4)).astype(np.float32)
     jf = jax.jit(lambda x, w, b: jnp.tanh(x @ w + b))
     same(dev, jf, x, w, np.ones(4, np.float32), rtol=1e-5, atol=1e-5)
-    assert [s[0] for s in last_plan(dev, jf).steps] == ["routine", "kernel"]
+    assert [s.kind for s in last_plan(dev, jf).steps] == ["routine", "kernel"]
 
 
 def test_gather_runs_as_a_kernel(dev, rng):
@@ -258,7 +258,7 @@ def test_conv_runs_as_im2col_and_matmul(dev, case, rng):
     f = jax.jit(lambda a, b: lax.conv_general_dilated(a, b, case["strides"], case["pad"], case["ld"], case["rd"],
                                                       case["dn"]) * 2)
     same(dev, f, x, w, rtol=1e-4, atol=1e-4)
-    assert [s[0] for s in last_plan(dev, f).steps] == ["kernel", "kernel", "routine", "kernel"]
+    assert [s.kind for s in last_plan(dev, f).steps] == ["kernel", "kernel", "routine", "kernel"]
     g = jax.jit(jax.grad(lambda a, b: jnp.sum(jnp.tanh(f(a, b))), argnums=(0, 1)))
     same(dev, g, x, w, rtol=2e-4, atol=2e-4)
 
@@ -408,6 +408,6 @@ def test_scatter_in_jit_fuses_its_producers(dev, rng):
     g = rng.standard_normal((200, 8)).astype(np.float32)
     f = jax.jit(lambda v, i, w: v.at[i % 50].add(jnp.tanh(w) * 2))
     same(dev, f, x, idx.astype(np.int32), g, rtol=1e-5, atol=1e-5)
-    assert [s[0] for s in last_plan(dev, f).steps] == ["scatter"]
+    assert [s.kind for s in last_plan(dev, f).steps] == ["scatter"]
     emb = jax.jit(jax.grad(lambda table, i: jnp.sum(table[i] ** 2)))  # gather's transpose is a scatter-add
     same(dev, emb, x, idx.astype(np.int32), rtol=1e-5, atol=1e-5)

@@ -51,7 +51,7 @@ def test_simd_kernels_with_every_tail_length(n, rng):
     plan = last_plan(WASM, f)
     kernels = [key for key in WASM._kernels if not isinstance(key, tuple)]
     assert any(vectorizable(kern) for kern in kernels)
-    assert len([s for s in plan.steps if s[0] == "kernel"]) == 5
+    assert len([s for s in plan.steps if s.kind == "kernel"]) == 5
 
 
 def test_simd_module_assembles_like_wat2wasm():

@@ -165,14 +165,13 @@ def _plan_text(device, plan) -> str:
     lines = [f"// jaxlite {device.platform} plan: {len(plan.steps)} steps over {plan.nslots} buffer slots; "
              f"inputs {plan.in_slots}, outputs {plan.out_slots}"]
     for n, step in enumerate(plan.steps):
-        kind = step[0]
-        if kind in ("kernel", "kernels", "scatter"):
-            lines.append(f"// step {n}: {kind} over {step[5] if kind == 'scatter' else step[4]} positions")
-            lines.append(_kernel_text(device, step[1]))
-        elif kind == "routine":
-            lines.append(f"// step {n}: routine {getattr(step[1], '__name__', step[1])!s}")
+        if step.kind in ("kernel", "kernels", "scatter"):
+            lines.append(f"// step {n}: {step.kind} over {step.n} positions")
+            lines.append(_kernel_text(device, step.fn))
+        elif step.kind == "routine":
+            lines.append(f"// step {n}: routine {getattr(step.fn, '__name__', step.fn)!s}")
         else:
-            lines.append(f"// step {n}: {'host' if kind == 'prim' else 'bind'} {step[1].name}")
+            lines.append(f"// step {n}: {'host' if step.kind == 'prim' else 'bind'} {step.prim.name}")
     return "\n".join(lines)
 
 

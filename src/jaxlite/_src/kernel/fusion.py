@@ -17,6 +17,7 @@ launch_routine(routine, in_bufs, nbytes), run_primitive(...), put(ndarray).
 from __future__ import annotations
 
 import dataclasses
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -99,13 +100,126 @@ def _shared(val):
     return dataclasses.replace(val, at=shared_at)
 
 
-def _step_inputs(step) -> list:
-    kind = step[0]
-    if kind in ("kernel", "kernels", "routine"):
-        return list(step[2])
-    if kind == "scatter":
-        return [*step[2], step[3]]
-    return list(step[3])
+# -- steps -----------------------------------------------------------------------------------------
+# Each step reads its inputs from numbered slots and writes its outputs to others; `run` is the hot
+# path of every jit call, so it reads plain attributes and calls the device directly.
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class KernelStep:
+    """One fused kernel writing one buffer of n elements."""
+    kind: ClassVar[str] = "kernel"
+    fn: Any  # the device's compiled kernel
+    ins: tuple[int, ...]
+    out: int
+    n: int
+    dtype: np.dtype
+
+    def inputs(self) -> tuple[int, ...]:
+        return self.ins
+
+    def run(self, dev, slots):
+        slots[self.out] = dev.launch(self.fn, [slots[k] for k in self.ins], self.n, self.dtype)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class KernelsStep:
+    """One kernel writing several buffers of n elements (a staged rule's outputs)."""
+    kind: ClassVar[str] = "kernels"
+    fn: Any
+    ins: tuple[int, ...]
+    outs: tuple[int, ...]
+    n: int
+    dtypes: tuple[np.dtype, ...]
+
+    def inputs(self) -> tuple[int, ...]:
+        return self.ins
+
+    def run(self, dev, slots):
+        for k, b in zip(self.outs, dev.launch_many(self.fn, [slots[k] for k in self.ins], self.n, self.dtypes)):
+            slots[k] = b
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RoutineStep:
+    """A device routine (the matmul) writing nbytes."""
+    kind: ClassVar[str] = "routine"
+    fn: Any
+    ins: tuple[int, ...]
+    out: int
+    nbytes: int
+
+    def inputs(self) -> tuple[int, ...]:
+        return self.ins
+
+    def run(self, dev, slots):
+        slots[self.out] = dev.launch_routine(self.fn, [slots[k] for k in self.ins], self.nbytes)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ScatterStep:
+    """A copy of `base` into `out`, then one kernel invocation per update element (n of them).
+    `inplace`: base is an intermediate no one reads afterwards, so the device may update it."""
+    kind: ClassVar[str] = "scatter"
+    fn: Any
+    ins: tuple[int, ...]
+    base: int
+    out: int
+    n: int
+    dtype: np.dtype
+    inplace: bool = False
+
+    def inputs(self) -> tuple[int, ...]:
+        return (*self.ins, self.base)
+
+    def run(self, dev, slots):
+        slots[self.out] = dev.launch_scatter(self.fn, [slots[k] for k in self.ins], slots[self.base], self.n,
+                                             self.dtype, self.inplace)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PrimStep:
+    """A single primitive on the device's buffers (its own kernel or a counted host fallback)."""
+    kind: ClassVar[str] = "prim"
+    prim: core.Primitive
+    params: dict
+    ins: tuple[int, ...]
+    in_avals: tuple
+    outs: tuple[int, ...]
+    out_avals: tuple
+
+    def inputs(self) -> tuple[int, ...]:
+        return self.ins
+
+    def run(self, dev, slots):
+        results = dev.run_primitive(self.prim, [slots[k] for k in self.ins], self.in_avals, self.params,
+                                    self.out_avals)
+        for k, b in zip(self.outs, results):
+            slots[k] = b
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BindStep:
+    """A higher-order primitive (control flow) bound on Arrays; its bodies get plans of their own."""
+    kind: ClassVar[str] = "bind"
+    prim: core.Primitive
+    params: dict
+    ins: tuple[int, ...]
+    in_avals: tuple
+    outs: tuple[int, ...]
+    out_avals: tuple
+
+    def inputs(self) -> tuple[int, ...]:
+        return self.ins
+
+    def run(self, dev, slots):
+        from jaxlite._src.array import ArrayImpl
+        results = core.bind(self.prim, *[ArrayImpl(a, slots[k], dev) for k, a in zip(self.ins, self.in_avals)],
+                            **self.params)
+        for k, r, a in zip(self.outs, results, self.out_avals):
+            slots[k] = dispatch.to_buffer(r, dev, a)
+
+
+Step = KernelStep | KernelsStep | RoutineStep | ScatterStep | PrimStep | BindStep
 
 
 # Call primitives whose bodies join the enclosing plan: a nested jit or a custom_jvp function
@@ -142,104 +256,121 @@ def _inline_into(eqns, subst, out_eqns, consts):
             subst[v] = inner_subst.get(o, o) if isinstance(o, core.Var) else o
 
 
+def count_uses(jaxpr: core.Jaxpr) -> dict:
+    """Var -> how many times equations and the outputs read it."""
+    uses: dict = {}
+    for x in (*(x for eqn in jaxpr.eqns for x in eqn.inputs), *jaxpr.outs):
+        if isinstance(x, core.Var):
+            uses[x] = uses.get(x, 0) + 1
+    return uses
+
+
 class Plan:
-    """A jaxpr compiled to steps over numbered slots: fused kernels, routines, single primitives
-    (the device's kernel or host fallback), and higher-order primitives run by binding."""
+    """A jaxpr compiled to steps over numbered slots: fused kernels, routines, scatters, single
+    primitives (the device's kernel or host fallback), and higher-order primitives run by binding.
+
+    Built in passes: inline nested calls, count uses, schedule each equation, then (over the
+    finished steps) mark the scatters that may update their base in place and list the frees."""
 
     def __init__(self, device, closed: core.ClosedJaxpr):
         self.device = device
-        jaxpr = closed.jaxpr
         self.nslots = 0
-        self.steps: list = []
-        self.const_bufs: list = []  # (slot, buffer) for literals that primitives need stored
+        self.steps: list[Step] = []
+        self.const_bufs: list = []  # (slot, buffer) for literals and constants that steps read
         self._env: dict = {}  # Var -> ("slot", k) | ("val", Val)
         self._slot_dtype: dict = {}
-        env = self._env
-
-        self.in_slots = [self._new_slot(v.aval.dtype) for v in jaxpr.in_binders]
-        for v, k in zip(jaxpr.in_binders, self.in_slots):
-            env[v] = ("slot", k)
+        jaxpr = closed.jaxpr
+        self.in_slots = [self._bind_slot(v) for v in jaxpr.in_binders]
         jaxpr, inner_consts = inline_calls(jaxpr)
         for v, c in inner_consts:
-            k = self._new_slot(v.aval.dtype)
-            self.const_bufs.append((k, dispatch.to_buffer(c, device, v.aval)))
-            env[v] = ("slot", k)
-
-        uses: dict = {}
+            self.const_bufs.append((self._bind_slot(v), dispatch.to_buffer(c, device, v.aval)))
+        self._uses = count_uses(jaxpr)
         for eqn in jaxpr.eqns:
-            for x in eqn.inputs:
-                if isinstance(x, core.Var):
-                    uses[x] = uses.get(x, 0) + 1
-        for x in jaxpr.outs:
-            if isinstance(x, core.Var):
-                uses[x] = uses.get(x, 0) + 1
-
-        for eqn in jaxpr.eqns:
-            prim = eqn.primitive
-            in_avals = [x.aval for x in eqn.inputs]
-            out_avals = [v.aval for v in eqn.out_binders]
-            # A costly lazy value read by several consumers is stored once rather than recomputed
-            # inside each of them (e.g. softmax's exp(x - max) feeding both the sum and the divide).
-            for x in eqn.inputs:
-                if (isinstance(x, core.Var) and uses.get(x, 0) > 1 and env[x][0] == "val"
-                        and cost(env[x][1]) > EXPENSIVE):
-                    self._materialize(x)
-            if (prim is conv_general_dilated_p and _conv_as_matmul_ok(in_avals, out_avals, eqn.params)
-                    and device.matmul_ok()):
-                env[eqn.out_binders[0]] = ("val", _shared(self._conv(eqn)))
-                continue
-            layout = matmul_layout(in_avals, out_avals, eqn.params) if prim is dot_general_p else None
-            if layout is not None and device.matmul_ok():
-                self._matmul(eqn, layout)
-                continue
-            if prim is reshape_p and not isinstance(eqn.inputs[0], core.Literal) and env[eqn.inputs[0]][0] == "slot":
-                env[eqn.out_binders[0]] = env[eqn.inputs[0]]  # same bytes: alias the stored buffer
-                continue
-            if prim in lower.SCATTER_OPS and device.can_scatter(prim, in_avals, out_avals):
-                self._scatter(eqn)
-                continue
-            if prim in lower.staged and device.can_stage(prim, in_avals, out_avals):
-                outs = lower.staged[prim](out_avals, *(self._as_val(x) for x in eqn.inputs), store=self._store,
-                                          **eqn.params)
-                for v, val in zip(eqn.out_binders, outs):
-                    env[v] = ("val", _shared(val))
-                    if not val.is_view:  # it loops: store it rather than recompute it per use
-                        self._materialize(v)
-                continue
-            if prim not in dispatch.impl_rules and device.can_lower(prim, in_avals, out_avals):
-                if prim in lower.materialize_inputs:
-                    for x in eqn.inputs:
-                        if isinstance(x, core.Var) and env[x][0] == "val" and not env[x][1].is_view:
-                            self._materialize(x)
-                out = lower.lowerings[prim](out_avals[0], *(self._as_val(x) for x in eqn.inputs), **eqn.params)
-                env[eqn.out_binders[0]] = ("val", _shared(out))
-                if prim in lower.materialize_after:
-                    self._materialize(eqn.out_binders[0])
-                continue
-            ins = [self._materialize(x) for x in eqn.inputs]
-            outs = [self._new_slot(v.aval.dtype) for v in eqn.out_binders]
-            for v, k in zip(eqn.out_binders, outs):
-                env[v] = ("slot", k)
-            kind = "bind" if prim in dispatch.impl_rules else "prim"
-            self.steps.append((kind, prim, eqn.params, ins, in_avals, outs, out_avals))
+            self._schedule(eqn)
         self.out_slots = [self._materialize(x) for x in jaxpr.outs]
-        # Free each intermediate after its last use (Python refcounts release the memory).
-        last: dict[int, int] = {}
+        del self._env, self._uses
+        last = self._last_reads()
+        self._mark_inplace_scatters(last)
+        self.frees = self._frees(last)
+
+    # -- passes ----------------------------------------------------------------------------------
+
+    def _bind_slot(self, v) -> int:
+        k = self._new_slot(v.aval.dtype)
+        self._env[v] = ("slot", k)
+        return k
+
+    def _schedule(self, eqn):
+        """Add one equation: as a lazy value that later kernels fuse, or as the steps it needs."""
+        device, env = self.device, self._env
+        prim = eqn.primitive
+        in_avals = [x.aval for x in eqn.inputs]
+        out_avals = [v.aval for v in eqn.out_binders]
+        # A costly lazy value read by several consumers is stored once rather than recomputed
+        # inside each of them (e.g. softmax's exp(x - max) feeding both the sum and the divide).
+        for x in eqn.inputs:
+            if (isinstance(x, core.Var) and self._uses.get(x, 0) > 1 and env[x][0] == "val"
+                    and cost(env[x][1]) > EXPENSIVE):
+                self._materialize(x)
+        if (prim is conv_general_dilated_p and _conv_as_matmul_ok(in_avals, out_avals, eqn.params)
+                and device.matmul_ok()):
+            env[eqn.out_binders[0]] = ("val", _shared(self._conv(eqn)))
+            return
+        layout = matmul_layout(in_avals, out_avals, eqn.params) if prim is dot_general_p else None
+        if layout is not None and device.matmul_ok():
+            self._matmul(eqn, layout)
+            return
+        if prim is reshape_p and not isinstance(eqn.inputs[0], core.Literal) and env[eqn.inputs[0]][0] == "slot":
+            env[eqn.out_binders[0]] = env[eqn.inputs[0]]  # same bytes: alias the stored buffer
+            return
+        if prim in lower.SCATTER_OPS and device.can_scatter(prim, in_avals, out_avals):
+            self._scatter(eqn)
+            return
+        if prim in lower.staged and device.can_stage(prim, in_avals, out_avals):
+            outs = lower.staged[prim](out_avals, *(self._as_val(x) for x in eqn.inputs), store=self._store,
+                                      **eqn.params)
+            for v, val in zip(eqn.out_binders, outs):
+                env[v] = ("val", _shared(val))
+                if not val.is_view:  # it loops: store it rather than recompute it per use
+                    self._materialize(v)
+            return
+        if prim not in dispatch.impl_rules and device.can_lower(prim, in_avals, out_avals):
+            if prim in lower.materialize_inputs:
+                for x in eqn.inputs:
+                    if isinstance(x, core.Var) and env[x][0] == "val" and not env[x][1].is_view:
+                        self._materialize(x)
+            out = lower.lowerings[prim](out_avals[0], *(self._as_val(x) for x in eqn.inputs), **eqn.params)
+            env[eqn.out_binders[0]] = ("val", _shared(out))
+            if prim in lower.materialize_after:
+                self._materialize(eqn.out_binders[0])
+            return
+        ins = tuple(self._materialize(x) for x in eqn.inputs)
+        outs = tuple(self._bind_slot(v) for v in eqn.out_binders)
+        step = BindStep if prim in dispatch.impl_rules else PrimStep
+        self.steps.append(step(prim, eqn.params, ins, tuple(in_avals), outs, tuple(out_avals)))
+
+    def _last_reads(self) -> dict[int, int]:
+        """slot -> index of the last step that reads it."""
+        return {k: n for n, step in enumerate(self.steps) for k in step.inputs()}
+
+    def _mark_inplace_scatters(self, last):
+        """A scatter may update its base in place when nothing else sees that buffer: an
+        intermediate of this plan (not an input, constant or output) that no later step reads."""
+        owned = set(self.out_slots) | set(self.in_slots) | {k for k, _ in self.const_bufs}
         for n, step in enumerate(self.steps):
-            for k in _step_inputs(step):
-                last[k] = n
+            if (type(step) is ScatterStep and step.base not in owned and last.get(step.base) == n
+                    and step.base not in step.ins):
+                self.steps[n] = dataclasses.replace(step, inplace=True)
+
+    def _frees(self, last) -> list[list[int]]:
+        """Per step, the slots to drop after it: each intermediate after its last read (Python
+        refcounts then release the memory)."""
         keep = set(self.out_slots)
-        # A scatter may update its base in place when nothing else sees that buffer: an intermediate
-        # of this plan (not an input, constant or output) that no later step reads.
-        owned = keep | set(self.in_slots) | {k for k, _ in self.const_bufs}
-        for n, step in enumerate(self.steps):
-            if step[0] == "scatter" and step[3] not in owned and last.get(step[3]) == n and step[3] not in step[2]:
-                self.steps[n] = (*step[:-1], True)
-        self.frees = [[] for _ in self.steps]
+        frees = [[] for _ in self.steps]
         for k, n in last.items():
             if k not in keep:
-                self.frees[n].append(k)
-        del self._env
+                frees[n].append(k)
+        return frees
 
     # -- building --------------------------------------------------------------------------------
 
@@ -268,7 +399,7 @@ class Plan:
         exprs, tokens = canonical((what.at(ir.Index(ir.I32)),))
         fn = self.device.compile(ir.Kernel("fused", tuple(self._slot_dtype[t] for t in tokens), exprs))
         k = self._new_slot(what.dtype)
-        self.steps.append(("kernel", fn, tokens, k, what.size, np.dtype(what.dtype)))
+        self.steps.append(KernelStep(fn, tuple(tokens), k, what.size, np.dtype(what.dtype)))
         self._env[x] = ("slot", k)
         return k
 
@@ -278,8 +409,8 @@ class Plan:
         assert all(v.size == n for v in vals)
         exprs, tokens = canonical(tuple(v.at(ir.Index(ir.I32)) for v in vals))
         fn = self.device.compile(ir.Kernel("staged", tuple(self._slot_dtype[t] for t in tokens), exprs))
-        slots = [self._new_slot(v.dtype) for v in vals]
-        self.steps.append(("kernels", fn, tokens, slots, n, tuple(np.dtype(v.dtype) for v in vals)))
+        slots = tuple(self._new_slot(v.dtype) for v in vals)
+        self.steps.append(KernelsStep(fn, tuple(tokens), slots, n, tuple(np.dtype(v.dtype) for v in vals)))
         return [lower.leaf(k, v.shape, v.dtype) for k, v in zip(slots, vals)]
 
     def _scatter(self, eqn):
@@ -294,8 +425,8 @@ class Plan:
         kernel = ir.Kernel(eqn.primitive.name, tuple(self._slot_dtype[t] for t in tokens), (value,),
                            ir.Scatter(index, op))
         out = self._new_slot(operand.aval.dtype)
-        self.steps.append(("scatter", self.device.compile(kernel), tokens, base, out, updates.aval.size,
-                           np.dtype(operand.aval.dtype), False))  # last: may update base in place
+        self.steps.append(ScatterStep(self.device.compile(kernel), tuple(tokens), base, out, updates.aval.size,
+                                      np.dtype(operand.aval.dtype)))
         self._env[eqn.out_binders[0]] = ("slot", out)
 
     def _stored(self, shape, dtype, at) -> int:
@@ -315,7 +446,7 @@ class Plan:
             t = lower._transpose(core.ShapedArray(tuple(v.shape[d] for d in perm), v.dtype), v, perm)
             ins.append(self._stored(shape, v.dtype, t.at))
         out = self._new_slot(np.float32)
-        self.steps.append(("routine", self.device.matmul(batch, m, n, k), ins, out, 4 * batch * m * n))
+        self.steps.append(RoutineStep(self.device.matmul(batch, m, n, k), tuple(ins), out, 4 * batch * m * n))
         self._env[eqn.out_binders[0]] = ("slot", out)
 
     def _conv(self, eqn):
@@ -367,7 +498,7 @@ class Plan:
 
         slots = [self._stored((rows, depth), np.float32, patch_at), self._stored((depth, o), np.float32, weight_at)]
         res = self._new_slot(np.float32)
-        self.steps.append(("routine", self.device.matmul(1, rows, o, depth), slots, res, 4 * rows * o))
+        self.steps.append(RoutineStep(self.device.matmul(1, rows, o, depth), tuple(slots), res, 4 * rows * o))
         stored = lower.leaf(res, (n, *out_sp, o), np.float32)  # row-major (n, out positions, o)
 
         def out_at(i):
@@ -379,40 +510,14 @@ class Plan:
     # -- running ---------------------------------------------------------------------------------
 
     def execute(self, bufs):
-        from jaxlite._src.array import ArrayImpl
         dev = self.device
-        launch, launch_routine = dev.launch, dev.launch_routine
         slots = [None] * self.nslots
         for k, b in zip(self.in_slots, bufs):
             slots[k] = b
         for k, b in self.const_bufs:
             slots[k] = b
         for step, frees in zip(self.steps, self.frees):
-            kind = step[0]
-            if kind == "kernel":
-                _, fn, ins, out, n, dtype = step
-                slots[out] = launch(fn, [slots[k] for k in ins], n, dtype)
-            elif kind == "kernels":
-                _, fn, ins, outs, n, dtypes = step
-                for k, b in zip(outs, dev.launch_many(fn, [slots[k] for k in ins], n, dtypes)):
-                    slots[k] = b
-            elif kind == "scatter":
-                _, fn, ins, base, out, n, dtype, inplace = step
-                slots[out] = dev.launch_scatter(fn, [slots[k] for k in ins], slots[base], n, dtype, inplace)
-            elif kind == "routine":
-                _, fn, ins, out, nbytes = step
-                slots[out] = launch_routine(fn, [slots[k] for k in ins], nbytes)
-            elif kind == "prim":
-                _, prim, params, ins, in_avals, outs, out_avals = step
-                results = dev.run_primitive(prim, [slots[k] for k in ins], in_avals, params, out_avals)
-                for k, b in zip(outs, results):
-                    slots[k] = b
-            else:
-                _, prim, params, ins, in_avals, outs, out_avals = step
-                arrays = [ArrayImpl(a, slots[k], dev) for k, a in zip(ins, in_avals)]
-                results = core.bind(prim, *arrays, **params)
-                for k, r, a in zip(outs, results, out_avals):
-                    slots[k] = dispatch.to_buffer(r, dev, a)
+            step.run(dev, slots)
             for k in frees:
                 slots[k] = None
         return [slots[k] for k in self.out_slots]
