@@ -120,6 +120,13 @@ _COMPOSED = {
     "select_and_scatter_p": "the gradient of max pooling", "split_p": "split (slice)",
     "squeeze_p": "squeeze (reshape)", "stack_p": "stack (concatenate)", "tile_p": "tile (broadcast, reshape)",
     "top_k_p": "top_k (sort)", "unstack_p": "unstack (slice)", "stage_p": "stage (nothing)",
+    # special functions: custom_jvp rules over series and continued fractions of elementwise primitives
+    "bessel_i0e_p": "bessel_i0e (a Chebyshev series)", "bessel_i1e_p": "bessel_i1e (a Chebyshev series)",
+    "erf_inv_p": "erf_inv (a rational approximation)", "igamma_p": "igamma (series and continued fraction)",
+    "igammac_p": "igammac (series and continued fraction)",
+    "igamma_grad_a_p": "igamma_grad_a (series and continued fraction)",
+    "polygamma_p": "polygamma (through zeta)", "zeta_p": "zeta (Euler-Maclaurin summation)",
+    "regularized_incomplete_beta_p": "betainc (a continued fraction)",
 }
 for _name, _how in _COMPOSED.items():
     _FEATURE_NOTES[_name] = ("partial", f"no such primitive object: jaxlite computes it as {_how}")

@@ -8,3 +8,4 @@ from jaxlite._src.scipy.special import (beta, betainc, betaln, bernoulli, boxcox
 from jaxlite._src.scipy.special_more import bessel_jn, owens_t, spence  # noqa: F401
 from jaxlite._src.scipy.special_extra import (dawsn, erfcx, exp1, expi, expn, fresnel, hyp1f1, hyp2f1,  # noqa: F401
                                               sici, wofz)
+from jaxlite._src.scipy.sph_harm import sph_harm_y  # noqa: F401,E402
