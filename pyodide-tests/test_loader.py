@@ -4,9 +4,14 @@ The tests serve a bare page of their own at the site's origin (so module imports
 script are same-origin), with or without the cross-origin isolation headers.
 """
 
+import re
+from pathlib import Path
+
 import pytest
 
-from jaxlite import __version__ as HOST_VERSION
+# read, not imported: the page serves the wheel's version, whatever the source tree is doing now
+HOST_VERSION = re.search(r'__version__ = "(.*)"',
+                         (Path(__file__).resolve().parent.parent / "src/jaxlite/version.py").read_text()).group(1)
 
 ISOLATION = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}
 BLANK = "<!doctype html><meta charset=utf-8><link rel=icon href='data:,'><title>loader test</title><body></body>"
@@ -21,6 +26,16 @@ x = jnp.arange(12.0).reshape(4, 3) / 10
 w = jnp.ones((3, 2)) * jnp.array([0.5, -1.0])
 y = f(x, w)
 [jax.default_backend(), str(y.dtype), [float(v) for v in y], float(jax.grad(lambda w: f(x, w).sum())(w)[1, 0])]
+"""
+
+
+PICTURES = """
+from jaxlite.display import imshow, progress, show
+import jaxlite.numpy as jnp
+print("before")
+show(imshow(jnp.eye(4), cmap="gray"))
+for i in progress(range(3), desc="steps"):
+    pass
 """
 
 
@@ -41,7 +56,7 @@ def test_worker_and_main_thread_give_the_same_results(chromium, site_url):
     stdout, passes plain data through globals, raises Python's errors and stops on interrupt()."""
     page, errors = open_blank(chromium, site_url)
     assert page.evaluate("crossOriginIsolated") is True
-    out = page.evaluate("""async (program) => {
+    out = page.evaluate("""async ([program, pictures]) => {
       const { loadJaxlite } = await import("/web/jaxlite.mjs");
       const stages = [];
       const [main, worker] = await Promise.all([
@@ -51,6 +66,18 @@ def test_worker_and_main_thread_give_the_same_results(chromium, site_url):
       const m = main.runPython(program);
       const mainResult = m.toJs(); m.destroy();
       const workerResult = await worker.runPython(program);
+      // jaxlite.display's pictures and progress bars reach the page in both modes, in order with stdout
+      const drawn = {};
+      for (const [name, jl] of [["main", main], ["worker", worker]]) {
+        const events = (drawn[name] = []);
+        jl.setStdout((t) => events.push(["text", t]));
+        await jl.setDisplay((b) => events.push(["display", Object.keys(b).sort(), b["text/plain"]]));
+        await jl.setProgressBar((p) => events.push(["bar", p.n, p.total, p.desc]));
+        await jl.runPythonAsync(pictures);
+        await jl.setDisplay(null);
+        await jl.setProgressBar(null);
+        await jl.runPythonAsync("from jaxlite.display import plot, show\\nshow(plot([1, 2]))");
+      }
       // stdout streams back from the worker, in order, with its newlines
       let text = "";
       worker.setStdout((t) => { text += t; });
@@ -74,10 +101,10 @@ def test_worker_and_main_thread_give_the_same_results(chromium, site_url):
       const stopMs = performance.now() - t0;
       const kept = await worker.runPython("kept + 1");
       worker.terminate();
-      return { mainResult, workerResult, text, doubled, arrRepr, error, after, stopped, stopMs, kept,
+      return { mainResult, workerResult, drawn, text, doubled, arrRepr, error, after, stopped, stopMs, kept,
                devices: [main.device, worker.device], shared: worker.sharedInterrupt,
                mainVersion: main.runPython("import jaxlite; jaxlite.__version__"), stages };
-    }""", PROGRAM)
+    }""", [PROGRAM, PICTURES])
     assert out["devices"] == ["wasm", "webgpu"]
     main, work = out["mainResult"], out["workerResult"]
     assert main[:2] == ["wasm", "float32"] and work[:2] == ["webgpu", "float32"]
@@ -88,6 +115,13 @@ def test_worker_and_main_thread_give_the_same_results(chromium, site_url):
     w = np.ones((3, 2), np.float32) * np.array([0.5, -1.0], np.float32)
     assert work[2] == pytest.approx((np.tanh(x @ w).sum(0) * 2).tolist(), rel=1e-5)
     assert out["text"] == "line 0\nline 1\nline 2\n"
+    for mode in ["main", "worker"]:
+        events = out["drawn"][mode]
+        assert events[0] == ["text", "before\n"]
+        assert events[1] == ["display", ["image/png", "text/plain"], "<Image 128x128 grey>"], mode
+        bars = [e for e in events if e[0] == "bar"]
+        assert bars[0] == ["bar", 0, 3, "steps"] and bars[-1] == ["bar", 3, 3, "steps"], bars
+        assert events[-1] == ["text", "<Chart with 1 series>\n"], mode  # hooks removed: show() prints
     assert out["doubled"] == [2, 4, 6, "x"]
     assert out["arrRepr"] == "Array([0., 1., 2.], dtype=float32)"
     assert out["error"]["name"] == "PythonError" and out["error"]["type"] == "TypeError"
@@ -125,3 +159,50 @@ def test_classic_script_without_isolation_restarts_the_worker(chromium, site_url
     assert out == {"err": "KeyboardInterrupt", "fresh": False, "shared": False}
     assert not errors, errors
     page.close()
+
+
+# What each example of the README's "Use it in your page" section shows once it has run.
+README_EXAMPLES = [
+    {"#out": ["jaxlite on webgpu\n", "webgpu 4096.0\n", "grad: 1.0000 0.5403 -0.4161\n"]},
+    {"#out": [f"{HOST_VERSION} [0. 1. 4. 9.]\n", "0,2,4\n", "top-level await works\n", "jaxlite\n"]},
+    {"#out": ["done\n"], "#out svg": 1, "#out img": 1, "#bar": 1.0},
+]
+
+
+def readme_examples():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Use it in your page", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```html\n(.*?)```", section, re.S)
+
+
+def test_readme_examples_run_as_written(chromium, site_url):
+    """Every HTML example of the README's loader section, as a page of its own on the site."""
+    examples = readme_examples()
+    assert len(examples) == len(README_EXAMPLES)
+    for html, expect in zip(examples, README_EXAMPLES):
+        page = chromium.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        body = BLANK.replace("<body></body>", f"<body>{html}</body>")
+        headers = {"Content-Type": "text/html", **ISOLATION}
+        page.route(site_url + "/readme-example", lambda route: route.fulfill(status=200, headers=headers, body=body))
+        page.goto(site_url + "/readme-example")
+        last = expect["#out"][-1]
+        try:
+            page.wait_for_function("(t) => document.querySelector('#out').textContent.endsWith(t)", arg=last,
+                                   timeout=120_000)
+        finally:
+            text = page.text_content("#out")
+            print(f"example {examples.index(html) + 1}:", repr(text), errors)
+        pos = 0
+        for piece in expect["#out"]:  # in this order
+            assert piece in text[pos:], (piece, text)
+            pos = text.index(piece, pos) + len(piece)
+        for selector, want in expect.items():
+            if selector == "#bar":
+                assert page.evaluate("document.querySelector('#bar').value") == want
+            elif selector != "#out":
+                assert page.locator(selector).count() == want, selector
+        assert not errors, errors
+        page.close()

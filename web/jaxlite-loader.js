@@ -8,8 +8,13 @@
 //   const jl = await loadJaxlite({ indexURL, device: "wasm" | "webgpu" | "auto", worker: false | true,
 //                                  onProgress: ({stage, loaded, total}) => ... })
 //
-// The handle has runPython, runPythonAsync, globals, setStdout, setStderr, interrupt and terminate
-// in both modes. On the main thread it also forwards every other property to the Pyodide object
+// The handle has runPython, runPythonAsync, globals, setStdout, setStderr, setDisplay,
+// setProgressBar, interrupt and terminate in both modes. setDisplay(fn) receives what
+// jaxlite.display.show(obj) draws, as a MIME bundle {"image/png": base64, "image/svg+xml": text,
+// "text/plain": repr}; setProgressBar(fn) receives every update of a jaxlite.display.progress bar
+// as {n, total, desc, elapsed} (total null when unknown; at most ~10 a second per bar). Both
+// return a promise; fn null gives show() and progress() back their text output.
+// On the main thread the handle also forwards every other property to the Pyodide object
 // (so `jl.loadPackage`, `jl.FS`, `jl.runPython(...)` of older callers keep working); in worker mode
 // every method returns a promise and `globals` is {get(name), set(name, value)} for plain data
 // (numbers, strings, lists, dicts, typed arrays); other Python values come back as their repr.
@@ -113,6 +118,27 @@
     return { pyodide, device: actual, reason };
   }
 
+  // Points jaxlite.display's hooks at `emit(kind, json)`, a JS function registered as the Python
+  // module _jaxlite_page (pictures and bars cross as JSON: plain text is the cheapest way out of a
+  // worker). `emit` must be the same function at every call: Python keeps the module it imported.
+  function installHooks(pyodide, emit, { display, bar }) {
+    pyodide.registerJsModule("_jaxlite_page", { emit });
+    const namespace = pyodide.toPy({});
+    try {
+      pyodide.runPython(`
+import json
+from _jaxlite_page import emit
+from jaxlite.display import set_display_handler, set_progress_handler
+set_display_handler((lambda bundle: emit("display", json.dumps(bundle))) if ${display ? "True" : "False"} else None)
+set_progress_handler((lambda n, total, desc, elapsed: emit("bar", json.dumps(
+    {"n": n, "total": total, "desc": None if desc is None else str(desc), "elapsed": elapsed})))
+    if ${bar ? "True" : "False"} else None)
+`, { globals: namespace });
+    } finally {
+      namespace.destroy();
+    }
+  }
+
   // A stdout/stderr callback that receives text (chunks with their newlines), as Pyodide options.
   function textSink(fn) {
     const decoder = new TextDecoder();
@@ -135,6 +161,12 @@
     const interruptBuffer = newInterruptBuffer();
     pyodide.setInterruptBuffer(interruptBuffer);
     let running = 0;
+    const hooks = { display: null, bar: null };
+    const emit = (kind, json) => hooks[kind] && hooks[kind](JSON.parse(json));
+    const setHook = (kind) => async (fn) => {
+      hooks[kind] = fn || null;
+      installHooks(pyodide, emit, { display: !!hooks.display, bar: !!hooks.bar });
+    };
     const sink = (set) => (fn) => set(!fn ? {} : typeof fn === "function" ? textSink(fn) : fn);
     const handle = {
       mode: "main",
@@ -159,6 +191,8 @@
       },
       setStdout: sink((o) => pyodide.setStdout(o)),
       setStderr: sink((o) => pyodide.setStderr(o)),
+      setDisplay: setHook("display"),
+      setProgressBar: setHook("bar"),
       // Takes effect only where Python lets the page run (at an await of runPythonAsync): on the main
       // thread nothing else runs while Python computes. Use worker: true to stop busy loops.
       interrupt() {
@@ -187,8 +221,10 @@
   // Pyodide in a dedicated worker (jaxlite-worker.js). Messages, page -> worker:
   //   {type: "init", options, interruptBuffer}   {type: "run", id, code}
   //   {type: "get", id, name}                      {type: "set", id, name, value}
+  //   {type: "hooks", id, display, bar}  (booleans: which of jaxlite.display's hooks to send)
   // worker -> page:
   //   {type: "progress", stage, loaded, total}  {type: "log", text}  {type: "stdout"|"stderr", text}
+  //   {type: "display", json}  {type: "bar", json}  (in order with stdout: the worker flushes first)
   //   {type: "ready", device, reason}  {type: "fatal", error}
   //   {type: "result", id, value}  {type: "error", id, error: {name, type, message}}
   // interrupt() sets Pyodide's interrupt buffer, a SharedArrayBuffer the worker also sees (a cross-
@@ -203,6 +239,7 @@
     const onProgress = opts.onProgress || (() => {});
     let stdout = (t) => console.log(t.replace(/\n$/, ""));
     let stderr = (t) => console.warn(t.replace(/\n$/, ""));
+    const hooks = { display: null, bar: null };
     let worker = null, buffer = null, nextId = 1, ready = null;
     const pending = new Map();
 
@@ -214,6 +251,7 @@
           const d = ev.data;
           if (d.type === "stdout") stdout(d.text);
           else if (d.type === "stderr") stderr(d.text);
+          else if (d.type === "display" || d.type === "bar") hooks[d.type] && hooks[d.type](JSON.parse(d.json));
           else if (d.type === "progress") onProgress({ stage: d.stage, loaded: d.loaded, total: d.total });
           else if (d.type === "log") console.warn(d.text);
           else if (d.type === "ready") {
@@ -237,6 +275,8 @@
         };
       });
       worker.postMessage({ type: "init", options: initOptions, interruptBuffer: buffer });
+      // a restarted worker (interrupt without SharedArrayBuffer) keeps the page's hooks
+      if (hooks.display || hooks.bar) sendHooks().catch(() => {});
       return ready;
     }
 
@@ -251,6 +291,11 @@
     }
 
     const run = (code) => call({ type: "run", code: String(code) });
+    const sendHooks = () => call({ type: "hooks", display: !!hooks.display, bar: !!hooks.bar });
+    const setHook = (kind) => (fn) => {
+      hooks[kind] = fn || null;
+      return sendHooks();
+    };
     const handle = {
       mode: "worker",
       device: null,
@@ -264,6 +309,8 @@
       },
       setStdout(fn) { stdout = fn || (() => {}); },
       setStderr(fn) { stderr = fn || (() => {}); },
+      setDisplay: setHook("display"),
+      setProgressBar: setHook("bar"),
       interrupt() {
         if (!pending.size) return;
         if (buffer) {
@@ -309,6 +356,7 @@
 
   loadJaxlite.boot = boot;
   loadJaxlite.textSink = textSink;
+  loadJaxlite.installHooks = installHooks;
   global.loadJaxlite = loadJaxlite;
   if (typeof module !== "undefined" && module.exports) module.exports = { loadJaxlite };
 })(globalThis);

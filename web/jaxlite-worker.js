@@ -24,6 +24,13 @@ function writer(name) {
   });
 }
 
+// jaxlite.display's pictures and progress bars (see "hooks"): a picture or a bar must land after
+// the text printed before it, so the text goes first.
+function emit(kind, json) {
+  flush();
+  postMessage({ type: kind, json });
+}
+
 function errorInfo(e) {
   return { name: (e && e.constructor && e.constructor.name) || "Error", type: e && e.type,
            message: String((e && e.message) || e) };
@@ -76,6 +83,7 @@ async function handle(d) {
     let value;
     if (d.type === "run") value = plain(await pyodide.runPythonAsync(d.code));
     else if (d.type === "get") value = plain(pyodide.globals.get(d.name));
+    else if (d.type === "hooks") loadJaxlite.installHooks(pyodide, emit, { display: d.display, bar: d.bar });
     else if (d.type === "set") {
       const py = pyodide.toPy(d.value);
       pyodide.globals.set(d.name, py);

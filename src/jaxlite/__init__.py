@@ -45,7 +45,7 @@ _LAZY_SUBMODULES = frozenset({"random", "nn", "scipy", "debug", "test_util", "ad
                               "extend", "experimental", "sharding", "stages", "typing", "interpreters", "image",
                               "custom_batching", "custom_derivatives", "distributed", "ops", "export", "ffi",
                               "dlpack", "profiler", "monitoring", "memory", "lib", "ref", "core", "api_util",
-                              "ad", "display"})
+                              "ad", "display", "optax", "models", "loaders"})
 
 
 def __getattr__(name):

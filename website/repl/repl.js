@@ -4,7 +4,9 @@ import { createEditor } from "./editor.bundle.js";
 import { loadJaxlite } from "/web/jaxlite.mjs";
 
 const $ = (id) => document.getElementById(id);
-const EXAMPLES = { jit: "jit", grad: "grad", vmap: "vmap", training: "a training loop", random: "random sampling" };
+const EXAMPLES = { jit: "jit", grad: "grad", vmap: "vmap", training: "a training loop", random: "random sampling",
+                   pictures: "pictures: loss plot + progress", histogram: "pictures: sampler histogram",
+                   image: "pictures: imshow" };
 const STORE_CODE = "jaxlite-repl-code", STORE_DEVICE = "jaxlite-repl-device";
 const setState = (s) => (document.body.dataset.state = s);
 
@@ -50,6 +52,80 @@ function append(text, cls) {
     output.append(span);
   }
   output.scrollTop = output.scrollHeight;
+}
+
+// Pictures from jaxlite.display.show (and a cell's last value when it is an Image or a Chart).
+function appendPicture(bundle) {
+  const figure = document.createElement("div");
+  figure.className = "figure";
+  if (bundle["image/svg+xml"]) {
+    // our own SVG (jaxlite.display escapes its text); parsed as XML, so nothing in it runs
+    const svg = new DOMParser().parseFromString(bundle["image/svg+xml"], "image/svg+xml").documentElement;
+    if (svg.nodeName !== "svg") return append(bundle["text/plain"] + "\n", "stdout");
+    figure.append(document.importNode(svg, true));
+  } else if (bundle["image/png"]) {
+    const img = new Image();
+    img.src = "data:image/png;base64," + bundle["image/png"];
+    img.alt = bundle["text/plain"] || "image";
+    figure.append(img);
+  } else return append((bundle["text/plain"] || "") + "\n", "stdout");
+  output.append(figure);
+  output.scrollTop = output.scrollHeight;
+}
+
+// Progress bars from jaxlite.display.progress. Updates (at most ~10 a second from Python) are drawn
+// once per animation frame. A bar is updated in place, wherever later output pushed it, until it
+// counts from a smaller n again (a new loop with the same description), which starts a new bar.
+const bars = new Map();  // "desc|total" -> {el, n}
+let barUpdates = [];
+function seconds(s) {
+  const m = Math.floor(s / 60), r = Math.floor(s % 60);
+  return `${String(m).padStart(2, "0")}:${String(r).padStart(2, "0")}`;
+}
+function barText({ n, total, elapsed }) {
+  const rate = elapsed > 0 ? n / elapsed : 0;
+  const speed = rate >= 1 || rate === 0 ? `${rate.toFixed(2)} it/s` : `${(1 / rate).toFixed(2)} s/it`;
+  if (total == null) return `${n} it [${seconds(elapsed)}, ${speed}]`;
+  const eta = rate > 0 ? seconds(Math.max(total - n, 0) / rate) : "?";
+  return `${n}/${total} [${seconds(elapsed)}<${eta}, ${speed}]`;
+}
+function drawBar(p) {
+  const key = `${p.desc ?? ""}|${p.total ?? ""}`;
+  let bar = bars.get(key);
+  if (!bar || p.n < bar.n) {
+    const el = document.createElement("div");
+    el.className = "bar";
+    el.innerHTML = '<span class="desc"></span><span class="track"><span class="fill"></span></span>' +
+                   '<span class="pct"></span><span class="count"></span>';
+    output.append(el);
+    bar = { el, n: 0 };
+    bars.set(key, bar);
+  }
+  const frac = p.total ? Math.min(p.n / p.total, 1) : p.total === 0 ? 1 : null;
+  bar.n = p.n;
+  bar.el.querySelector(".desc").textContent = p.desc ? p.desc + ":" : "";
+  bar.el.querySelector(".fill").style.width = frac == null ? "100%" : `${(frac * 100).toFixed(1)}%`;
+  bar.el.classList.toggle("unknown", frac == null);
+  bar.el.classList.toggle("done", p.total != null && p.n >= p.total);
+  bar.el.querySelector(".pct").textContent = frac == null ? "" : `${Math.floor(frac * 100)}%`;
+  bar.el.querySelector(".count").textContent = barText(p);
+  bar.el.dataset.n = p.n;
+  bar.el.dataset.fraction = frac == null ? "" : String(frac);
+}
+function queueBar(p) {
+  if (!barUpdates.length) requestAnimationFrame(() => {
+    const latest = new Map();  // only the last update of each bar in this frame matters...
+    for (const u of barUpdates) {
+      const key = `${u.desc ?? ""}|${u.total ?? ""}`;
+      const prev = latest.get(key);
+      if (prev && u.n < prev.n) drawBar(prev);  // ...unless a bar restarted within the frame
+      latest.set(key, u);
+    }
+    barUpdates = [];
+    for (const u of latest.values()) drawBar(u);
+    output.scrollTop = output.scrollHeight;
+  });
+  barUpdates.push(p);
 }
 
 // ---- editor ------------------------------------------------------------------------------------------
@@ -108,6 +184,8 @@ function start(device) {
     });
     handle.setStdout((t) => append(t, "stdout"));
     handle.setStderr((t) => append(t, "stderr"));
+    await handle.setDisplay(appendPicture);
+    await handle.setProgressBar(queueBar);
     await handle.globals.set("_jaxlite_repl_source", await fetchText("repl.py"));
     await handle.runPython(`
 import sys, types
@@ -151,6 +229,7 @@ async function run() {
   $("stop").disabled = false;
   $("state").textContent = "running…";
   append(`▶ run ${new Date().toLocaleTimeString()}\n`, "run");
+  bars.clear();
   let result = null;
   try {
     result = await handle.runPython(`await __import__("jaxlite_repl").run(${JSON.stringify(code)})`);

@@ -1,7 +1,8 @@
 """The REPL's runner, loaded into the worker's Pyodide as the module `jaxlite_repl`.
 
-Runs a cell like a notebook does: the statements, then the repr of a last expression (unless it is
-None or ends with ';'). Tracebacks start at the user's code: the frames of Pyodide's own runner are
+Runs a cell like a notebook does: the statements, then the value of a last expression (unless it is
+None or ends with ';'): a picture (anything with _repr_png_ or _repr_svg_, as jaxlite.display's
+Image and Chart) goes to the page through jaxlite.display.show, anything else prints its repr. Tracebacks start at the user's code: the frames of Pyodide's own runner are
 dropped and consecutive frames inside jaxlite are folded into one line.
 """
 
@@ -50,7 +51,10 @@ async def run(code: str, namespace: dict | None = None) -> dict:
     t0 = time.perf_counter()
     try:
         value = await eval_code_async(code, namespace, filename=FILENAME)
-        if value is not None:
+        if not isinstance(value, type) and (hasattr(value, "_repr_png_") or hasattr(value, "_repr_svg_")):
+            from jaxlite.display import show
+            show(value)
+        elif value is not None:
             print(repr(value))
         ok = True
     except BaseException as exc:  # KeyboardInterrupt (Stop) and SystemExit too: the REPL lives on

@@ -1,0 +1,1 @@
+"""jaxlite.loaders: safetensors, .npy/.npz, cached downloads, tokenizers (public names in jaxlite.loaders)."""
