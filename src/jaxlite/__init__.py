@@ -8,11 +8,11 @@ from jaxlite.version import __version__
 from jaxlite._src import api as _api  # noqa: F401  (registers primitives, Array methods)
 
 from jaxlite._src.ad import grad, jvp, linear_transpose, linearize, value_and_grad, vjp
-from jaxlite._src.api_util import (Device, block_until_ready, checkpoint, clear_caches, copy_to_host_async,
-                                   device_get, device_get_async, effects_barrier, ensure_compile_time_eval,
-                                   fwd_and_bwd, hessian, jacfwd, jacobian, jacrev,
-                                   live_arrays, make_array_from_callback, named_call, named_scope,
-                                   print_environment_info, process_count, process_index, remat, typeof)
+from jaxlite._src.api import Device, checkpoint, clear_caches, fwd_and_bwd, hessian, jacfwd, jacobian, jacrev, remat
+from jaxlite._src.api_util import (block_until_ready, copy_to_host_async, device_get, device_get_async,
+                                   effects_barrier, ensure_compile_time_eval, live_arrays,
+                                   make_array_from_callback, named_call, named_scope, print_environment_info,
+                                   process_count, process_index, typeof)
 from jaxlite._src.callback import pure_callback
 from jaxlite._src.config_states import (debug_infs, debug_nans, default_matmul_precision, enable_x64, float0,
                                         numpy_dtype_promotion, numpy_rank_promotion)

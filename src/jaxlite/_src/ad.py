@@ -13,18 +13,18 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from jaxlite._src import core, dtypes, partial_eval as pe, tree_util
-from jaxlite._src.core import Trace, Tracer, get_aval, raise_to_shaped
+from jaxlite._src import ad_util, core, dtypes, partial_eval as pe, tree_util
+from jaxlite._src.api_util import flatten_fun, shape_dtype_avals
+from jaxlite._src.core import Primitive, Trace, Tracer, get_aval, raise_to_shaped
 
 jvp_rules: dict = {}
 transpose_rules: dict = {}
 # Primitives whose outputs never carry a derivative (comparisons, integer ops, iota...).
-nondiff: set = set()
+nondiff: set = {ad_util.stop_gradient_p}
 
 
 def zeros_like_aval(aval):
-    from jaxlite._src.lax import lax
-    return lax.full(aval.shape, 0, tangent_dtype(aval.dtype))
+    return ad_util.full(aval.shape, 0, tangent_dtype(aval.dtype))
 
 
 def zeros_like(x):
@@ -41,8 +41,7 @@ def add_tangents(x, y):
         return y
     if y is None:
         return x
-    from jaxlite._src.lax import lax
-    return lax.add(x, y)
+    return ad_util.add_jaxvals(x, y)
 
 
 # ---- forward mode ---------------------------------------------------------------------------------
@@ -110,11 +109,32 @@ class JVPTrace(Trace):
         return [JVPTracer(self, x, t) for x, t in zip(primals_out, tangents_out, strict=True)]
 
     def process_custom_vjp(self, prim, fun, fwd, bwd, tracers, params):
-        from jaxlite._src import custom_derivatives
         primals_in = [t.primal for t in tracers]
         tangents_in = [t.tangent for t in tracers]
-        primals_out, tangents_out = custom_derivatives.custom_vjp_jvp(fun, fwd, bwd, primals_in, tangents_in, params)
+        primals_out, tangents_out = custom_vjp_jvp(fwd, bwd, primals_in, tangents_in)
         return [JVPTracer(self, x, t) for x, t in zip(primals_out, tangents_out, strict=True)]
+
+
+# custom_vjp under jvp: fwd runs, and the tangents go through custom_lin, a primitive that can only
+# be transposed (to bwd), as in JAX. Its impl and batching rules are in custom_derivatives.py.
+custom_lin_p = Primitive("custom_lin", multiple_results=True)
+core.abstract_eval_rules[custom_lin_p] = lambda *avals, num_res, bwd, out_avals: list(out_avals)
+
+
+def custom_vjp_jvp(fwd, bwd, primals, tangents):
+    out, res = fwd(*primals)
+    out_avals = [raise_to_shaped(get_aval(o)).strip_weak_type() for o in out]
+    t_out = custom_lin_p.bind(*res, *tangents, num_res=len(res), bwd=bwd, out_avals=tuple(out_avals))
+    return out, t_out
+
+
+def _custom_lin_transpose(cts, *args, num_res, bwd, out_avals):
+    res = args[:num_res]
+    cts = [instantiate_zeros(c, a) for c, a in zip(cts, out_avals)]
+    return [None] * num_res + list(bwd(list(res), cts))
+
+
+transpose_rules[custom_lin_p] = _custom_lin_transpose
 
 
 def jvp_flat(f: Callable, primals, tangents):
@@ -157,34 +177,6 @@ def jvp(fun: Callable, primals, tangents, has_aux: bool = False):
     po = tree_util.tree_unflatten(out_tree(), primals_out)
     to = tree_util.tree_unflatten(out_tree(), tangents_out)
     return (po, to, aux) if has_aux else (po, to)
-
-
-def flatten_fun(fun: Callable, in_tree, has_aux: bool = False):
-    """Wrap a pytree function as flat-in/flat-out. With has_aux the aux leaves are returned after
-    the outputs (so transformations treat them as plain primal outputs); split_aux separates them.
-    out_tree() is known after a call."""
-    store: dict[str, Any] = {}
-
-    def flat_fun(*args_flat):
-        args = tree_util.tree_unflatten(in_tree, args_flat)
-        out = fun(*args)
-        aux_flat = []
-        if has_aux:
-            if not (isinstance(out, (tuple, list)) and len(out) == 2):
-                raise ValueError("has_aux=True requires the function to return a pair (output, aux)")
-            out, aux = out
-            aux_flat, store["aux_tree"] = tree_util.tree_flatten(aux)
-        out_flat, store["out_tree"] = tree_util.tree_flatten(out)
-        store["n_out"] = len(out_flat)
-        return [*out_flat, *aux_flat]
-
-    def split_aux(outs):
-        """(outputs, aux pytree or None) from the flat results of flat_fun."""
-        n = store["n_out"]
-        aux = tree_util.tree_unflatten(store["aux_tree"], outs[n:]) if has_aux else None
-        return list(outs[:n]), aux
-
-    return flat_fun, lambda: store["out_tree"], split_aux
 
 
 # ---- reverse mode ---------------------------------------------------------------------------------
@@ -321,8 +313,7 @@ def _vjp_pullback(static: _VjpStatic, consts, *cotangents):
     cts_in = backward_pass(static.jaxpr, args, unknown_cts)
     cts_in = [instantiate_zeros(ct, a) for ct, a in zip(cts_in, static.in_avals)]
     # A cotangent has its primal's type, weak type included (grad at a Python float is weak).
-    from jaxlite._src.lax import lax
-    cts_in = [lax.convert_element_type(ct, a.dtype, weak_type=True) if w else ct
+    cts_in = [ad_util.convert_element_type(ct, a.dtype, weak_type=True) if w else ct
               for ct, a, w in zip(cts_in, static.in_avals, static.in_weak)]
     return tree_util.tree_unflatten(static.in_tree, cts_in)
 
@@ -450,8 +441,7 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False, holomorphic:
         else:
             ans, f_vjp = out
         _check_scalar_output(ans)
-        from jaxlite._src.lax import lax
-        g = f_vjp(lax.full((), 1, get_aval(ans).dtype))
+        g = f_vjp(ad_util.full((), 1, get_aval(ans).dtype))
         g = g[0] if isinstance(argnums, int) else g
         return ((ans, aux), g) if has_aux else (ans, g)
 
@@ -475,7 +465,6 @@ def grad(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = Fa
 def linear_transpose(fun: Callable, *primals, reduce_axes=()):
     """Transpose of a linear function at the given example arguments (only avals are used)."""
     core.check_callable(fun)
-    from jaxlite._src.jit import shape_dtype_avals
     primals_flat, in_tree = tree_util.tree_flatten(primals)
     in_avals = [a.strip_weak_type() for a in shape_dtype_avals(primals_flat)]
     f, out_tree, _ = flatten_fun(fun, in_tree)

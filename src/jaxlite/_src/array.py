@@ -23,6 +23,10 @@ class _Done:
 
 _DONE = _Done()
 
+# How an unpickled Array is rebuilt from its host value: dispatch (which places values on devices,
+# and builds on this module) registers its make_array here.
+_make_array = None
+
 
 class Array(abc.ABC):
     """The public array type (`jaxlite.Array`)."""
@@ -48,6 +52,8 @@ class ArrayImpl(Array):
     size = property(lambda self: self.aval.size)
     weak_type = property(lambda self: self.aval.weak_type)
     nbytes = property(lambda self: self.aval.size * self.aval.dtype.itemsize)
+    # Placed on a device by name (device_put(x, d), jit(device=d)): later operations stay there.
+    committed = property(lambda self: self._committed)
 
     def _value(self) -> np.ndarray:
         """The data as a numpy array (reads back from the device)."""
@@ -126,8 +132,7 @@ class ArrayImpl(Array):
         return format(str(self), spec)
 
     def __reduce__(self):
-        from jaxlite._src import dispatch
-        return (dispatch.make_array, (self._value(), self.dtype))
+        return (_make_array, (self._value(), self.dtype))
 
     def __dlpack__(self, *args, **kwargs):
         return self._value().__dlpack__(*args, **kwargs)

@@ -11,7 +11,8 @@ import functools
 import threading
 from typing import Callable
 
-from jaxlite._src import core, tree_util
+from jaxlite._src import ad_util, core, tree_util
+from jaxlite._src.api_util import flatten_fun
 from jaxlite._src.core import Trace, Tracer, get_aval
 
 vmap_rules: dict = {}
@@ -85,15 +86,19 @@ class BatchTrace(Trace):
             vals_out, dims_out = rule(self.axis_size, vals_in, dims_in, **params)
         return [BatchTracer(self, x, d) for x, d in zip(vals_out, dims_out, strict=True)]
 
+    # A custom_jvp/custom_vjp call under vmap stays a custom call: of the batched function with
+    # batched rules, all with the batch axis in front.
     def process_custom_jvp(self, prim, fun, jvp, tracers, params):
-        from jaxlite._src import custom_derivatives
         with _naming(self.axis_name):
-            return custom_derivatives.batch_custom_jvp(self, fun, jvp, tracers, params)
+            fun_b, jvp_b = batch_jvp_pair(fun, jvp, [t.batch_dim for t in tracers], self.axis_size)
+            outs = core.bind_custom_jvp(prim, fun_b, jvp_b, [t.val for t in tracers])
+        return [BatchTracer(self, o, 0) for o in outs]
 
     def process_custom_vjp(self, prim, fun, fwd, bwd, tracers, params):
-        from jaxlite._src import custom_derivatives
         with _naming(self.axis_name):
-            return custom_derivatives.batch_custom_vjp(self, fun, fwd, bwd, tracers, params)
+            fun_b, fwd_b, bwd_b = batch_vjp_triple(fun, fwd, bwd, [t.batch_dim for t in tracers], self.axis_size)
+            outs = core.bind_custom_vjp(prim, fun_b, fwd_b, bwd_b, [t.val for t in tracers])
+        return [BatchTracer(self, o, 0) for o in outs]
 
 
 @contextlib.contextmanager
@@ -106,24 +111,72 @@ def _naming(axis_name):
 
 
 def moveaxis(x, src: int, dst: int):
-    from jaxlite._src.lax import structural
     if src == dst:
         return x
     perm = [i for i in range(get_aval(x).ndim) if i != src]
     perm.insert(dst, src)
-    return structural.transpose(x, tuple(perm))
+    return ad_util.transpose(x, tuple(perm))
 
 
 def move_batch_axis(axis_size: int, src, dst: int, x):
     """Put x's batch axis (src, or none) at dst, broadcasting unbatched values."""
-    from jaxlite._src.lax import lax
     if src is not_mapped:
         aval = get_aval(x)
         shape = list(aval.shape)
         shape.insert(dst, axis_size)
         dims = tuple(i for i in range(len(shape)) if i != dst)
-        return lax.broadcast_in_dim(x, tuple(shape), dims)
+        return ad_util.broadcast_in_dim(x, tuple(shape), dims)
     return moveaxis(x, src, dst)
+
+
+def _to_front(axis_size, outs, dims):
+    return [move_batch_axis(axis_size, d, 0, o) for o, d in zip(outs, dims)]
+
+
+def batch_jvp_pair(fun, jvp, dims, axis_size):
+    """fun and its custom jvp rule, both vmapped over `dims`, outputs batched along axis 0."""
+    def fun_b(*xs):
+        return _to_front(axis_size, *vmap_flat(fun, dims, axis_size, xs))
+
+    def jvp_b(primals, tangents):
+        k = len(primals)
+
+        def flat(*pt):
+            po, to = jvp(list(pt[:k]), list(pt[k:]))
+            return [*po, *to]
+        outs = _to_front(axis_size, *vmap_flat(flat, list(dims) + list(dims), axis_size, [*primals, *tangents]))
+        m = len(outs) // 2
+        return outs[:m], outs[m:]
+
+    return fun_b, jvp_b
+
+
+def batch_vjp_triple(fun, fwd, bwd, dims, axis_size):
+    """fun and its custom fwd/bwd rules, vmapped over `dims`; residuals and cotangents batched
+    along axis 0."""
+    def fun_b(*xs):
+        return _to_front(axis_size, *vmap_flat(fun, dims, axis_size, xs))
+
+    n_out = {}
+
+    def fwd_b(*xs):
+        def flat(*a):
+            out, res = fwd(*a)
+            n_out["out"] = len(out)
+            return [*out, *res]
+        outs = _to_front(axis_size, *vmap_flat(flat, dims, axis_size, xs))
+        return outs[:n_out["out"]], outs[n_out["out"]:]
+
+    def bwd_b(res, cts):
+        k = len(res)
+
+        def flat(*a):
+            return bwd(list(a[:k]), list(a[k:]))
+        outs = _to_front(axis_size, *vmap_flat(flat, [0] * (k + len(cts)), axis_size, [*res, *cts]))
+        # Cotangents of unbatched inputs are summed over the batch (they were broadcast).
+        return [o if d is not None else ad_util.reduce_sum(o, (0,)) for o, d in zip(outs, dims)]
+
+    return fun_b, fwd_b, bwd_b
 
 
 def vmap_flat(f: Callable, in_axes, axis_size: int, args, axis_name=_INHERIT):
@@ -194,7 +247,6 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_name=None, axis_size: int | 
             raise ValueError("vmap got inconsistent sizes for array axes to be mapped:\n" + "\n".join(lines))
         size = sizes.pop()
 
-        from jaxlite._src.ad import flatten_fun
         f, out_tree, _ = flatten_fun(lambda a, k: fun(*a, **k), in_tree)
         vals_out, dims_out = vmap_flat(f, axes_flat, size, args_flat, axis_name)
         out_spec = broadcast_prefix(out_axes, tree_util.tree_unflatten(out_tree(), vals_out), "out_axes")
@@ -218,3 +270,6 @@ def _canon_axis(a: int, ndim: int, what: str) -> int:
                          f"its rank should be at least {a + 1 if a >= 0 else -a}, but is only {ndim} "
                          f"({what})")
     return a % ndim
+
+
+vmap_rules[ad_util.stop_gradient_p] = lambda n, vals, dims: ([ad_util.stop_gradient_p.bind(vals[0])], dims)

@@ -243,8 +243,7 @@ class EvalTrace(Trace):
     lift = pure
 
     def process_primitive(self, primitive, args, params):
-        from jaxlite._src import dispatch
-        return dispatch.apply_primitive(primitive, args, params)
+        return _eval_primitive(primitive, args, params)
 
     def process_custom_jvp(self, prim, fun, jvp, tracers, params):
         return fun(*tracers)
@@ -313,16 +312,41 @@ def full_lower(val):
 def bind(prim: Primitive, *args, **params) -> list:
     if _state.dynamic_trace is None and len(_state.trace_stack) == 1 and not any(isinstance(a, Tracer) for a in args):
         # Nothing is being traced: run on a device directly (the eager fast path).
-        return _apply_primitive(prim, args, params)
+        return _eval_primitive(prim, args, params)
     top_trace = find_top_trace(args)
     tracers = [full_raise(top_trace, arg) for arg in args]
     outs = top_trace.process_primitive(prim, tracers, params)
     return [full_lower(out) for out in outs]
 
 
-def _apply_primitive(prim, args, params):
-    from jaxlite._src.dispatch import apply_primitive
-    return apply_primitive(prim, args, params)
+def _no_device(prim, args, params):
+    raise RuntimeError(f"cannot run {prim}: no device is registered (import jaxlite first)")
+
+
+# How the bottom of the stack runs a primitive on concrete values: dispatch (the layer above,
+# which owns devices) registers it, as JAX's dispatch registers each primitive's impl with
+# `def_impl`; the core never imports dispatch.
+_eval_primitive: Callable = _no_device
+
+
+def register_eval_primitive(fn: Callable) -> None:
+    """fn(prim, args, params) -> list of outputs: eager execution (set once by dispatch)."""
+    global _eval_primitive
+    _eval_primitive = fn
+
+
+def bind_custom_jvp(prim: Primitive, fun: Callable, jvp: Callable, args) -> list:
+    """bind for custom_jvp calls: the top trace gets the function and its rule, not an equation
+    (each trace's `process_custom_jvp` decides what to do with them)."""
+    top = find_top_trace(args)
+    tracers = [full_raise(top, a) for a in args]
+    return [full_lower(o) for o in top.process_custom_jvp(prim, fun, jvp, tracers, {})]
+
+
+def bind_custom_vjp(prim: Primitive, fun: Callable, fwd: Callable, bwd: Callable, args) -> list:
+    top = find_top_trace(args)
+    tracers = [full_raise(top, a) for a in args]
+    return [full_lower(o) for o in top.process_custom_vjp(prim, fun, fwd, bwd, tracers, {})]
 
 
 def check_alive(tracer: Tracer) -> None:

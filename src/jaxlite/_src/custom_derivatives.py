@@ -14,7 +14,8 @@ import inspect
 from typing import Callable
 
 from jaxlite._src import ad, batching, core, dispatch, partial_eval as pe, tree_util
-from jaxlite._src.core import ClosedJaxpr, Primitive
+from jaxlite._src.api_util import flatten_fun
+from jaxlite._src.core import Primitive
 
 
 def _resolve_args(fun, args, kwargs):
@@ -116,16 +117,7 @@ class custom_jvp:
 
 
 def bind_custom_jvp(fun_flat, jvp_flat, args) -> list:
-    top = core.find_top_trace(args)
-    tracers = [core.full_raise(top, a) for a in args]
-    outs = top.process_custom_jvp(custom_jvp_call_p, fun_flat, jvp_flat, tracers, {})
-    return [core.full_lower(o) for o in outs]
-
-
-def trace_custom_jvp_to_jaxpr(trace, fun, jvp, tracers, params):
-    avals = [t.aval for t in tracers]
-    call = pe.make_closed_jaxpr(fun, avals)
-    return trace.process_primitive(custom_jvp_call_p, tracers, dict(call_jaxpr=call, jvp=jvp))
+    return core.bind_custom_jvp(custom_jvp_call_p, fun_flat, jvp_flat, args)
 
 
 core.abstract_eval_rules[custom_jvp_call_p] = lambda *avals, call_jaxpr, jvp: list(call_jaxpr.out_avals)
@@ -137,7 +129,7 @@ def _custom_jvp_call_jvp(primals, tangents, call_jaxpr, jvp):
 
 
 def _custom_jvp_call_vmap(axis_size, vals, dims, call_jaxpr, jvp):
-    fun_b, jvp_b = _batched_jvp_pair(lambda *xs: pe.closed_call(call_jaxpr, xs), jvp, dims, axis_size)
+    fun_b, jvp_b = batching.batch_jvp_pair(lambda *xs: pe.closed_call(call_jaxpr, xs), jvp, dims, axis_size)
     return bind_custom_jvp(fun_b, jvp_b, vals), [0] * len(call_jaxpr.out_avals)
 
 
@@ -145,38 +137,10 @@ ad.jvp_rules[custom_jvp_call_p] = _custom_jvp_call_jvp
 batching.vmap_rules[custom_jvp_call_p] = _custom_jvp_call_vmap
 
 
-def _batched_jvp_pair(fun, jvp, dims, axis_size):
-    def to_front(outs, odims):
-        return [batching.move_batch_axis(axis_size, d, 0, o) for o, d in zip(outs, odims)]
-
-    def fun_b(*xs):
-        return to_front(*batching.vmap_flat(lambda *a: fun(*a), dims, axis_size, xs))
-
-    def jvp_b(primals, tangents):
-        k = len(primals)
-
-        def flat(*pt):
-            po, to = jvp(list(pt[:k]), list(pt[k:]))
-            return [*po, *to]
-        outs = to_front(*batching.vmap_flat(flat, list(dims) + list(dims), axis_size, [*primals, *tangents]))
-        m = len(outs) // 2
-        return outs[:m], outs[m:]
-
-    return fun_b, jvp_b
-
-
-def batch_custom_jvp(trace, fun, jvp, tracers, params):
-    vals = [t.val for t in tracers]
-    dims = [t.batch_dim for t in tracers]
-    fun_b, jvp_b = _batched_jvp_pair(fun, jvp, dims, trace.axis_size)
-    outs = bind_custom_jvp(fun_b, jvp_b, vals)
-    return [batching.BatchTracer(trace, o, 0) for o in outs]
-
-
 # ---- custom_vjp ---------------------------------------------------------------------------------
 
 custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
-custom_lin_p = Primitive("custom_lin", multiple_results=True)
+custom_lin_p = ad.custom_lin_p  # what custom_vjp becomes under jvp: defined in ad.py with its transpose
 
 
 class custom_vjp:
@@ -244,89 +208,24 @@ class custom_vjp:
 
 
 def bind_custom_vjp(fun_flat, fwd_flat, bwd_flat, args) -> list:
-    top = core.find_top_trace(args)
-    tracers = [core.full_raise(top, a) for a in args]
-    outs = top.process_custom_vjp(custom_vjp_call_p, fun_flat, fwd_flat, bwd_flat, tracers, {})
-    return [core.full_lower(o) for o in outs]
-
-
-def custom_vjp_jvp(fun, fwd, bwd, primals, tangents, params):
-    """Under jvp: run fwd, and make tangents through custom_lin (only transposable, as in JAX)."""
-    out, res = fwd(*primals)
-    out_avals = [core.raise_to_shaped(core.get_aval(o)).strip_weak_type() for o in out]
-    t_out = custom_lin_p.bind(*res, *tangents, num_res=len(res), bwd=bwd, out_avals=tuple(out_avals))
-    return out, t_out
-
-
-core.abstract_eval_rules[custom_lin_p] = lambda *avals, num_res, bwd, out_avals: list(out_avals)
+    return core.bind_custom_vjp(custom_vjp_call_p, fun_flat, fwd_flat, bwd_flat, args)
 
 
 def _custom_lin_impl(*args, num_res, bwd, out_avals):
     raise TypeError("can't apply forward-mode autodiff (jvp) to a custom_vjp function.")
 
 
-def _custom_lin_transpose(cts, *args, num_res, bwd, out_avals):
-    res, lin = args[:num_res], args[num_res:]
-    cts = [ad.instantiate_zeros(c, a) for c, a in zip(cts, out_avals)]
-    return [None] * num_res + list(bwd(list(res), cts))
-
-
 dispatch.impl_rules[custom_lin_p] = _custom_lin_impl
-ad.transpose_rules[custom_lin_p] = _custom_lin_transpose
-
-
-def trace_custom_vjp_to_jaxpr(trace, fun, fwd, bwd, tracers, params):
-    avals = [t.aval for t in tracers]
-    call = pe.make_closed_jaxpr(fun, avals)
-    return trace.process_primitive(custom_vjp_call_p, tracers, dict(call_jaxpr=call, fwd=fwd, bwd=bwd))
 
 
 core.abstract_eval_rules[custom_vjp_call_p] = lambda *avals, call_jaxpr, fwd, bwd: list(call_jaxpr.out_avals)
 dispatch.impl_rules[custom_vjp_call_p] = lambda *args, call_jaxpr, fwd, bwd: pe.closed_call(call_jaxpr, args)
-ad.jvp_rules[custom_vjp_call_p] = lambda primals, tangents, call_jaxpr, fwd, bwd: custom_vjp_jvp(
-    None, fwd, bwd, primals, tangents, {})
-
-
-def _batched_vjp_triple(fun, fwd, bwd, dims, axis_size):
-    def to_front(outs, odims):
-        return [batching.move_batch_axis(axis_size, d, 0, o) for o, d in zip(outs, odims)]
-
-    def fun_b(*xs):
-        return to_front(*batching.vmap_flat(fun, dims, axis_size, xs))
-
-    n_out = {}
-
-    def fwd_b(*xs):
-        def flat(*a):
-            out, res = fwd(*a)
-            n_out["out"] = len(out)
-            return [*out, *res]
-        outs = to_front(*batching.vmap_flat(flat, dims, axis_size, xs))
-        return outs[:n_out["out"]], outs[n_out["out"]:]
-
-    def bwd_b(res, cts):
-        k = len(res)
-
-        def flat(*a):
-            return bwd(list(a[:k]), list(a[k:]))
-        outs = to_front(*batching.vmap_flat(flat, [0] * (k + len(cts)), axis_size, [*res, *cts]))
-        # Cotangents of unbatched inputs are summed over the batch (they were broadcast).
-        from jaxlite._src.lax.reductions import reduce_sum
-        return [o if d is not None else reduce_sum(o, (0,)) for o, d in zip(outs, dims)]
-
-    return fun_b, fwd_b, bwd_b
-
-
-def batch_custom_vjp(trace, fun, fwd, bwd, tracers, params):
-    vals = [t.val for t in tracers]
-    dims = [t.batch_dim for t in tracers]
-    fun_b, fwd_b, bwd_b = _batched_vjp_triple(fun, fwd, bwd, dims, trace.axis_size)
-    outs = bind_custom_vjp(fun_b, fwd_b, bwd_b, vals)
-    return [batching.BatchTracer(trace, o, 0) for o in outs]
+ad.jvp_rules[custom_vjp_call_p] = lambda primals, tangents, call_jaxpr, fwd, bwd: ad.custom_vjp_jvp(
+    fwd, bwd, primals, tangents)
 
 
 def _custom_vjp_call_vmap(axis_size, vals, dims, call_jaxpr, fwd, bwd):
-    fun_b, fwd_b, bwd_b = _batched_vjp_triple(lambda *xs: pe.closed_call(call_jaxpr, xs), fwd, bwd, dims,
+    fun_b, fwd_b, bwd_b = batching.batch_vjp_triple(lambda *xs: pe.closed_call(call_jaxpr, xs), fwd, bwd, dims,
                                              axis_size)
     return bind_custom_vjp(fun_b, fwd_b, bwd_b, vals), [0] * len(call_jaxpr.out_avals)
 
@@ -397,17 +296,12 @@ def closure_convert(fun: Callable, *example_args):
     fun closes over hoisted into consts, so a custom_vjp/custom_jvp of converted can differentiate
     with respect to them."""
     flat, in_tree = tree_util.tree_flatten(example_args)
-    store = {}
-
-    def flat_fun(*xs):
-        out_flat, store["out_tree"] = tree_util.tree_flatten(fun(*tree_util.tree_unflatten(in_tree, xs)))
-        return out_flat
-
+    flat_fun, out_tree_of, _ = flatten_fun(fun, in_tree)
     avals = [core.raise_to_shaped(core.get_aval(x)) for x in flat]
     jaxpr, consts = pe.trace_to_jaxpr(flat_fun, avals)
     hoist = [isinstance(c, core.Tracer) for c in consts]
     hoisted = [c for c, h in zip(consts, hoist) if h]
-    out_tree = store["out_tree"]
+    out_tree = out_tree_of()
 
     def converted(*args_and_consts):
         n = len(args_and_consts) - len(hoisted)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import sys
 import threading
 
 import numpy as np
 
-from jaxlite._src import core, dtypes
+from jaxlite._src import array, core, dtypes, tree_util
+from jaxlite._src.array import ArrayImpl
 from jaxlite._src.backends.cpu import CpuDevice
 from jaxlite._src.config import config
 
@@ -30,17 +30,13 @@ class _DefaultStack(threading.local):
 _default = _DefaultStack()
 
 
-def _register_wasm() -> None:
-    """The wasm device exists wherever a WebAssembly engine does: the browser's in Pyodide,
-    wasmtime in CPython (a test dependency)."""
-    from jaxlite._src.backends.wasm.device import WasmDevice
-    from jaxlite._src.backends.wasm.runtime import default_runtime
-    runtime = default_runtime()
-    if runtime is None:
-        return
-    _devices["wasm"] = [WasmDevice(runtime)]
-    if sys.platform == "emscripten":  # in the browser, wasm is listed first and is the default
-        _devices["wasm"], _devices["cpu"] = _devices.pop("wasm"), _devices.pop("cpu")
+# Coroutines that start backends needing an asynchronous start (webgpu's adapter request), added
+# by backend discovery (backends/__init__.py), which sits above dispatch.
+_starters: list = []
+
+
+def register_starter(start) -> None:
+    _starters.append(start)
 
 
 async def init() -> list:
@@ -48,24 +44,22 @@ async def init() -> list:
 
     WebGPU adapters and devices are requested asynchronously, so the `webgpu` device appears only
     after `await jaxlite.init()`; wasm and cpu need no start. Calling it again does nothing more."""
-    if "webgpu" not in _devices and sys.platform == "emscripten":
-        from jaxlite._src.backends.webgpu.device import create_device
-        dev = await create_device()
-        if dev is not None:
-            order = list(_devices)
-            _devices["webgpu"] = [dev]
-            # listed after wasm (the default in the browser), before cpu
-            at = order.index("wasm") + 1 if "wasm" in order else 0
-            order.insert(at, "webgpu")
-            for name in order:
-                _devices[name] = _devices.pop(name)
+    for start in _starters:
+        await start()
     return devices()
 
 
-def register_device(device, first: bool = False) -> None:
+def register_device(device, first: bool = False, position: int | None = None) -> None:
+    """Add a device; `first` puts it before the others of its platform, `position` puts its
+    platform at that place in the order of platforms (the first platform holds the default)."""
     _devices.setdefault(device.platform, []).append(device)
     if first:
         _devices[device.platform] = [device] + [d for d in _devices[device.platform] if d is not device]
+    if position is not None:
+        order = [p for p in _devices if p != device.platform]
+        order.insert(position, device.platform)
+        for name in order:
+            _devices[name] = _devices.pop(name)
 
 
 def devices(backend: str | None = None) -> list:
@@ -108,7 +102,6 @@ def live_buffers(device=None) -> int:
 
 
 def _device_of(args):
-    from jaxlite._src.array import ArrayImpl
     dev = None
     for a in args:
         if isinstance(a, ArrayImpl) and a._committed:
@@ -146,7 +139,6 @@ def placement(device, avals, committed: bool):
 
 
 def to_buffer(x, device, aval):
-    from jaxlite._src.array import ArrayImpl
     if isinstance(x, ArrayImpl):
         if x._device is device:
             return x._buf
@@ -171,7 +163,6 @@ def apply_primitive(prim, args, params):
 
 def _invalid(outs) -> str | None:
     """'nan' or 'inf' when an output holds one that the debug flags look for."""
-    from jaxlite._src.array import ArrayImpl
     for o in outs:
         if isinstance(o, ArrayImpl) and o.dtype.kind in "fc":
             v = np.asarray(o)
@@ -203,7 +194,6 @@ def _apply(prim, args, params):
     if rule is not None:
         outs = rule(*args, **params)
         return outs if prim.multiple_results else [outs]
-    from jaxlite._src.array import ArrayImpl
     avals = tuple(a.aval if type(a) is ArrayImpl else core.get_aval(a) for a in args)
     device = _device_of(args)
     try:
@@ -229,9 +219,6 @@ def _apply(prim, args, params):
 
 def device_put(x, device=None):
     """Place a value (or pytree of values) on a device; committed when a device is named."""
-    from jaxlite._src import tree_util
-    from jaxlite._src.array import ArrayImpl
-
     if isinstance(device, str):
         device = devices(device)[0]
     committed = device is not None
@@ -254,7 +241,6 @@ def device_put(x, device=None):
 
 def make_array(value, dtype=None, device=None, committed=False, weak_type=None):
     """A concrete Array from a Python or numpy value, with JAX's dtype rules."""
-    from jaxlite._src.array import ArrayImpl
     _check_numeric(value)
     dt, weak = dtypes.dtype_and_weak(value) if not isinstance(value, (list, tuple)) else (None, False)
     if isinstance(value, (list, tuple)):
@@ -319,3 +305,7 @@ def _list_dtype(value, arr) -> np.dtype:
         return dtypes.default_float()
     dt, _ = dtypes.result_type_with_weak(*(dtypes.dtype_and_weak(v) for v in leaves))
     return dt
+
+
+core.register_eval_primitive(apply_primitive)
+array._make_array = make_array

@@ -10,14 +10,18 @@ from __future__ import annotations
 import collections
 import functools
 import inspect
+import warnings
 import weakref
 from typing import Callable
 
 import numpy as np
 
 from jaxlite._src import ad, batching, config_options, core, dispatch, dtypes, partial_eval as pe, tree_util
+from jaxlite._src.api_util import flatten_fun, shape_dtype_avals
+from jaxlite._src.array import ArrayImpl
 from jaxlite._src.config import config
-from jaxlite._src.core import ClosedJaxpr, Jaxpr, JaxprEqn, Primitive, ShapedArray, Var
+from jaxlite._src.core import ClosedJaxpr, JaxprEqn, Primitive, Var
+from jaxlite._src.features import partial
 
 pjit_p = Primitive("pjit", multiple_results=True)
 
@@ -45,16 +49,22 @@ def _pjit_impl(*args, jaxpr: ClosedJaxpr, name: str):
             avals = (*jaxpr.in_avals, *jaxpr.out_avals, *(v.aval for e in jaxpr.jaxpr.eqns for v in e.out_binders))
             ok = known[device] = all(device.holds(a.dtype) for a in avals)
         if not ok:
-            from jaxlite._src.array import ArrayImpl
             avals = (*jaxpr.in_avals, *jaxpr.out_avals, *(v.aval for e in jaxpr.jaxpr.eqns for v in e.out_binders))
             device = dispatch.placement(device, avals, any(type(a) is ArrayImpl and a._committed for a in args))
     run = getattr(device, "run_jaxpr", None)
     outs = run(jaxpr, args) if run is not None else pe.closed_call(jaxpr, args)
     # Inputs passed straight through and constant outputs are Python or numpy values here; a jitted
     # function returns Arrays of its jaxpr's types (jit(lambda x: x)(1.0) is a weak float32 Array).
-    from jaxlite._src.array import ArrayImpl
-    return [o if type(o) is ArrayImpl else dispatch.make_array(o, a.dtype, device, weak_type=a.weak_type)
+    outs = [o if type(o) is ArrayImpl else dispatch.make_array(o, a.dtype, device, weak_type=a.weak_type)
             for o, a in zip(outs, jaxpr.out_avals)]
+    if any(type(a) is ArrayImpl and a._committed for a in args):
+        # As in JAX, what is computed from committed arrays is committed too (compiled plans make
+        # their outputs without knowing). An op-by-op run makes its constants on the default
+        # device: those outputs move to where the call ran, as one XLA executable's would be.
+        outs = [o if o._committed and o._device is device
+                else dispatch.device_put(o, device) if o._device is not device
+                else ArrayImpl(o.aval, o._buf, o._device, True) for o in outs]
+    return outs
 
 
 core.abstract_eval_rules[pjit_p] = _pjit_abstract
@@ -128,16 +138,6 @@ pe.register_partial_eval(pjit_p, _pjit_partial_eval_jaxpr)
 # ---- the jit wrapper ------------------------------------------------------------------------------
 
 
-def shape_dtype_avals(leaves) -> list[ShapedArray]:
-    out = []
-    for x in leaves:
-        if isinstance(x, core.ShapeDtypeStruct):
-            out.append(ShapedArray(x.shape, dtypes.canonicalize_dtype(x.dtype), x.weak_type))
-        else:
-            out.append(core.raise_to_shaped(core.get_aval(x)))
-    return out
-
-
 def _aval_key(x):
     a = getattr(x, "aval", None)
     if a is None:
@@ -148,13 +148,8 @@ def _aval_key(x):
     return (a.shape, a.dtype, a.weak_type)
 
 
-def _flat_leaf_types():
-    from jaxlite._src.array import ArrayImpl
-    return {ArrayImpl, np.ndarray, float, int, bool, complex, np.float32, np.float64, np.int32, np.int64,
-            np.bool_, np.float16, np.uint32}
-
-
-_FLAT_LEAVES = _flat_leaf_types()
+_FLAT_LEAVES = {ArrayImpl, np.ndarray, float, int, bool, complex, np.float32, np.float64, np.int32, np.int64,
+                np.bool_, np.float16, np.uint32}
 
 
 def _check_argnums(kind: str, nums, params) -> None:
@@ -168,15 +163,13 @@ def _check_argnums(kind: str, nums, params) -> None:
                          f"positional arguments.")
 
 
-def _normalize_static(fun, static_argnums, static_argnames, donate_argnums=()):
-    if static_argnums is None:
-        static_argnums = ()
-    if isinstance(static_argnums, int):
-        static_argnums = (static_argnums,)
-    if isinstance(static_argnames, str):
-        static_argnames = (static_argnames,)
-    static_argnums, static_argnames = tuple(static_argnums), tuple(static_argnames or ())
-    donate_argnums = (donate_argnums,) if isinstance(donate_argnums, int) else tuple(donate_argnums or ())
+def _as_tuple(x) -> tuple:
+    return () if x is None else (x,) if isinstance(x, (int, str)) else tuple(x)
+
+
+def _normalize_static(fun, static_argnums, static_argnames, donate_argnums=(), donate_argnames=()):
+    static_argnums, static_argnames = _as_tuple(static_argnums), _as_tuple(static_argnames)
+    donate_argnums, donate_argnames = _as_tuple(donate_argnums), _as_tuple(donate_argnames)
     try:
         params = list(inspect.signature(fun).parameters.values())
     except (TypeError, ValueError):
@@ -185,17 +178,18 @@ def _normalize_static(fun, static_argnums, static_argnames, donate_argnums=()):
     _check_argnums("donate_argnums", donate_argnums, params)
     if not any(p.kind == p.VAR_KEYWORD for p in params):
         names = {p.name for p in params if p.kind != p.POSITIONAL_ONLY}
-        invalid = {n for n in static_argnames if n not in names}
-        if invalid:
-            raise ValueError(f"Jitted function has invalid argnames {invalid} in static_argnames. "
-                             f"Function does not take these args.")
+        for kind, given in (("static_argnames", static_argnames), ("donate_argnames", donate_argnames)):
+            invalid = {n for n in given if n not in names}
+            if invalid:
+                raise ValueError(f"Jitted function has invalid argnames {invalid} in {kind}. "
+                                 f"Function does not take these args.")
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     n_pos = len(positional)
     for i in static_argnums:
         p = positional[i] if 0 <= i < n_pos else None
         if p is not None and p.kind == p.POSITIONAL_OR_KEYWORD and p.name not in static_argnames:
             static_argnames += (p.name,)
-    donated = {positional[i].name for i in donate_argnums if -n_pos <= i < n_pos}
+    donated = {positional[i].name for i in donate_argnums if -n_pos <= i < n_pos} | set(donate_argnames)
     if donated & set(static_argnames):
         raise ValueError(f"static_argnames and donate_argnames cannot intersect. Argument names "
                          f"{donated & set(static_argnames)} appear in both static_argnames and donate_argnames")
@@ -209,11 +203,13 @@ def _normalize_static(fun, static_argnums, static_argnames, donate_argnums=()):
 class Jitted:
     """The callable returned by `jit`: caches one traced jaxpr per input signature."""
 
-    def __init__(self, fun: Callable, static_argnums=(), static_argnames=(), donate_argnums=(), name=None):
+    def __init__(self, fun: Callable, static_argnums=(), static_argnames=(), donate_argnums=(), name=None,
+                 donate_argnames=(), device=None, backend=None, inline: bool = False):
         self.fun = fun
         self.static_argnums, self.static_argnames = _normalize_static(fun, static_argnums, static_argnames,
-                                                                      donate_argnums)
+                                                                      donate_argnums, donate_argnames)
         self.name = name or getattr(fun, "__name__", "fun")
+        self.device, self.backend, self.inline = device, backend, bool(inline)
         self._cache = _LRU()
         self._flat_cache = _LRU()
         functools.update_wrapper(self, fun, updated=())
@@ -241,26 +237,27 @@ class Jitted:
         return dyn_args, dyn_kwargs, static_args, static_kwargs, nargs
 
     def _trace(self, dyn_args, dyn_kwargs, static_args, static_kwargs, nargs, in_tree, avals):
-        def flat_fun(*leaves):
-            d_args, d_kwargs = tree_util.tree_unflatten(in_tree, leaves)
-            args, it = [], iter(d_args)
-            statics = dict(static_args)
-            for i in range(nargs):
-                args.append(statics[i] if i in statics else next(it))
-            out = self.fun(*args, **d_kwargs, **dict(static_kwargs))
-            out_flat, tree = tree_util.tree_flatten(out)
+        statics = dict(static_args)
+
+        def call(d_args, d_kwargs):
+            it = iter(d_args)
+            args = [statics[i] if i in statics else next(it) for i in range(nargs)]
+            return self.fun(*args, **d_kwargs, **dict(static_kwargs))
+
+        flat, out_tree, _ = flatten_fun(call, in_tree)
+
+        def checked(*leaves):
+            out_flat = flat(*leaves)
             for x in out_flat:
                 if not core.valid_jaxtype(x):
                     raise TypeError(f"function {self.name} traced for jit returned a value of type {type(x)}, "
                                     f"which is not a valid JAX type")
-            store["out_tree"] = tree
             return out_flat
 
         if config.jax_no_tracing:
             raise RuntimeError(f"re-tracing function {self.name} for `jit`, but 'no_tracing' is set")
-        store: dict = {}
-        jaxpr, consts = pe.trace_to_jaxpr(flat_fun, avals)
-        return ClosedJaxpr(jaxpr, consts), store["out_tree"]
+        jaxpr, consts = pe.trace_to_jaxpr(checked, avals)
+        return ClosedJaxpr(jaxpr, consts), out_tree()
 
     def _check_args(self, dyn_args, dyn_kwargs, leaves) -> None:
         if all(core.valid_jaxtype(x) or isinstance(x, core.ShapeDtypeStruct) for x in leaves):
@@ -299,20 +296,27 @@ class Jitted:
             if hit is None:
                 hit = self._get(args, kwargs)[0]
                 self._flat_cache.insert(key, hit)
-            closed, out_tree = hit
-            outs = pjit_p.bind(*args, jaxpr=closed, name=self.name)
+            (closed, out_tree), leaves = hit, args
         else:
             (closed, out_tree), leaves = self._get(args, kwargs)
+        placed = self.device is not None or self.backend is not None
+        if placed and not any(isinstance(x, core.Tracer) for x in leaves):
+            target = self.device if self.device is not None else dispatch.devices(self.backend)[0]
+            leaves = [dispatch.device_put(x, target) for x in leaves]
+        if self.inline and (core.dynamic_trace is not None or len(core.trace_stack) > 1):
+            outs = pe.closed_call(closed, leaves)  # the caller's trace records the equations themselves
+        else:
             outs = pjit_p.bind(*leaves, jaxpr=closed, name=self.name)
         return tree_util.tree_unflatten(out_tree, outs)
 
     def trace(self, *args, **kwargs):
         """Ahead-of-time: the traced jaxpr for these arguments (arrays or ShapeDtypeStructs)."""
-        from jaxlite._src import stages
+        if _stages["Traced"] is None:
+            raise RuntimeError("jit(...).trace needs the stages module (import jaxlite first)")
         dyn_args, dyn_kwargs, *_ = self._split(args, kwargs)
         (closed, out_tree), leaves = self._get(args, kwargs)
         in_tree = tree_util.tree_structure((dyn_args, dyn_kwargs))
-        return stages.Traced(closed, in_tree, out_tree, self.name, leaves)
+        return _stages["Traced"](closed, in_tree, out_tree, self.name, leaves)
 
     def lower(self, *args, **kwargs):
         return self.trace(*args, **kwargs).lower()
@@ -329,6 +333,15 @@ class Jitted:
 
 
 _all_jitted: weakref.WeakSet = weakref.WeakSet()
+
+# The ahead-of-time stages (`.trace()` -> Traced -> Lowered -> Compiled) build on jit: they compile
+# pjit's jaxpr with a device's kernel plans, so stages.py imports this module, and the runtime
+# assembler (api.py) registers its Traced class here.
+_stages: dict = {"Traced": None}
+
+
+def register_stages(traced_type: type) -> None:
+    _stages["Traced"] = traced_type
 
 
 class _LRU(collections.OrderedDict):
@@ -355,13 +368,42 @@ def clear_all_caches() -> None:
         j.clear_cache()
 
 
-def jit(fun: Callable | None = None, *, static_argnums=(), static_argnames=(), donate_argnums=(),
-        donate_argnames=(), device=None, backend=None, inline=False, keep_unused=False, abstracted_axes=None):
+@partial("donate_argnums/donate_argnames are checked as JAX checks them, but donation does not delete the "
+         "donated arrays (JAX reuses their memory for the outputs and deletes them); in_shardings, "
+         "out_shardings and compiler_options are not accepted")
+def jit(fun: Callable | None = None, *, static_argnums=None, static_argnames=None, donate_argnums=None,
+        donate_argnames=None, keep_unused: bool = False, device=None, backend=None, inline: bool = False):
+    """Compile `fun`: trace it once per input signature and run it as one `pjit` equation.
+
+    - donate_argnums / donate_argnames: validated as in JAX (positions, names, no overlap with the
+      static arguments), otherwise a no-op: a page's buffers are freed by reference count as soon as
+      nothing holds them, so donation would save only the peak of one call.
+    - keep_unused: accepted; jaxlite keeps every argument in the jaxpr and its kernel plans read
+      only the inputs they use, so both values behave alike.
+    - device / backend: run on that jaxlite device / the first device of that platform (the
+      arguments are committed there first; under a transformation, where arguments are tracers, the
+      function runs where its arguments are). Deprecated in JAX 0.10 with a DeprecationWarning, which
+      jaxlite gives too; giving both is JAX's ValueError, an unknown backend its RuntimeError (when
+      called: webgpu appears only after `await jaxlite.init()`).
+    - inline: under another transformation the function's equations go into the caller's jaxpr
+      instead of one pjit equation.
+    """
+    options = dict(static_argnums=static_argnums, static_argnames=static_argnames, donate_argnums=donate_argnums,
+                   donate_argnames=donate_argnames, keep_unused=keep_unused, device=device, backend=backend,
+                   inline=inline)
     if fun is None:
-        return lambda f: jit(f, static_argnums=static_argnums, static_argnames=static_argnames, device=device,
-                             backend=backend, donate_argnums=donate_argnums)
+        return lambda f: jit(f, **options)
     core.check_callable(fun)
-    return Jitted(fun, static_argnums, static_argnames, donate_argnums)
+    if device is not None and backend is not None:
+        raise ValueError(f"can't specify both a device and a backend for jit, got device={device} and "
+                         f"backend={backend!r}")
+    if device is not None or backend is not None:
+        platform = backend or getattr(device, "platform", device)
+        warnings.warn(f"backend and device argument on jit is deprecated. You can use `jax.device_put(..., "
+                      f"jax.local_devices(backend=\"{platform}\")[0])` on the inputs to the jitted function to "
+                      "get the same behavior.", DeprecationWarning, stacklevel=2)
+    return Jitted(fun, static_argnums, static_argnames, donate_argnums, donate_argnames=donate_argnames,
+                  device=device, backend=backend, inline=inline)
 
 
 def trace_function(fun: Callable, args, kwargs, static_argnums=()):
@@ -371,17 +413,14 @@ def trace_function(fun: Callable, args, kwargs, static_argnums=()):
     statics = {i % nargs: args[i] for i in static_argnums if -nargs <= i < nargs}
     dyn = tuple(a for i, a in enumerate(args) if i not in statics)
     leaves, in_tree = tree_util.tree_flatten((dyn, kwargs))
-    store = {}
 
-    def flat_fun(*ls):
-        d, kw = tree_util.tree_unflatten(in_tree, ls)
+    def call(d, kw):
         it = iter(d)
-        full = [statics[i] if i in statics else next(it) for i in range(nargs)]
-        out_flat, store["tree"] = tree_util.tree_flatten(fun(*full, **kw))
-        return out_flat
+        return fun(*[statics[i] if i in statics else next(it) for i in range(nargs)], **kw)
 
-    closed = pe.make_closed_jaxpr(flat_fun, shape_dtype_avals(leaves))
-    return closed, store["tree"], leaves
+    flat, out_tree, _ = flatten_fun(call, in_tree)
+    closed = pe.make_closed_jaxpr(flat, shape_dtype_avals(leaves))
+    return closed, out_tree(), leaves
 
 
 def make_jaxpr(fun: Callable, static_argnums=(), return_shape: bool = False, abstracted_axes=None):

@@ -14,7 +14,7 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from jaxlite._src import core
+from jaxlite._src import core, effects
 from jaxlite._src.core import (ClosedJaxpr, Jaxpr, JaxprEqn, Literal, ShapedArray, Trace, Tracer, Var,
                                abstract_eval, get_aval, raise_to_shaped)
 
@@ -130,13 +130,15 @@ class JaxprTrace(Trace):
         self.builder.eqns.append(JaxprEqn(primitive, inputs, params, outvars))
         return out_tracers
 
+    # A custom_jvp/custom_vjp call is staged as one equation of `prim` holding the traced function
+    # and the (untraced) rules, which a later jvp or transpose uses.
     def process_custom_jvp(self, prim, fun, jvp, tracers, params):
-        from jaxlite._src import custom_derivatives
-        return custom_derivatives.trace_custom_jvp_to_jaxpr(self, fun, jvp, tracers, params)
+        call = make_closed_jaxpr(fun, [t.aval for t in tracers])
+        return self.process_primitive(prim, tracers, dict(call_jaxpr=call, jvp=jvp))
 
     def process_custom_vjp(self, prim, fun, fwd, bwd, tracers, params):
-        from jaxlite._src import custom_derivatives
-        return custom_derivatives.trace_custom_vjp_to_jaxpr(self, fun, fwd, bwd, tracers, params)
+        call = make_closed_jaxpr(fun, [t.aval for t in tracers])
+        return self.process_primitive(prim, tracers, dict(call_jaxpr=call, fwd=fwd, bwd=bwd))
 
 
 def trace_to_jaxpr(f: Callable, in_avals) -> tuple[Jaxpr, list]:
@@ -270,14 +272,12 @@ class PartialEvalTrace(Trace):
     # and the function itself is what is traced.
     def process_custom_jvp(self, prim, fun, jvp, tracers, params):
         if all(t.pval.is_known for t in tracers):
-            from jaxlite._src import custom_derivatives
-            return custom_derivatives.bind_custom_jvp(fun, jvp, [core.full_lower(t) for t in tracers])
+            return core.bind_custom_jvp(prim, fun, jvp, [core.full_lower(t) for t in tracers])
         return fun(*tracers)
 
     def process_custom_vjp(self, prim, fun, fwd, bwd, tracers, params):
         if all(t.pval.is_known for t in tracers):
-            from jaxlite._src import custom_derivatives
-            return custom_derivatives.bind_custom_vjp(fun, fwd, bwd, [core.full_lower(t) for t in tracers])
+            return core.bind_custom_vjp(prim, fun, fwd, bwd, [core.full_lower(t) for t in tracers])
         return fun(*tracers)
 
 
@@ -376,7 +376,6 @@ def _remove_duplicates(lst):
 
 def dce_jaxpr(jaxpr: Jaxpr, used_outputs: list[bool]) -> tuple[Jaxpr, list[bool]]:
     """Drop equations whose results are unused; returns the jaxpr and which inputs it still uses."""
-    from jaxlite._src import effects
     outs = [o for o, u in zip(jaxpr.outs, used_outputs) if u]
     live = {o for o in outs if isinstance(o, Var)}
     new_eqns = []

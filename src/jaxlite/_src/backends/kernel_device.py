@@ -2,12 +2,16 @@
 single-op kernels, jit through fused plans (kernel/fusion.py), and a host fallback (numpy) for
 primitives that have no lowering on the device yet.
 
-A subclass provides the renderer side (which dtypes and IR ops it renders, `compile`), the runtime
-side (`put`, `get`, `launch`, `launch_routine`), and a matmul routine.
+`KernelDevice` is the declared contract: a subclass implements the abstract methods below, the
+renderer side (which dtypes and IR math ops it renders, `compile`) and the runtime side (buffers:
+`put`/`get`; launches: `launch`, `launch_many`, `launch_scatter`, `launch_routine`; the float32
+`matmul` routine). Buffers are opaque to this module and to fusion.Plan: a device's own objects,
+freed by refcount (a buffer's `__del__` returns its memory and decrements `_live`).
 """
 
 from __future__ import annotations
 
+import abc
 import weakref
 from collections import Counter
 
@@ -18,9 +22,9 @@ from jaxlite._src.backends import cpu
 from jaxlite._src.kernel import fusion, ir, lower
 
 
-class KernelDevice:
+class KernelDevice(abc.ABC):
     platform = device_kind = "?"
-    math_ops: frozenset = frozenset()  # the ir.MATH_UNARY/MATH_BINARY ops the renderer implements
+    math_ops: frozenset = frozenset()  # the math table's ops this device expands (kernel/math.py:ops)
 
     def __init__(self, id: int = 0):
         self.id = id
@@ -38,8 +42,47 @@ class KernelDevice:
 
     # -- what a subclass provides ----------------------------------------------------------------
 
+    @abc.abstractmethod
     def supports_dtype(self, dtype) -> bool:
-        raise NotImplementedError
+        """Whether the renderer has kernels for this dtype (others run on the host)."""
+
+    @abc.abstractmethod
+    def put(self, value: np.ndarray):
+        """A new device buffer holding a copy of the host array `value` (from host to device)."""
+
+    @abc.abstractmethod
+    def get(self, buf, aval) -> np.ndarray:
+        """The buffer's values as a host array of aval's shape and dtype (device to host; may wait
+        for pending work)."""
+
+    @abc.abstractmethod
+    def compile(self, kernel: ir.Kernel):
+        """The kernel rendered and compiled for this device (cached per kernel: `compile_cached`);
+        the result is opaque here and goes back to `launch*`."""
+
+    @abc.abstractmethod
+    def launch(self, kern, bufs, n: int, dtype):
+        """Run a compiled one-output kernel over n positions; returns a new buffer of n elements."""
+
+    @abc.abstractmethod
+    def launch_many(self, kern, bufs, n: int, dtypes) -> list:
+        """Run a compiled kernel with len(dtypes) outputs over n positions; returns new buffers."""
+
+    @abc.abstractmethod
+    def launch_scatter(self, kern, bufs, base, n: int, dtype, inplace: bool = False):
+        """Run a compiled scatter kernel (ir.Scatter) over n updates into a copy of `base`, or into
+        `base` itself when `inplace` (the plan owns it and nothing reads it later)."""
+
+    @abc.abstractmethod
+    def matmul(self, batch: int, m: int, n: int, k: int):
+        """A compiled float32 routine computing [batch, m, k] @ [batch, k, n] (opaque; for
+        `launch_routine`)."""
+
+    @abc.abstractmethod
+    def launch_routine(self, routine, bufs, nbytes: int):
+        """Run a routine from `matmul` on its two operand buffers; returns a new buffer of nbytes."""
+
+    # -- optional refinements ------------------------------------------------------------------------
 
     def prim_ok(self, prim, in_avals, out_avals) -> bool:
         """Backend-specific exclusions beyond dtypes and math ops."""
@@ -140,7 +183,9 @@ class KernelDevice:
     # -- jit ---------------------------------------------------------------------------------------
 
     def run_jaxpr(self, closed: core.ClosedJaxpr, args):
-        from jaxlite._src.array import ArrayImpl
+        """Run a jitted jaxpr as one fused plan (jit's `pjit` hands compiling devices the whole
+        jaxpr): Arrays in, Arrays on this device out."""
+        from jaxlite._src.array import ArrayImpl  # array sits above the devices: imported when first run
         # A ClosedJaxpr fixes its input types, so it alone keys its plan.
         plan = self._plans.get(closed)
         if plan is None:

@@ -46,8 +46,7 @@ class Expr:
     def __eq__(self, other):
         if self is other:
             return True
-        return (type(other) is type(self) and hash(self) == hash(other)
-                and self._values() == other._values())
+        return type(other) is type(self) and hash(self) == hash(other) and _same(self, other)
 
     # Operators build IR (constant folding as `binary` does); a Python number on the other side
     # becomes a constant of this expression's dtype. `==` stays structural equality (nodes are
@@ -85,6 +84,26 @@ class Expr:
     def cast(self, dtype) -> Expr:
         dt = np.dtype(dtype)
         return self if self.dtype == dt else Cast(dt, self)
+
+
+def _same(a: Expr, b: Expr) -> bool:
+    """Structural equality of two DAGs, each pair of nodes compared once: comparing field tuples
+    recursively would walk every path, exponentially many in two separately built copies of a
+    math expansion (a kernel-cache lookup)."""
+    seen, stack = set(), [(a, b)]
+    while stack:
+        x, y = stack.pop()
+        if x is y or (id(x), id(y)) in seen:
+            continue
+        if type(x) is not type(y) or hash(x) != hash(y):
+            return False
+        seen.add((id(x), id(y)))
+        for u, v in zip(x._values(), y._values()):
+            if isinstance(u, Expr):
+                stack.append((u, v))
+            elif not (u is v or u == v):
+                return False
+    return True
 
 
 def _lift(v, like: Expr) -> Expr:
@@ -188,12 +207,11 @@ BINARY_OPS = {"add", "sub", "mul", "div", "rem", "min", "max", "and", "or", "xor
               "eq", "ne", "lt", "le", "gt", "ge",
               "idiv", "irem"}  # index arithmetic: non-negative i32 operands, divisor > 0
 COMPARISONS = {"eq", "ne", "lt", "le", "gt", "ge"}
-# Transcendental and special functions on floats. Each renderer legalizes them its own way: WAT
-# expands them into float64 polynomials (kernel/math.py), WGSL calls builtins or float32 expansions.
-MATH_UNARY = {"exp", "exp2", "expm1", "log", "log1p", "tanh", "logistic", "sin", "cos", "tan", "atan", "asin",
-              "acos", "sinh", "cosh", "asinh", "acosh", "atanh", "rsqrt", "erf", "erfc", "erf_inv", "lgamma",
-              "digamma", "cbrt"}
-MATH_BINARY = {"pow", "atan2", "nextafter"}
+# Transcendental and special functions on floats: each is registered once in the math table
+# (kernel/math.py:register fills these sets) and replaced by its float64 or float32 expansion
+# before a renderer runs, so no renderer knows any of them.
+MATH_UNARY: set = set()
+MATH_BINARY: set = set()
 
 
 REDUCE_OPS = ("add", "mul", "max", "min", "and", "or", "xor")

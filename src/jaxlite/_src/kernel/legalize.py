@@ -152,9 +152,43 @@ def _cast(e: Cast, saturating: bool) -> Expr:
             return e
         return Cast(dst, Cast(_wide(dst), x).max(int(info.min)).min(int(info.max)))
     xs = where(x.ne(x), 0.0, x)
+    known_lo, known_hi = _bounds(x)
+    if min(lo / 2, 0.0) <= known_lo and known_hi <= float(below) / 2:  # halved: rounding cannot cross
+        return Cast(dst, xs)  # in range already (the math table's exponents): only NaN to map
     finite_lo = max(lo, -float(np.finfo(src).max))
     out = where(xs.ge(float(top)), int(info.max), Cast(dst, xs.max(finite_lo).min(below)))
     return out if finite_lo == lo else where(xs.lt(finite_lo), int(info.min), out)  # -inf in float16
+
+
+_ANY = (-np.inf, np.inf)
+
+
+def _bounds(e: Expr, depth: int = 6) -> tuple:
+    """(lo, hi) that a float expression's non-NaN values provably lie in, looking `depth` nodes
+    down: enough to see that a clamped and rounded value needs no saturation in a cast."""
+    if depth == 0:
+        return _ANY
+    if isinstance(e, Const):
+        v = float(e.value)
+        return _ANY if np.isnan(v) else (v, v)
+    if isinstance(e, Unary) and e.op in ("floor", "ceil", "trunc", "nearest"):
+        a = _bounds(e.x, depth - 1)
+        return (np.floor(a[0]), np.ceil(a[1]))
+    if isinstance(e, Binary) and e.op in ("min", "max", "add", "sub", "mul"):
+        a, b = _bounds(e.a, depth - 1), _bounds(e.b, depth - 1)
+        if e.op == "min":
+            return (min(a[0], b[0]), min(a[1], b[1]))
+        if e.op == "max":
+            return (max(a[0], b[0]), max(a[1], b[1]))
+        if _ANY in (a, b):
+            return _ANY
+        if e.op == "add":
+            return (a[0] + b[0], a[1] + b[1])
+        if e.op == "sub":
+            return (a[0] - b[1], a[1] - b[0])
+        products = [x * y for x in a for y in b]
+        return (min(products), max(products))
+    return _ANY
 
 
 def _reduce(e: Reduce) -> Expr:

@@ -15,6 +15,7 @@ from typing import Callable
 import numpy as np
 
 from jaxlite._src.kernel import ir
+from jaxlite._src.kernel import math as kmath
 from jaxlite._src.kernel.ir import I32, Binary, Cast, Const, Expr, Load, Reduce, RIndex, Select, Unary, binary, i32
 from jaxlite._src.lax import lax, reductions, structural
 from jaxlite._src.lax.dot import dot_general_p
@@ -254,16 +255,25 @@ materialize_after.add(dot_general_p)
 # A contraction reads each input element many times: its inputs must be stored, not recomputed.
 materialize_inputs = {dot_general_p}
 
-# ---- transcendental functions: IR ops that each renderer legalizes (see ir.MATH_UNARY) -------------
+# ---- transcendental functions: IR math ops, expanded from the math table (kernel/math.py) -----------
 
-# primitive -> the IR op it lowers to; a device checks its renderer implements the op
+# primitive -> the IR math op it lowers to; a device checks it has an expansion for the op
 math_ops = {lax.exp_p: "exp", lax.exp2_p: "exp2", lax.expm1_p: "expm1", lax.log_p: "log", lax.log1p_p: "log1p",
             lax.tanh_p: "tanh", lax.logistic_p: "logistic", lax.sin_p: "sin", lax.cos_p: "cos", lax.tan_p: "tan",
             lax.atan_p: "atan", lax.asin_p: "asin", lax.acos_p: "acos", lax.sinh_p: "sinh", lax.cosh_p: "cosh",
             lax.asinh_p: "asinh", lax.acosh_p: "acosh", lax.atanh_p: "atanh", lax.rsqrt_p: "rsqrt"}
 
-for _p, _op in math_ops.items():
-    _elementwise(_p, _op)
+
+def _math(prim, op: str) -> None:
+    """prim lowers to the IR math op `op`, whose expansions the math table holds."""
+    if op not in kmath.TABLE:
+        raise KeyError(f"{op}: register its expansions in kernel/math.py first")
+    math_ops[prim] = op
+    _elementwise(prim, op, "unary" if kmath.TABLE[op].arity == 1 else "binary")
+
+
+for _p, _op in list(math_ops.items()):
+    _math(_p, _op)
 
 # ---- gather ------------------------------------------------------------------------------------------
 
@@ -478,12 +488,8 @@ from jaxlite._src import ad_util  # noqa: E402
 from jaxlite._src.lax import bitcast, special  # noqa: E402
 
 for _p, _op in ((lax.cbrt_p, "cbrt"), (lax.erf_p, "erf"), (lax.erfc_p, "erfc"), (lax.lgamma_p, "lgamma"),
-                (special.digamma_p, "digamma")):
-    math_ops[_p] = _op
-    _elementwise(_p, _op)
-for _p, _op in ((lax.pow_p, "pow"), (lax.atan2_p, "atan2")):
-    math_ops[_p] = _op
-    _elementwise(_p, _op, "binary")
+                (special.digamma_p, "digamma"), (lax.pow_p, "pow"), (lax.atan2_p, "atan2")):
+    _math(_p, _op)
 _elementwise(lax.population_count_p, "popcnt")
 lowerings[ad_util.stop_gradient_p] = lambda out, x: x
 lowerings[bitcast.bitcast_convert_type_p] = lambda out, x, new_dtype: Val(

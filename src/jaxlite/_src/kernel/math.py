@@ -1,25 +1,54 @@
-"""Transcendental functions as kernel-IR expansions.
+"""The math table: every transcendental function of the kernel IR, registered once, with its
+expansions into plain IR.
 
-Each function takes an IR expression of a float dtype and returns one of the same dtype. The
-work is done in float64 (range reduction plus a short polynomial), then rounded once to the input
-dtype: float32 results are within 1 ulp of the exact value (measured: correctly rounded over the
-tested ranges). float64 inputs get about 1e-13 relative accuracy. sin/cos/tan reduce by a
-33+53-bit pi/2, accurate for |x| < 2**28 * pi/2 (about 4.2e8); beyond that (where float32
-inputs are 32 or more apart) results are bounded but not accurate: a Payne-Hanek reduction is
-still to be written.
-Shared subexpressions (powers of the reduced argument) are computed once by the renderers' CSE.
+An IR math op (`Unary(dt, "exp", x)`, `Binary(dt, "pow", x, y)`) is replaced before rendering by
+an expansion from `TABLE[op]`, so that no renderer knows any function:
+
+- `f64`: computed in float64 (range reduction plus a short polynomial). float64 inputs get about
+  1e-13 relative accuracy; float32 inputs, on a target with float64 (WebAssembly), are computed
+  in float64 and rounded once: correctly rounded in practice (1 ulp bound). Where the float64
+  expansion is only float32-grade (`f64_accurate=False`: pow, atan2, cbrt, erf, erfc), float64
+  inputs stay on the host.
+- `f32`: computed in float32 arithmetic only, for targets without float64 (WGSL): the classic
+  single-precision algorithms (Cody-Waite range reduction, cephes' minimax polynomials), within
+  a few ulp (the bounds per function are checked in tests/test_kernel_math.py). The branches of
+  the C originals are selects here: every path is computed, so each is kept short (one exp or
+  log per function where the original had two). `simd_f32=True` (exp) makes a target with float64
+  use this expansion for float32 inputs too: it is as accurate and runs four lanes at a time in
+  WebAssembly SIMD.
+
+No WGSL builtin replaces an expansion: WGSL specifies its exp/log/sin only loosely (sin/cos:
+absolute error 2^-11 on [-pi, pi] and nothing outside; exp: 3 + 2|x| ulp), and GPUs take that
+liberty; the expansions are measured, the builtins are not. (sqrt, floor, round, abs are raw IR
+ops, exact in WGSL.)
+
+sin/cos/tan reduce by a 33+53-bit pi/2 in float64, accurate for |x| < 2**28 * pi/2 (about 4.2e8),
+and by a four-part pi/4 in float32, accurate for |x| < 2**23; beyond that (where float32 inputs
+are 32, resp. 1 apart) results are bounded but not accurate: a Payne-Hanek reduction is still to
+be written. Shared subexpressions (powers of the reduced argument) are computed once by the
+renderers' CSE.
+
+Adding a unary math function: its lax primitive (lax/lax.py, with its cpu kernel and rules), one
+`register(...)` call here with its expansions, and its primitive -> op entry in
+`kernel/lower.py:math_ops`. Devices read which ops they render from `ops()`.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
+from jaxlite._src.kernel import ir
 from jaxlite._src.kernel.ir import Binary, Bitcast, Cast, Const, Expr, Select, Unary, binary, rewrite
 
 F64 = np.dtype(np.float64)
 I64 = np.dtype(np.int64)
+F32 = np.dtype(np.float32)
+I32 = np.dtype(np.int32)
+U32 = np.dtype(np.uint32)
 BOOL = np.dtype(np.bool_)
 
 
@@ -63,14 +92,7 @@ def horner(x, coeffs):
     return p
 
 
-def _in_f64(fn):
-    def wrapped(x: Expr) -> Expr:
-        x64 = x if x.dtype == F64 else Cast(F64, x)
-        out = fn(x64)
-        return out if x.dtype == F64 else Cast(x.dtype, out)
-    wrapped.__name__ = fn.__name__
-    return wrapped
-
+# ---- float64 expansions ------------------------------------------------------------------------------
 
 def _exp64(x):
     x = binary("min", binary("max", x, c(-800.0)), c(800.0))  # beyond both f64 limits; NaN passes
@@ -221,74 +243,6 @@ def _atanh64(x):
     return mul(c(0.5), _log1p64(div(mul(c(2.0), x), sub(c(1.0), x))))
 
 
-F32 = np.dtype(np.float32)
-I32 = np.dtype(np.int32)
-
-
-def _exp32(x):
-    """float32 exp in float32 arithmetic, so that SIMD loops run it four lanes at a time: n =
-    round(x / ln 2), r = x - n ln 2 (two-part ln 2), e^r by cephes' minimax polynomial, 1 + r
-    summed with its rounding error (Fast2Sum), then 2^n in two exact steps. Measured: within
-    0.8 ulp over 27M samples of [-110, 95]; overflow to inf, underflow to subnormals and 0."""
-    f = lambda v: Const(F32, v)  # noqa: E731
-    xc = binary("min", binary("max", x, f(-104.0)), f(89.0))
-    n = un("nearest", mul(xc, f(1.44269504088896341)))
-    r = sub(sub(xc, mul(n, f(0.693359375))), mul(n, f(-2.12194440e-4)))
-    p = f(1.9875691500e-4)
-    for coef in (1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1):
-        p = add(mul(p, r), f(coef))
-    s = add(f(1.0), r)
-    e = add(sub(f(1.0), s), r)  # the exact rounding error of 1 + r, since |r| < 1
-    y = add(s, add(e, mul(mul(r, r), p)))
-    ni = Cast(I32, n)
-    h = binary("shr_s", ni, Const(I32, 1))
-    s1 = Bitcast(F32, binary("shl", add(h, Const(I32, 127)), Const(I32, 23)))
-    s2 = Bitcast(F32, binary("shl", add(binary("sub", ni, h), Const(I32, 127)), Const(I32, 23)))
-    out = mul(mul(y, s1), s2)
-    return sel(binary("ne", x, x), x, out)
-
-
-def exp(x):
-    return _exp32(x) if x.dtype == F32 else _in_f64(_exp64)(x)
-
-
-
-exp2 = _in_f64(lambda x: _exp64(mul(x, c(math.log(2)))))
-expm1 = _in_f64(_expm1_64)
-log = _in_f64(_log64)
-log1p = _in_f64(_log1p64)
-tanh = _in_f64(_tanh64)
-logistic = _in_f64(_logistic64)
-sin = _in_f64(_sin64)
-cos = _in_f64(_cos64)
-tan = _in_f64(_tan64)
-atan = _in_f64(_atan64)
-asin = _in_f64(_asin64)
-acos = _in_f64(_acos64)
-sinh = _in_f64(_sinh64)
-cosh = _in_f64(_cosh64)
-asinh = _in_f64(_asinh64)
-acosh = _in_f64(_acosh64)
-atanh = _in_f64(_atanh64)
-rsqrt = _in_f64(lambda x: div(c(1.0), un("sqrt", x)))
-
-
-EXPANSIONS = {"exp": exp, "exp2": exp2, "expm1": expm1, "log": log, "log1p": log1p, "tanh": tanh,
-              "logistic": logistic, "sin": sin, "cos": cos, "tan": tan, "atan": atan, "asin": asin, "acos": acos,
-              "sinh": sinh, "cosh": cosh, "asinh": asinh, "acosh": acosh, "atanh": atanh, "rsqrt": rsqrt}
-
-
-
-
-# ---- float32-only expansions (float64 inputs would need more terms: they stay on the host) ---------
-
-def _f32_in_f64(fn, arity=1):
-    def wrapped(*xs):
-        out = fn(*(Cast(F64, x) for x in xs))
-        return Cast(xs[0].dtype, out)
-    return wrapped
-
-
 def _isnan(x):
     return binary("ne", x, x)
 
@@ -372,15 +326,423 @@ def _erfc64(x):
     return sel(binary("or", lt(a, c(0.5)), _isnan(x)), small, r)
 
 
-F32_ONLY = {"pow": _f32_in_f64(_pow64, 2), "atan2": _f32_in_f64(_atan2_64, 2), "cbrt": _f32_in_f64(_cbrt64),
-            "erf": _f32_in_f64(_erf64), "erfc": _f32_in_f64(_erfc64)}
-EXPANSIONS.update(F32_ONLY)
+# ---- float32 expansions, in float32 arithmetic only ----------------------------------------------------
+# Comparisons are IEEE ones (NaN compares false; the WGSL renderer spells them out on the bits);
+# `_signbit` is read from the bits, so that -0.0 keeps its sign where the C originals tested x < 0.
+
+def _f(v: float) -> Const:
+    return Const(F32, float(v))
 
 
-def expand(exprs) -> tuple:
+def where(cond, on_true, on_false) -> Expr:
+    """ir.where; two Python numbers make float32 constants."""
+    if not isinstance(on_true, Expr) and not isinstance(on_false, Expr):
+        on_true = _f(on_true)
+    return ir.where(cond, on_true, on_false)
+
+
+def _poly(x, coeffs):
+    """coeffs[0] x^n + ... + coeffs[n], highest degree first as the C sources list them."""
+    p = _f(coeffs[0])
+    for k in coeffs[1:]:
+        p = p * x + k
+    return p
+
+
+def _abs(x):
+    return Unary(x.dtype, "abs", x)
+
+
+def _sqrt(x):
+    return Unary(x.dtype, "sqrt", x)
+
+
+def _signbit(x):
+    return Bitcast(I32, x).lt(0)
+
+
+def _isinf(x):
+    return _abs(x).eq(math.inf)
+
+
+def _exp_poly32(r):
+    """e^r for |r| <= ln2 / 2: cephes' minimax polynomial, 1 + r summed with its rounding error."""
+    f = lambda v: Const(F32, v)  # noqa: E731
+    p = f(1.9875691500e-4)
+    for coef in (1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1):
+        p = add(mul(p, r), f(coef))
+    s = add(f(1.0), r)
+    e = add(sub(f(1.0), s), r)  # the exact rounding error of 1 + r, since |r| < 1 (Fast2Sum)
+    return add(s, add(e, mul(mul(r, r), p)))
+
+
+def _scale2(y, ni):
+    """y * 2^ni in two exact steps, so that results down to the subnormals stay representable."""
+    h = binary("shr_s", ni, Const(I32, 1))
+    s1 = Bitcast(F32, binary("shl", add(h, Const(I32, 127)), Const(I32, 23)))
+    s2 = Bitcast(F32, binary("shl", add(binary("sub", ni, h), Const(I32, 127)), Const(I32, 23)))
+    return mul(mul(y, s1), s2)
+
+
+def _exp32(x, scale: int = 0):
+    """e^x * 2^scale: n = round(x / ln 2), r = x - n ln 2 (two-part ln 2), e^r, then 2^(n+scale).
+    Measured: within 0.8 ulp over 27M samples of [-110, 95]; overflow to inf, underflow to
+    subnormals and 0. (scale = -1 gives e^x / 2 without overflowing first: sinh, cosh.)"""
+    f = lambda v: Const(F32, v)  # noqa: E731
+    xc = binary("min", binary("max", x, f(-104.0)), f(89.0 if scale == 0 else 90.0))
+    n = un("nearest", mul(xc, f(1.44269504088896341)))
+    r = sub(sub(xc, mul(n, f(0.693359375))), mul(n, f(-2.12194440e-4)))
+    ni = Cast(I32, n)
+    out = _scale2(_exp_poly32(r), ni + scale if scale else ni)
+    return sel(binary("ne", x, x), x, out)
+
+
+def _exp2_32(x):
+    xc = x.max(-151.0).min(129.0)  # beyond both ends of float32
+    n = un("nearest", xc)
+    out = _scale2(_exp_poly32((xc - n) * math.log(2)), Cast(I32, n))
+    return where(x.ne(x), x, out)
+
+
+def _expm1_32(x):
+    small = x + (x * x) * _poly(x, [1 / math.factorial(k) for k in range(9, 1, -1)])  # |x| < 0.5: Taylor
+    small = where(x.eq(0.0), x, small)  # -0.0
+    return where(_abs(x).lt(0.5), small, _exp32(x) - 1.0)  # e^x - 1 loses < 2 bits for |x| >= 0.5
+
+
+_LOGF = [7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1,
+         -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1]
+
+
+def _log32(x):
+    """cephes' logf: x = m 2^e with m in [sqrt(1/2), sqrt(2)), log(m) by a minimax polynomial,
+    e ln 2 in two parts. Subnormals are scaled into the normal range first."""
+    tiny = x.lt(1.1754943508222875e-38)
+    xs = where(tiny, x * 8388608.0, x)  # 2^23
+    bits = Bitcast(I32, xs)
+    e = Cast(F32, ((bits >> 23) & 0xFF) - 126) - where(tiny, 23.0, 0.0)
+    m = Bitcast(F32, (bits & 0x7FFFFF) | 0x3F000000)  # frexp: m in [0.5, 1)
+    low = m.lt(0.70710678118654752)
+    e = e - where(low, 1.0, 0.0)
+    m = where(low, m + m - 1.0, m - 1.0)
+    z = m * m
+    y = _poly(m, _LOGF) * m * z
+    y = y + e * -2.12194440e-4 - z * 0.5
+    out = (m + y) + e * 0.693359375
+    out = where(x.eq(math.inf), x, out)
+    out = where(x.eq(0.0), -math.inf, out)
+    return where(x.lt(0.0) | x.ne(x), math.nan, out)
+
+
+def _log1p32(x):
+    """log(1 + x) with the rounding of 1 + x corrected: log(u) * x / (u - 1)."""
+    u = 1.0 + x
+    lu = _log32(u)
+    out = where(_abs(x).gt(1.0) | u.eq(math.inf), lu, lu * x / (u - 1.0))
+    return where(u.eq(1.0), x, out)
+
+
+def _tanh32(x):
+    """cephes' tanhf: a polynomial below 0.625, (e^2a - 1) / (e^2a + 1) above; odd."""
+    a = _abs(x)
+    z = a * a
+    small = _poly(z, [-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1,
+                      -3.33332819422e-1]) * z * a + a
+    t = _exp32(2.0 * a.min(20.0)) - 1.0
+    y = where(a.lt(0.625), small, t / (t + 2.0))
+    return where(x.ne(x), x, where(_signbit(x), -y, y))
+
+
+def _logistic32(x):
+    e = _exp32(-_abs(x))  # e^-|x| cannot overflow: 1 / (1 + e^-x) would give 0 for subnormal results
+    return where(x.ge(0.0), 1.0, e) / (1.0 + e)
+
+
+# pi/4 in four parts: the first three have at most 12 significant bits (their products with the
+# 12-bit halves of j are exact), the last is the float32 rest.
+_PIO4 = (0.78515625, 2.4187564849853516e-4, 3.7747668102383614e-8, 1.2816720757972595e-12)
+_SIN = [-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1]
+_COS = [2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2]
+
+
+def _sincos32(x, want_cos: bool):
+    """cephes' sinf/cosf: j = the even multiple of pi/4 nearest |x|, r = |x| - j pi/4 in
+    Cody-Waite steps with j split into 12-bit halves (exact up to |x| = 2^23), a polynomial on
+    [-pi/4, pi/4], octant j & 7 picks sin or cos and the sign."""
+    ax = _abs(x)
+    j = (Cast(U32, ax * 1.27323954473516) + 1) & 0xFFFFFFFE
+    jh, jl, y = Cast(F32, j >> 12), Cast(F32, j & 0xFFF), Cast(F32, j)
+    p1, p2, p3, p4 = _PIO4
+    r = ax - jh * (p1 * 4096) - jl * p1 - jh * (p2 * 4096) - jl * p2 - jh * (p3 * 4096) - jl * p3 - y * p4
+    r = where(ax.lt(8388608.0), r, 0.0)  # bounded beyond 2^23
+    z = r * r
+    s = _poly(z, _SIN) * z * r + r
+    co = _poly(z, _COS) * z * z - z * 0.5 + 1.0
+    q = (j + 2) & 7 if want_cos else j & 7
+    v = where(((q >> 1) & 1).eq(1), co, s)
+    neg = ((q >> 2) & 1).eq(1)
+    if not want_cos:
+        neg = neg ^ _signbit(x)
+    return where(ax.lt(math.inf), where(neg, -v, v), math.nan)
+
+
+def _sin32(x):
+    return _sincos32(x, False)
+
+
+def _cos32(x):
+    return _sincos32(x, True)
+
+
+def _tan32(x):
+    return _sin32(x) / _cos32(x)
+
+
+def _atan32(x):
+    """cephes' atanf: reduced to |t| <= tan(pi/8) with atan(1/a) = pi/2 - atan(a) and the pi/4
+    shift; one division."""
+    a = _abs(x)
+    big, mid = a.gt(2.414213562373095), a.gt(0.4142135623730950)
+    y0 = where(big, math.pi / 2, where(mid, math.pi / 4, 0.0))
+    t = where(big | mid, where(big, -1.0, a - 1.0) / where(big, a, a + 1.0), a)
+    z = t * t
+    y = y0 + _poly(z, [8.05374449538e-2, -1.38776856032e-1, 1.99777106478e-1, -3.33329491539e-1]) * z * t + t
+    return where(x.ne(x), x, where(_signbit(x), -y, y))
+
+
+def _asin32(x):
+    a = _abs(x)
+    y = _atan32(x / _sqrt((1.0 - x) * (1.0 + x)))
+    y = where(a.eq(1.0), where(x.lt(0.0), -math.pi / 2, math.pi / 2), y)
+    return where(a.gt(1.0), math.nan, y)
+
+
+def _acos32(x):
+    y = 2.0 * _atan32(_sqrt((1.0 - x) / (1.0 + x)))
+    y = where(x.eq(-1.0), math.pi, y)
+    return where(_abs(x).gt(1.0), math.nan, y)
+
+
+def _sinh32(x):
+    a = _abs(x)
+    z = x * x
+    small = _poly(z, [2.03721912945e-4, 8.33028376239e-3, 1.66667160211e-1]) * z * x + x
+    h = _exp32(a, -1)  # e^a / 2, finite up to where sinh itself overflows
+    big = h - 0.25 / h
+    return where(a.lt(1.0), small, where(x.lt(0.0), -big, big))
+
+
+def _cosh32(x):
+    h = _exp32(_abs(x), -1)
+    return h + 0.25 / h
+
+
+def _asinh32(x):
+    a = _abs(x)
+    big = a.gt(1e18)  # asinh(a) = log(2a) there; a * a would overflow
+    y = _log1p32(where(big, a, a + a * a / (1.0 + _sqrt(a * a + 1.0)))) + where(big, math.log(2), 0.0)
+    return where(_signbit(x), -y, y)
+
+
+def _acosh32(x):
+    big = x.gt(1e18)
+    t = x - 1.0
+    y = _log1p32(where(big, x, t + _sqrt(2.0 * t + t * t))) + where(big, math.log(2), 0.0)
+    return where(x.lt(1.0), math.nan, y)
+
+
+def _atanh32(x):
+    a = _abs(x)  # odd: for x near -1, 2x / (1 - x) near -1 would lose bits in log1p's 1 + t
+    y = 0.5 * _log1p32(2.0 * a / (1.0 - a))
+    return where(_signbit(x), -y, y)
+
+
+def _rsqrt32(x):
+    return 1.0 / _sqrt(x)
+
+
+def _erf32(x):
+    """The rational approximation on [-4, 4] that XLA (Eigen) uses for float32; erf(4) rounds to 1."""
+    xc = x.max(-4.0).min(4.0)
+    z = xc * xc
+    num = _poly(z, [-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06, -5.69250639462346e-05,
+                         -7.34990630326855e-04, -2.95459980854025e-03, -1.60960333262415e-02])
+    den = _poly(z, [-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03, -7.37332916720468e-03,
+                    -1.42647390514189e-02])
+    return where(x.ne(x), x, xc * (num / den))  # x (p / q): x p would underflow for subnormal x
+
+
+def _erfc32(x):
+    """1 - erf below 0.5; above, exp(-x^2) times the Numerical Recipes rational fit (fractional
+    error < 1.2e-7), with x^2 split into an exact part so that exp(-x^2) keeps its accuracy."""
+    t = 1.0 / (1.0 + 0.5 * x)
+    p = _poly(t, _ERFC_NR[::-1])
+    hi = Bitcast(F32, Bitcast(U32, x) & 0xFFFFF000)
+    lo = x - hi
+    tail = t * _exp32(-hi * hi) * _exp32(p - lo * (x + hi))
+    out = where(x.lt(0.5), 1.0 - _erf32(x), where(x.gt(10.1), 0.0, tail))
+    return where(x.ne(x), x, out)
+
+
+def _lgamma_pos32(x):
+    """Lanczos (Numerical Recipes' gammln, relative error < 2e-10 in exact arithmetic), x >= 0.5."""
+    tmp = x + 5.5
+    ser = _f(1.000000000190015)
+    for k, g in enumerate((76.18009172947146, -86.50532032941677, 24.01409824083091, -1.231739572450155,
+                           1.208650973866179e-3, -5.395239384953e-6)):
+        ser = ser + g / (x + float(k + 1))
+    return (x + 0.5) * _log32(tmp) - tmp + _log32(2.5066282746310005 * ser / x)
+
+
+def _lgamma32(x):
+    """Lanczos for x >= 0.5, the reflection formula below; poles at the non-positive integers."""
+    pos = x.ge(0.5)
+    lp = _lgamma_pos32(where(pos, x, 1.0 - x))
+    r = x - Unary(F32, "nearest", x)
+    refl = math.log(math.pi) - _log32(_abs(_sin32(math.pi * r))) - lp  # pi / sin overflows for tiny x
+    out = where(pos, lp, refl)
+    out = where(x.eq(1.0) | x.eq(2.0), 0.0, out)
+    out = where((x.le(0.0) & Unary(F32, "floor", x).eq(x)) | _isinf(x), math.inf, out)
+    return where(x.ne(x), x, out)
+
+
+def _digamma32(x):
+    """Reflection for x < 0, then psi(x) = psi(x + 6) - sum 1/(x + k) below 6, then the
+    asymptotic series."""
+    neg = x.lt(0.0)
+    r = x - Unary(F32, "nearest", x)
+    acc0 = where(neg, -math.pi * _cos32(math.pi * r) / _sin32(math.pi * r), 0.0)
+    xp = where(neg, 1.0 - x, x)
+    shift = xp.lt(6.0)
+    acc = acc0
+    for k in range(6):
+        acc = acc - 1.0 / (xp + float(k)) if k else acc - 1.0 / xp
+    acc = where(shift, acc, acc0)
+    xs = where(shift, xp + 6.0, xp)
+    z = 1.0 / (xs * xs)
+    out = (acc + _log32(xs) - 0.5 / xs
+           - z * (0.08333333333333333 - z * (0.008333333333333333 - z * 0.003968253968253968)))
+    out = where(x.eq(math.inf), x, out)
+    out = where(x.le(0.0) & Unary(F32, "floor", x).eq(x), math.nan, out)  # poles (and -inf), as JAX
+    return where(x.ne(x), x, out)
+
+
+def _pow32(x, y):
+    """C's pow: exp(y log|x|) (relative error grows with |y log x|), the sign for odd integer y,
+    and C's special cases."""
+    yint = Unary(F32, "floor", y).eq(y)
+    yodd = yint & _abs(y).lt(16777216.0) & ((Cast(I32, _abs(y)) & 1).eq(1))
+    ax = _abs(x)
+    xneg = x.lt(0.0)
+    mag = _exp32(y * _log32(ax))
+    r = where(xneg & yodd, -mag, mag)
+    r = where(xneg & ~yint, math.nan, r)
+    r = where(_isinf(y), where(ax.eq(1.0), 1.0, where(ax.gt(1.0).eq(y.gt(0.0)), math.inf, 0.0)), r)
+    inf_r = where(y.lt(0.0), 0.0, math.inf)
+    r = where(ax.eq(math.inf), where(xneg & yodd, -inf_r, inf_r), r)
+    zero_r = where(y.lt(0.0), math.inf, 0.0)
+    r = where(x.eq(0.0), where(yodd & _signbit(x), -zero_r, zero_r), r)
+    r = where(x.ne(x) | y.ne(y), x + y, r)
+    return where(y.eq(0.0) | x.eq(1.0), 1.0, r)
+
+
+def _atan2_32(y, x):
+    pi = math.pi
+    xneg = _signbit(x)
+    r = _atan32(_abs(y / x))
+    r = where(xneg, pi - r, r)
+    r = where(_isinf(y) | x.eq(0.0), pi / 2, r)
+    r = where(_isinf(x), where(xneg, pi, 0.0), r)
+    r = where(_isinf(x) & _isinf(y), where(xneg, 3 * pi / 4, pi / 4), r)
+    r = where(y.eq(0.0), where(xneg, pi, 0.0), r)
+    out = where(_signbit(y), -r, r)
+    return where(x.ne(x) | y.ne(y), x + y, out)
+
+
+def _cbrt32(x):
+    """exp(log|x| / 3), one Newton step, the sign."""
+    tiny = _abs(x).lt(1.1754943508222875e-38)
+    a = where(tiny, _abs(x) * 16777216.0, _abs(x))  # subnormals scaled by 2^24: y^3 stays normal
+    y = _exp32(_log32(a) / 3.0)
+    y = y - (y * y * y - a) / (3.0 * y * y)
+    y = where(tiny, y * 0.00390625, y)  # / 2^8
+    y = where(_signbit(x), -y, y)
+    return where(x.eq(0.0) | x.ne(x) | _isinf(x), x, y)
+
+
+# ---- the table -----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MathFn:
+    """One math op of the IR and its expansions (each maps IR of its float type to IR of the same)."""
+    name: str
+    f32: Callable | None  # in float32 arithmetic (targets without float64)
+    f64: Callable | None = None  # in float64 arithmetic
+    f64_accurate: bool = True  # False: the float64 expansion is float32-grade (float64 inputs stay on the host)
+    simd_f32: bool = False  # float32 inputs use the float32 expansion on every target
+    arity: int = 1
+
+
+TABLE: dict[str, MathFn] = {}
+
+
+def register(name: str, f32=None, f64=None, **kw) -> None:
+    """Make `name` an IR math op with these expansions (see MathFn)."""
+    fn = TABLE[name] = MathFn(name, f32, f64, **kw)
+    (ir.MATH_UNARY if fn.arity == 1 else ir.MATH_BINARY).add(name)
+
+
+register("exp", _exp32, _exp64, simd_f32=True)
+register("exp2", _exp2_32, lambda x: _exp64(mul(x, c(math.log(2)))))
+register("expm1", _expm1_32, _expm1_64)
+register("log", _log32, _log64)
+register("log1p", _log1p32, _log1p64)
+register("tanh", _tanh32, _tanh64)
+register("logistic", _logistic32, _logistic64)
+register("sin", _sin32, _sin64)
+register("cos", _cos32, _cos64)
+register("tan", _tan32, _tan64)
+register("atan", _atan32, _atan64)
+register("asin", _asin32, _asin64)
+register("acos", _acos32, _acos64)
+register("sinh", _sinh32, _sinh64)
+register("cosh", _cosh32, _cosh64)
+register("asinh", _asinh32, _asinh64)
+register("acosh", _acosh32, _acosh64)
+register("atanh", _atanh32, _atanh64)
+register("rsqrt", _rsqrt32, lambda x: div(c(1.0), un("sqrt", x)))
+register("cbrt", _cbrt32, _cbrt64, f64_accurate=False)
+register("erf", _erf32, _erf64, f64_accurate=False)
+register("erfc", _erfc32, _erfc64, f64_accurate=False)
+register("pow", _pow32, _pow64, f64_accurate=False, arity=2)
+register("atan2", _atan2_32, _atan2_64, f64_accurate=False, arity=2)
+register("lgamma", _lgamma32)
+register("digamma", _digamma32)
+
+
+def ops(float64: bool) -> frozenset:
+    """The math ops a target can expand: with float64 arithmetic (WebAssembly) those with a float64
+    expansion, without (WGSL) those with a float32 one."""
+    return frozenset(name for name, fn in TABLE.items() if (fn.f64 if float64 else fn.f32) is not None)
+
+
+def expansion(op: str, args, float64: bool = True) -> Expr:
+    """The expansion of TABLE[op] over IR arguments of one float dtype (float16 computes in float32
+    and rounds once). KeyError when the target has none for the dtype."""
+    fn = TABLE[op]
+    dt = args[0].dtype
+    use64 = float64 and fn.f64 is not None and (dt == F64 or not fn.simd_f32)
+    impl = fn.f64 if use64 else fn.f32
+    if impl is None or (dt == F64 and not use64):
+        raise KeyError(f"no {dt.name} expansion of {op}" + ("" if float64 else " without float64"))
+    work = F64 if use64 else F32
+    return impl(*(a if a.dtype == work else Cast(work, a) for a in args)).cast(dt)
+
+
+def expand(exprs, float64: bool = True) -> tuple:
     """Replace every math op (ir.MATH_UNARY/MATH_BINARY) by its expansion; KeyError if one has none."""
     def fn(e, kids):
-        if isinstance(e, (Unary, Binary)) and e.op in EXPANSIONS:
-            return EXPANSIONS[e.op](*kids)
+        if isinstance(e, (Unary, Binary)) and e.op in TABLE:
+            return expansion(e.op, kids, float64)
         return None
     return rewrite(exprs, fn)

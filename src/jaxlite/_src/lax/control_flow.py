@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from jaxlite._src import ad, batching, core, dispatch, dtypes, partial_eval as pe, tree_util
+from jaxlite._src.api_util import flatten_fun
 from jaxlite._src.core import ClosedJaxpr, Jaxpr, JaxprEqn, Primitive, ShapedArray, Var, get_aval
+from jaxlite._src.jit import pjit_p
 from jaxlite._src.lax import lax, structural
 from jaxlite._src.lax.reductions import reduce_or
 
@@ -28,15 +30,12 @@ def _call(closed: ClosedJaxpr, args):
     return pe.closed_call(closed, args)
 
 
-def _flatten_fun(fun, in_tree):
-    store = {}
-
-    def flat(*leaves):
-        out = fun(*tree_util.tree_unflatten(in_tree, leaves))
-        out_flat, store["tree"] = tree_util.tree_flatten(out)
-        return out_flat
-
-    return flat, store
+def _run(closed: ClosedJaxpr, args):
+    """A branch or loop body in an impl rule (concrete arguments): on a compiling device it runs as
+    one cached plan of fused kernels, as a jitted function would, rather than op by op."""
+    if getattr(dispatch._device_of(args), "run_jaxpr", None) is not None:
+        return dispatch.impl_rules[pjit_p](*args, jaxpr=closed, name="loop_body")
+    return pe.closed_call(closed, args)
 
 
 def _same_types(what, avals1, avals2, names=("true_fun", "false_fun")):
@@ -86,7 +85,7 @@ def _cond_abstract(index, *ops, branches):
 
 def _cond_impl(index, *ops, branches):
     i = int(np.clip(int(index), 0, len(branches) - 1))
-    return _call(branches[i], ops)
+    return _run(branches[i], ops)
 
 
 def switch(index, branches, *operands):
@@ -109,9 +108,9 @@ def switch(index, branches, *operands):
     avals = _avals(ops_flat)
     closed, trees = [], []
     for b in branches:
-        f, store = _flatten_fun(b, in_tree)
+        f, out_tree, _ = flatten_fun(b, in_tree)
         closed.append(_trace(f, avals))
-        trees.append(store["tree"])
+        trees.append(out_tree())
     for t, cj in zip(trees[1:], closed[1:]):
         if t != trees[0]:
             raise TypeError(f"branch outputs must have same type structure, got {trees[0]} and {t}.")
@@ -137,9 +136,9 @@ def cond(pred, true_fun, false_fun, *operands, operand=None):
     avals = _avals(ops_flat)
     closed, trees = [], []
     for b in (false_fun, true_fun):
-        f, store = _flatten_fun(b, in_tree)
+        f, out_tree, _ = flatten_fun(b, in_tree)
         closed.append(_trace(f, avals))
-        trees.append(store["tree"])
+        trees.append(out_tree())
     if trees[0] != trees[1]:
         raise TypeError(f"true_fun and false_fun output must have same type structure, got {trees[1]} and "
                         f"{trees[0]}.")
@@ -276,7 +275,7 @@ def _scan_impl(*args, jaxpr, num_consts, num_carry, length, reverse):
     for k in range(length):
         i = length - 1 - k if reverse else k
         x = [structural.index_in_dim(a, i, 0, keepdims=False) for a in xs]
-        outs = _call(jaxpr, [*consts, *carry, *x])
+        outs = _run(jaxpr, [*consts, *carry, *x])
         carry, y = outs[:num_carry], outs[num_carry:]
         ys.append(y)
     if reverse:
@@ -602,8 +601,8 @@ def _while_impl(*args, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
     cc = args[:cond_nconsts]
     bc = args[cond_nconsts:cond_nconsts + body_nconsts]
     carry = list(args[cond_nconsts + body_nconsts:])
-    while bool(_call(cond_jaxpr, [*cc, *carry])[0]):
-        carry = _call(body_jaxpr, [*bc, *carry])
+    while bool(_run(cond_jaxpr, [*cc, *carry])[0]):
+        carry = _run(body_jaxpr, [*bc, *carry])
     return carry
 
 

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from jaxlite._src import ad, batching, core, dtypes
+from jaxlite._src import ad, ad_util, batching, core, dtypes
 from jaxlite._src.backends import cpu
 from jaxlite._src.core import Primitive, ShapedArray, abstract_eval_rules, get_aval
 
@@ -594,3 +594,6 @@ ad.transpose_rules[div_p] = _div_transpose
 
 # broadcast_in_dim is defined in structural.py; the import is at the end to keep `full` above.
 from jaxlite._src.lax.structural import broadcast_in_dim  # noqa: E402
+
+# The operations autodiff needs (zeros, add, casts), registered so ad.py need not import lax.
+ad_util.register_ops(full=full, add=add, convert_element_type=convert_element_type)

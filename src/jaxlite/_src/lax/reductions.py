@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from jaxlite._src import ad, batching, dtypes
+from jaxlite._src import ad, ad_util, batching, dtypes
 from jaxlite._src.backends import cpu
 from jaxlite._src.core import Primitive, ShapedArray, abstract_eval_rules, get_aval
 from jaxlite._src.lax import lax
@@ -283,3 +283,6 @@ def _cumulative(prim):
 
 
 cumsum, cumprod, cummax, cummin = map(_cumulative, (cumsum_p, cumprod_p, cummax_p, cummin_p))
+
+# vmap of custom_vjp sums the cotangents of unbatched inputs; registered so batching.py need not import lax.
+ad_util.register_ops(reduce_sum=reduce_sum)

@@ -7,7 +7,7 @@ import builtins
 
 import numpy as np
 
-from jaxlite._src import ad, batching, core, dtypes
+from jaxlite._src import ad, ad_util, batching, core, dtypes
 from jaxlite._src.backends import cpu
 from jaxlite._src.core import Primitive, ShapedArray, abstract_eval_rules, get_aval
 
@@ -611,3 +611,6 @@ def broadcasted_iota(dtype, shape, dimension: int):
     core.canonicalize_shape(shape, "iota")  # JAX's TypeErrors for float/negative sizes
     shape = _shape_tuple(shape)
     return iota_p.bind(dtype=dtypes.canonicalize_dtype(dtype), shape=shape, dimension=int(dimension))
+
+# The operations vmap needs to move and broadcast batch axes, registered so batching.py need not import lax.
+ad_util.register_ops(transpose=transpose, broadcast_in_dim=broadcast_in_dim)

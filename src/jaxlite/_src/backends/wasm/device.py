@@ -60,7 +60,7 @@ def _ranges(n: int, parts: int, align: int = 16) -> list[tuple[int, int]]:
 
 class WasmDevice(KernelDevice):
     platform = device_kind = "wasm"
-    math_ops = frozenset(kmath.EXPANSIONS)
+    math_ops = kmath.ops(float64=True)
     stages = False  # numpy's sequential scans and sorts beat kernel networks on one core
 
     def __init__(self, runtime: Runtime, id: int = 0):
@@ -74,7 +74,8 @@ class WasmDevice(KernelDevice):
         if prim is lax.rem_p and in_avals[0].dtype.kind == "f":
             return False  # fmod needs an exact routine
         # float32-grade expansions: float64 keeps numpy's full precision on the host
-        return not (lower.math_ops.get(prim) in kmath.F32_ONLY and in_avals[0].dtype != np.float32)
+        op = lower.math_ops.get(prim)
+        return op is None or kmath.TABLE[op].f64_accurate or in_avals[0].dtype == np.float32
 
     # -- data movement ---------------------------------------------------------------------------
 

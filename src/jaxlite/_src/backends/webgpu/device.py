@@ -16,7 +16,10 @@ import numpy as np
 from jaxlite._src.backends.kernel_device import KernelDevice, renderable
 from jaxlite._src.backends.webgpu import render, routines
 from jaxlite._src.backends.webgpu.runtime import WebGPURuntime, run_blocking
+import dataclasses
+
 from jaxlite._src.kernel import ir, legalize
+from jaxlite._src.kernel import math as kmath
 
 _STORAGE = {"b1": np.uint32, "i1": np.int32, "i2": np.int32, "u1": np.uint32, "u2": np.uint32,
             "f4": np.float32, "i4": np.int32, "u4": np.uint32, "f2": np.float32}
@@ -47,6 +50,33 @@ class WebGPUBuffer:
         if self.id is not None:
             self.device.runtime.free(self.id, self.cap)
             self.device._live -= 1
+
+
+# Launch policy (GPUKernel.strategy). A kernel without a reduction runs one invocation per output
+# ("map"), or per four outputs with vec4 memory access ("map4") where its inputs are read at the
+# output position. A reduction runs as a loop inside one invocation per output ("map") when that
+# keeps the GPU busy, else as one workgroup per output ("wg"), split into chunks per output (and a
+# second pass over the partials) when there are few outputs over a long axis. The thresholds:
+SHORT_AXIS = 64        # shorter reductions loop inside the invocation: a workgroup's tree costs more
+MANY_OUTPUTS = 2048    # this many invocations fill the GPU with a loop per output ...
+MAP_AXIS = 128         # ... when the loop is short, or its loads are strided anyway (neighbouring
+#                        invocations then read neighbouring elements; a workgroup would not)
+FEW_OUTPUTS = 1024     # fewer outputs than this and ...
+LONG_AXIS = 16384      # ... a longer axis: split each output's reduction into chunks
+WG_CHUNK = 8192        # elements per chunk at least (a workgroup's 256 invocations read 32 each) ...
+TARGET_GROUPS = 4096   # ... and about this many workgroups in all, enough for every SM of a big GPU
+# Software adapters (SwiftShader, llvmpipe) run invocations on a few CPU cores and pay dearly for
+# workgroup barriers: reductions loop per invocation, in chunks when there are few outputs.
+CPU_PARALLEL = 256     # invocations that keep a CPU adapter's threads busy
+CPU_MIN_CHUNK = 1024   # elements per chunk at least: shorter chunks cost more in the second pass
+
+
+def expand_math(kernel: ir.Kernel) -> ir.Kernel:
+    """The kernel with its math ops replaced by the math table's float32 expansions."""
+    if kernel.scatter is None:
+        return dataclasses.replace(kernel, outs=kmath.expand(kernel.outs, float64=False))
+    *outs, index = kmath.expand((*kernel.outs, kernel.scatter.index), float64=False)
+    return dataclasses.replace(kernel, outs=tuple(outs), scatter=ir.Scatter(index, kernel.scatter.op))
 
 
 def _grid(groups: int, limit: int) -> tuple[int, int, int]:
@@ -87,7 +117,8 @@ class GPUKernel:
 
     def __init__(self, device, kernel: ir.Kernel):
         self.device = device
-        self.kernel = kernel = legalize.kernel(kernel)  # XLA's semantics as raw WGSL operations
+        # math ops as float32 IR (the math table), then XLA's semantics as raw WGSL operations
+        self.kernel = kernel = legalize.kernel(expand_math(kernel))
         self.pipelines: dict = {}
         self.second_passes: dict[int, GPUKernel] = {}  # split -> the kernel that combines the partials
         outs = kernel.outs
@@ -98,21 +129,25 @@ class GPUKernel:
         self.vec_args = None if self.packed or kernel.scatter is not None else render.vector_args(kernel)
 
     def strategy(self, n: int) -> tuple[str, int]:
+        """The launch shape for n outputs: (strategy, split), split = chunks per output (the launch
+        policy above)."""
         if self.kernel.scatter is not None:
             return "scatter", 1
         red = self.reduce
         if red is None and self.vec_args is not None:
             return "map4", 1
-        if red is None or red.size < 64:
+        if red is None or red.size < SHORT_AXIS:
             return "map", 1
-        if self.device.runtime.cpu_adapter:  # barriers are dear there, parallelism is a few cores
-            split = 1 if n >= 256 else min(-(-red.size // 1024), -(-256 // n))
+        if self.device.runtime.cpu_adapter:
+            if n >= CPU_PARALLEL:
+                return "map", 1
+            split = min(-(-red.size // CPU_MIN_CHUNK), -(-CPU_PARALLEL // n))
             return ("map", 1) if split == 1 else ("chunks", split)
-        if n >= 2048 and (not self.contiguous or red.size <= 128):
-            return "map", 1  # enough outputs; neighbouring invocations read neighbouring elements
+        if n >= MANY_OUTPUTS and (not self.contiguous or red.size <= MAP_AXIS):
+            return "map", 1
         split = 1
-        if n < 1024 and red.size > 16384:
-            split = min(-(-red.size // 8192), max(1, 4096 // n))
+        if n < FEW_OUTPUTS and red.size > LONG_AXIS:
+            split = min(-(-red.size // WG_CHUNK), max(1, TARGET_GROUPS // n))
         return "wg", split
 
     def pipeline(self, strategy: str, split: int) -> int:
@@ -154,30 +189,22 @@ class GPUKernel:
                 offset += b.nbytes
             extra += [0] * (-len(extra) % 4)
             ins = [packed.id]
-        if strategy == "map4":
-            quads = -(-n // 4)
-            grid = _grid(-(-quads // render.WG), rt.max_groups)
-            rt.dispatch(self.pipeline("map4", 1), grid, [quads, grid[0] * render.WG, 0, 0],
-                        [*ins, *(o.id for o in outs)], n * len(outs))
-            return
-        if strategy in ("map", "scatter"):
-            grid = _grid(-(-n // render.WG), rt.max_groups)
-            rt.dispatch(self.pipeline(strategy, 1), grid, [n, grid[0] * render.WG, 0, 0, *extra],
-                        [*ins, *(o.id for o in outs)], n * (self.reduce.size if self.reduce is not None else len(outs)))
-            return
-        (out,) = outs
-        groups = n * split
-        target = out if split == 1 else WebGPUBuffer(dev, groups * 4)
-        if strategy == "chunks":  # one invocation per (output, chunk)
-            grid = _grid(-(-groups // render.WG), rt.max_groups)
-            stride = grid[0] * render.WG
-        else:  # one workgroup per (output, chunk)
-            grid = _grid(groups, rt.max_groups)
-            stride = grid[0]
-        rt.dispatch(self.pipeline(strategy, split), grid, [groups, stride, 0, 0, *extra], [*ins, target.id],
-                    n * self.reduce.size)
-        if split > 1:
-            self.partials(split).run([target], [out], n)
+        if strategy == "map4":  # four outputs per invocation
+            count, work = -(-n // 4), n * len(outs)
+        elif strategy in ("map", "scatter"):
+            count, work = n, n * (self.reduce.size if self.reduce is not None else len(outs))
+        else:  # "wg", "chunks": one workgroup or one invocation per (output, chunk)
+            count, work = n * split, n * self.reduce.size
+        # p.n counts the launch's units (invocations, or workgroups for "wg") and p.stride is the
+        # grid row width in those units: a grid dimension holds at most max_groups workgroups.
+        per_group = 1 if strategy == "wg" else render.WG
+        grid = _grid(-(-count // per_group), rt.max_groups)
+        partial = split > 1
+        targets = [WebGPUBuffer(dev, count * 4)] if partial else outs
+        rt.dispatch(self.pipeline(strategy, split), grid, [count, grid[0] * per_group, 0, 0, *extra],
+                    [*ins, *(t.id for t in targets)], work)
+        if partial:
+            self.partials(split).run(targets, outs, n)
 
     def partials(self, split: int) -> "GPUKernel":
         """The second pass of a split reduction: out[i] = op over partials[i * split + c]. Kept
@@ -195,7 +222,7 @@ class GPUKernel:
 
 class WebGPUDevice(KernelDevice):
     platform = device_kind = "webgpu"
-    math_ops = render.MATH_OPS
+    math_ops = kmath.ops(float64=False)
 
     def __init__(self, runtime: WebGPURuntime, id: int = 0):
         super().__init__(id)

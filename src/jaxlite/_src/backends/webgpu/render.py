@@ -27,6 +27,7 @@ import numpy as np
 
 from jaxlite._src.backends.webgpu import wgsl_math
 from jaxlite._src.kernel import ir, legalize
+from jaxlite._src.kernel import math as kmath
 from jaxlite._src.kernel.ir import Binary, Bitcast, Cast, Const, Expr, Index, Load, Reduce, RIndex, Select, Unary
 
 WG = 256
@@ -193,7 +194,14 @@ class _Emitter:
             return self._bitcast(e)
         raise Unsupported(f"IR node {type(e).__name__}")
 
+    def _math(self, e) -> str:
+        """A math op left in a kernel that GPUKernel did not prepare (jit's `as_text`): its
+        float32 expansion from the math table."""
+        return self.value(kmath.expansion(e.op, ir.children(e), float64=False))
+
     def _unary(self, e: Unary) -> str:
+        if e.op in kmath.TABLE:
+            return self._math(e)
         x = self.value(e.x)
         dt, op = e.dtype, e.op
         if _is_float(dt):
@@ -205,10 +213,6 @@ class _Emitter:
                 return f"round({x})"  # half to even
             if op == "sqrt":
                 return f"{self.helper('sqrt')}({x})"
-            if op in _MATH_HELPER:
-                lib, fn = _MATH_HELPER[op]
-                self.helpers.add(lib)
-                return f"{fn}({x})"
             raise Unsupported(f"unary {op} on {dt} in WGSL")
         r = reg(dt)
         if op == "neg":
@@ -222,6 +226,8 @@ class _Emitter:
         raise Unsupported(f"unary {op} on {dt} in WGSL")
 
     def _binary(self, e: Binary) -> str:
+        if e.op in kmath.TABLE:
+            return self._math(e)
         if e.op in ir.COMPARISONS and _is_float(e.a.dtype):
             return self._float_compare(e)
         return self.binary_text(e.op, self.value(e.a), self.value(e.b), e.a.dtype)
@@ -250,7 +256,7 @@ class _Emitter:
         if _is_float(adt):
             if op in ("add", "sub", "mul", "div"):
                 return f"({a} {_ARITH[op]} {b})"
-            name = {"max": "max", "min": "min", "rem": "fmod", "pow": "pow", "atan2": "atan2"}.get(op)
+            name = {"max": "max", "min": "min", "rem": "fmod"}.get(op)
             if name is None:
                 raise Unsupported(f"binary {op} on {adt} in WGSL")
             return f"{self.helper(name)}({a}, {b})"
@@ -343,31 +349,28 @@ class _Emitter:
 
 _CMP = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 _ARITH = {"add": "+", "sub": "-", "mul": "*", "div": "/", "rem": "%", "and": "&", "or": "|", "xor": "^"}
-# IR math op -> (library helper to include, function to call)
-_MATH_HELPER = {op: (op, f"jl_{op}") for op in ("exp", "exp2", "expm1", "log", "log1p", "tanh", "logistic", "tan",
-                                               "atan", "asin", "acos", "sinh", "cosh", "asinh", "acosh", "atanh",
-                                               "rsqrt", "erf", "erfc", "lgamma", "digamma", "cbrt")}
-_MATH_HELPER.update({"sin": ("sincos", "jl_sin"), "cos": ("sincos", "jl_cos")})
-MATH_OPS = frozenset(_MATH_HELPER) | {"pow", "atan2"}
+
+def bindings(ins, outs, offset_words: int = 0) -> list[str]:
+    """The one binding layout of every shader (the runtime binds buffers in this order): inputs as
+    read-only storage from binding 0, `ins` = [(name, element type)]; outputs `out0..` as
+    read_write storage, `outs` = [element type]; then the uniform `p`: `n` (positions, or
+    workgroups for "wg"), `stride` (the grid row width in the same unit), two pad words, and with
+    packed inputs `off`, each input's word offset in the one buffer `pk`."""
+    lines = [f"@group(0) @binding({k}) var<storage, read> {name}: array<{t}>;" for k, (name, t) in enumerate(ins)]
+    lines += [f"@group(0) @binding({len(ins) + k}) var<storage, read_write> out{k}: array<{t}>;"
+              for k, t in enumerate(outs)]
+    off = f", off: array<vec4<u32>, {offset_words}>" if offset_words else ""
+    lines.append(f"struct P {{ n: u32, stride: u32, z0: u32, z1: u32{off} }}")
+    lines.append(f"@group(0) @binding({len(ins) + len(outs)}) var<uniform> p: P;")
+    return lines
 
 
 def _header(kernel: ir.Kernel, packed: bool, n_out: int) -> list[str]:
-    lines = []
     if packed:
-        lines.append("@group(0) @binding(0) var<storage, read> pk: array<u32>;")
-        first_out = 1
-    else:
-        for k, dt in enumerate(kernel.in_dtypes):
-            lines.append(f"@group(0) @binding({k}) var<storage, read> in{k}: array<{storage(dt)}>;")
-        first_out = len(kernel.in_dtypes)
-    for k in range(n_out):
-        lines.append(f"@group(0) @binding({first_out + k}) var<storage, read_write> out{k}: "
-                     f"array<{storage(kernel.outs[k].dtype)}>;")
-    words = -(-len(kernel.in_dtypes) // 4) if packed else 0
-    off = f", off: array<vec4<u32>, {words}>" if words else ""
-    lines.append(f"struct P {{ n: u32, stride: u32, z0: u32, z1: u32{off} }}")
-    lines.append(f"@group(0) @binding({first_out + n_out}) var<uniform> p: P;")
-    return lines
+        return bindings([("pk", "u32")], [storage(o.dtype) for o in kernel.outs[:n_out]],
+                        -(-len(kernel.in_dtypes) // 4))
+    return bindings([(f"in{k}", storage(dt)) for k, dt in enumerate(kernel.in_dtypes)],
+                    [storage(o.dtype) for o in kernel.outs[:n_out]])
 
 
 def _per_position(lines, split: int | None = None) -> list[str]:
@@ -432,15 +435,9 @@ def render_map4(kernel: ir.Kernel, vec_args) -> str:
         body += lines
     for k, out in enumerate(kernel.outs):
         body.append(f"out{k}[t] = vec4<{storage(out.dtype)}>({', '.join(vals[k] for _, vals in lanes)});")
-    header = []
-    for k, dt in enumerate(kernel.in_dtypes):
-        elem = f"vec4<{storage(dt)}>" if k in vec_args else storage(dt)
-        header.append(f"@group(0) @binding({k}) var<storage, read> in{k}: array<{elem}>;")
-    nin = len(kernel.in_dtypes)
-    for k, out in enumerate(kernel.outs):
-        header.append(f"@group(0) @binding({nin + k}) var<storage, read_write> out{k}: array<vec4<{storage(out.dtype)}>>;")
-    header.append("struct P { n: u32, stride: u32, z0: u32, z1: u32 }")
-    header.append(f"@group(0) @binding({nin + len(kernel.outs)}) var<uniform> p: P;")
+    header = bindings([(f"in{k}", f"vec4<{storage(dt)}>" if k in vec_args else storage(dt))
+                       for k, dt in enumerate(kernel.in_dtypes)],
+                      [f"vec4<{storage(out.dtype)}>" for out in kernel.outs])
     return "\n".join([
         *header,
         wgsl_math.library(em.helpers),
@@ -605,12 +602,7 @@ def render_scatter(kernel: ir.Kernel) -> str:
                   "    if (r.exchanged) { break; }",
                   "    old = r.old_value;",
                   "  }"]
-    header = [f"@group(0) @binding({k}) var<storage, read> in{k}: array<{storage(d)}>;"
-              for k, d in enumerate(kernel.in_dtypes)]
-    nin = len(kernel.in_dtypes)
-    word = "u32" if op is None else "atomic<u32>"
-    header += [f"@group(0) @binding({nin}) var<storage, read_write> out0: array<{word}>;",
-               "struct P { n: u32, stride: u32, z0: u32, z1: u32 }",
-               f"@group(0) @binding({nin + 1}) var<uniform> p: P;"]
+    header = bindings([(f"in{k}", storage(d)) for k, d in enumerate(kernel.in_dtypes)],
+                      ["u32" if op is None else "atomic<u32>"])
     body = [*em.scopes[0].lines, f"if ({idx} >= 0i) {{", *update, "}"]
     return "\n".join([*header, wgsl_math.library(em.helpers), *_per_position(body)])

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from jaxlite._src.backends.webgpu.render import bindings
+
 THREADS = 256
 
 
@@ -55,11 +57,7 @@ def matmul_f32(batch: int, m: int, n: int, k: int, cfg: MatmulConfig) -> str:
     gm, gn = tm // 4, tn // 4  # groups of 4 rows / columns per invocation
     row_stride, col_stride = bm // gm, bn // gn
     lines = [
-        "@group(0) @binding(0) var<storage, read> a: array<f32>;",
-        "@group(0) @binding(1) var<storage, read> b: array<f32>;",
-        "@group(0) @binding(2) var<storage, read_write> c: array<f32>;",
-        "struct P { n: u32, stride: u32, z0: u32, z1: u32 }",
-        "@group(0) @binding(3) var<uniform> p: P;",
+        *bindings([("a", "f32"), ("b", "f32")], ["f32"]),
         f"var<workgroup> As: array<vec4<f32>, {bk * bm // 4}>;",
         f"var<workgroup> Bs: array<vec4<f32>, {bk * bn // 4}>;",
         f"@compute @workgroup_size({THREADS})",
@@ -111,7 +109,7 @@ def matmul_f32(batch: int, m: int, n: int, k: int, cfg: MatmulConfig) -> str:
             for h in range(gn):
                 for q in range(4):
                     lines.append(f"      {{ let cc = col0 + {h * col_stride} + tx * 4 + {q}; "
-                                 f"if (cc < {n}) {{ c[cbase + r * {n} + cc] = acc{g}_{a}_{h}[{q}]; }} }}")
+                                 f"if (cc < {n}) {{ out0[cbase + r * {n} + cc] = acc{g}_{a}_{h}[{q}]; }} }}")
             lines.append("    }")
             lines.append("  }")
     lines.append("}")
