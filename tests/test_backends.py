@@ -411,3 +411,13 @@ def test_scatter_in_jit_fuses_its_producers(dev, rng):
     assert [s.kind for s in last_plan(dev, f).steps] == ["scatter"]
     emb = jax.jit(jax.grad(lambda table, i: jnp.sum(table[i] ** 2)))  # gather's transpose is a scatter-add
     same(dev, emb, x, idx.astype(np.int32), rtol=1e-5, atol=1e-5)
+
+
+def test_a_body_inlined_twice_keeps_both_results(dev, rng):
+    # Two calls of one jitted function (or one custom_jvp function such as digamma) inline the same
+    # body twice into the plan: each copy needs variables of its own.
+    x = (rng.uniform(0.5, 3.0, (3, 4))).astype(np.float32)
+    inner = jax.jit(lambda v: jnp.sin(v) * 2 + v)
+    same(dev, jax.jit(lambda a: inner(a + 1.0) - inner(a)), x, rtol=1e-5, atol=1e-5)
+    same(dev, jax.jit(lambda a: lax.digamma(a + 1.0) - lax.digamma(a)), x, rtol=1e-4, atol=1e-5)
+    same(dev, jax.jit(lambda a: jax.nn.relu(a - 1.0) * jax.nn.relu(2.0 - a)), x)

@@ -239,19 +239,26 @@ def inline_calls(jaxpr: core.Jaxpr):
     return core.Jaxpr(jaxpr.in_binders, eqns, outs), consts
 
 
-def _inline_into(eqns, subst, out_eqns, consts):
+def _inline_into(eqns, subst, out_eqns, consts, fresh=False):
     for eqn in eqns:
         ins = [subst.get(x, x) if isinstance(x, core.Var) else x for x in eqn.inputs]
         key = _INLINED.get(eqn.primitive.name)
         if key is None:
-            out_eqns.append(eqn._replace(inputs=ins))
+            if fresh:
+                # An inlined body's own variables are renamed: the same body inlined twice (two
+                # calls of one jitted function) must not share them.
+                outs = [core.Var(v.aval) for v in eqn.out_binders]
+                subst.update(zip(eqn.out_binders, outs))
+                out_eqns.append(eqn._replace(inputs=ins, out_binders=outs))
+            else:
+                out_eqns.append(eqn._replace(inputs=ins))
             continue
         closed = eqn.params[key]
         inner = closed.jaxpr
         cvars = [core.Var(v.aval) for v in inner.in_binders[:len(closed.consts)]]
         consts.extend(zip(cvars, closed.consts))
         inner_subst = dict(zip(inner.in_binders, [*cvars, *ins]))
-        _inline_into(inner.eqns, inner_subst, out_eqns, consts)
+        _inline_into(inner.eqns, inner_subst, out_eqns, consts, fresh=True)
         for v, o in zip(eqn.out_binders, inner.outs):
             subst[v] = inner_subst.get(o, o) if isinstance(o, core.Var) else o
 
