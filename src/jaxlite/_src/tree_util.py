@@ -74,17 +74,26 @@ _registry: dict[type, _NodeType] = {}
 
 def register_pytree_node(nodetype: type, flatten_func: Callable, unflatten_func: Callable,
                          flatten_with_keys_func: Callable | None = None) -> None:
+    """Register `nodetype` as a pytree node with functions flatten(x) -> (children, aux_data) and
+    unflatten(aux_data, children).
+    """
     if nodetype in _registry:
         raise ValueError(f"Duplicate custom PyTreeDef type registration for {nodetype}.")
     _registry[nodetype] = _NodeType(flatten_func, unflatten_func, flatten_with_keys_func)
 
 
 def register_pytree_node_class(cls):
+    """Class decorator: register a class as a pytree node through its `tree_flatten` method and
+    `tree_unflatten` classmethod.
+    """
     register_pytree_node(cls, lambda x: x.tree_flatten(), cls.tree_unflatten)
     return cls
 
 
 def register_pytree_with_keys(nodetype, flatten_with_keys, unflatten_func, flatten_func=None):
+    """Register `nodetype` with a flatten function that also returns a key for each child, so key paths name
+    them.
+    """
     def flat(x):
         kids, aux = flatten_with_keys(x)
         return [c for _, c in kids], aux
@@ -92,6 +101,9 @@ def register_pytree_with_keys(nodetype, flatten_with_keys, unflatten_func, flatt
 
 
 def register_pytree_with_keys_class(cls):
+    """Class decorator: register through `tree_flatten_with_keys` (and `tree_flatten` if present) plus
+    `tree_unflatten`.
+    """
     flatten = getattr(cls, "tree_flatten", None)
     register_pytree_with_keys(cls, lambda x: x.tree_flatten_with_keys(), cls.tree_unflatten,
                               None if flatten is None else (lambda x: x.tree_flatten()))
@@ -99,6 +111,9 @@ def register_pytree_with_keys_class(cls):
 
 
 def register_static(cls):
+    """Class decorator: register a class as a pytree node with no children (its instances are static data, not
+    leaves).
+    """
     register_pytree_node(cls, lambda x: ((), x), lambda aux, _: aux)
     return cls
 
@@ -208,6 +223,7 @@ def is_tree_node(typ) -> bool:
 
 
 def flatten_one_level(tree):
+    """The immediate children of a pytree node and its aux data (ValueError for a leaf)."""
     t, nt = _node_of(tree)
     if nt is None:
         raise ValueError(f"can't tree-flatten type: {type(tree)}")
@@ -216,6 +232,7 @@ def flatten_one_level(tree):
 
 
 def flatten_one_level_with_keys(tree):
+    """The immediate (key, child) pairs of a pytree node and its aux data (ValueError for a leaf)."""
     t, nt = _node_of(tree)
     if nt is None:
         raise ValueError(f"can't tree-flatten type: {type(tree)}")
@@ -291,6 +308,9 @@ LEAF = PyTreeDef(None, None, ())
 
 
 def tree_flatten(tree, is_leaf: Callable | None = None):
+    """Flatten a pytree into its list of leaves and a PyTreeDef describing its structure; `is_leaf` stops the
+    descent early.
+    """
     leaves: list = []
     treedef = _flatten(tree, is_leaf, leaves)
     return leaves, treedef
@@ -328,16 +348,19 @@ def _flatten_with_path(x, path, is_leaf, takes_path, pairs: list) -> PyTreeDef:
 
 
 def tree_leaves_with_path(tree, is_leaf: Callable | None = None, is_leaf_takes_path: bool = False):
+    """The (key path, leaf) pairs of a pytree, in flattening order."""
     return tree_flatten_with_path(tree, is_leaf, is_leaf_takes_path)[0]
 
 
 def tree_map_with_path(f: Callable, tree, *rest, is_leaf=None, is_leaf_takes_path: bool = False):
+    """Like tree_map, but `f` also gets each leaf's key path as its first argument."""
     pairs, treedef = tree_flatten_with_path(tree, is_leaf, is_leaf_takes_path)
     others = [treedef.flatten_up_to(r) for r in rest]
     return treedef.unflatten(f(path, x, *xs) for (path, x), *xs in zip(pairs, *others))
 
 
 def tree_unflatten(treedef: PyTreeDef, leaves):
+    """Rebuild a pytree with the structure `treedef` from a sequence of leaves."""
     it = iter(leaves)
     out = _unflatten(treedef, it)
     rest = list(it)
@@ -378,29 +401,37 @@ def _flatten_up_to_rec(td: PyTreeDef, x, out: list, treedef: PyTreeDef, tree) ->
 
 
 def tree_leaves(tree, is_leaf=None):
+    """The leaves of a pytree, in flattening order."""
     return tree_flatten(tree, is_leaf)[0]
 
 
 def tree_structure(tree, is_leaf=None):
+    """The PyTreeDef describing the structure of a pytree."""
     return tree_flatten(tree, is_leaf)[1]
 
 
 def treedef_is_leaf(treedef: PyTreeDef) -> bool:
+    """True if `treedef` describes a single leaf."""
     return treedef.node_type is None
 
 
 def tree_map(f: Callable, tree, *rest, is_leaf=None):
+    """Apply `f` to the leaves of `tree` (and the matching leaves of each tree in `rest`), keeping the
+    structure.
+    """
     leaves, treedef = tree_flatten(tree, is_leaf)
     all_leaves = [leaves] + [treedef.flatten_up_to(r) for r in rest]
     return treedef.unflatten(f(*xs) for xs in zip(*all_leaves))
 
 
 def tree_reduce(f: Callable, tree, initializer: Any = ..., is_leaf=None):
+    """Fold the leaves of a pytree with the binary function `f`, starting from `initializer` if given."""
     leaves = tree_leaves(tree, is_leaf)
     return functools.reduce(f, leaves) if initializer is ... else functools.reduce(f, leaves, initializer)
 
 
 def tree_all(tree, *, is_leaf=None) -> bool:
+    """True if every leaf of the pytree is truthy."""
     return all(tree_leaves(tree, is_leaf))
 
 
@@ -438,14 +469,17 @@ def tree_broadcast(prefix_tree, full_tree, is_leaf=None):
 
 
 def treedef_children(treedef: PyTreeDef) -> list:
+    """The PyTreeDefs of the immediate children of `treedef`."""
     return list(treedef.children)
 
 
 def treedef_tuple(treedefs) -> PyTreeDef:
+    """A PyTreeDef for a tuple whose children have the given treedefs."""
     return PyTreeDef(tuple, None, list(treedefs))
 
 
 def tree_transpose(outer_treedef, inner_treedef, pytree_to_transpose):
+    """Turn a tree with structure outer of trees with structure inner into a tree inner of trees outer."""
     flat = outer_treedef.flatten_up_to(pytree_to_transpose)
     inner = [inner_treedef.flatten_up_to(x) for x in flat]
     transposed = list(zip(*inner))
@@ -453,6 +487,10 @@ def tree_transpose(outer_treedef, inner_treedef, pytree_to_transpose):
 
 
 def all_leaves(iterable) -> bool:
+    """True if every element of `iterable` is a leaf (not a pytree node).
+
+    Differs from JAX: no `is_leaf` argument.
+    """
     return all(tree_structure(x) == LEAF for x in iterable)
 
 

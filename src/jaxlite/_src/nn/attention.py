@@ -173,6 +173,11 @@ def scaled_matmul(lhs, rhs, lhs_scales, rhs_scales, preferred_element_type=np.fl
          "quantisation) it raises NotImplementedError: jaxlite has no float8/float4 dtypes")
 def scaled_dot_general(lhs, rhs, dimension_numbers, preferred_element_type=np.float32, configs=None,
                        implementation=None):
+    """lax.dot_general for block-scaled (quantized) operands; without `configs` it is a plain dot_general.
+
+    Differs from JAX: `configs` (float8/float4 block quantisation) raises NotImplementedError, as jaxlite
+    has no float8/float4 arithmetic.
+    """
     if configs is not None:
         raise NotImplementedError("jax.nn.scaled_dot_general with quantisation configs needs float8/float4 "
                                   "dtypes, which jaxlite does not have; pass configs=None for a dot_general")

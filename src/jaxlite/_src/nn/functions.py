@@ -38,11 +38,13 @@ def _select(pred, on_true, on_false):
 # ---- activations --------------------------------------------------------------------------------
 
 def identity(x):
+    """The identity activation: returns `x` unchanged."""
     return _arraylike("identity", x)
 
 
 @custom_jvp
 def relu(x):
+    """Rectified linear unit max(x, 0), with gradient 0 at x = 0 (as JAX)."""
     return jnp.maximum(_arraylike("relu", x), 0)
 
 
@@ -52,6 +54,7 @@ relu.defjvps(lambda g, ans, x: _select(x > 0, g, jnp.zeros_like(g)))
 
 @custom_jvp
 def relu6(x):
+    """ReLU capped at 6: min(max(x, 0), 6)."""
     return jnp.minimum(jnp.maximum(_arraylike("relu6", x), 0), 6.)
 
 
@@ -59,33 +62,40 @@ relu6.defjvps(lambda g, ans, x: _select((x > 0) & (x < 6), g, jnp.zeros_like(g))
 
 
 def squareplus(x, b=4):
+    """Squareplus activation (x + sqrt(x**2 + b)) / 2, a smooth ReLU."""
     x, b = _arraylike("squareplus", x, b)
     return (x + jnp.sqrt(jnp.square(x) + b)) / 2
 
 
 def softplus(x):
+    """Softplus activation log(1 + exp(x)), computed without overflow."""
     return jnp.logaddexp(_arraylike("softplus", x), 0)
 
 
 def sparse_plus(x):
+    """Sparse plus: 0 for x <= -1, (x + 1)**2 / 4 on (-1, 1), x for x >= 1."""
     x = _arraylike("sparse_plus", x)
     return jnp.where(x <= -1.0, 0.0, jnp.where(x >= 1.0, x, (x + 1.0) ** 2 / 4))
 
 
 def soft_sign(x):
+    """Softsign activation x / (|x| + 1)."""
     x = _arraylike("soft_sign", x)
     return x / (jnp.abs(x) + 1)
 
 
 def sigmoid(x):
+    """Logistic sigmoid 1 / (1 + exp(-x))."""
     return lax.logistic(_arraylike("sigmoid", x))
 
 
 def sparse_sigmoid(x):
+    """Sparse sigmoid: 0 for x <= -1, (x + 1) / 2 on (-1, 1), 1 for x >= 1."""
     return 0.5 * jnp.clip(_arraylike("sparse_sigmoid", x) + 1.0, 0.0, 2.0)
 
 
 def silu(x):
+    """SiLU (swish) activation x * sigmoid(x) (also `swish`)."""
     x = _arraylike("silu", x)
     return x * sigmoid(x)
 
@@ -94,16 +104,19 @@ swish = silu
 
 
 def mish(x):
+    """Mish activation x * tanh(softplus(x))."""
     x = _arraylike("mish", x)
     return x * jnp.tanh(softplus(x))
 
 
 def log_sigmoid(x):
+    """log(sigmoid(x)), computed as -softplus(-x) for stability."""
     x = _arraylike("log_sigmoid", x)
     return -softplus(-x)
 
 
 def elu(x, alpha=1.0):
+    """Exponential linear unit: x for x > 0, alpha * (exp(x) - 1) otherwise."""
     x = _arraylike("elu", x)
     positive = x > 0
     # expm1 only sees the non-positive side, so a huge x cannot make an inf that poisons the grad.
@@ -111,16 +124,19 @@ def elu(x, alpha=1.0):
 
 
 def leaky_relu(x, negative_slope=1e-2):
+    """Leaky ReLU: x for x >= 0, negative_slope * x otherwise."""
     x = _arraylike("leaky_relu", x)
     return jnp.where(x >= 0, x, negative_slope * x)
 
 
 def hard_tanh(x):
+    """Hard tanh: x clipped to [-1, 1]."""
     x = _arraylike("hard_tanh", x)
     return jnp.where(x > 1, 1, jnp.where(x < -1, -1, x))
 
 
 def celu(x, alpha=1.0):
+    """Continuously differentiable ELU: max(x, 0) + alpha * min(exp(x / alpha) - 1, 0)."""
     x = _arraylike("celu", x)
     return jnp.maximum(x, 0.0) + alpha * jnp.expm1(jnp.minimum(x, 0.0) / alpha)
 
@@ -130,10 +146,12 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def selu(x):
+    """Scaled ELU with the fixed self-normalizing constants (alpha about 1.6733, scale about 1.0507)."""
     return _SELU_SCALE * elu(_arraylike("selu", x), _SELU_ALPHA)
 
 
 def gelu(x, approximate: bool = True):
+    """Gaussian error linear unit x * Phi(x); `approximate=True` (the default) uses the tanh approximation."""
     (x,) = promote_args_inexact("gelu", x)
     dt = x.dtype
     if approximate:
@@ -146,6 +164,7 @@ def gelu(x, approximate: bool = True):
 
 
 def glu(x, axis: int = -1):
+    """Gated linear unit: split `x` in two halves a, b along `axis` and return a * sigmoid(b)."""
     x = _arraylike("glu", x)
     if x.shape[axis] % 2 != 0:
         raise AssertionError("axis size must be divisible by 2")
@@ -154,10 +173,12 @@ def glu(x, axis: int = -1):
 
 
 def hard_sigmoid(x):
+    """Hard sigmoid relu6(x + 3) / 6."""
     return relu6(_arraylike("hard_sigmoid", x) + 3.) / 6.
 
 
 def hard_silu(x):
+    """Hard SiLU (hard swish) x * hard_sigmoid(x) (also `hard_swish`)."""
     x = _arraylike("hard_silu", x)
     return x * hard_sigmoid(x)
 
@@ -168,6 +189,7 @@ tanh = jnp.tanh
 
 @custom_jvp
 def log1mexp(x):
+    """log(1 - exp(-x)) for x > 0, accurate for both small and large x."""
     x = _arraylike("log1mexp", x)
     # Maechler's switch point: expm1 is accurate below log 2, log1p(-exp) above.
     return jnp.where(x < jnp.log(2.0), jnp.log(-jnp.expm1(-x)), jnp.log1p(-jnp.exp(-x)))
@@ -219,6 +241,7 @@ def logsumexp(a, axis=None, b=None, keepdims: bool = False, return_sign: bool = 
 
 
 def logmeanexp(x, axis=None, where=None, keepdims: bool = False):
+    """log(mean(exp(x))) over `axis`, computed stably like logsumexp; `where` masks elements out."""
     lse = logsumexp(x, axis=axis, where=where, keepdims=keepdims)
     x = asarray(x)
     axes = canonicalize_axes(axis, x.ndim)
@@ -265,6 +288,7 @@ _softmax.defjvp(_softmax_jvp)
 
 
 def log_softmax(x, axis=-1, where=None):
+    """Log of the softmax along `axis`: x - logsumexp(x); `where` masks elements out."""
     check_arraylike("log_softmax", x)
     x = _float_logits(x)
     x_max = _masked_max(x, axis, where, keepdims=True)
@@ -275,6 +299,7 @@ def log_softmax(x, axis=-1, where=None):
 
 
 def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None, *, algorithm: str = "fast"):
+    """Normalize `x` to zero mean and unit variance along `axis` (given `mean`/`variance` are used if passed)."""
     check_arraylike("standardize", x)
     for name, v in (("mean", mean), ("variance", variance), ("where", where)):
         if v is not None:
@@ -294,6 +319,12 @@ def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None, 
 
 @partial("a named (vmap) axis as `axis` raises NotImplementedError: jaxlite's vmap has no axis names yet")
 def one_hot(x, num_classes: int, *, dtype=None, axis: int = -1):
+    """One-hot encoding of the integers `x` over `num_classes` classes, as a new axis at `axis`; out-of-range
+    values give all zeros.
+
+    Differs from JAX: a named (vmap) axis as `axis` raises NotImplementedError (jaxlite's vmap has no axis
+    names yet).
+    """
     num_classes = core.concrete_or_error(
         num_classes, "The error arose in jax.nn.one_hot argument `num_classes`.")
     num_classes = int(num_classes)

@@ -20,6 +20,7 @@ from jaxlite._src.numpy import lax_numpy as jnp
 
 @typing.runtime_checkable
 class Initializer(Protocol):
+    """The type of an initializer: a callable (key, shape, dtype=None, out_sharding=None) -> array."""
     def __call__(self, key, shape, dtype: Any = None, out_sharding: Any = None):
         raise NotImplementedError
 
@@ -36,16 +37,19 @@ def _no_sharding(out_sharding, name):
 
 
 def zeros(key, shape, dtype=None, out_sharding=None):
+    """Initializer that returns an array of zeros of `shape` and `dtype` (the key is unused)."""
     _no_sharding(out_sharding, "zeros")
     return jnp.zeros(shape, _dtype(dtype))
 
 
 def ones(key, shape, dtype=None, out_sharding=None):
+    """Initializer that returns an array of ones of `shape` and `dtype` (the key is unused)."""
     _no_sharding(out_sharding, "ones")
     return jnp.ones(shape, _dtype(dtype))
 
 
 def constant(value, dtype=None) -> Initializer:
+    """Make an initializer that fills every array with `value`."""
     def init(key, shape, dtype=dtype, out_sharding=None):
         _no_sharding(out_sharding, "constant")
         return jnp.full(shape, value, dtype=_dtype(dtype))
@@ -53,6 +57,7 @@ def constant(value, dtype=None) -> Initializer:
 
 
 def uniform(scale=0.01, dtype=None) -> Initializer:
+    """Make an initializer drawing uniformly from [0, scale)."""
     def init(key, shape, dtype=dtype, out_sharding=None):
         _no_sharding(out_sharding, "uniform")
         dtype = _dtype(dtype)
@@ -61,6 +66,7 @@ def uniform(scale=0.01, dtype=None) -> Initializer:
 
 
 def normal(stddev=0.01, dtype=None) -> Initializer:
+    """Make an initializer drawing from a normal with standard deviation `stddev` and mean 0."""
     def init(key, shape, dtype=dtype, out_sharding=None):
         _no_sharding(out_sharding, "normal")
         dtype = _dtype(dtype)
@@ -69,6 +75,9 @@ def normal(stddev=0.01, dtype=None) -> Initializer:
 
 
 def truncated_normal(stddev=0.01, dtype=None, lower=-2.0, upper=2.0) -> Initializer:
+    """Make an initializer drawing from a normal with standard deviation `stddev`, truncated to [lower, upper]
+    standard deviations.
+    """
     def init(key, shape, dtype=dtype, out_sharding=None):
         _no_sharding(out_sharding, "truncated_normal")
         dtype = _dtype(dtype)
@@ -121,6 +130,9 @@ _TRUNC_STD_COMPLEX = 0.9531116438049121
 
 
 def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_axis=(), dtype=None) -> Initializer:
+    """Make an initializer whose variance is `scale` divided by the fan in, fan out or their average (`mode`),
+    drawn from `distribution` ('truncated_normal', 'normal' or 'uniform').
+    """
     def init(key, shape, dtype=dtype, out_sharding=None):
         _no_sharding(out_sharding, "variance_scaling")
         shape = tuple(int(d) for d in shape)
@@ -155,26 +167,38 @@ def variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_a
 
 
 def glorot_uniform(in_axis=-2, out_axis=-1, batch_axis=(), dtype=None) -> Initializer:
+    """Make a Glorot/Xavier uniform initializer: variance scaling 1.0, 'fan_avg', uniform (also
+    `xavier_uniform`).
+    """
     return variance_scaling(1.0, "fan_avg", "uniform", in_axis, out_axis, batch_axis, dtype)
 
 
 def glorot_normal(in_axis=-2, out_axis=-1, batch_axis=(), dtype=None) -> Initializer:
+    """Make a Glorot/Xavier normal initializer: variance scaling 1.0, 'fan_avg', truncated normal (also
+    `xavier_normal`).
+    """
     return variance_scaling(1.0, "fan_avg", "truncated_normal", in_axis, out_axis, batch_axis, dtype)
 
 
 def lecun_uniform(in_axis=-2, out_axis=-1, batch_axis=(), dtype=None) -> Initializer:
+    """Make a LeCun uniform initializer: variance scaling 1.0, 'fan_in', uniform."""
     return variance_scaling(1.0, "fan_in", "uniform", in_axis, out_axis, batch_axis, dtype)
 
 
 def lecun_normal(in_axis=-2, out_axis=-1, batch_axis=(), dtype=None) -> Initializer:
+    """Make a LeCun normal initializer: variance scaling 1.0, 'fan_in', truncated normal."""
     return variance_scaling(1.0, "fan_in", "truncated_normal", in_axis, out_axis, batch_axis, dtype)
 
 
 def he_uniform(in_axis=-2, out_axis=-1, batch_axis=(), dtype=None) -> Initializer:
+    """Make a He/Kaiming uniform initializer: variance scaling 2.0, 'fan_in', uniform (also `kaiming_uniform`)."""
     return variance_scaling(2.0, "fan_in", "uniform", in_axis, out_axis, batch_axis, dtype)
 
 
 def he_normal(in_axis=-2, out_axis=-1, batch_axis=(), dtype=None) -> Initializer:
+    """Make a He/Kaiming normal initializer: variance scaling 2.0, 'fan_in', truncated normal (also
+    `kaiming_normal`).
+    """
     return variance_scaling(2.0, "fan_in", "truncated_normal", in_axis, out_axis, batch_axis, dtype)
 
 

@@ -18,6 +18,7 @@ iterable = np.iterable
 
 
 def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    """`num` samples from start to stop spaced evenly on a log scale (a geometric progression)."""
     check_arraylike("geomspace", start, stop)
     dt = dtypes.check_user_dtype(dtype) if dtype is not None else None
     start, stop = promote_dtypes_inexact(start, stop)
@@ -35,11 +36,13 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
 
 
 def copy(a, order=None):
+    """A copy of `a` (a new array with the same values)."""
     check_arraylike("copy", a)
     return jnp.array(a, copy=True, order=order)
 
 
 def array_equiv(a1, a2):
+    """True if a1 and a2 broadcast to one shape and are equal elementwise."""
     check_arraylike("array_equiv", a1, a2)
     a1, a2 = asarray(a1), asarray(a2)
     try:
@@ -52,6 +55,12 @@ def array_equiv(a1, a2):
 
 @partial("keyword arguments are passed to `function` unbatched (JAX's vmap maps them over axis 0)")
 def fromfunction(function, shape, *, dtype=float, **kwargs):
+    """Array whose element at each index (i, j, ...) is `function(i, j, ...)`, computed with vmap over index
+    grids.
+
+    Differs from JAX: keyword arguments are passed to `function` unbatched (JAX's vmap maps them over axis
+    0).
+    """
     from jaxlite._src.batching import vmap
     shape = tuple(int(core.concrete_or_error(d, "shape argument of jnp.fromfunction()")) for d in shape)
     fn = functools.partial(function, **kwargs) if kwargs else function
@@ -63,10 +72,14 @@ def fromfunction(function, shape, *, dtype=float, **kwargs):
 
 
 def frombuffer(buffer, dtype=float, count=-1, offset=0):
+    """1-D array read from a bytes-like `buffer` as `dtype`, skipping `offset` bytes and reading `count` items
+    (-1: all).
+    """
     return asarray(np.frombuffer(buffer, dtype=_host_dtype(dtype), count=count, offset=offset))
 
 
 def fromstring(string, dtype=float, count=-1, *, sep):
+    """1-D array parsed from text `string` whose numbers are separated by `sep`."""
     return asarray(np.fromstring(string, dtype=_host_dtype(dtype), count=count, sep=sep))
 
 
@@ -75,6 +88,7 @@ def _host_dtype(dtype):
 
 
 def fromfile(*args, **kwargs):
+    """Not implemented, as in JAX: reading a file is a side effect; use jnp.asarray(np.fromfile(...))."""
     raise NotImplementedError(
         "jnp.fromfile() is not implemented because it may be non-pure and thus unsafe for use with JIT "
         "and other JAX transformations. Consider using jnp.asarray(np.fromfile(...)) instead, although "
@@ -83,6 +97,7 @@ def fromfile(*args, **kwargs):
 
 
 def fromiter(*args, **kwargs):
+    """Not implemented, as in JAX: consuming an iterator is a side effect; use jnp.asarray(np.fromiter(...))."""
     raise NotImplementedError(
         "jnp.fromiter() is not implemented because it may be non-pure and thus unsafe for use with JIT "
         "and other JAX transformations. Consider using jnp.asarray(np.fromiter(...)) instead, although "
@@ -92,6 +107,11 @@ def fromiter(*args, **kwargs):
 
 @partial("goes through numpy.from_dlpack: host (CPU) producers only, always a copy; device= is ignored")
 def from_dlpack(x, /, *, device=None, copy=None):
+    """Array from an object that implements the DLPack protocol.
+
+    Differs from JAX: goes through numpy.from_dlpack, so host (CPU) producers only, always a copy; `device=`
+    is ignored.
+    """
     if hasattr(x, "aval"):
         return jnp.array(x, copy=bool(copy))
     return asarray(np.from_dlpack(x))

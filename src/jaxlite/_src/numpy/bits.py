@@ -17,6 +17,9 @@ def _bit_weights(bitorder: str):
 
 
 def packbits(a, axis=None, bitorder="big"):
+    """Pack a boolean/integer array into uint8 bits along `axis` (flattened if None), `bitorder` 'big' or
+    'little'.
+    """
     check_arraylike("packbits", a)
     a = asarray(a)
     if a.dtype.kind not in "iub":
@@ -39,6 +42,7 @@ def packbits(a, axis=None, bitorder="big"):
 
 
 def unpackbits(a, axis=None, count=None, bitorder="big"):
+    """Unpack each uint8 element into 8 bits along `axis` (flattened if None), keeping `count` bits."""
     check_arraylike("unpackbits", a)
     a = asarray(a)
     if a.dtype != np.uint8:
@@ -62,6 +66,7 @@ def unpackbits(a, axis=None, count=None, bitorder="big"):
 
 
 def bitwise_count(x, /):
+    """Elementwise number of set bits in |x| for integer or boolean input (a uint8 array)."""
     check_arraylike("bitwise_count", x)
     x = asarray(x)
     if x.dtype.kind == "b":

@@ -28,6 +28,7 @@ def _edge(x, like, axis):
 
 
 def diff(a, n=1, axis=-1, prepend=None, append=None):
+    """The n-th discrete difference of `a` along `axis`, optionally after adding `prepend`/`append`."""
     check_arraylike("diff", a)
     arr = asarray(a)
     n = operator.index(core.concrete_or_error(n, "'n' argument of jnp.diff"))
@@ -52,6 +53,7 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
 
 
 def ediff1d(ary, to_end=None, to_begin=None):
+    """Differences between consecutive elements of the flattened array, with optional values at either end."""
     check_arraylike("ediff1d", ary)
     arr = jnp.ravel(ary)
     m = arr.shape[0]
@@ -96,6 +98,7 @@ def _gradient_along(a, h, axis):
 
 
 def gradient(f, *varargs, axis=None, edge_order=None):
+    """Gradient of sampled values `f` by central differences inside and one-sided differences at the edges."""
     if edge_order is not None:
         raise NotImplementedError("The 'edge_order' argument to jnp.gradient is not supported.")
     check_arraylike("gradient", f, *varargs)
@@ -120,6 +123,7 @@ def gradient(f, *varargs, axis=None, edge_order=None):
 
 
 def trapezoid(y, x=None, dx=1.0, axis=-1):
+    """Integral of `y` along `axis` by the trapezoidal rule, with sample points `x` or spacing `dx`."""
     if x is None:
         check_arraylike("trapezoid", y)
         (y,) = promote_dtypes_inexact(y)
@@ -147,6 +151,9 @@ def _extrapolate(side, name):
 
 
 def interp(x, xp, fp, left=None, right=None, period=None):
+    """1-D linear interpolation of the points (xp, fp) at `x`, with `left`/`right` values outside and optional
+    `period`.
+    """
     check_arraylike("interp", x, xp, fp)
     if jnp.shape(xp) != jnp.shape(fp) or jnp.ndim(xp) != 1:
         raise ValueError("xp and fp must be one-dimensional arrays of equal size")
@@ -182,6 +189,7 @@ def interp(x, xp, fp, left=None, right=None, period=None):
 
 
 def unwrap(p, discont=None, axis=-1, period=2 * np.pi):
+    """Unwrap phase angles along `axis`: jumps larger than `discont` are shifted by multiples of `period`."""
     check_arraylike("unwrap", p)
     p, period = promote_dtypes(p, period)
     if p.dtype.kind == "c":

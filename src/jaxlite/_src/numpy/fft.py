@@ -111,18 +111,38 @@ def _fft_core_nd(arr, fft_type, s):
 
 
 def fftn(a, s=None, axes=None, norm=None):
+    """N-D discrete Fourier transform over `axes` (all by default), with shape `s`.
+
+    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
+    host_fallbacks.
+    """
     return _fft_core("fftn", FftType.FFT, a, s, axes, norm)
 
 
 def ifftn(a, s=None, axes=None, norm=None):
+    """N-D inverse discrete Fourier transform over `axes`.
+
+    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
+    host_fallbacks.
+    """
     return _fft_core("ifftn", FftType.IFFT, a, s, axes, norm)
 
 
 def rfftn(a, s=None, axes=None, norm=None):
+    """N-D Fourier transform of real input (half spectrum along the last axis).
+
+    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
+    host_fallbacks.
+    """
     return _fft_core("rfftn", FftType.RFFT, a, s, axes, norm)
 
 
 def irfftn(a, s=None, axes=None, norm=None):
+    """Inverse of `rfftn`: a real N-D signal of shape `s`.
+
+    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
+    host_fallbacks.
+    """
     return _fft_core("irfftn", FftType.IRFFT, a, s, axes, norm)
 
 
@@ -138,22 +158,50 @@ def _fft_core_1d(func_name, fft_type, a, n, axis, norm):
 
 
 def fft(a, n=None, axis=-1, norm=None):
+    """1-D discrete Fourier transform along `axis`, cropping or zero-padding to length `n`; `norm` 'backward',
+    'ortho' or 'forward'.
+
+    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
+    host_fallbacks.
+    """
     return _fft_core_1d("fft", FftType.FFT, a, n, axis, norm)
 
 
 def ifft(a, n=None, axis=-1, norm=None):
+    """1-D inverse discrete Fourier transform along `axis`, to length `n`.
+
+    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
+    host_fallbacks.
+    """
     return _fft_core_1d("ifft", FftType.IFFT, a, n, axis, norm)
 
 
 def rfft(a, n=None, axis=-1, norm=None):
+    """1-D Fourier transform of real input along `axis`: the n // 2 + 1 non-negative frequency terms.
+
+    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
+    host_fallbacks.
+    """
     return _fft_core_1d("rfft", FftType.RFFT, a, n, axis, norm)
 
 
 def irfft(a, n=None, axis=-1, norm=None):
+    """Inverse of `rfft`: a real signal of length `n` (default 2 * (m - 1)) from the non-negative frequency
+    terms.
+
+    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
+    host_fallbacks.
+    """
     return _fft_core_1d("irfft", FftType.IRFFT, a, n, axis, norm)
 
 
 def hfft(a, n=None, axis=-1, norm=None):
+    """Fourier transform of a Hermitian-symmetric signal given by its first half: a real spectrum of length
+    `n`.
+
+    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
+    host_fallbacks.
+    """
     conj_a = conj(a)
     _axis_check_1d("hfft", axis)
     nn = (get_aval(conj_a).shape[axis] - 1) * 2 if n is None else n
@@ -161,6 +209,11 @@ def hfft(a, n=None, axis=-1, norm=None):
 
 
 def ihfft(a, n=None, axis=-1, norm=None):
+    """Inverse of `hfft`: the first half of the Hermitian spectrum of a real signal.
+
+    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
+    host_fallbacks.
+    """
     _axis_check_1d("ihfft", axis)
     arr = asarray(a)
     nn = get_aval(arr).shape[axis] if n is None else n
@@ -175,18 +228,38 @@ def _fft_core_2d(func_name, fft_type, a, s, axes, norm):
 
 
 def fft2(a, s=None, axes=(-2, -1), norm=None):
+    """2-D discrete Fourier transform over `axes` (the last two by default), with shape `s`.
+
+    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
+    host_fallbacks.
+    """
     return _fft_core_2d("fft2", FftType.FFT, a, s, axes, norm)
 
 
 def ifft2(a, s=None, axes=(-2, -1), norm=None):
+    """2-D inverse discrete Fourier transform over `axes`.
+
+    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
+    host_fallbacks.
+    """
     return _fft_core_2d("ifft2", FftType.IFFT, a, s, axes, norm)
 
 
 def rfft2(a, s=None, axes=(-2, -1), norm=None):
+    """2-D Fourier transform of real input over `axes` (half spectrum along the last one).
+
+    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
+    host_fallbacks.
+    """
     return _fft_core_2d("rfft2", FftType.RFFT, a, s, axes, norm)
 
 
 def irfft2(a, s=None, axes=(-2, -1), norm=None):
+    """Inverse of `rfft2`: a real 2-D signal of shape `s`.
+
+    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
+    host_fallbacks.
+    """
     return _fft_core_2d("irfft2", FftType.IRFFT, a, s, axes, norm)
 
 
@@ -198,6 +271,7 @@ def _check_freq_args(name, n, d):
 
 
 def fftfreq(n, d=1.0, *, dtype=None, device=None):
+    """Sample frequencies of an n-point FFT with sample spacing `d`: [0, 1, ..., -1] / (d * n)."""
     _check_freq_args("fftfreq", n, d)
     out_dtype = dtypes.check_user_dtype(dtype) or dtypes.default_float()
     dt = out_dtype if dtypes.is_inexact(out_dtype) else dtypes.default_float()
@@ -209,6 +283,7 @@ def fftfreq(n, d=1.0, *, dtype=None, device=None):
 
 
 def rfftfreq(n, d=1.0, *, dtype=None, device=None):
+    """Non-negative sample frequencies of an n-point rfft with spacing `d`: [0, 1, ..., n // 2] / (d * n)."""
     _check_freq_args("rfftfreq", n, d)
     dt = dtypes.check_user_dtype(dtype) or dtypes.default_float()
     k = arange(0, n // 2 + 1, dtype=dt)
@@ -230,8 +305,10 @@ def _shifted(name, x, axes, sign):
 
 
 def fftshift(x, axes=None):
+    """Move the zero-frequency term to the center of the spectrum over `axes` (all if None)."""
     return _shifted("fftshift", x, axes, 1)
 
 
 def ifftshift(x, axes=None):
+    """Undo `fftshift`: move the center of the spectrum back to index 0 over `axes`."""
     return _shifted("ifftshift", x, axes, -1)

@@ -22,6 +22,7 @@ __all__ = ["select", "piecewise", "vectorize", "apply_along_axis", "apply_over_a
 
 
 def select(condlist, choicelist, default=0):
+    """Pick from `choicelist[i]` where `condlist[i]` is the first true condition, `default` where none is."""
     if len(condlist) != len(choicelist):
         raise ValueError(f"condlist must have length equal to choicelist ({len(condlist)} vs {len(choicelist)})")
     if not condlist:
@@ -36,6 +37,7 @@ def select(condlist, choicelist, default=0):
 
 
 def piecewise(x, condlist, funclist, *args, **kw):
+    """Evaluate `funclist[i]` where `condlist[i]` holds (a trailing extra function is the default)."""
     check_arraylike("piecewise", x)
     x = asarray(x)
     nc, nf = len(condlist), len(funclist)
@@ -97,6 +99,7 @@ def _with_excluded(func, excluded, args, kwargs):
 
 
 def vectorize(pyfunc, *, excluded=frozenset(), signature=None):
+    """Turn a function on scalars (or on core shapes given by `signature`) into one on arrays, with vmap."""
     if any(not isinstance(e, (str, int)) for e in excluded):
         raise TypeError(f"jax.numpy.vectorize can only exclude integer or string arguments, but excluded={excluded!r}")
     if any(isinstance(e, int) and e < 0 for e in excluded):
@@ -167,6 +170,7 @@ def _checked_outputs(func, sizes, out_dims, context):
 
 
 def apply_along_axis(func1d, axis, arr, *args, **kwargs):
+    """Apply `func1d` to each 1-D slice of `arr` along `axis` (built with vmap)."""
     check_arraylike("apply_along_axis", arr)
     arr = asarray(arr)
     nd = arr.ndim
@@ -180,6 +184,7 @@ def apply_along_axis(func1d, axis, arr, *args, **kwargs):
 
 
 def apply_over_axes(func, a, axes):
+    """Apply `func(a, axis)` repeatedly, once for each axis in `axes`, keeping dimensions."""
     check_arraylike("apply_over_axes", a)
     a = asarray(a)
     for axis in [axes] if isinstance(axes, int) else axes:
@@ -370,4 +375,7 @@ class ufunc:
 
 
 def frompyfunc(func, /, nin, nout, *, identity=None):
+    """Wrap a function of `nin` arrays as a jnp.ufunc with `nout` outputs and methods such as
+    reduce/accumulate/outer.
+    """
     return ufunc(func, nin, nout, identity=identity)

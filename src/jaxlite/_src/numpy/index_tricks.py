@@ -28,6 +28,9 @@ def _grid_1d(s: slice, op_name: str):
 
 
 class _Grid:
+    """mgrid and ogrid: index with slices to get a dense (mgrid, stacked) or open (ogrid, a list of
+    broadcastable arrays) mesh grid; a complex step such as 5j means 5 points with the end included."""
+
     def __init__(self, sparse: bool, op_name: str):
         self.sparse, self.op_name = sparse, op_name
 
@@ -95,6 +98,7 @@ c_ = _AxisConcat(-1, 2, 0, "c_")
 
 
 def ix_(*args):
+    """Open mesh from 1-D sequences: arrays shaped to broadcast against each other for outer indexing."""
     check_arraylike("ix", *args)
     n = len(args)
     out = []
@@ -114,6 +118,7 @@ def ix_(*args):
 
 
 def indices(dimensions, dtype=None, sparse=False):
+    """Array of index grids for an array of shape `dimensions` (a tuple of open grids if `sparse`)."""
     dt = dtypes.check_user_dtype(dtype) if dtype is not None else dtypes.default_int()
     dims = tuple(int(core.concrete_or_error(d, "dimensions argument of jnp.indices")) for d in dimensions)
     nd = len(dims)
@@ -128,6 +133,7 @@ def indices(dimensions, dtype=None, sparse=False):
 
 
 def diag_indices(n, ndim=2):
+    """Index arrays addressing the main diagonal of an n x ... x n array with `ndim` axes."""
     n = int(core.concrete_or_error(n, "n argument of jnp.diag_indices"))
     ndim = int(core.concrete_or_error(ndim, "ndim argument of jnp.diag_indices"))
     if n < 0:
@@ -138,6 +144,7 @@ def diag_indices(n, ndim=2):
 
 
 def diag_indices_from(arr):
+    """Index arrays addressing the main diagonal of the square array `arr`."""
     check_arraylike("diag_indices_from", arr)
     shape = jnp.shape(arr)
     if len(shape) < 2:
@@ -157,18 +164,21 @@ def _static_int(v, what):
 
 
 def tril_indices(n, k=0, m=None):
+    """Row and column indices of the lower triangle (at and below diagonal k) of an n x m array."""
     n, k = _static_int(n, "n argument of jnp.tril_indices"), _static_int(k, "k argument of jnp.tril_indices")
     m = n if m is None else _static_int(m, "m argument of jnp.tril_indices")
     return _nonzero_static(np.tri(n, m, k, dtype=bool))
 
 
 def triu_indices(n, k=0, m=None):
+    """Row and column indices of the upper triangle (at and above diagonal k) of an n x m array."""
     n, k = _static_int(n, "n argument of jnp.triu_indices"), _static_int(k, "k argument of jnp.triu_indices")
     m = n if m is None else _static_int(m, "m argument of jnp.triu_indices")
     return _nonzero_static(~np.tri(n, m, k - 1, dtype=bool))
 
 
 def tril_indices_from(arr, k=0):
+    """Row and column indices of the lower triangle of the 2-D array `arr`."""
     shape = jnp.shape(arr)
     if len(shape) != 2:
         raise ValueError("Only 2-D inputs are accepted")
@@ -176,6 +186,7 @@ def tril_indices_from(arr, k=0):
 
 
 def triu_indices_from(arr, k=0):
+    """Row and column indices of the upper triangle of the 2-D array `arr`."""
     shape = jnp.shape(arr)
     if len(shape) != 2:
         raise ValueError("Only 2-D inputs are accepted")
@@ -183,5 +194,6 @@ def triu_indices_from(arr, k=0):
 
 
 def mask_indices(n, mask_func, k=0, *, size=None):
+    """Indices where `mask_func(ones((n, n)), k)` is nonzero (e.g. mask_func=triu)."""
     from jaxlite._src.numpy.sorting import nonzero
     return nonzero(mask_func(jnp.ones((n, n)), k), size=size)

@@ -44,23 +44,30 @@ finfo, iinfo = dtypes.finfo, dtypes.iinfo
 
 
 def ndim(x) -> int:
+    """Number of dimensions of `x` (a Python int)."""
     return get_aval(x).ndim if is_array(x) else np.ndim(x)
 
 
 def shape(x) -> tuple:
+    """Shape of `x` as a tuple of Python ints."""
     return get_aval(x).shape if is_array(x) else np.shape(x)
 
 
 def size(x, axis=None) -> int:
+    """Number of elements of `x`, or its length along `axis` (a Python int)."""
     s = shape(x)
     return int(np.prod(s, dtype=np.int64)) if axis is None else s[axis]
 
 
 def isscalar(x) -> bool:
+    """True if `x` is a scalar: a Python/numpy scalar or a 0-d array."""
     return (is_array(x) and get_aval(x).ndim == 0) or np.isscalar(x)
 
 
 def can_cast(from_, to, casting="safe") -> bool:
+    """True if `from_` can be cast to dtype `to` under the `casting` rule ('no', 'equiv', 'safe', 'same_kind',
+    'unsafe').
+    """
     return np.can_cast(from_, to, casting)
 
 
@@ -68,6 +75,11 @@ def can_cast(from_, to, casting="safe") -> bool:
 
 
 def array(object, dtype=None, copy=True, order="K", ndmin=0):
+    """Create an array from a scalar, nested sequence or array, with optional `dtype` and at least `ndmin`
+    dimensions.
+
+    Differs from JAX: no `device=` argument.
+    """
     if object is None:
         raise ValueError("None is not a valid value for jnp.array")
     if is_array(object) and dtype is None:
@@ -80,6 +92,10 @@ def array(object, dtype=None, copy=True, order="K", ndmin=0):
 
 
 def astype(x, dtype, copy=False):
+    """Convert `x` to `dtype` (complex to real drops the imaginary part, as JAX).
+
+    Differs from JAX: no `device=` argument.
+    """
     return lax.convert_element_type(asarray(x), dtypes.check_user_dtype(dtype))
 
 
@@ -88,18 +104,22 @@ def _dtype_or_default(dtype):
 
 
 def zeros(shape, dtype=None, device=None):
+    """Array of the given shape filled with zeros (default float dtype if `dtype` is None)."""
     return lax.full(_shape(shape), 0, _dtype_or_default(dtype))
 
 
 def ones(shape, dtype=None, device=None):
+    """Array of the given shape filled with ones (default float dtype if `dtype` is None)."""
     return lax.full(_shape(shape), 1, _dtype_or_default(dtype))
 
 
 def empty(shape, dtype=None, device=None):
+    """Array of the given shape; as in JAX it is filled with zeros (arrays are immutable)."""
     return zeros(shape, dtype)
 
 
 def full(shape, fill_value, dtype=None, device=None):
+    """Array of the given shape filled with `fill_value`, whose dtype is used if `dtype` is None."""
     if dtype is None and is_array(fill_value) and ndim(fill_value) > 0:
         return broadcast_to(fill_value, _shape(shape))
     dt = dtypes.check_user_dtype(dtype) if dtype is not None else dtypes.result_type(fill_value)
@@ -128,14 +148,26 @@ def _like_dtype(x, dtype):
 
 
 def zeros_like(x, dtype=None, shape=None):
+    """Array of zeros with the shape and dtype of `x` (also `empty_like`), overridable by `shape`/`dtype`.
+
+    Differs from JAX: no `device=` argument.
+    """
     return lax.full(shape if shape is not None else asarray(x).shape, 0, _like_dtype(x, dtype))
 
 
 def ones_like(x, dtype=None, shape=None):
+    """Array of ones with the shape and dtype of `x`, overridable by `shape`/`dtype`.
+
+    Differs from JAX: no `device=` argument.
+    """
     return lax.full(shape if shape is not None else asarray(x).shape, 1, _like_dtype(x, dtype))
 
 
 def full_like(x, fill_value, dtype=None, shape=None):
+    """Array filled with `fill_value` with the shape and dtype of `x`, overridable by `shape`/`dtype`.
+
+    Differs from JAX: no `device=` argument.
+    """
     return full(shape if shape is not None else asarray(x).shape, fill_value, _like_dtype(x, dtype))
 
 
@@ -148,6 +180,9 @@ def _shape(shape) -> tuple:
 
 
 def arange(start, stop=None, step=None, dtype=None, *, device=None):
+    """Evenly spaced values in [start, stop) with step `step`, like Python's range; the dtype follows the
+    arguments.
+    """
     out = _arange(start, stop, step, dtype)
     # As JAX: the values are computed first, then placed (and committed) on the named device.
     return out if device is None else dispatch.device_put(out, device)
@@ -175,6 +210,11 @@ def _arange(start, stop, step, dtype):
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    """`num` evenly spaced samples from start to stop (stop included unless `endpoint=False`); `retstep` also
+    returns the step.
+
+    Differs from JAX: no `device=` argument.
+    """
     num = int(core.concrete_or_error(num, "linspace num must be static"))
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
@@ -206,10 +246,15 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
 
 
 def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    """`num` samples spaced evenly on a log scale: base**linspace(start, stop)."""
     return astype(power(base, linspace(start, stop, num, endpoint, axis=axis)), _dtype_or_default(dtype))
 
 
 def eye(N, M=None, k=0, dtype=None):
+    """2-D array with ones on the k-th diagonal and zeros elsewhere, N rows by M columns.
+
+    Differs from JAX: no `device=` argument.
+    """
     n, m = core.canonicalize_shape((N, N if M is None else M))
     if n < 0 or m < 0:
         raise ValueError(f"negative dimensions are not allowed, got {N} and {M}")
@@ -221,10 +266,12 @@ def eye(N, M=None, k=0, dtype=None):
 
 
 def identity(n, dtype=None):
+    """Square n x n identity matrix."""
     return eye(n, dtype=dtype)
 
 
 def tri(N, M=None, k=0, dtype=None):
+    """N x M array with ones at and below the k-th diagonal and zeros above."""
     N, M = core.canonicalize_shape((N, N if M is None else M), "iota")
     i = structural.broadcasted_iota(np.int32, (N, M), 0)
     j = structural.broadcasted_iota(np.int32, (N, M), 1)
@@ -232,18 +279,21 @@ def tri(N, M=None, k=0, dtype=None):
 
 
 def tril(m, k=0):
+    """Copy of `m` with the elements above the k-th diagonal zeroed (on the last two axes)."""
     m = asarray(m)
     mask = tri(*shape(m)[-2:], k=k, dtype=bool)
     return where(mask, m, zeros_like(m))
 
 
 def triu(m, k=0):
+    """Copy of `m` with the elements below the k-th diagonal zeroed (on the last two axes)."""
     m = asarray(m)
     mask = tri(*shape(m)[-2:], k=k - 1, dtype=bool)
     return where(mask, zeros_like(m), m)
 
 
 def diag(v, k=0):
+    """The k-th diagonal of a 2-D array, or a 2-D array with a 1-D input on its k-th diagonal."""
     v = asarray(v)
     if ndim(v) == 1:
         n = shape(v)[0] + builtins.abs(k)
@@ -259,6 +309,7 @@ def diag(v, k=0):
 
 
 def diagonal(a, offset=0, axis1=0, axis2=1):
+    """The diagonal with offset `offset` over axes `axis1` and `axis2`, moved to the last axis."""
     a = asarray(a)
     nd = ndim(a)
     axis1, axis2 = canonicalize_axis(axis1, nd), canonicalize_axis(axis2, nd)
@@ -275,11 +326,15 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
 
 
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None):
+    """Sum along the diagonal with offset `offset` over axes `axis1` and `axis2`."""
     from jaxlite._src.numpy import reductions
     return reductions.sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
 
 
 def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
+    """Coordinate arrays from 1-D coordinate vectors: 'xy' (Cartesian) or 'ij' (matrix) indexing, optionally
+    sparse.
+    """
     xi = [ravel(asarray(x)) for x in xi]
     n = len(xi)
     shapes = [shape(x)[0] for x in xi]
@@ -450,7 +505,85 @@ right_shift = bitwise_right_shift = _bitwise(
     "right_shift")
 
 
+# Docstrings of the names the factories above make (one closure per name, so each gets its line).
+_DOCS = {
+    "abs": "Elementwise absolute value |x| (also `absolute`); for complex input, the magnitude.",
+    "acos": "Elementwise inverse cosine, in radians (also `arccos`); integers promote to float.",
+    "acosh": "Elementwise inverse hyperbolic cosine (also `arccosh`); integers promote to float.",
+    "add": "Elementwise sum x1 + x2, with broadcasting and JAX's type promotion; for bools, logical or.",
+    "asin": "Elementwise inverse sine, in radians (also `arcsin`); integers promote to float.",
+    "asinh": "Elementwise inverse hyperbolic sine (also `arcsinh`); integers promote to float.",
+    "atan": "Elementwise inverse tangent, in radians (also `arctan`); integers promote to float.",
+    "atan2": "Elementwise angle of the point (x2, x1), in radians in [-pi, pi] (also `arctan2`).",
+    "atanh": "Elementwise inverse hyperbolic tangent (also `arctanh`); integers promote to float.",
+    "bitwise_and": "Elementwise bitwise AND of integer or boolean arrays, with broadcasting.",
+    "bitwise_or": "Elementwise bitwise OR of integer or boolean arrays, with broadcasting.",
+    "bitwise_xor": "Elementwise bitwise XOR of integer or boolean arrays, with broadcasting.",
+    "bitwise_not": "Elementwise bitwise NOT (also `invert`, `bitwise_invert`); logical not for booleans.",
+    "left_shift": "Elementwise x1 << x2 for integer arrays (also `bitwise_left_shift`).",
+    "right_shift": ("Elementwise x1 >> x2 for integer arrays (also `bitwise_right_shift`): arithmetic for signed, "
+                    "logical for unsigned."),
+    "cbrt": "Elementwise real cube root; integers promote to float.",
+    "ceil": "Elementwise ceiling: the smallest integer value >= x (integer inputs are returned unchanged).",
+    "conjugate": "Elementwise complex conjugate (also `conj`); real input is returned unchanged.",
+    "cos": "Elementwise cosine of x in radians; integers promote to float.",
+    "cosh": "Elementwise hyperbolic cosine; integers promote to float.",
+    "deg2rad": "Elementwise conversion from degrees to radians (also `radians`).",
+    "rad2deg": "Elementwise conversion from radians to degrees (also `degrees`).",
+    "divide": "Elementwise true division x1 / x2 (also `true_divide`): the result is always inexact.",
+    "equal": "Elementwise x1 == x2, with broadcasting; returns a boolean array.",
+    "not_equal": "Elementwise x1 != x2, with broadcasting; returns a boolean array.",
+    "less": "Elementwise x1 < x2, with broadcasting; returns a boolean array.",
+    "less_equal": "Elementwise x1 <= x2, with broadcasting; returns a boolean array.",
+    "greater": "Elementwise x1 > x2, with broadcasting; returns a boolean array.",
+    "greater_equal": "Elementwise x1 >= x2, with broadcasting; returns a boolean array.",
+    "exp": "Elementwise exponential e**x; integers promote to float.",
+    "exp2": "Elementwise base-2 exponential 2**x; integers promote to float.",
+    "expm1": "Elementwise exp(x) - 1, accurate for small x.",
+    "fabs": "Elementwise absolute value as a float (integers promote to float; complex input is rejected by lax).",
+    "floor": "Elementwise floor: the largest integer value <= x (integer inputs are returned unchanged).",
+    "imag": "Imaginary part of each element; zeros for real input.",
+    "real": "Real part of each element; real input is returned unchanged.",
+    "isfinite": """Elementwise test for finite values (not inf and not NaN); always True for integers.
+
+Differs from JAX: complex input gives True everywhere (JAX tests both parts).""",
+    "isinf": """Elementwise test for positive or negative infinity.
+
+Differs from JAX: complex input gives False everywhere (JAX tests both parts).""",
+    "isnan": "Elementwise test for NaN (a complex number is NaN if either part is).",
+    "log": "Elementwise natural logarithm; integers promote to float.",
+    "log10": "Elementwise base-10 logarithm; integers promote to float.",
+    "log1p": "Elementwise log(1 + x), accurate for small x.",
+    "log2": "Elementwise base-2 logarithm; integers promote to float.",
+    "logical_and": "Elementwise logical AND, after converting both inputs to bool.",
+    "logical_or": "Elementwise logical OR, after converting both inputs to bool.",
+    "logical_xor": "Elementwise logical XOR, after converting both inputs to bool.",
+    "logical_not": "Elementwise logical NOT, after converting the input to bool.",
+    "maximum": "Elementwise maximum of x1 and x2, with broadcasting; NaN wins if either is NaN.",
+    "minimum": "Elementwise minimum of x1 and x2, with broadcasting; NaN wins if either is NaN.",
+    "multiply": "Elementwise product x1 * x2, with broadcasting; for bools, logical and.",
+    "negative": "Elementwise negation -x.",
+    "positive": "Elementwise +x: the input, unchanged in value and dtype.",
+    "reciprocal": "Elementwise 1 / x in the input's dtype (integer division for integer input).",
+    "rint": "Elementwise round to the nearest integer value, halves to even; the dtype is kept.",
+    "sign": "Elementwise sign: -1, 0 or 1 (NaN stays NaN; for complex, x / |x|).",
+    "signbit": "Elementwise test whether the sign bit is set (True for -0.0 and negative NaN).",
+    "sin": "Elementwise sine of x in radians; integers promote to float.",
+    "sinh": "Elementwise hyperbolic sine; integers promote to float.",
+    "sqrt": "Elementwise non-negative square root; integers promote to float.",
+    "square": "Elementwise x * x in the input's dtype.",
+    "subtract": "Elementwise difference x1 - x2, with broadcasting and JAX's type promotion.",
+    "tan": "Elementwise tangent of x in radians; integers promote to float.",
+    "tanh": "Elementwise hyperbolic tangent; integers promote to float.",
+    "trunc": "Elementwise rounding toward zero (integer inputs are returned unchanged).",
+}
+for _name, _doc in _DOCS.items():
+    globals()[_name].__doc__ = _doc
+del _name, _doc
+
+
 def floor_divide(x1, x2, /):
+    """Elementwise floor division x1 // x2, rounding toward minus infinity (Python's rule for ints)."""
     a, b = promote_args("floor_divide", x1, x2)
     if a.dtype.kind in "iu":
         q = lax.div(a, b)
@@ -465,6 +598,7 @@ def floor_divide(x1, x2, /):
 
 
 def remainder(x1, x2, /):
+    """Elementwise remainder of floor division (also `remainder`): the result has the sign of x2."""
     a, b = promote_args("remainder", x1, x2)
     if a.dtype == bool:
         raise TypeError("remainder does not accept boolean arguments")
@@ -481,6 +615,7 @@ mod = remainder
 
 
 def fmod(x1, x2, /):
+    """Elementwise remainder of x1 / x2 with the sign of x1 (C's fmod, truncated division)."""
     a, b = promote_args("fmod", x1, x2)
     if a.dtype.kind in "iu":  # fmod(x, 0) is 0 in JAX
         b = where(lax.eq(b, 0), ones_like(b), b)
@@ -488,10 +623,12 @@ def fmod(x1, x2, /):
 
 
 def divmod(x1, x2, /):
+    """Elementwise (floor_divide(x1, x2), mod(x1, x2)) as a pair of arrays."""
     return floor_divide(x1, x2), remainder(x1, x2)
 
 
 def power(x1, x2, /):
+    """Elementwise x1 ** x2 (also `pow`), with JAX's promotion; integer powers of integers stay integers."""
     check_arraylike("power", x1, x2)
     # A concrete integer exponent uses integer_pow (exact, differentiable at 0), as JAX does.
     if isinstance(x2, (int, np.integer)) and not isinstance(x2, builtins.bool):
@@ -523,11 +660,13 @@ pow = power
 
 
 def float_power(x1, x2, /):
+    """Elementwise x1 ** x2 computed in floating point (integers promote to float)."""
     a, b = promote_args("float_power", astype(asarray(x1), dtypes.canonicalize_dtype(np.float64)), x2)
     return lax.pow(*promote_args_inexact("float_power", a, b))
 
 
 def hypot(x1, x2, /):
+    """Elementwise sqrt(x1**2 + x2**2), without overflow for large inputs."""
     a, b = promote_args_inexact("hypot", x1, x2)
     a, b = lax.abs(a), lax.abs(b)
     big, small = lax.max(a, b), lax.min(a, b)
@@ -536,6 +675,7 @@ def hypot(x1, x2, /):
 
 
 def logaddexp(x1, x2, /):
+    """Elementwise log(exp(x1) + exp(x2)), computed without overflow."""
     a, b = promote_args_inexact("logaddexp", x1, x2)
     amax = lax.max(a, b)
     delta = lax.sub(a, b)
@@ -543,21 +683,25 @@ def logaddexp(x1, x2, /):
 
 
 def logaddexp2(x1, x2, /):
+    """Elementwise log2(2**x1 + 2**x2), computed without overflow."""
     ln2 = float(np.log(2))
     return divide(logaddexp(multiply(x1, ln2), multiply(x2, ln2)), ln2)
 
 
 def copysign(x1, x2, /):
+    """Elementwise x1 with its sign replaced by the sign of x2 (as floats)."""
     a, b = promote_args_inexact("copysign", x1, x2)
     return where(signbit(b), lax.neg(lax.abs(a)), lax.abs(a))
 
 
 def heaviside(x1, x2, /):
+    """Elementwise Heaviside step: 0 where x1 < 0, x2 where x1 == 0, 1 where x1 > 0."""
     a, b = promote_args_inexact("heaviside", x1, x2)
     return where(lax.lt(a, 0), zeros_like(a), where(lax.gt(a, 0), ones_like(a), b))
 
 
 def sinc(x, /):
+    """Elementwise normalized sinc, sin(pi x) / (pi x), with sinc(0) = 1."""
     (x,) = promote_args_inexact("sinc", x)
     pix = lax.mul(x, float(np.pi))
     safe = where(lax.eq(x, 0), ones_like(x), pix)
@@ -565,16 +709,19 @@ def sinc(x, /):
 
 
 def fmax(x1, x2):
+    """Elementwise maximum that ignores NaN: the other value is returned unless both are NaN."""
     a, b = promote_args("fmax", x1, x2)
     return where(isnan(a), b, where(isnan(b), a, lax.max(a, b)))
 
 
 def fmin(x1, x2):
+    """Elementwise minimum that ignores NaN: the other value is returned unless both are NaN."""
     a, b = promote_args("fmin", x1, x2)
     return where(isnan(a), b, where(isnan(b), a, lax.min(a, b)))
 
 
 def round(a, decimals=0, out=None):
+    """Round each element to `decimals` decimal places (also `around`), halves to even."""
     (a,) = promote_args("round", a)
     if a.dtype.kind in "iub":
         if decimals < 0:
@@ -591,6 +738,7 @@ around = round
 
 
 def clip(arr=None, min=None, max=None, *, a=None, a_min=None, a_max=None):
+    """Limit each element of `arr` to the interval [min, max]; either bound may be None."""
     x = asarray(arr if arr is not None else a)
     lo = min if min is not None else a_min
     hi = max if max is not None else a_max
@@ -602,6 +750,11 @@ def clip(arr=None, min=None, max=None, *, a=None, a_min=None, a_max=None):
 
 
 def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
+    """Choose elementwise from x where `condition` is True and from y elsewhere.
+
+    With only `condition` it returns the indices of its nonzero elements (as `nonzero`), which needs
+    `size=` (and optionally `fill_value=`) under jit.
+    """
     if x is None and y is None:
         from jaxlite._src.numpy.sorting import nonzero
         return nonzero(condition, size=size, fill_value=fill_value)
@@ -620,6 +773,9 @@ def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
 
 
 def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """Replace NaN by `nan`, +inf by `posinf` and -inf by `neginf` (default: the dtype's largest/smallest
+    finite values).
+    """
     x = asarray(x)
     if x.dtype.kind not in "fc":
         return x
@@ -633,6 +789,7 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Elementwise test |a - b| <= atol + rtol * |b|; `equal_nan` makes NaNs compare equal."""
     a, b = promote_args("isclose", a, b)
     if a.dtype.kind not in "fc":
         return equal(a, b)
@@ -644,11 +801,13 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True if every element pair of a and b is close in the sense of `isclose`."""
     from jaxlite._src.numpy import reductions
     return reductions.all(isclose(a, b, rtol, atol, equal_nan))
 
 
 def array_equal(a1, a2, equal_nan=False):
+    """True if a1 and a2 have the same shape and equal elements (`equal_nan` counts NaNs equal)."""
     from jaxlite._src.numpy import reductions
     a1, a2 = asarray(a1), asarray(a2)
     if shape(a1) != shape(a2):
@@ -663,6 +822,7 @@ def array_equal(a1, a2, equal_nan=False):
 
 
 def reshape(a, shape=None, order="C", *, newshape=None):
+    """Array with the elements of `a` (C order) in a new `shape`; one dimension may be -1."""
     a = asarray(a)
     if shape is None:
         shape = newshape
@@ -695,12 +855,14 @@ def reshape(a, shape=None, order="C", *, newshape=None):
 
 
 def ravel(a, order="C"):
+    """The elements of `a` as a 1-D array, in C order."""
     if order == "K":
         raise NotImplementedError("Ravel not implemented for order='K'.")
     return reshape(a, (size(a),), order)
 
 
 def transpose(a, axes=None):
+    """Permute the axes of `a` by `axes` (reverse them if None)."""
     a = asarray(a)
     nd = ndim(a)
     axes = tuple(range(nd))[::-1] if axes is None else tuple(canonicalize_axis(i, nd) for i in axes)
@@ -711,14 +873,17 @@ def transpose(a, axes=None):
 
 
 def permute_dims(a, axes):
+    """Permute the axes of `a` by `axes` (the array-API name of `transpose`)."""
     return transpose(a, axes)
 
 
 def matrix_transpose(x):
+    """Swap the last two axes of `x` (a batch of matrices)."""
     return swapaxes(x, -1, -2)
 
 
 def swapaxes(a, axis1, axis2):
+    """Interchange two axes of `a`."""
     a = asarray(a)
     nd = ndim(a)
     perm = list(range(nd))
@@ -728,6 +893,7 @@ def swapaxes(a, axis1, axis2):
 
 
 def moveaxis(a, source, destination):
+    """Move the axes `source` of `a` to the positions `destination`, keeping the order of the others."""
     a = asarray(a)
     nd = ndim(a)
     src = canonicalize_axes(source if isinstance(source, (tuple, list)) else (source,), nd)
@@ -741,6 +907,7 @@ def moveaxis(a, source, destination):
 
 
 def rollaxis(a, axis, start=0):
+    """Move axis `axis` of `a` to before position `start` (numpy's older form of `moveaxis`)."""
     nd = ndim(a)
     axis = canonicalize_axis(axis, nd)
     start = start % (nd + 1) if start < 0 else start
@@ -750,6 +917,7 @@ def rollaxis(a, axis, start=0):
 
 
 def expand_dims(a, axis):
+    """Insert size-1 axes into `a` at the positions `axis` (an int or a tuple)."""
     a = asarray(a)
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
     nd = ndim(a) + len(axes)
@@ -757,6 +925,7 @@ def expand_dims(a, axis):
 
 
 def squeeze(a, axis=None):
+    """Remove size-1 axes from `a`: those in `axis`, or all of them if None."""
     a = asarray(a)
     if axis is None:
         axis = tuple(i for i, d in enumerate(shape(a)) if d == 1)
@@ -765,17 +934,20 @@ def squeeze(a, axis=None):
 
 
 def broadcast_arrays(*args):
+    """Broadcast the inputs against each other, returning a list of arrays of one shape."""
     arrs = [asarray(a) for a in args]
     shp = broadcast_shapes(*(shape(a) for a in arrs))
     return [broadcast_to(a, shp) for a in arrs]
 
 
 def atleast_1d(*arys):
+    """View each input as an array with at least one dimension."""
     out = [reshape(a, (1,)) if ndim(a) == 0 else asarray(a) for a in arys]
     return out[0] if len(out) == 1 else out
 
 
 def atleast_2d(*arys):
+    """View each input as an array with at least two dimensions."""
     out = []
     for a in arys:
         a = asarray(a)
@@ -784,6 +956,7 @@ def atleast_2d(*arys):
 
 
 def atleast_3d(*arys):
+    """View each input as an array with at least three dimensions."""
     out = []
     for a in arys:
         a = asarray(a)
@@ -798,6 +971,7 @@ def atleast_3d(*arys):
 
 
 def concatenate(arrays, axis=0, dtype=None):
+    """Join a sequence of arrays along an existing `axis` (also `concat`); axis=None flattens them first."""
     if isinstance(arrays, (tuple, list)) and not arrays:
         raise ValueError("Need at least one array to concatenate.")
     arrs = promote_dtypes(*arrays) if not is_array(arrays) else list(unstack_like(arrays))
@@ -820,6 +994,7 @@ concat = concatenate
 
 
 def stack(arrays, axis=0, dtype=None):
+    """Join a sequence of same-shaped arrays along a new `axis`."""
     if not len(arrays):
         raise ValueError("Need at least one array to stack.")
     arrs = promote_dtypes(*arrays) if not is_array(arrays) else list(unstack_like(arrays))
@@ -832,6 +1007,7 @@ def stack(arrays, axis=0, dtype=None):
 
 
 def vstack(tup, dtype=None):
+    """Stack arrays row-wise: along axis 0, after making them at least 2-D."""
     return concatenate([atleast_2d(a) for a in tup], 0, dtype)
 
 
@@ -839,23 +1015,30 @@ row_stack = vstack
 
 
 def hstack(tup, dtype=None):
+    """Stack arrays column-wise: along axis 1, or axis 0 for 1-D inputs."""
     arrs = [atleast_1d(a) for a in tup]
     return concatenate(arrs, 0 if ndim(arrs[0]) == 1 else 1, dtype)
 
 
 def dstack(tup, dtype=None):
+    """Stack arrays depth-wise: along axis 2, after making them at least 3-D."""
     return concatenate([atleast_3d(a) for a in tup], 2, dtype)
 
 
 def column_stack(tup):
+    """Stack 1-D arrays as the columns of a 2-D array (2-D inputs are joined along axis 1)."""
     return concatenate([reshape(a, (-1, 1)) if ndim(a) < 2 else asarray(a) for a in tup], 1)
 
 
 def split(ary, indices_or_sections, axis=0):
+    """Split an array into equal sections (an int) or at the given indices along `axis`; sections must divide
+    evenly.
+    """
     return _split("split", ary, indices_or_sections, axis)
 
 
 def array_split(ary, indices_or_sections, axis=0):
+    """Split an array into sections along `axis`, like `split` but allowing unequal sections."""
     return _split("array_split", ary, indices_or_sections, axis)
 
 
@@ -876,27 +1059,33 @@ def _split(name, ary, ios, axis):
 
 
 def hsplit(ary, ios):
+    """Split an array along axis 1 (axis 0 for 1-D input), as `split`."""
     return split(ary, ios, axis=1 if ndim(ary) > 1 else 0)
 
 
 def vsplit(ary, ios):
+    """Split an array along axis 0, as `split`."""
     return split(ary, ios, axis=0)
 
 
 def flip(m, axis=None):
+    """Reverse the order of elements along `axis` (all axes if None)."""
     m = asarray(m)
     return structural.rev(m, canonicalize_axes(axis, ndim(m)))
 
 
 def fliplr(m):
+    """Reverse the order of columns (axis 1)."""
     return flip(m, 1)
 
 
 def flipud(m):
+    """Reverse the order of rows (axis 0)."""
     return flip(m, 0)
 
 
 def roll(a, shift, axis=None):
+    """Shift the elements of `a` by `shift` along `axis` (of the flattened array if None), wrapping around."""
     a = asarray(a)
     if axis is None:
         return reshape(roll(ravel(a), shift, 0), shape(a))
@@ -923,6 +1112,7 @@ def roll(a, shift, axis=None):
 
 
 def tile(A, reps):
+    """Repeat the whole array `A` the number of times given by `reps` along each axis."""
     A = asarray(A)
     reps = (reps,) if isinstance(reps, int) else tuple(reps)
     nd = builtins.max(len(reps), ndim(A))
@@ -939,6 +1129,9 @@ def tile(A, reps):
 
 
 def repeat(a, repeats, axis=None, *, total_repeat_length=None):
+    """Repeat each element of `a` `repeats` times along `axis`; under jit, array `repeats` need
+    `total_repeat_length`.
+    """
     a = asarray(a)
     if axis is None:
         a, axis = ravel(a), 0
@@ -955,6 +1148,7 @@ def repeat(a, repeats, axis=None, *, total_repeat_length=None):
 
 
 def pad(array, pad_width, mode="constant", constant_values=0, **kwargs):
+    """Pad an array by `pad_width` with `mode` ('constant', 'edge', 'reflect', 'symmetric', 'wrap', ...)."""
     array = asarray(array)
     nd = ndim(array)
     pw = np.broadcast_to(np.asarray(pad_width, dtype=np.int64).reshape(-1, 2) if np.ndim(pad_width) else
@@ -997,6 +1191,9 @@ def pad(array, pad_width, mode="constant", constant_values=0, **kwargs):
 
 def take(a, indices, axis=None, out=None, mode=None, unique_indices=False, indices_are_sorted=False,
          fill_value=None):
+    """Take elements of `a` at `indices` along `axis` (of the flattened array if None); `mode` handles out-of-
+    bound indices.
+    """
     from jaxlite._src.lax.slicing import GatherDimensionNumbers, gather
     if out is not None:
         raise NotImplementedError("The 'out' argument to jnp.take is not supported.")
@@ -1037,6 +1234,10 @@ def _wrap_negative(indices, n):
 
 
 def take_along_axis(arr, indices, axis=-1, mode=None, fill_value=None):
+    """Pick values from `arr` with an index array of matching shape along `axis` (what argsort returns fits).
+
+    Differs from JAX: no `wrap_negative_indices` argument.
+    """
     from jaxlite._src.lax import slicing
     check_arraylike("take_along_axis", arr, indices)
     arr, indices = asarray(arr), asarray(indices)
@@ -1074,6 +1275,9 @@ def take_along_axis(arr, indices, axis=-1, mode=None, fill_value=None):
 
 
 def dot(a, b, precision=None, preferred_element_type=None):
+    """Dot product: inner product of 1-D arrays, matrix product of 2-D arrays, and numpy's rules for other
+    ranks.
+    """
     a, b = promote_dtypes(a, b)
     if ndim(a) == 0 or ndim(b) == 0:
         return multiply(a, b)
@@ -1083,6 +1287,7 @@ def dot(a, b, precision=None, preferred_element_type=None):
 
 
 def matmul(a, b, precision=None, preferred_element_type=None):
+    """Matrix product of two arrays, broadcasting over leading batch axes (the @ operator)."""
     check_arraylike("matmul", a, b)
     a, b = promote_dtypes(a, b)
     if ndim(a) == 0 or ndim(b) == 0:
@@ -1107,6 +1312,7 @@ def matmul(a, b, precision=None, preferred_element_type=None):
 
 
 def matvec(x1, x2, /):
+    """Matrix-vector product over the last axes, broadcasting over batch axes."""
     check_arraylike("matvec", x1, x2)
     x1, x2 = asarray(x1), asarray(x2)
     if ndim(x1) < 2 or ndim(x2) < 1:
@@ -1116,6 +1322,7 @@ def matvec(x1, x2, /):
 
 
 def vecmat(x1, x2, /):
+    """Vector-matrix product (conjugating the vector) over the last axes, broadcasting over batch axes."""
     check_arraylike("vecmat", x1, x2)
     x1, x2 = asarray(x1), asarray(x2)
     if ndim(x1) < 1 or ndim(x2) < 2:
@@ -1125,6 +1332,7 @@ def vecmat(x1, x2, /):
 
 
 def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None):
+    """Dot product of vectors along `axis` (conjugating x1), broadcasting over the other axes."""
     check_arraylike("vecdot", x1, x2)
     x1, x2 = asarray(x1), asarray(x2)
     if ndim(x1) == 0 or ndim(x2) == 0:
@@ -1151,6 +1359,10 @@ def einsum_path(subscripts, /, *operands, optimize="auto"):
 
 
 def vdot(a, b, precision=None):
+    """Dot product of two arrays flattened to 1-D, conjugating the first.
+
+    Differs from JAX: no `preferred_element_type` argument.
+    """
     a, b = asarray(a), asarray(b)
     if a.dtype.kind == "c":
         a = conj(a)
@@ -1158,6 +1370,10 @@ def vdot(a, b, precision=None):
 
 
 def inner(a, b, precision=None):
+    """Inner product over the last axis of both arrays.
+
+    Differs from JAX: no `preferred_element_type` argument.
+    """
     a, b = promote_dtypes(a, b)
     if ndim(a) == 0 or ndim(b) == 0:
         return multiply(a, b)
@@ -1165,11 +1381,16 @@ def inner(a, b, precision=None):
 
 
 def outer(a, b, out=None):
+    """Outer product of two arrays flattened to 1-D."""
     a, b = promote_dtypes(ravel(a), ravel(b))
     return multiply(structural.expand_dims(a, (1,)), structural.expand_dims(b, (0,)))
 
 
 def tensordot(a, b, axes=2, precision=None):
+    """Tensor dot product, summing over the last `axes` axes of a and the first of b (or given axis pairs).
+
+    Differs from JAX: no `preferred_element_type` argument.
+    """
     a, b = promote_dtypes(a, b)
     if isinstance(axes, (int, np.integer)):
         ax_a = tuple(range(ndim(a) - int(axes), ndim(a)))
@@ -1182,6 +1403,7 @@ def tensordot(a, b, axes=2, precision=None):
 
 
 def kron(a, b):
+    """Kronecker product of two arrays."""
     a, b = promote_dtypes(a, b)
     nd = builtins.max(ndim(a), ndim(b))
     a = reshape(a, (1,) * (nd - ndim(a)) + shape(a))
@@ -1192,6 +1414,7 @@ def kron(a, b):
 
 
 def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """Cross product of 2- or 3-element vectors along the given axes."""
     if axis is not None:
         axisa = axisb = axisc = axis
     a, b = promote_dtypes(a, b)
@@ -1295,15 +1518,18 @@ def _einsum_sum_unused(spec, op, keep):
 
 
 def iscomplexobj(x) -> bool:
+    """True if x has a complex dtype (a Python check on the dtype, not on values)."""
     return asarray(x).dtype.kind == "c"
 
 
 def count_nonzero(a, axis=None, keepdims=False):
+    """Number of nonzero elements of `a` over `axis` (all axes if None)."""
     from jaxlite._src.numpy import reductions
     return reductions.sum(not_equal(a, 0), axis=axis, keepdims=keepdims, dtype=dtypes.default_int())
 
 
 def unravel_index(indices, shape):
+    """Convert flat indices into a tuple of coordinate arrays for an array of `shape` (C order)."""
     indices = asarray(indices)
     out = []
     for d in reversed(shape):
@@ -1313,6 +1539,9 @@ def unravel_index(indices, shape):
 
 
 def ravel_multi_index(multi_index, dims, mode="raise", order="C"):
+    """Convert a tuple of coordinate arrays into flat indices for an array of `dims`; `mode` handles out-of-
+    range coordinates.
+    """
     out = asarray(0)
     for i, d in zip(multi_index, dims):
         out = add(multiply(out, d), clip(asarray(i), 0, d - 1))

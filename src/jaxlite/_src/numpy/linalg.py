@@ -71,6 +71,11 @@ def _inexact(name, *args):
 
 
 def cholesky(a, *, upper=False, symmetrize_input=True):
+    """Cholesky factor of a Hermitian positive-definite matrix (lower, or upper with `upper=True`), batched.
+
+    Differs from JAX: on wasm/webgpu the factorization runs on the host (numpy/LAPACK), counted in the
+    device's host_fallbacks.
+    """
     (a,) = _inexact("cholesky", a)
     _square("cholesky", a)
     L = lax_linalg.cholesky(a, symmetrize_input=symmetrize_input)
@@ -79,6 +84,11 @@ def cholesky(a, *, upper=False, symmetrize_input=True):
 
 @partial("mode='raw' (Householder reflectors and taus) is not supported")
 def qr(a, mode="reduced"):
+    """QR decomposition a = q @ r, batched; `mode` 'reduced', 'complete' or 'r'.
+
+    Differs from JAX: mode='raw' is not supported; on wasm/webgpu the factorization runs on the host
+    (numpy/LAPACK), counted in host_fallbacks.
+    """
     (a,) = _inexact("qr", a)
     if a.ndim < 2:
         raise ValueError("Argument to QR decomposition must have ndims >= 2")
@@ -91,6 +101,12 @@ def qr(a, mode="reduced"):
 
 
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False, subset_by_index=None):
+    """Singular value decomposition a = u @ diag(s) @ vh, batched (or only the singular values with
+    `compute_uv=False`).
+
+    Differs from JAX: on wasm/webgpu the decomposition runs on the host (numpy/LAPACK), counted in the
+    device's host_fallbacks.
+    """
     (a,) = _inexact("svd", a)
     if hermitian:
         v, w = lax_linalg.eigh(a, subset_by_index=subset_by_index)
@@ -112,10 +128,21 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, subset_by_index
 
 
 def svdvals(x, /):
+    """Singular values of a (batched) matrix, in descending order.
+
+    Differs from JAX: on wasm/webgpu the decomposition runs on the host (numpy/LAPACK), counted in the
+    device's host_fallbacks.
+    """
     return svd(x, compute_uv=False, hermitian=False)
 
 
 def eigh(a, UPLO=None, symmetrize_input=True):
+    """Eigenvalues (ascending) and eigenvectors of a Hermitian matrix, from the lower or upper triangle
+    (`UPLO`).
+
+    Differs from JAX: on wasm/webgpu the decomposition runs on the host (numpy/LAPACK), counted in the
+    device's host_fallbacks.
+    """
     (a,) = _inexact("eigh", a)
     _square("eigh", a)
     if UPLO is None or UPLO == "L":
@@ -129,12 +156,22 @@ def eigh(a, UPLO=None, symmetrize_input=True):
 
 
 def eigvalsh(a, UPLO="L", *, symmetrize_input=True):
+    """Eigenvalues (ascending) of a Hermitian matrix.
+
+    Differs from JAX: on wasm/webgpu the decomposition runs on the host (numpy/LAPACK), counted in the
+    device's host_fallbacks.
+    """
     return eigh(a, UPLO, symmetrize_input=symmetrize_input).eigenvalues
 
 
 @partial("runs on the host as JAX's CPU-only eig does; eigenvector signs follow numpy's LAPACK geev; "
          "derivatives of eigenvectors are not implemented (as in JAX)")
 def eig(a):
+    """Eigenvalues and right eigenvectors of a general square matrix (complex results).
+
+    Differs from JAX: it runs on the host on every device (as JAX's CPU-only eig); eigenvector signs follow
+    numpy's LAPACK geev; eigenvector derivatives are not implemented (as in JAX).
+    """
     (a,) = _inexact("eig", a)
     _square("eig", a)
     w, v = lax_linalg.eig(a, compute_left_eigenvectors=False, compute_right_eigenvectors=True)
@@ -142,6 +179,10 @@ def eig(a):
 
 
 def eigvals(a):
+    """Eigenvalues of a general square matrix (complex results).
+
+    Differs from JAX: it runs on the host on every device (as JAX's CPU-only eig).
+    """
     (a,) = _inexact("eigvals", a)
     _square("eigvals", a)
     return lax_linalg.eig(a, compute_left_eigenvectors=False, compute_right_eigenvectors=False)[0]
@@ -187,6 +228,11 @@ def _solve(a, b):
 
 
 def solve(a, b):
+    """Solution x of the linear system a @ x = b (LU with partial pivoting), batched.
+
+    Differs from JAX: on wasm/webgpu the LU factorization runs on the host (numpy/LAPACK), counted in the
+    device's host_fallbacks.
+    """
     a, b = _inexact("solve", a, b)
     _square("solve", a)
     if b.ndim == 1:
@@ -201,6 +247,11 @@ def solve(a, b):
 
 
 def inv(a):
+    """Inverse of a square matrix, batched.
+
+    Differs from JAX: on wasm/webgpu the LU factorization runs on the host (numpy/LAPACK), counted in the
+    device's host_fallbacks.
+    """
     (a,) = _inexact("inv", a)
     _square("inv", a)
     return solve(a, jnp.broadcast_to(jnp.eye(a.shape[-1], dtype=a.dtype), a.shape))
@@ -243,6 +294,11 @@ def _slogdet_jvp(primals, tangents):
 
 @partial("method='qr' is not supported (the default LU method is)")
 def slogdet(a, *, method=None):
+    """Sign and natural log of the absolute determinant, batched, stable where det would overflow.
+
+    Differs from JAX: method='qr' is not supported (the default LU method is); on wasm/webgpu the LU
+    factorization runs on the host, counted in host_fallbacks.
+    """
     (a,) = _inexact("slogdet", a)
     _square("slogdet", a)
     if method not in (None, "lu"):
@@ -303,12 +359,22 @@ def _det_jvp(primals, tangents):
 
 
 def det(a):
+    """Determinant of a square matrix, batched (closed form for 2x2 and 3x3, LU otherwise).
+
+    Differs from JAX: on wasm/webgpu the LU factorization of larger matrices runs on the host
+    (numpy/LAPACK), counted in the device's host_fallbacks.
+    """
     (a,) = _inexact("det", a)
     _square("det", a)
     return _det(a)
 
 
 def lstsq(a, b, rcond=None, *, numpy_resid=False):
+    """Least-squares solution of a @ x = b: (x, residuals, rank, singular values), through the SVD.
+
+    Differs from JAX: on wasm/webgpu the SVD runs on the host (numpy/LAPACK), counted in the device's
+    host_fallbacks.
+    """
     a, b = _inexact("lstsq", a, b)
     if a.shape[0] != b.shape[0]:
         raise ValueError("Leading dimensions of input arrays must match")
@@ -386,6 +452,11 @@ def _pinv_impl(a, rtol, hermitian):
 
 
 def pinv(a, rtol=None, hermitian=False, *, rcond=None):
+    """Moore-Penrose pseudo-inverse through the SVD, cutting singular values below `rtol` times the largest.
+
+    Differs from JAX: on wasm/webgpu the SVD runs on the host (numpy/LAPACK), counted in the device's
+    host_fallbacks.
+    """
     if rcond is not None:
         if rtol is not None:
             raise ValueError("pinv: only one of rtol and rcond may be specified.")
@@ -398,6 +469,11 @@ def pinv(a, rtol=None, hermitian=False, *, rcond=None):
 
 
 def matrix_rank(M, rtol=None, *, hermitian=False, tol=None):
+    """Number of singular values above the tolerance (`rtol` times the largest, or `tol`).
+
+    Differs from JAX: on wasm/webgpu the SVD runs on the host (numpy/LAPACK), counted in the device's
+    host_fallbacks.
+    """
     if tol is not None:
         if rtol is not None:
             raise ValueError("matrix_rank: only one of tol or rtol may be specified.")
@@ -414,6 +490,7 @@ def matrix_rank(M, rtol=None, *, hermitian=False, tol=None):
 
 
 def matrix_power(a, n):
+    """The integer power a**n of a square matrix by repeated squaring (the inverse first for n < 0)."""
     check_arraylike("jnp.linalg.matrix_power", a)
     arr = asarray(a)
     if arr.ndim < 2:
@@ -444,6 +521,7 @@ def matrix_power(a, n):
 
 
 def multi_dot(arrays, *, precision=None):
+    """Product of a chain of matrices, in the multiplication order that costs fewest flops."""
     check_arraylike("jnp.linalg.multi_dot", *arrays)
     arrs = [asarray(a) for a in arrays]
     if len(arrs) < 2:
@@ -480,6 +558,7 @@ def multi_dot(arrays, *, precision=None):
 
 
 def cond(x, p=None):
+    """Condition number of a matrix in the norm `p` (2-norm by default, from the singular values)."""
     check_arraylike("jnp.linalg.cond", x)
     (x,) = promote_dtypes_inexact(asarray(x))
     if x.ndim < 2:
@@ -501,6 +580,7 @@ def cond(x, p=None):
 
 
 def tensorinv(a, ind=2):
+    """Inverse of a tensor with respect to the tensordot over its first `ind` axes."""
     (arr,) = _inexact("tensorinv", a)
     ind = operator.index(ind)
     if ind <= 0:
@@ -514,6 +594,7 @@ def tensorinv(a, ind=2):
 
 
 def tensorsolve(a, b, axes=None):
+    """Solution x of tensordot(a, x, x.ndim) = b, reshaped to matrices and solved."""
     a_arr, b_arr = _inexact("tensorsolve", a, b)
     if axes is not None:
         a_arr = jnp.moveaxis(a_arr, axes, len(axes) * (a_arr.ndim - 1,))
@@ -551,6 +632,7 @@ def _vector_norm(x, ord, axis, keepdims):
 
 
 def norm(x, ord=None, axis=None, keepdims=False):
+    """Vector or matrix norm of `x`: `ord` picks which (2-norm / Frobenius by default), over `axis`."""
     check_arraylike("jnp.linalg.norm", x)
     (x,) = promote_dtypes_inexact(asarray(x))
     ndim = x.ndim
@@ -589,11 +671,13 @@ def norm(x, ord=None, axis=None, keepdims=False):
 
 
 def matrix_norm(x, /, *, keepdims=False, ord="fro"):
+    """Matrix norm over the last two axes (`ord` 'fro', 'nuc', 1, 2, inf and their negatives)."""
     check_arraylike("jnp.linalg.matrix_norm", x)
     return norm(x, ord=ord, keepdims=keepdims, axis=(-2, -1))
 
 
 def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
+    """Vector p-norm of `x` over `axis` (all elements if None), `ord` 2 by default."""
     check_arraylike("jnp.linalg.vector_norm", x)
     (x,) = promote_dtypes_inexact(asarray(x))
     if axis is None:
@@ -606,6 +690,7 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
 
 
 def matmul(x1, x2, /, *, precision=None, preferred_element_type=None):
+    """Matrix product with broadcasting over batch axes (the array-API form of jnp.matmul)."""
     check_arraylike("jnp.linalg.matmul", x1, x2)
     x1, x2 = asarray(x1), asarray(x2)
     if x1.ndim < 1 or x2.ndim < 1:
@@ -614,6 +699,7 @@ def matmul(x1, x2, /, *, precision=None, preferred_element_type=None):
 
 
 def matrix_transpose(x, /):
+    """Swap the last two axes of `x`."""
     x = asarray(x)
     if x.ndim < 2:
         raise ValueError(f"matrix_transpose requires at least 2 dimensions; got {x.ndim=}")
@@ -621,10 +707,12 @@ def matrix_transpose(x, /):
 
 
 def tensordot(x1, x2, /, *, axes=2, precision=None, preferred_element_type=None):
+    """Tensor dot product over `axes` (the array-API form of jnp.tensordot)."""
     return jnp.tensordot(x1, x2, axes=axes, precision=precision, preferred_element_type=preferred_element_type)
 
 
 def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None):
+    """Dot product of vectors along `axis`, conjugating x1, broadcasting over the other axes."""
     check_arraylike("jnp.linalg.vecdot", x1, x2)
     x1, x2 = asarray(x1), asarray(x2)
     if x1.shape[axis] != x2.shape[axis]:
@@ -633,6 +721,7 @@ def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None):
 
 
 def outer(x1, x2, /):
+    """Outer product of two 1-D arrays."""
     check_arraylike("jnp.linalg.outer", x1, x2)
     x1, x2 = asarray(x1), asarray(x2)
     if x1.ndim != 1 or x2.ndim != 1:
@@ -641,6 +730,7 @@ def outer(x1, x2, /):
 
 
 def cross(x1, x2, /, *, axis=-1):
+    """Cross product of 3-element vectors along `axis`."""
     check_arraylike("jnp.linalg.cross", x1, x2)
     x1, x2 = asarray(x1), asarray(x2)
     if x1.shape[axis] != 3 or x2.shape[axis] != 3:
@@ -650,6 +740,7 @@ def cross(x1, x2, /, *, axis=-1):
 
 
 def trace(x, /, *, offset=0, dtype=None):
+    """Sum of the diagonal with offset `offset` over the last two axes."""
     x = asarray(x)
     if x.ndim < 2:
         raise ValueError(f"jnp.linalg.trace requires ndim >= 2; got {x.ndim=}")
@@ -657,6 +748,7 @@ def trace(x, /, *, offset=0, dtype=None):
 
 
 def diagonal(x, /, *, offset=0):
+    """The diagonal with offset `offset` over the last two axes."""
     x = asarray(x)
     if x.ndim < 2:
         raise ValueError(f"jnp.linalg.diagonal requires ndim >= 2; got {x.ndim=}")

@@ -16,6 +16,7 @@ from jaxlite._src.numpy.util import asarray, canonicalize_axis, check_arraylike,
 
 
 def append(arr, values, axis=None):
+    """Append `values` to the end of `arr` along `axis` (flattening both if None)."""
     check_arraylike("append", arr, values)
     if axis is None:
         return jnp.concatenate([jnp.ravel(arr), jnp.ravel(values)], 0)
@@ -23,6 +24,7 @@ def append(arr, values, axis=None):
 
 
 def insert(arr, obj, values, axis=None):
+    """Insert `values` into `arr` before the indices `obj` along `axis` (flattened if None)."""
     check_arraylike("insert", arr, 0 if isinstance(obj, slice) else obj, values)
     a, values = asarray(arr), asarray(values)
     if axis is None:
@@ -77,6 +79,9 @@ def _scatter_rows(out, rows, updates):
 
 
 def delete(arr, obj, axis=None, *, assume_unique_indices=False):
+    """Remove the entries at indices `obj` along `axis` (flattened if None); under jit, needs static indices or
+    `assume_unique_indices`.
+    """
     a = asarray(arr)
     if axis is None:
         a, axis = jnp.ravel(a), 0
@@ -116,6 +121,7 @@ def delete(arr, obj, axis=None, *, assume_unique_indices=False):
 
 
 def rot90(m, k=1, axes=(0, 1)):
+    """Rotate `m` by 90 degrees `k` times in the plane of `axes`."""
     m = asarray(m)
     if len(axes) != 2:
         raise ValueError("len(axes) must be 2.")
@@ -135,6 +141,7 @@ def rot90(m, k=1, axes=(0, 1)):
 
 
 def resize(a, new_shape):
+    """Array of shape `new_shape` filled with the elements of `a` repeated in C order."""
     a = asarray(a)
     new_shape = (new_shape,) if isinstance(new_shape, (int, np.integer)) else tuple(new_shape)
     if builtins.any(int(d) < 0 for d in new_shape):
@@ -148,6 +155,7 @@ def resize(a, new_shape):
 
 
 def unstack(x, /, *, axis=0):
+    """Split `x` along `axis` into a tuple of arrays with that axis removed."""
     x = asarray(x)
     if x.ndim == 0:
         raise ValueError("Unstack requires arrays with rank > 0, however a scalar array was passed.")
@@ -156,6 +164,7 @@ def unstack(x, /, *, axis=0):
 
 
 def trim_zeros(filt, trim="fb", axis=None):
+    """Remove leading ('f'), trailing ('b') or both ('fb') zeros of a 1-D array (needs concrete values)."""
     a = asarray(filt)
     if a.ndim == 0:
         raise TypeError("trim_zeros requires an array with at least one dimension")
@@ -175,6 +184,7 @@ def trim_zeros(filt, trim="fb", axis=None):
 
 
 def block(arrays):
+    """Assemble an array from nested lists of blocks (the innermost lists join along the last axis)."""
     out, depth = _block(arrays, 0)
     return out
 
@@ -198,11 +208,13 @@ def _block(arrays, level):
 
 
 def diagflat(v, k=0):
+    """2-D array with the flattened input on its k-th diagonal."""
     v = jnp.ravel(v)
     return jnp.diag(v, k)
 
 
 def fill_diagonal(a, val, wrap=False, *, inplace=True):
+    """Set the main diagonal of `a` to `val`; only with `inplace=False`, as JAX (arrays are immutable)."""
     if inplace:
         raise NotImplementedError("JAX arrays are immutable, must use inplace=False")
     if wrap:
@@ -232,6 +244,9 @@ def _tile_to(v, n):
 
 
 def put(a, ind, v, mode=None, *, inplace=True):
+    """Replace the elements of the flattened `a` at indices `ind` with `v`; only with `inplace=False` (arrays
+    are immutable).
+    """
     if inplace:
         raise ValueError("jax.numpy.put cannot modify arrays in-place, because JAX arrays are immutable. "
                          "Pass inplace=False to instead return an updated array.")
@@ -254,6 +269,9 @@ def put(a, ind, v, mode=None, *, inplace=True):
 
 
 def place(arr, mask, vals, *, inplace=True):
+    """Replace the elements of `arr` where `mask` is True with `vals`, repeated as needed; only with
+    `inplace=False` (arrays are immutable).
+    """
     if inplace:
         raise ValueError("jax.numpy.place cannot modify arrays in-place, because JAX arrays are immutable. "
                          "Pass inplace=False to instead return an updated array.")
@@ -272,6 +290,9 @@ def place(arr, mask, vals, *, inplace=True):
 
 
 def put_along_axis(arr, indices, values, axis, inplace=True, *, mode=None):
+    """Write `values` into `arr` at `indices` along `axis` (the inverse of take_along_axis); only with
+    `inplace=False`.
+    """
     if inplace:
         raise ValueError("jax.numpy.put_along_axis cannot modify arrays in-place, because JAX arrays"
                          "are immutable. Pass inplace=False to instead return an updated array.")
@@ -294,6 +315,9 @@ def put_along_axis(arr, indices, values, axis, inplace=True, *, mode=None):
 
 
 def compress(condition, a, axis=None, *, size=None, fill_value=0, out=None):
+    """Select the slices of `a` along `axis` where `condition` is True; under jit, `size=` fixes the output
+    length.
+    """
     if out is not None:
         raise NotImplementedError("The 'out' argument to jnp.compress is not supported.")
     check_arraylike("compress", condition, a)
@@ -324,10 +348,14 @@ def compress(condition, a, axis=None, *, size=None, fill_value=0, out=None):
 
 
 def extract(condition, arr, *, size=None, fill_value=0):
+    """The elements of `arr` where `condition` is True, flattened; under jit, `size=` fixes the output length."""
     return compress(jnp.ravel(condition), jnp.ravel(arr), size=size, fill_value=fill_value)
 
 
 def choose(a, choices, out=None, mode="raise"):
+    """Build an array by picking, for each element of the index array `a`, the entry of `choices[a]`; `mode`
+    handles out-of-range indices.
+    """
     if out is not None:
         raise NotImplementedError("The 'out' argument to jnp.choose is not supported.")
     check_arraylike("choose", a, *choices)

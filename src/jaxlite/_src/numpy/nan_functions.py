@@ -20,17 +20,20 @@ def _filled(a, value):
 
 
 def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    """Product over `axis` treating NaN as one."""
     check_arraylike("nanprod", a)
     return reductions.prod(_filled(asarray(a), 1), axis=axis, dtype=dtype, out=out, keepdims=keepdims,
                            initial=initial, where=where)
 
 
 def nancumsum(a, axis=None, dtype=None, out=None):
+    """Cumulative sum along `axis` treating NaN as zero."""
     check_arraylike("nancumsum", a)
     return reductions.cumsum(_filled(asarray(a), 0), axis=axis, dtype=dtype)
 
 
 def nancumprod(a, axis=None, dtype=None, out=None):
+    """Cumulative product along `axis` treating NaN as one."""
     check_arraylike("nancumprod", a)
     return reductions.cumprod(_filled(asarray(a), 1), axis=axis, dtype=dtype)
 
@@ -53,7 +56,18 @@ nanargmax = _nanarg("nanargmax", reductions.argmax, -np.inf)
 nanargmin = _nanarg("nanargmin", reductions.argmin, np.inf)
 
 
+# Docstrings of the names the factories above make (one closure per name, so each gets its line).
+_DOCS = {
+    "nanargmax": "Index of the largest non-NaN element along `axis` (-1 where a slice is all NaN, as JAX).",
+    "nanargmin": "Index of the smallest non-NaN element along `axis` (-1 where a slice is all NaN, as JAX).",
+}
+for _name, _doc in _DOCS.items():
+    globals()[_name].__doc__ = _doc
+del _name, _doc
+
+
 def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None):
+    """Variance over `axis` of the non-NaN elements, dividing by (count - ddof)."""
     check_arraylike("nanvar", a)
     if out is not None:
         raise NotImplementedError("The 'out' argument to jnp.nanvar is not supported.")
@@ -75,6 +89,7 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=Non
 
 
 def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None):
+    """Standard deviation over `axis` of the non-NaN elements, dividing by (count - ddof)."""
     return lax.sqrt(nanvar(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, where=where,
                            mean=mean))
 
@@ -85,6 +100,10 @@ _METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
 @partial("weights= (weighted quantiles) is not supported")
 def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
                 weights=None):
+    """The q-th quantiles (q in [0, 1]) over `axis` of the non-NaN elements, interpolated by `method`.
+
+    Differs from JAX: `weights=` (weighted quantiles) is not supported.
+    """
     check_arraylike("nanquantile", a, q)
     if overwrite_input or out is not None:
         raise ValueError("jax.numpy.nanquantile does not support overwrite_input=True or out != None")
@@ -135,11 +154,16 @@ def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear
 
 
 def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
+    """The q-th percentiles (q in [0, 100]) over `axis` of the non-NaN elements, interpolated by `method`.
+
+    Differs from JAX: no `weights=` argument.
+    """
     check_arraylike("nanpercentile", a, q)
     q = jnp.true_divide(q, 100.0)
     return nanquantile(a, q, axis=axis, out=out, overwrite_input=overwrite_input, method=method, keepdims=keepdims)
 
 
 def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """Median over `axis` of the non-NaN elements."""
     return nanquantile(a, 0.5, axis=axis, out=out, overwrite_input=overwrite_input, keepdims=keepdims,
                        method="midpoint")

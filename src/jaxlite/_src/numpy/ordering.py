@@ -13,6 +13,7 @@ __all__ = ["lexsort", "partition", "argpartition", "sort_complex"]
 
 
 def lexsort(keys, axis=-1):
+    """Indices that sort by several keys, the last key primary, along `axis`."""
     keys = tuple(keys)
     check_arraylike("lexsort", *keys)
     if not keys:
@@ -60,6 +61,7 @@ def argpartition(a, kth, axis=-1):
 
 
 def sort_complex(a):
+    """Sort a complex array by real part, then imaginary part (the result is complex)."""
     check_arraylike("sort_complex", a)
     a = asarray(a)
     s = lsort.sort(a, a.ndim - 1) if a.ndim else a

@@ -18,6 +18,7 @@ __all__ = ["vander", "convolve", "correlate", "poly", "polyadd", "polysub", "pol
 
 
 def vander(x, N=None, increasing=False):
+    """Vandermonde matrix of powers of `x`, N columns, decreasing powers unless `increasing=True`."""
     check_arraylike("vander", x)
     x = asarray(x)
     if x.ndim != 1:
@@ -54,16 +55,21 @@ def _conv(x, y, mode, op, preferred_element_type):
 
 
 def convolve(a, v, mode="full", *, precision=None, preferred_element_type=None):
+    """Discrete linear convolution of two 1-D arrays; `mode` 'full', 'same' or 'valid'."""
     check_arraylike("convolve", a, v)
     return _conv(a, v, mode, "convolve", preferred_element_type)
 
 
 def correlate(a, v, mode="valid", *, precision=None, preferred_element_type=None):
+    """Cross-correlation of two 1-D arrays; `mode` 'valid', 'same' or 'full'."""
     check_arraylike("correlate", a, v)
     return _conv(a, v, mode, "correlate", preferred_element_type)
 
 
 def poly(seq_of_zeros):
+    """Coefficients of the monic polynomial whose roots are `seq_of_zeros` (or the characteristic polynomial of
+    a square matrix).
+    """
     check_arraylike("poly", seq_of_zeros)
     (z,) = promote_dtypes_inexact(seq_of_zeros)
     z = jnp.atleast_1d(z)
@@ -87,6 +93,7 @@ def _linalg():
 
 
 def polyadd(a1, a2):
+    """Sum of two polynomials given by coefficients, highest power first."""
     check_arraylike("polyadd", a1, a2)
     a1, a2 = promote_dtypes(a1, a2)
     if a2.shape[0] > a1.shape[0]:
@@ -95,12 +102,14 @@ def polyadd(a1, a2):
 
 
 def polysub(a1, a2):
+    """Difference of two polynomials given by coefficients, highest power first."""
     check_arraylike("polysub", a1, a2)
     a1, a2 = promote_dtypes(a1, a2)
     return polyadd(a1, jnp.negative(a2))
 
 
 def polymul(a1, a2, *, trim_leading_zeros=False):
+    """Product of two polynomials given by coefficients, highest power first."""
     check_arraylike("polymul", a1, a2)
     a1, a2 = promote_dtypes_inexact(a1, a2)
     if trim_leading_zeros and (a1.shape[0] > 1 or a2.shape[0] > 1):
@@ -119,6 +128,7 @@ def _trim_front(a, tol=0):
 
 
 def polydiv(u, v, *, trim_leading_zeros=False):
+    """Quotient and remainder of the polynomial division u / v (coefficients, highest power first)."""
     check_arraylike("polydiv", u, v)
     u, v = promote_dtypes_inexact(u, v)
     m, n = u.shape[0] - 1, v.shape[0] - 1
@@ -134,6 +144,7 @@ def polydiv(u, v, *, trim_leading_zeros=False):
 
 
 def polyder(p, m=1):
+    """The m-th derivative of a polynomial given by coefficients."""
     check_arraylike("polyder", p)
     m = operator.index(core.concrete_or_error(m, "'m' argument of jnp.polyder"))
     (p,) = promote_dtypes_inexact(p)
@@ -147,6 +158,7 @@ def polyder(p, m=1):
 
 
 def polyint(p, m=1, k=None):
+    """The m-th antiderivative of a polynomial, with integration constants `k`."""
     m = operator.index(core.concrete_or_error(m, "'m' argument of jnp.polyint"))
     k = 0 if k is None else k
     check_arraylike("polyint", p, k)
@@ -167,6 +179,7 @@ def polyint(p, m=1, k=None):
 
 
 def polyval(p, x, *, unroll=16):
+    """Evaluate the polynomial with coefficients `p` (highest power first) at `x`, by Horner's rule."""
     check_arraylike("polyval", p, x)
     p, x = promote_dtypes(p, x)
     shape = jnp.broadcast_shapes(p.shape[1:], x.shape)
@@ -176,6 +189,9 @@ def polyval(p, x, *, unroll=16):
 
 
 def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
+    """Least-squares polynomial fit of degree `deg` to the points (x, y), optionally weighted and with the
+    covariance.
+    """
     check_arraylike("polyfit", x, y, *([] if w is None else [w]))
     x, y = asarray(x), asarray(y)
     deg = int(core.concrete_or_error(deg, "deg must be int"))
@@ -226,6 +242,11 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
 
 
 def roots(p, *, strip_zeros=True):
+    """Roots of the polynomial with coefficients `p`, as eigenvalues of its companion matrix.
+
+    Differs from JAX: the eigenvalues come from `eig`, which runs on the host (numpy's LAPACK), also on
+    wasm/webgpu.
+    """
     check_arraylike("roots", p)
     (p,) = promote_dtypes_inexact(p)
     p = jnp.atleast_1d(p)

@@ -101,6 +101,7 @@ def _count(a, axes, where):
 
 
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
+    """Arithmetic mean of `a` over `axis`; integers average in the default float; `where` masks elements out."""
     check_arraylike("mean", a)
     a = asarray(a)
     axes = canonicalize_axes(axis, a.ndim)
@@ -116,6 +117,10 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
 
 
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, correction=None):
+    """Variance of `a` over `axis`, dividing by N - ddof (`correction` is the array-API name for ddof).
+
+    Differs from JAX: no precomputed `mean=` argument.
+    """
     if correction is not None:
         ddof = correction
     a = asarray(a)
@@ -142,10 +147,15 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
 
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, correction=None):
+    """Standard deviation of `a` over `axis`, the square root of `var` with the same ddof/correction.
+
+    Differs from JAX: no precomputed `mean=` argument.
+    """
     return lax.sqrt(var(a, axis, dtype, out, ddof, keepdims, where=where, correction=correction))
 
 
 def average(a, axis=None, weights=None, returned=False, keepdims=False):
+    """Weighted average of `a` over `axis`; with `returned=True` also the sum of the weights."""
     a = asarray(a)
     if weights is None:
         avg = mean(a, axis, keepdims=keepdims)
@@ -167,6 +177,7 @@ def average(a, axis=None, weights=None, returned=False, keepdims=False):
 
 
 def ptp(a, axis=None, out=None, keepdims=False):
+    """Peak to peak range max(a) - min(a) over `axis`."""
     return lax.sub(max(a, axis, keepdims=keepdims), min(a, axis, keepdims=keepdims))
 
 
@@ -213,29 +224,73 @@ cumsum = cumulative_sum = _cumulative("cumsum", lred.cumsum, True)
 cumprod = cumulative_prod = _cumulative("cumprod", lred.cumprod, True)
 
 
+# Docstrings of the names the factories above make (one closure per name, so each gets its line).
+_DOCS = {
+    "sum": ("Sum of the elements of `a` over `axis` (all axes if None); small ints and bools accumulate in the "
+            "default int."),
+    "prod": ("Product of the elements of `a` over `axis` (all axes if None); small ints and bools accumulate in "
+             "the default int."),
+    "max": "Largest element of `a` over `axis` (also `amax`); NaN propagates; `initial` and `where` as in numpy.",
+    "min": "Smallest element of `a` over `axis` (also `amin`); NaN propagates; `initial` and `where` as in numpy.",
+    "all": "True if every element of `a` over `axis` is truthy (all axes if None).",
+    "any": "True if some element of `a` over `axis` is truthy (all axes if None).",
+    "argmax": ("Index of the largest element of `a` along `axis` (of the flattened array if None); first one on "
+               "ties, NaN counts as largest."),
+    "argmin": ("Index of the smallest element of `a` along `axis` (of the flattened array if None); first one on "
+               "ties, NaN counts as smallest."),
+    "cumsum": """Cumulative sum of `a` along `axis` (of the flattened array if None), keeping the length.
+
+Also `cumulative_sum`, which differs from JAX's: no `include_initial`, and axis=None flattens
+instead of requiring 1-D input.""",
+    "cumprod": """Cumulative product of `a` along `axis` (of the flattened array if None), keeping the length.
+
+Also `cumulative_prod`, which differs from JAX's: no `include_initial`, and axis=None flattens
+instead of requiring 1-D input.""",
+}
+for _name, _doc in _DOCS.items():
+    globals()[_name].__doc__ = _doc
+del _name, _doc
+
+
 def cummax(a, axis=0):
     return lred.cummax(asarray(a), canonicalize_axis(axis, asarray(a).ndim))
 
 
 def nansum(a, axis=None, dtype=None, keepdims=False):
+    """Sum over `axis` treating NaN as zero.
+
+    Differs from JAX: no `out`, `initial` or `where` arguments.
+    """
     from jaxlite._src.numpy.lax_numpy import isnan, where, zeros_like
     a = asarray(a)
     return sum(where(isnan(a), zeros_like(a), a), axis=axis, dtype=dtype, keepdims=keepdims)
 
 
 def nanmean(a, axis=None, dtype=None, keepdims=False):
+    """Mean over `axis` of the non-NaN elements (NaN where all are NaN).
+
+    Differs from JAX: no `out`, `where` arguments.
+    """
     from jaxlite._src.numpy.lax_numpy import isnan, logical_not
     a = asarray(a)
     return mean(a, axis=axis, dtype=dtype, keepdims=keepdims, where=logical_not(isnan(a)))
 
 
 def nanmax(a, axis=None, keepdims=False):
+    """Largest non-NaN element over `axis` (NaN where all are NaN).
+
+    Differs from JAX: no `out`, `initial` or `where` arguments.
+    """
     from jaxlite._src.numpy.lax_numpy import isnan, where, full_like
     a = asarray(a)
     return max(where(isnan(a), full_like(a, -np.inf), a), axis=axis, keepdims=keepdims)
 
 
 def nanmin(a, axis=None, keepdims=False):
+    """Smallest non-NaN element over `axis` (NaN where all are NaN).
+
+    Differs from JAX: no `out`, `initial` or `where` arguments.
+    """
     from jaxlite._src.numpy.lax_numpy import isnan, where, full_like
     a = asarray(a)
     return min(where(isnan(a), full_like(a, np.inf), a), axis=axis, keepdims=keepdims)

@@ -97,6 +97,9 @@ def _unique(arr, axis, return_index=False, return_inverse=False, return_counts=F
 
 def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, *, equal_nan=True,
            size=None, fill_value=None, sorted=True):
+    """Sorted unique elements of `ar`, optionally with first indices, inverse and counts; under jit, `size=`
+    fixes the length.
+    """
     check_arraylike("unique", ar)
     arr = asarray(ar)
     if size is None:
@@ -134,18 +137,22 @@ class UniqueInverseResult(NamedTuple):
 
 
 def unique_all(x, /, *, size=None, fill_value=None):
+    """Unique values with their first indices, inverse indices and counts (array-API form of `unique`)."""
     return UniqueAllResult(*unique(x, True, True, True, equal_nan=False, size=size, fill_value=fill_value))
 
 
 def unique_counts(x, /, *, size=None, fill_value=None):
+    """Unique values and how often each occurs (array-API form of `unique`)."""
     return UniqueCountsResult(*unique(x, return_counts=True, equal_nan=False, size=size, fill_value=fill_value))
 
 
 def unique_inverse(x, /, *, size=None, fill_value=None):
+    """Unique values and the indices that rebuild the input from them (array-API form of `unique`)."""
     return UniqueInverseResult(*unique(x, return_inverse=True, equal_nan=False, size=size, fill_value=fill_value))
 
 
 def unique_values(x, /, *, size=None, fill_value=None):
+    """Unique values of `x`, sorted (array-API form of `unique`)."""
     return unique(x, equal_nan=False, size=size, fill_value=fill_value)
 
 
@@ -163,6 +170,7 @@ def _member(a, b, b_valid=None):
 
 
 def isin(element, test_elements, assume_unique=False, invert=False, *, method="auto"):
+    """Elementwise test whether each element of `element` occurs in `test_elements` (`invert` negates)."""
     check_arraylike("isin", element, test_elements)
     if method not in ("auto", "compare_all", "binary_search", "sort"):
         raise ValueError(f"method={method!r} is not implemented; options are 'compare_all', 'binary_search', "
@@ -193,6 +201,7 @@ def _compact(vals, keep, size, fill_value):
 
 
 def intersect1d(ar1, ar2, assume_unique=False, return_indices=False, *, size=None, fill_value=None):
+    """Sorted unique values found in both inputs, optionally with their indices in each."""
     check_arraylike("intersect1d", ar1, ar2)
     a, b = (jnp.ravel(x) for x in promote_dtypes(ar1, ar2))
     size = _static_size(size, "intersect1d")
@@ -223,6 +232,7 @@ def intersect1d(ar1, ar2, assume_unique=False, return_indices=False, *, size=Non
 
 
 def union1d(ar1, ar2, *, size=None, fill_value=None):
+    """Sorted unique values found in either 1-D input; under jit, `size=` fixes the length."""
     check_arraylike("union1d", ar1, ar2)
     if size is None:
         for x in (ar1, ar2):
@@ -231,6 +241,7 @@ def union1d(ar1, ar2, *, size=None, fill_value=None):
 
 
 def setdiff1d(ar1, ar2, assume_unique=False, *, size=None, fill_value=None):
+    """Sorted unique values of `ar1` that are not in `ar2`; under jit, `size=` fixes the length."""
     check_arraylike("setdiff1d", ar1, ar2)
     a, b = jnp.ravel(asarray(ar1)), jnp.ravel(asarray(ar2))
     size = _static_size(size, "setdiff1d")
@@ -250,6 +261,7 @@ def setdiff1d(ar1, ar2, assume_unique=False, *, size=None, fill_value=None):
 
 
 def setxor1d(ar1, ar2, assume_unique=False, *, size=None, fill_value=None):
+    """Sorted unique values found in exactly one of the two inputs; under jit, `size=` fixes the length."""
     check_arraylike("setxor1d", ar1, ar2)
     a, b = (jnp.ravel(x) for x in promote_dtypes(ar1, ar2))
     size = _static_size(size, "setxor1d")

@@ -11,6 +11,9 @@ from jaxlite._src.numpy.util import asarray, canonicalize_axis
 
 
 def sort(a, axis=-1, *, kind=None, order=None, stable=True, descending=False):
+    """Sorted copy of `a` along `axis` (flattened if None); NaN sorts last; `descending` and `stable` as in
+    JAX.
+    """
     a = asarray(a)
     if axis is None:
         a, axis = structural.reshape(a, (get_aval(a).size,)), 0
@@ -20,6 +23,10 @@ def sort(a, axis=-1, *, kind=None, order=None, stable=True, descending=False):
 
 
 def argsort(a, axis=-1, *, kind=None, order=None, stable=True, descending=False):
+    """Indices that sort `a` along `axis` (flattened if None); `stable` keeps equal elements in order.
+
+    Differs from JAX: no `dtype` argument for the indices.
+    """
     a = asarray(a)
     if axis is None:
         a, axis = structural.reshape(a, (get_aval(a).size,)), 0
@@ -33,6 +40,11 @@ def argsort(a, axis=-1, *, kind=None, order=None, stable=True, descending=False)
 
 
 def quantile(a, q, axis=None, method="linear", keepdims=False):
+    """The q-th quantiles (q in [0, 1]) of `a` over `axis`, interpolated by `method` ('linear', 'lower',
+    'higher', 'midpoint', 'nearest').
+
+    Differs from JAX: no `weights=` argument.
+    """
     from jaxlite._src.numpy import lax_numpy as jnp
     a = asarray(a)
     a = a if a.dtype.kind in "fc" else lax.convert_element_type(a, dtypes.default_float())
@@ -73,14 +85,22 @@ def quantile(a, q, axis=None, method="linear", keepdims=False):
 
 
 def percentile(a, q, axis=None, method="linear", keepdims=False):
+    """The q-th percentiles (q in [0, 100]) of `a` over `axis`, interpolated by `method`.
+
+    Differs from JAX: no `weights=` argument.
+    """
     return quantile(a, lax.div(asarray(q, np.float32), 100.0), axis, method, keepdims)
 
 
 def median(a, axis=None, keepdims=False):
+    """Median of `a` over `axis` (the mean of the two middle values for an even count)."""
     return quantile(a, 0.5, axis, keepdims=keepdims)
 
 
 def searchsorted(a, v, side="left", sorter=None, method=None):
+    """Indices at which to insert `v` into the sorted 1-D array `a` to keep it sorted (`side` 'left' or
+    'right').
+    """
     from jaxlite._src.numpy import lax_numpy as jnp
     a, v = asarray(a), asarray(v)
     if a.ndim != 1:
@@ -124,11 +144,13 @@ def nonzero(a, *, size=None, fill_value=None):
 
 
 def flatnonzero(a, *, size=None, fill_value=None):
+    """Indices of the nonzero elements of the flattened `a`; under jit, `size=` fixes the length."""
     from jaxlite._src.numpy import lax_numpy as jnp
     return nonzero(jnp.ravel(a), size=size, fill_value=fill_value)[0]
 
 
 def argwhere(a, *, size=None, fill_value=None):
+    """Coordinates of the nonzero elements of `a`, one row per element; under jit, `size=` fixes the row count."""
     from jaxlite._src.numpy import lax_numpy as jnp
     a = asarray(a)
     return jnp.stack(nonzero(jnp.atleast_1d(a), size=size, fill_value=fill_value), axis=-1)

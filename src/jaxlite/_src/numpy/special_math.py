@@ -52,6 +52,7 @@ def _check_int(name, *args):
 
 
 def gcd(x1, x2, /):
+    """Elementwise greatest common divisor of two integer arrays (non-negative)."""
     a, b = promote_args("gcd", x1, x2)
     _check_int("gcd", a, b)
 
@@ -67,6 +68,7 @@ def gcd(x1, x2, /):
 
 
 def lcm(x1, x2, /):
+    """Elementwise least common multiple of two integer arrays (non-negative)."""
     a, b = promote_args("lcm", x1, x2)
     _check_int("lcm", a, b)
     d = gcd(a, b)
@@ -75,6 +77,7 @@ def lcm(x1, x2, /):
 
 
 def spacing(x, /):
+    """Elementwise distance from x to the next representable float away from zero (the ulp of x)."""
     (x,) = promote_args_inexact("spacing", x)
     if x.dtype.kind == "c":
         raise ValueError("jnp.spacing is not defined for complex inputs.")

@@ -20,6 +20,9 @@ __all__ = ["bincount", "digitize", "histogram_bin_edges", "histogram", "histogra
 
 
 def bincount(x, weights=None, minlength=0, *, length=None):
+    """Count (or sum `weights` of) occurrences of each non-negative integer in `x`; under jit, `length=` fixes
+    the output size.
+    """
     check_arraylike("bincount", x)
     x = asarray(x)
     if x.dtype == np.bool_:
@@ -48,6 +51,7 @@ def bincount(x, weights=None, minlength=0, *, length=None):
 
 
 def digitize(x, bins, right=False, *, method=None):
+    """Index of the bin in `bins` each element of `x` falls into (`right` picks which edge is closed)."""
     check_arraylike("digitize", x, bins)
     x, bins = asarray(x), asarray(bins)
     right = bool(core.concrete_or_error(right, "right argument of jnp.digitize()"))
@@ -62,6 +66,7 @@ def digitize(x, bins, right=False, *, method=None):
 
 
 def histogram_bin_edges(a, bins=10, range=None, weights=None):
+    """The bin edges that `histogram` would use for these arguments."""
     if isinstance(bins, str):
         raise NotImplementedError("string values for `bins` not implemented.")
     check_arraylike("histogram_bin_edges", a, bins)
@@ -82,6 +87,9 @@ def histogram_bin_edges(a, bins=10, range=None, weights=None):
 
 
 def histogram(a, bins=10, range=None, weights=None, density=None):
+    """Histogram of `a`: counts (or densities) and the bin edges, for `bins` equal bins over `range` or given
+    edges.
+    """
     if weights is None:
         check_arraylike("histogram", a, bins)
         (a,) = promote_dtypes_inexact(a)
@@ -102,6 +110,7 @@ def histogram(a, bins=10, range=None, weights=None, density=None):
 
 
 def histogramdd(sample, bins=10, range=None, weights=None, density=None):
+    """D-dimensional histogram of the rows of `sample`: counts and the edges along each axis."""
     if weights is None:
         check_arraylike("histogramdd", sample)
         (sample,) = promote_dtypes_inexact(sample)
@@ -147,6 +156,7 @@ def histogramdd(sample, bins=10, range=None, weights=None, density=None):
 
 
 def histogram2d(x, y, bins=10, range=None, weights=None, density=None):
+    """2-D histogram of the points (x, y): counts and the edges along each axis."""
     check_arraylike("histogram2d", x, y)
     try:
         nb = len(bins)
@@ -159,6 +169,7 @@ def histogram2d(x, y, bins=10, range=None, weights=None, density=None):
 
 
 def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, dtype=None):
+    """Covariance matrix of the variables in `m` (rows, or columns if `rowvar=False`), with optional weights."""
     if y is not None:
         check_arraylike("cov", m, y)
         m, y = promote_dtypes_inexact(m, y)
@@ -224,6 +235,7 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
 
 
 def corrcoef(x, y=None, rowvar=True, dtype=None):
+    """Pearson correlation coefficients of the variables in `x` (rows, or columns if `rowvar=False`)."""
     check_arraylike("corrcoef", x)
     if dtype is not None and not dtypes.issubdtype(dtype, np.inexact):
         raise ValueError(f"corrcoef: dtype must be a subclass of float or complex; got dtype={dtype}")

@@ -18,6 +18,7 @@ _INT = {2: np.int16, 4: np.int32, 8: np.int64}
 
 
 def modf(x, /, out=None):
+    """Split each element into its fractional and integral parts, both with the sign of x."""
     if out is not None:
         raise NotImplementedError("The 'out' argument to jnp.modf is not supported.")
     check_arraylike("modf", x)
@@ -37,6 +38,7 @@ def _normalized_bits(x):
 
 
 def frexp(x, /):
+    """Split each element into a mantissa in [0.5, 1) and an integer exponent: x = m * 2**e."""
     check_arraylike("frexp", x)
     x = asarray(x)
     if x.dtype.kind == "c":
@@ -62,6 +64,7 @@ def frexp(x, /):
 
 
 def ldexp(x1, x2, /):
+    """Elementwise x1 * 2**x2 for an integer exponent x2."""
     check_arraylike("ldexp", x1, x2)
     d1, d2 = jnp.asarray(x1).dtype, jnp.asarray(x2).dtype
     if d1.kind not in "biuf" or d2.kind not in "biu":
@@ -88,6 +91,7 @@ def ldexp(x1, x2, /):
 
 
 def nextafter(x1, x2, /):
+    """Elementwise next representable floating-point value after x1 in the direction of x2."""
     return lax.nextafter(*promote_args_inexact("nextafter", x1, x2))
 
 
@@ -107,14 +111,17 @@ def _const_bool(x, value):
 
 
 def isposinf(x, /, out=None):
+    """Elementwise test for positive infinity."""
     return _isposneginf(x, np.inf, "isposinf")
 
 
 def isneginf(x, /, out=None):
+    """Elementwise test for negative infinity."""
     return _isposneginf(x, -np.inf, "isneginf")
 
 
 def iscomplex(x):
+    """Elementwise test for a nonzero imaginary part (False everywhere for real input)."""
     check_arraylike("iscomplex", x)
     x = asarray(x)
     if x.dtype.kind != "c":
@@ -123,6 +130,7 @@ def iscomplex(x):
 
 
 def isreal(x):
+    """Elementwise test for a zero imaginary part (True everywhere for real input)."""
     check_arraylike("isreal", x)
     x = asarray(x)
     if x.dtype.kind != "c":
@@ -131,10 +139,12 @@ def isreal(x):
 
 
 def isrealobj(x):
+    """True if x does not have a complex dtype (a Python check on the dtype, not on values)."""
     return not jnp.iscomplexobj(x)
 
 
 def angle(z, deg=False):
+    """Elementwise argument (phase) of complex numbers, in radians, or in degrees with `deg=True`."""
     check_arraylike("angle", z)
     z = asarray(z)
     re, im = jnp.real(z), jnp.imag(z)

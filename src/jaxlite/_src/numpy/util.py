@@ -39,6 +39,7 @@ def check_arraylike(name: str, *args) -> None:
 
 
 def broadcast_shapes(*shapes) -> tuple:
+    """The shape that the given shapes broadcast to, by numpy's rules (raises ValueError if they do not)."""
     nd = max((len(s) for s in shapes), default=0)
     out = []
     for i in range(nd):
@@ -50,6 +51,7 @@ def broadcast_shapes(*shapes) -> tuple:
 
 
 def broadcast_to(x, shape):
+    """Broadcast `x` to `shape` by numpy's rules."""
     x = asarray(x)
     shape = tuple(int(core.concrete_or_error(d, "broadcast_to shape")) for d in shape)
     xs = get_aval(x).shape

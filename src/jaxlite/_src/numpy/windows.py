@@ -39,7 +39,20 @@ hamming = _window("hamming", _cosine_sum(0.54, 0.46))
 hanning = _window("hanning", _cosine_sum(0.5, 0.5))
 
 
+# Docstrings of the names the factories above make (one closure per name, so each gets its line).
+_DOCS = {
+    "bartlett": "Bartlett (triangular) window of M points.",
+    "blackman": "Blackman window of M points.",
+    "hamming": "Hamming window of M points.",
+    "hanning": "Hann window of M points.",
+}
+for _name, _doc in _DOCS.items():
+    globals()[_name].__doc__ = _doc
+del _name, _doc
+
+
 def kaiser(M, beta):
+    """Kaiser window of M points with shape parameter `beta`."""
     M = operator.index(core.concrete_or_error(M, "M argument of jnp.kaiser"))
     dt = dtypes.default_float()
     if M <= 1:

@@ -129,16 +129,19 @@ def _gamma_args(name, key, dtype, shape):
 
 
 def gamma(key, a, shape=None, dtype=None):
+    """Samples of the gamma distribution with shape `a` and scale 1 (differentiable in `a`)."""
     key, dtype, shape = _gamma_args("gamma", key, dtype, shape)
     return _gamma_staged(key, a, shape, dtype, False)
 
 
 def loggamma(key, a, shape=None, dtype=None):
+    """Logarithms of gamma samples with shape `a`, accurate for small `a`."""
     key, dtype, shape = _gamma_args("loggamma", key, dtype, shape)
     return _gamma_staged(key, a, shape, dtype, True)
 
 
 def beta(key, a, b, shape=None, dtype=None):
+    """Samples of the beta distribution with parameters `a` and `b`."""
     key, _ = check_prng_key("beta", key)
     dtype = _float_dtype("beta", dtype)
     _check_safe_cast("beta", dtype, a, b)
@@ -163,6 +166,7 @@ _beta_staged = _staged(3, 4)(_beta)
 
 
 def dirichlet(key, alpha, shape=None, dtype=None):
+    """Samples of the Dirichlet distribution with concentration `alpha` (the last axis holds the categories)."""
     key, _ = check_prng_key("dirichlet", key)
     dtype = _float_dtype("dirichlet", dtype)
     if np.ndim(alpha) < 1:
@@ -187,6 +191,7 @@ _dirichlet_staged = _staged(2, 3)(_dirichlet)
 
 
 def t(key, df, shape=None, dtype=None):
+    """Samples of Student's t distribution with `df` degrees of freedom."""
     key, shape, dtype = _float_sampler_args("t", key, shape, dtype, df)
     return _t_staged(key, df, shape, dtype)
 
@@ -204,6 +209,7 @@ _t_staged = _staged(2, 3)(_t)
 
 
 def chisquare(key, df, shape=None, dtype=None):
+    """Samples of the chi-square distribution with `df` degrees of freedom."""
     key, shape, dtype = _float_sampler_args("chisquare", key, shape, dtype, df)
     return _chisquare_staged(key, df, shape, dtype)
 
@@ -219,6 +225,7 @@ _chisquare_staged = _staged(2, 3)(_chisquare)
 
 
 def f(key, dfnum, dfden, shape=None, dtype=None):
+    """Samples of the F distribution with `dfnum` and `dfden` degrees of freedom."""
     key, shape, dtype = _float_sampler_args("f", key, shape, dtype, dfnum, dfden)
     return _f_staged(key, dfnum, dfden, shape, dtype)
 
@@ -236,6 +243,7 @@ _f_staged = _staged(3, 4)(_f)
 
 
 def generalized_normal(key, p, shape=(), dtype=None):
+    """Samples of the generalized normal distribution with shape `p` (p=2: a normal with variance 1/2)."""
     shape = _shape(shape)
     key, _ = check_prng_key("generalized_normal", key)
     dtype = dtypes.check_user_dtype(float if dtype is None else dtype)
@@ -253,6 +261,7 @@ _generalized_normal_staged = _staged(2, 3)(_generalized_normal)
 
 
 def ball(key, d, p=2, shape=(), dtype=None):
+    """Points uniform in the d-dimensional unit ball of the L-`p` norm, of shape (*shape, d)."""
     shape = _shape(shape)
     key, _ = check_prng_key("ball", key)
     dtype = dtypes.check_user_dtype(float if dtype is None else dtype)
@@ -335,6 +344,7 @@ _poisson_staged = _staged(2, 3)(_poisson)
 
 
 def poisson(key, lam, shape=None, dtype=None):
+    """Samples of the Poisson distribution with rate `lam`, as integers (the default int dtype unless `dtype`)."""
     key, _ = check_prng_key("poisson", key)
     dtype = _int_dtype(dtype)
     shape = np.shape(lam) if shape is None else _shape(shape)
@@ -446,6 +456,7 @@ _binomial_staged = _staged(3, 4)(_binomial)
 
 
 def binomial(key, n, p, shape=None, dtype=None):
+    """Samples of the binomial distribution: successes in `n` trials with probability `p` (as floats)."""
     key, _ = check_prng_key("binomial", key)
     dtype = _float_dtype("binomial", dtype)
     shape = None if shape is None else _shape(shape)
@@ -453,6 +464,7 @@ def binomial(key, n, p, shape=None, dtype=None):
 
 
 def multinomial(key, n, p, *, shape=None, dtype=None, unroll=1):
+    """Counts of `n` draws over categories with probabilities `p` (the last axis), as floats."""
     key, _ = check_prng_key("multinomial", key)
     n, p = promote_dtypes_inexact(n, p)
     dtype = _float_dtype("multinomial", dtype)

@@ -43,12 +43,16 @@ def PRNGKey(seed, *, impl=None):  # noqa: N802 (JAX's name)
 
 
 def split(key, num=2):
+    """Split a key into `num` new independent keys (an array of keys with leading axis `num`; num may be a
+    shape).
+    """
     typed, wrapped = check_prng_key("split", key)
     shape = tuple(num) if isinstance(num, Sequence) else (_concrete_int(num, "split num"),)
     return _return(wrapped, PRNGKeyArray(prng.split_data(typed._base_array, tuple(int(d) for d in shape))))
 
 
 def fold_in(key, data):
+    """A new key derived from `key` and the integer `data` (e.g. a step or a device index)."""
     typed, wrapped = check_prng_key("fold_in", key)
     if np.ndim(data):
         raise TypeError(f"fold_in accepts a scalar, but was given an array of shape {np.shape(data)} != (). "
@@ -79,11 +83,17 @@ def wrap_key_data(key_bits_array, *, impl=None, dtype=None):
 
 
 def key_impl(keys):
+    """The name of the PRNG implementation behind a key array ('threefry2x32')."""
     check_prng_key("key_impl", keys, allow_batched=True)
     return prng.IMPL_NAME
 
 
 def key_dtype(impl=None):
+    """The key dtype of a PRNG implementation (key<fry>).
+
+    Differs from JAX: only the threefry2x32 implementation (JAX's default); impl='rbg' and others raise
+    NotImplementedError.
+    """
     resolve_impl(impl)
     return KEY_DTYPE
 

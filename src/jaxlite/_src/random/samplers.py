@@ -122,6 +122,7 @@ def _bcast(x, shape):
 
 
 def bits(key, shape=(), dtype=None):
+    """Random unsigned integers (uint32 by default, or `dtype`) with all bits uniform, of the given `shape`."""
     key, _ = check_prng_key("bits", key)
     dtype = dtypes.check_user_dtype(dtypes.canonicalize_dtype(np.uint64) if dtype is None else dtype)
     if dtype.kind != "u":
@@ -133,6 +134,7 @@ _bits_staged = _staged(1, 2)(_bits)
 
 
 def uniform(key, shape=(), dtype=None, minval=0., maxval=1.):
+    """Uniform floats in [minval, maxval) of the given `shape` and float `dtype`."""
     key, _ = check_prng_key("uniform", key)
     dtype = _float_dtype("uniform", dtype)
     return _uniform_staged(key, minval, maxval, _shape(shape), dtype)
@@ -158,6 +160,9 @@ _uniform_staged = _staged(3, 4)(_uniform)
 
 
 def normal(key, shape=(), dtype=None):
+    """Standard normal floats (complex dtypes: real and imaginary parts with variance 1/2 each) of the given
+    `shape`.
+    """
     key, _ = check_prng_key("normal", key)
     dtype = _float_dtype("normal", dtype, "fc", "a float or complex")
     return _normal_staged(key, _shape(shape), dtype)
@@ -183,6 +188,7 @@ _normal_staged = _staged(1, 2)(_normal)
 
 
 def truncated_normal(key, lower, upper, shape=None, dtype=None):
+    """Standard normal floats truncated to (lower, upper), of `shape` broadcast with the bounds."""
     shape = None if shape is None else _shape(shape)
     key, _ = check_prng_key("truncated_normal", key)
     dtype = _float_dtype("truncated_normal", dtype)
@@ -211,6 +217,7 @@ _truncated_normal_staged = _staged(3, 4)(_truncated_normal)
 
 
 def bernoulli(key, p=0.5, shape=None, mode="low"):
+    """Booleans that are True with probability `p`, of `shape` broadcast with `p`."""
     shape = None if shape is None else _shape(shape)
     if mode not in ("high", "low"):
         raise ValueError(f"got mode={mode!r}, expected 'high' or 'low'")
@@ -248,6 +255,7 @@ def _convert_and_clip_integer(val, dtype):
 
 
 def randint(key, shape, minval, maxval, dtype=None):
+    """Random integers in [minval, maxval) of the given `shape` and integer `dtype`."""
     key, _ = check_prng_key("randint", key)
     dtype = _int_dtype(dtype)
     shape = _shape(shape)
@@ -309,6 +317,9 @@ _shuffle_staged = _staged(2)(_shuffle)
 
 
 def permutation(key, x, axis=0, independent=False):
+    """Random permutation of `x` along `axis` (of arange(x) for an int); `independent` shuffles each slice on
+    its own.
+    """
     key, _ = check_prng_key("permutation", key)
     if not np.ndim(x):
         if dtypes.dtype_and_weak(x)[0].kind not in "iu":
@@ -324,6 +335,9 @@ def permutation(key, x, axis=0, independent=False):
 
 
 def choice(key, a, shape=(), replace=True, p=None, axis=0, mode=None):
+    """Random draws from `a` (or arange(a)) along `axis`, with or without replacement, optionally with
+    probabilities `p`.
+    """
     key, _ = check_prng_key("choice", key)
     if not isinstance(shape, Sequence):
         raise TypeError(f"shape argument of jax.random.choice must be a sequence, got {shape}")
@@ -370,6 +384,7 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0, mode=None):
 
 
 def gumbel(key, shape=(), dtype=None, mode=None):
+    """Samples of the standard Gumbel distribution."""
     key, _ = check_prng_key("gumbel", key)
     dtype = _float_dtype("gumbel", dtype)
     mode = "low" if mode is None else mode
@@ -426,6 +441,7 @@ _gumbel_staged = _staged(1, 2, 3)(_gumbel)
 
 
 def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
+    """Category indices drawn from unnormalized log-probabilities `logits` along `axis` (Gumbel-max)."""
     key, _ = check_prng_key("categorical", key)
     logits = jnp.asarray(logits)
     batch_shape = tuple(np.delete(logits.shape, axis))
@@ -491,6 +507,7 @@ cauchy = _unary_sampler("cauchy", _cauchy)
 
 
 def pareto(key, b, shape=None, dtype=None):
+    """Samples of the Pareto distribution with shape `b` (minimum 1)."""
     key, shape, dtype = _float_sampler_args("pareto", key, shape, dtype, b)
     return _pareto_staged(key, b, shape, dtype)
 
@@ -504,6 +521,7 @@ _pareto_staged = _staged(2, 3)(_pareto)
 
 
 def rademacher(key, shape=(), dtype=None):
+    """Random -1 or +1 with equal probability, in `dtype` (int by default)."""
     key, _ = check_prng_key("rademacher", key)
     return _rademacher_staged(key, _shape(shape), _int_dtype(dtype))
 
@@ -524,7 +542,21 @@ def _maxwell(key, shape, dtype):
 maxwell = _unary_sampler("maxwell", _maxwell)
 
 
+# Docstrings of the names the factories above make (one closure per name, so each gets its line).
+_DOCS = {
+    "exponential": "Samples of the standard exponential distribution (rate 1).",
+    "laplace": "Samples of the standard Laplace distribution (location 0, scale 1).",
+    "logistic": "Samples of the standard logistic distribution.",
+    "cauchy": "Samples of the standard Cauchy distribution.",
+    "maxwell": "Samples of the standard Maxwell-Boltzmann distribution (the norm of a 3-D standard normal).",
+}
+for _name, _doc in _DOCS.items():
+    globals()[_name].__doc__ = _doc
+del _name, _doc
+
+
 def double_sided_maxwell(key, loc, scale, shape=(), dtype=None):
+    """Samples of the double-sided Maxwell distribution with location `loc` and scale `scale`."""
     key, _ = check_prng_key("double_sided_maxwell", key)
     dtype = _float_dtype("double_sided_maxwell", dtype)
     return _double_sided_maxwell_staged(key, loc, scale, _shape(shape), dtype)
@@ -541,6 +573,7 @@ _double_sided_maxwell_staged = _staged(3, 4)(_double_sided_maxwell)
 
 
 def weibull_min(key, scale, concentration, shape=(), dtype=None):
+    """Samples of the Weibull distribution with `scale` and `concentration`."""
     key, _ = check_prng_key("weibull_min", key)
     dtype = _float_dtype("weibull_min", dtype)
     return _weibull_min_staged(key, scale, concentration, _shape(shape), dtype)
@@ -555,6 +588,7 @@ _weibull_min_staged = _staged(3, 4)(_weibull_min)
 
 
 def rayleigh(key, scale, shape=None, dtype=None):
+    """Samples of the Rayleigh distribution with `scale`."""
     key, shape, dtype = _float_sampler_args("rayleigh", key, shape, dtype, scale)
     return _rayleigh_staged(key, scale, shape, dtype)
 
@@ -569,6 +603,7 @@ _rayleigh_staged = _staged(2, 3)(_rayleigh)
 
 
 def wald(key, mean, shape=None, dtype=None):
+    """Samples of the Wald (inverse Gaussian) distribution with `mean` and scale 1."""
     key, shape, dtype = _float_sampler_args("wald", key, shape, dtype, mean)
     return _wald_staged(key, mean, shape, dtype)
 
@@ -590,6 +625,9 @@ _wald_staged = _staged(2, 3)(_wald)
 
 
 def geometric(key, p, shape=None, dtype=None):
+    """Samples of the geometric distribution: the number of trials up to the first success with probability
+    `p`.
+    """
     key, _ = check_prng_key("geometric", key)
     dtype = _int_dtype(dtype)
     if dtype.kind not in "iu":
@@ -610,6 +648,7 @@ _geometric_staged = _staged(2, 3)(_geometric)
 
 
 def triangular(key, left, mode, right, shape=None, dtype=None):
+    """Samples of the triangular distribution on [left, right] with peak at `mode`."""
     key, shape, dtype = _float_sampler_args("triangular", key, shape, dtype, left, mode, right)
     return _triangular_staged(key, left, mode, right, shape, dtype)
 
@@ -627,6 +666,7 @@ _triangular_staged = _staged(4, 5)(_triangular)
 
 
 def lognormal(key, sigma=np.float32(1), shape=None, dtype=None):
+    """Samples of the log-normal distribution: exp(sigma * standard normal)."""
     key, _ = check_prng_key("lognormal", key)
     dtype = _float_dtype("lognormal", dtype, "fc", "a float or complex")
     shape = _broadcast_shape("lognormal", shape, sigma)
@@ -642,6 +682,9 @@ _lognormal_staged = _staged(2, 3)(_lognormal)
 
 
 def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky"):
+    """Samples of the multivariate normal with `mean` and covariance `cov`, factored by `method` ('cholesky',
+    'eigh' or 'svd').
+    """
     key, _ = check_prng_key("multivariate_normal", key)
     mean, cov = promote_dtypes_inexact(mean, cov)
     if method not in {"svd", "eigh", "cholesky"}:
@@ -683,6 +726,9 @@ _multivariate_normal_staged = _staged(3, 4, 5)(_multivariate_normal)
 
 
 def orthogonal(key, n, shape=(), dtype=None, m=None):
+    """Random n x n (or n x m) matrices with orthonormal columns/rows, uniform over the orthogonal group,
+    batched by `shape`.
+    """
     shape = _shape(shape)
     key, _ = check_prng_key("orthogonal", key)
     dtype = dtypes.check_user_dtype(float if dtype is None else dtype)

@@ -26,6 +26,12 @@ def _H(x):
 
 
 def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
+    """Cholesky factor of a Hermitian positive-definite matrix from one triangle: upper by default, lower with
+    `lower=True`.
+
+    Differs from JAX: on wasm/webgpu the factorization runs on the host (numpy/LAPACK), counted in the
+    device's host_fallbacks.
+    """
     (a,) = _inexact("cholesky", a)
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
         raise ValueError(f"Argument to cholesky must have shape [..., n, n], got {a.shape}.")
@@ -35,10 +41,20 @@ def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
 
 
 def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
+    """Cholesky factorization as (c, lower), the form `cho_solve` takes.
+
+    Differs from JAX: on wasm/webgpu the factorization runs on the host (numpy/LAPACK), counted in the
+    device's host_fallbacks.
+    """
     return cholesky(a, lower=lower), lower
 
 
 def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
+    """Solve a @ x = b given the Cholesky factorization (c, lower) of a, by two triangular solves.
+
+    Differs from JAX: on wasm/webgpu the triangular solve runs on the host (numpy/LAPACK), counted in the
+    device's host_fallbacks.
+    """
     c, lower = c_and_lower
     c, b = _inexact("cho_solve", c, b)
     vector = b.ndim == c.ndim - 1
@@ -51,6 +67,11 @@ def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
 
 def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False, debug=None,
                      check_finite=True):
+    """Solve a @ x = b (or its transpose/conjugate by `trans`) for a triangular `a`, batched.
+
+    Differs from JAX: on wasm/webgpu the triangular solve runs on the host (numpy/LAPACK), counted in the
+    device's host_fallbacks.
+    """
     if trans in (0, "N"):
         transpose_a, conjugate_a = False, False
     elif trans in (1, "T"):
@@ -69,12 +90,23 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
 
 
 def lu_factor(a, overwrite_a=False, check_finite=True):
+    """LU factorization with partial pivoting as (lu, piv), the form `lu_solve` takes (piv as LAPACK's row
+    swaps).
+
+    Differs from JAX: on wasm/webgpu the factorization runs on the host (numpy/LAPACK), counted in the
+    device's host_fallbacks.
+    """
     (a,) = _inexact("lu_factor", a)
     lu_, pivots, _ = lax_linalg.lu(a)
     return lu_, pivots
 
 
 def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
+    """Solve a @ x = b (or its transpose by `trans`) given the LU factorization (lu, piv) of a.
+
+    Differs from JAX: on wasm/webgpu the triangular solve runs on the host (numpy/LAPACK), counted in the
+    device's host_fallbacks.
+    """
     lu_, pivots = lu_and_piv
     lu_, b = _inexact("lu_solve", lu_, b)
     if trans not in (0, 1, 2):
@@ -87,6 +119,11 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
 
 
 def lu(a, permute_l=False, overwrite_a=False, check_finite=True):
+    """LU decomposition with partial pivoting a = p @ l @ u (or (p @ l, u) with `permute_l=True`).
+
+    Differs from JAX: on wasm/webgpu the factorization runs on the host (numpy/LAPACK), counted in the
+    device's host_fallbacks.
+    """
     (a,) = _inexact("lu", a)
     lu_, _, permutation = lax_linalg.lu(a)
     m, n = a.shape[-2:]
@@ -100,6 +137,11 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True):
 
 @partial("mode='raw' is not supported")
 def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_finite=True):
+    """QR decomposition a = q @ r; `mode` 'full', 'economic' or 'r', optionally with column `pivoting`.
+
+    Differs from JAX: mode='raw' is not supported; on wasm/webgpu the factorization runs on the host,
+    counted in host_fallbacks.
+    """
     (a,) = _inexact("qr", a)
     if mode in ("full", "r"):
         full_matrices = True
@@ -116,6 +158,11 @@ def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_fini
 
 
 def svd(a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=True, lapack_driver="gesdd"):
+    """Singular value decomposition a = u @ diag(s) @ vh (or only s with `compute_uv=False`).
+
+    Differs from JAX: on wasm/webgpu the decomposition runs on the host (numpy/LAPACK), counted in the
+    device's host_fallbacks.
+    """
     (a,) = _inexact("svd", a)
     return lax_linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
 
@@ -123,6 +170,11 @@ def svd(a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=
 @partial("the generalized problem (b=...), eigvals= and type= are not supported (as in JAX)")
 def eigh(a, b=None, lower=True, eigvals_only=False, overwrite_a=False, overwrite_b=False, turbo=True,
          eigvals=None, type=1, check_finite=True):  # noqa: A002
+    """Eigenvalues (ascending) and eigenvectors of a Hermitian matrix, from its lower or upper triangle.
+
+    Differs from JAX: as in JAX, the generalized problem (b=...), eigvals= and type != 1 are not supported;
+    on wasm/webgpu the decomposition runs on the host, counted in host_fallbacks.
+    """
     if b is not None:
         raise NotImplementedError("Only the b=None case of eigh is implemented")
     if type != 1:
@@ -135,10 +187,12 @@ def eigh(a, b=None, lower=True, eigvals_only=False, overwrite_a=False, overwrite
 
 
 def det(a, overwrite_a=False, check_finite=True):
+    """Determinant of a square matrix, batched (as jnp.linalg.det)."""
     return np_linalg.det(a)
 
 
 def inv(a, overwrite_a=False, check_finite=True):
+    """Inverse of a square matrix, batched (as jnp.linalg.inv)."""
     return np_linalg.inv(a)
 
 
@@ -157,6 +211,11 @@ def _pos_solve(a, b, lower):
 
 
 def solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, debug=False, check_finite=True, assume_a="gen"):
+    """Solve a @ x = b; `assume_a='pos'` solves by Cholesky, the other kinds ('gen', 'sym', 'her') by LU.
+
+    Differs from JAX: on wasm/webgpu the factorization runs on the host (numpy/LAPACK), counted in the
+    device's host_fallbacks.
+    """
     valid = {"gen", "sym", "her", "pos"}
     if assume_a not in valid:
         raise ValueError(f"Expected assume_a to be one of {valid}; got {assume_a!r}")
@@ -172,6 +231,7 @@ def solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, debug=False, 
 
 
 def block_diag(*arrs):
+    """Block-diagonal matrix with the given arrays (scalars, 1-D rows or 2-D) along the diagonal."""
     if len(arrs) == 0:
         arrs = (jnp.zeros((1, 0)),)
     arrs = promote_dtypes(*(asarray(a) for a in arrs))
@@ -190,6 +250,7 @@ def block_diag(*arrs):
 
 
 def toeplitz(c, r=None):
+    """Toeplitz matrix with first column `c` and first row `r` (r = conj(c) if None), batched."""
     if r is None:
         check_arraylike("toeplitz", c)
         r = jnp.conj(asarray(c))
@@ -270,6 +331,7 @@ def _expm_one(A, upper_triangular, max_squarings):
 
 
 def expm(A, *, upper_triangular=False, max_squarings=16):
+    """Matrix exponential by scaling and squaring with a Pade approximant, batched over leading axes."""
     (A,) = _inexact("expm", A)
     if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
         raise ValueError(f"Expected A to be a (batched) square matrix, got {A.shape=}.")

@@ -42,6 +42,9 @@ def _convolve_nd(in1, in2, mode, *, precision):
 
 
 def convolve(in1, in2, mode="full", method="auto", precision=None):
+    """N-D convolution of in1 with in2; `mode` 'full', 'same' or 'valid'; `method` 'direct', 'fft' or 'auto'
+    (direct).
+    """
     if method == "fft":
         # Imported late: signal_fft builds on this module (detrend).
         from jaxlite._src.scipy.signal_fft import fftconvolve
@@ -52,6 +55,7 @@ def convolve(in1, in2, mode="full", method="auto", precision=None):
 
 
 def correlate(in1, in2, mode="full", method="auto", precision=None):
+    """N-D cross-correlation of in1 with in2; `mode` 'full', 'same' or 'valid'; `method` as in `convolve`."""
     return convolve(in1, jnp.flip(jnp.conj(jnp.asarray(in2))), mode, precision=precision, method=method)
 
 
@@ -63,11 +67,15 @@ def _check_2d(name, in1, in2, boundary, fillvalue):
 
 
 def convolve2d(in1, in2, mode="full", boundary="fill", fillvalue=0, precision=None):
+    """2-D convolution of in1 with in2; `mode` 'full', 'same' or 'valid'; only boundary='fill' with fillvalue=0
+    (as JAX).
+    """
     _check_2d("convolve2d", in1, in2, boundary, fillvalue)
     return _convolve_nd(in1, in2, mode, precision=precision)
 
 
 def correlate2d(in1, in2, mode="full", boundary="fill", fillvalue=0, precision=None):
+    """2-D cross-correlation of in1 with in2; only boundary='fill' with fillvalue=0 (as JAX)."""
     _check_2d("correlate2d", in1, in2, boundary, fillvalue)
     in1, in2 = jnp.asarray(in1), jnp.asarray(in2)
     swap = all(s1 <= s2 for s1, s2 in zip(in1.shape, in2.shape))
@@ -80,6 +88,7 @@ def correlate2d(in1, in2, mode="full", boundary="fill", fillvalue=0, precision=N
 
 
 def detrend(data, axis=-1, type="linear", bp=0, overwrite_data=None):
+    """Remove a linear (piecewise, split at breakpoints `bp`) or constant trend from `data` along `axis`."""
     if overwrite_data is not None:
         raise NotImplementedError("overwrite_data argument not implemented.")
     if type not in ("constant", "linear"):

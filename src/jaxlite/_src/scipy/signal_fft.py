@@ -28,6 +28,10 @@ def _as_complex(x):
 
 
 def fftconvolve(in1, in2, mode="full", axes=None):
+    """N-D convolution through FFTs over `axes`; `mode` 'full', 'same' or 'valid'.
+
+    Differs from JAX: on wasm/webgpu the FFTs run on the host (numpy), counted in the device's host_fallbacks.
+    """
     check_arraylike("fftconvolve", in1, in2)
     in1, in2 = promote_dtypes_inexact(jnp.asarray(in1), jnp.asarray(in2))
     if in1.ndim != in2.ndim:
@@ -270,6 +274,12 @@ def _spectral_helper(x, y, fs=1.0, window="hann", nperseg=None, noverlap=None, n
 
 def stft(x, fs=1.0, window="hann", nperseg=256, noverlap=None, nfft=None, detrend=False, return_onesided=True,
          boundary="zeros", padded=True, axis=-1):
+    """Short-time Fourier transform: (frequencies, segment times, spectra) of `x` with `window`, `nperseg` and
+    `noverlap`.
+
+    Differs from JAX: on wasm/webgpu the FFTs run on the host (numpy), counted in the device's
+    host_fallbacks.
+    """
     return _spectral_helper(x, None, fs, window, nperseg, noverlap, nfft, detrend, return_onesided,
                             scaling="spectrum", axis=axis, mode="stft", boundary=boundary, padded=padded)
 
@@ -281,6 +291,10 @@ def _median_bias(n: int) -> float:
 
 def csd(x, y, fs=1.0, window="hann", nperseg=None, noverlap=None, nfft=None, detrend="constant",
         return_onesided=True, scaling="density", axis=-1, average="mean"):
+    """Cross power spectral density of x and y by Welch's method: (frequencies, Pxy).
+
+    Differs from JAX: on wasm/webgpu the FFTs run on the host (numpy), counted in the device's host_fallbacks.
+    """
     freqs, _, pxy = _spectral_helper(x, y, fs, window, nperseg, noverlap, nfft, detrend, return_onesided, scaling,
                                      axis, mode="psd")
     if y is not None:
@@ -305,6 +319,12 @@ def csd(x, y, fs=1.0, window="hann", nperseg=None, noverlap=None, nfft=None, det
 
 def welch(x, fs=1.0, window="hann", nperseg=None, noverlap=None, nfft=None, detrend="constant",
           return_onesided=True, scaling="density", axis=-1, average="mean"):
+    """Power spectral density of `x` by Welch's method (averaged periodograms of overlapping segments):
+    (frequencies, Pxx).
+
+    Differs from JAX: on wasm/webgpu the FFTs run on the host (numpy), counted in the device's
+    host_fallbacks.
+    """
     freqs, pxx = csd(x, None, fs=fs, window=window, nperseg=nperseg, noverlap=noverlap, nfft=nfft, detrend=detrend,
                      return_onesided=return_onesided, scaling=scaling, axis=axis, average=average)
     return freqs, pxx.real
@@ -329,6 +349,10 @@ def _overlap_and_add(x, step_size: int):
 
 def istft(Zxx, fs=1.0, window="hann", nperseg=None, noverlap=None, nfft=None, input_onesided=True, boundary=True,
           time_axis=-1, freq_axis=-2):
+    """Inverse short-time Fourier transform by overlap-add: (times, signal) from the spectra `Zxx`.
+
+    Differs from JAX: on wasm/webgpu the FFTs run on the host (numpy), counted in the device's host_fallbacks.
+    """
     check_arraylike("istft", Zxx)
     Zxx = jnp.asarray(Zxx)
     if Zxx.ndim < 2:

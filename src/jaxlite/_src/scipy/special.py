@@ -36,10 +36,12 @@ def _const(x, v):
 
 
 def gammaln(x):
+    """Elementwise log of the absolute value of the gamma function, log|Gamma(x)|."""
     return lsp._lgamma(_one("gammaln", x))
 
 
 def gammasgn(x):
+    """Elementwise sign of the gamma function (NaN at its poles, the non-positive integers)."""
     x = _one("gammasgn", x)
     floor_x = lax.floor(x)
     # Gamma is negative on (-2k-1, -2k); +-0 keep their sign; poles and nan give nan.
@@ -53,15 +55,21 @@ def gammasgn(x):
 
 
 def loggamma(x):
+    """Elementwise log of the gamma function for real x.
+
+    Differs from JAX: where Gamma(x) < 0 it returns log|Gamma(x)| (as gammaln); JAX returns NaN there.
+    """
     return lsp._lgamma(_one("loggamma", x))
 
 
 def gamma(x):
+    """Elementwise gamma function Gamma(x)."""
     x = _one("gamma", x)
     return gammasgn(x) * lax.exp(lsp._lgamma(x))
 
 
 def betaln(a, b):
+    """Elementwise log of the absolute value of the beta function B(a, b)."""
     a, b = promote_args_inexact("betaln", a, b)
     # lgamma(a) + lgamma(b) - lgamma(a + b) loses digits when one argument is large; the same
     # reordering JAX uses (smaller first) keeps float32 accuracy for moderate sizes.
@@ -70,21 +78,25 @@ def betaln(a, b):
 
 
 def beta(a, b):
+    """Elementwise beta function B(a, b) = Gamma(a) Gamma(b) / Gamma(a + b)."""
     a, b = promote_args_inexact("beta", a, b)
     sign = gammasgn(a) * gammasgn(b) * gammasgn(a + b)
     return sign * lax.exp(betaln(a, b))
 
 
 def betainc(a, b, x):
+    """Elementwise regularized incomplete beta function I_x(a, b)."""
     a, b, x = promote_args_inexact("betainc", a, b, x)
     return lsp._betainc(a, b, x)
 
 
 def digamma(x):
+    """Elementwise digamma function psi(x), the derivative of log Gamma(x)."""
     return lsp._digamma(_one("digamma", x))
 
 
 def polygamma(n, x):
+    """Elementwise polygamma function psi^(n)(x), the n-th derivative of digamma, for integer n >= 0."""
     n = asarray(n)
     if get_aval(n).dtype.kind not in "iu":
         raise ValueError(f"Argument `n` to polygamma must be of integer type. Got dtype {get_aval(n).dtype}.")
@@ -93,16 +105,19 @@ def polygamma(n, x):
 
 
 def gammainc(a, x):
+    """Elementwise regularized lower incomplete gamma function P(a, x)."""
     a, x = promote_args_inexact("gammainc", a, x)
     return lsp._igamma(a, x)
 
 
 def gammaincc(a, x):
+    """Elementwise regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x)."""
     a, x = promote_args_inexact("gammaincc", a, x)
     return lsp._igammac(a, x)
 
 
 def zeta(x, q=None):
+    """Elementwise Hurwitz zeta function sum over k >= 0 of 1 / (k + q)**x (q is required, as in JAX)."""
     if q is None:
         raise NotImplementedError("Riemann zeta function not implemented; pass q != None to compute the Hurwitz Zeta function.")
     x, q = promote_args_inexact("zeta", x, q)
@@ -110,6 +125,7 @@ def zeta(x, q=None):
 
 
 def multigammaln(a, d):
+    """Log of the multivariate gamma function of dimension `d` at `a`."""
     d = int(d)
     (a,) = promote_args_inexact("multigammaln", a)
     constant = 0.25 * d * (d - 1) * math.log(math.pi)
@@ -120,6 +136,7 @@ def multigammaln(a, d):
 
 
 def factorial(n, exact: bool = False):
+    """Elementwise n! through the gamma function (0 for negative n); `exact=True` is not supported, as in JAX."""
     if exact:
         raise NotImplementedError("factorial with exact=True")
     n = _one("factorial", n)
@@ -127,6 +144,7 @@ def factorial(n, exact: bool = False):
 
 
 def comb(N, k, *, repetition: bool = False):
+    """Elementwise number of combinations N choose k (with `repetition`, multisets), as floats."""
     N, k = promote_args_inexact("comb", N, k)
     if repetition:
         return comb(N + k - 1, k)
@@ -138,6 +156,7 @@ def comb(N, k, *, repetition: bool = False):
 
 @custom_jvp
 def poch(z, m):
+    """Elementwise Pochhammer symbol (rising factorial) Gamma(z + m) / Gamma(z)."""
     z, m = promote_args_inexact("poch", z, m)
     return _where(lax.eq(m, _const(m, 0.0)), _const(z, 1.0), gamma(z + m) / gamma(z))
 
@@ -153,6 +172,7 @@ def _poch_jvp(primals, tangents):
 
 
 def bernoulli(n: int):
+    """The first n + 1 Bernoulli numbers B_0 ... B_n (with B_1 = -1/2)."""
     n = int(n)
     if n < 0:
         raise ValueError("n must be a non-negative integer.")
@@ -170,18 +190,22 @@ def _x64():
 
 
 def erf(x):
+    """Elementwise error function 2 / sqrt(pi) * integral of exp(-t**2) from 0 to x."""
     return lax.erf(_one("erf", x))
 
 
 def erfc(x):
+    """Elementwise complementary error function 1 - erf(x), accurate for large x."""
     return lax.erfc(_one("erfc", x))
 
 
 def erfinv(x):
+    """Elementwise inverse error function on (-1, 1)."""
     return lsp._erf_inv(_one("erfinv", x))
 
 
 def ndtr(x):
+    """Elementwise standard normal cumulative distribution function Phi(x)."""
     x = asarray(x)
     if get_aval(x).dtype not in (np.float32, np.float64):
         raise TypeError(f"x.dtype={get_aval(x).dtype} is not supported, see docstring for supported types.")
@@ -223,6 +247,9 @@ def _log_ndtr(x, series_order):
 
 
 def log_ndtr(x, series_order: int = 3):
+    """Elementwise log of the standard normal CDF, accurate far into the lower tail (asymptotic series of
+    `series_order` terms).
+    """
     if not isinstance(series_order, int):
         raise TypeError("series_order must be a Python integer.")
     if series_order < 0:
@@ -252,6 +279,7 @@ def _log_ndtr_wrapped(x, series_order):
 
 
 def ndtri(p):
+    """Elementwise inverse of the standard normal CDF (the quantile function) for p in (0, 1)."""
     p = asarray(p)
     if get_aval(p).dtype not in (np.float32, np.float64):
         raise TypeError(f"x.dtype={get_aval(p).dtype} is not supported.")
@@ -279,6 +307,7 @@ def ndtri(p):
 
 @custom_jvp
 def logit(x):
+    """Elementwise log-odds log(x / (1 - x)), the inverse of expit."""
     x = _one("logit", x)
     return lax.log(x / (1.0 - x))
 
@@ -291,12 +320,14 @@ def _logit_jvp(primals, tangents):
 
 
 def expit(x):
+    """Elementwise logistic sigmoid 1 / (1 + exp(-x))."""
     x = _one("expit", x)
     return lax.logistic(x)
 
 
 @custom_jvp
 def xlogy(x, y):
+    """Elementwise x * log(y), defined as 0 where x == 0 (also for its gradient)."""
     x, y = promote_args_inexact("xlogy", x, y)
     x_ok = lax.ne(x, _const(x, 0.0))
     return _where(x_ok, lax.mul(x, lax.log(y)), _const(x, 0.0))
@@ -311,6 +342,7 @@ def _xlogy_jvp(primals, tangents):
 
 @custom_jvp
 def xlog1py(x, y):
+    """Elementwise x * log1p(y), defined as 0 where x == 0."""
     x, y = promote_args_inexact("xlog1py", x, y)
     x_ok = lax.ne(x, _const(x, 0.0))
     return _where(x_ok, lax.mul(x, lax.log1p(y)), _const(x, 0.0))
@@ -335,11 +367,13 @@ def _xlogx_jvp(primals, tangents):
 
 
 def entr(x):
+    """Elementwise entropy term -x log(x) for x > 0, 0 at x = 0 and -inf for x < 0."""
     x = _one("entr", x)
     return _where(lax.lt(x, _const(x, 0.0)), _const(x, -np.inf), -_xlogx(x))
 
 
 def rel_entr(p, q):
+    """Elementwise relative entropy p log(p / q), with scipy's conventions at 0 and inf for invalid inputs."""
     p, q = promote_args_inexact("rel_entr", p, q)
     zero = _const(p, 0.0)
     both_gt = lax.bitwise_and(lax.gt(p, zero), lax.gt(q, zero))
@@ -352,19 +386,23 @@ def rel_entr(p, q):
 
 
 def kl_div(p, q):
+    """Elementwise Kullback-Leibler term p log(p / q) - p + q."""
     p, q = promote_args_inexact("kl_div", p, q)
     return rel_entr(p, q) - p + q
 
 
 def softmax(x, /, *, axis=None):
+    """Softmax exp(x) / sum(exp(x)) over `axis` (all axes if None)."""
     return _nn_softmax(x, axis=axis)
 
 
 def log_softmax(x, /, *, axis=None):
+    """Log of the softmax over `axis` (all axes if None): x - logsumexp(x)."""
     return _nn_log_softmax(x, axis=axis)
 
 
 def boxcox(x, lmbda):
+    """Elementwise Box-Cox transform (x**lmbda - 1) / lmbda, or log(x) for lmbda == 0."""
     x, lmbda = promote_args_inexact("boxcox", x, lmbda)
     zero = lax.eq(lmbda, _const(lmbda, 0.0))
     safe = _where(zero, _const(lmbda, 1.0), lmbda)
@@ -372,6 +410,7 @@ def boxcox(x, lmbda):
 
 
 def boxcox1p(x, lmbda):
+    """Elementwise Box-Cox transform of 1 + x, accurate for small x."""
     x, lmbda = promote_args_inexact("boxcox1p", x, lmbda)
     zero = lax.eq(lmbda, _const(lmbda, 0.0))
     safe = _where(zero, _const(lmbda, 1.0), lmbda)
@@ -382,18 +421,22 @@ def boxcox1p(x, lmbda):
 
 
 def i0e(x):
+    """Elementwise exponentially scaled I0: exp(-|x|) I0(x)."""
     return lsp._i0e(_one("i0e", x))
 
 
 def i0(x):
+    """Elementwise modified Bessel function of the first kind of order 0, I0(x)."""
     x = _one("i0", x)
     return lax.exp(lax.abs(x)) * lsp._i0e(x)
 
 
 def i1e(x):
+    """Elementwise exponentially scaled I1: exp(-|x|) I1(x)."""
     return lsp._i1e(_one("i1e", x))
 
 
 def i1(x):
+    """Elementwise modified Bessel function of the first kind of order 1, I1(x)."""
     x = _one("i1", x)
     return lax.exp(lax.abs(x)) * lsp._i1e(x)

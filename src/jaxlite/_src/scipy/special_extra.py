@@ -99,6 +99,7 @@ _erfcx.defjvps(lambda g, ans, x: g * (2 * x * ans - 2.0 / math.sqrt(math.pi)))
 
 
 def erfcx(x):
+    """Elementwise scaled complementary error function exp(x**2) erfc(x)."""
     (x,) = promote_args_inexact("erfcx", x)
     if jnp.issubdtype(get_aval(x).dtype, jnp.complexfloating):
         return _wofz(_complex(-lax.imag(x), lax.real(x)))
@@ -155,6 +156,7 @@ _dawsn.defjvps(lambda g, ans, x: g * (1.0 - 2.0 * x * ans))
 
 
 def dawsn(x):
+    """Elementwise Dawson integral exp(-x**2) times the integral of exp(t**2) from 0 to x."""
     (x,) = _real("dawsn", x)
     return _dawsn(x)
 
@@ -193,6 +195,11 @@ _wofz.defjvps(lambda g, ans, z: g * (-(2 * z * ans) + _complex(jnp.zeros_like(la
 
 @partial(_COMPLEX_ON_KERNELS)
 def wofz(z):
+    """Elementwise Faddeeva function w(z) = exp(-z**2) erfc(-i z) of complex z.
+
+    Differs from JAX: complex arithmetic has no wasm/webgpu kernels yet, so under jit there it runs as host
+    fallbacks; values match JAX on every device.
+    """
     (z,) = promote_args_inexact("wofz", z)
     return _wofz(z.astype(np.result_type(get_aval(z).dtype, np.complex64)))
 
@@ -260,6 +267,7 @@ _expi.defjvps(lambda g, ans, x: jnp.exp(x) / x * g)
 
 
 def expi(x):
+    """Elementwise exponential integral Ei(x)."""
     (x,) = _real("expi", x)
     return _expi(x)
 
@@ -348,11 +356,13 @@ _expn.defjvps(None, lambda g, ans, n, x: -g * _expn(n - 1.0, x))
 
 
 def expn(n, x):
+    """Elementwise generalized exponential integral E_n(x) for integer n >= 0."""
     n, x = _real("expn", n, x)
     return _expn(n, x)
 
 
 def exp1(x):
+    """Elementwise exponential integral E_1(x)."""
     (x,) = _real("exp1", x)
     return _expn(jnp.ones_like(x), x)
 
@@ -419,6 +429,7 @@ def _sici_jvp(primals, tangents):
 
 
 def sici(x):
+    """Elementwise sine and cosine integrals (Si(x), Ci(x))."""
     (x,) = promote_args_inexact("sici", x)
     if jnp.issubdtype(get_aval(x).dtype, jnp.complexfloating):
         raise ValueError(f"Argument `x` to sici must be real-valued. Got dtype {get_aval(x).dtype}.")
@@ -525,6 +536,7 @@ def _fresnel_jvp(primals, tangents):
 
 
 def fresnel(x):
+    """Elementwise Fresnel integrals (S(x), C(x))."""
     (x,) = promote_args_inexact("fresnel", x)
     if jnp.issubdtype(get_aval(x).dtype, jnp.complexfloating):
         raise NotImplementedError("Support for complex-valued inputs is not implemented yet.")
@@ -575,6 +587,7 @@ _hyp1f1.defjvps(
 
 
 def hyp1f1(a, b, x):
+    """Elementwise confluent hypergeometric function 1F1(a; b; x)."""
     return _hyp1f1(*_real("hyp1f1", a, b, x))
 
 
@@ -689,4 +702,5 @@ _hyp2f1.defjvps(
 
 
 def hyp2f1(a, b, c, x):
+    """Elementwise Gauss hypergeometric function 2F1(a, b; c; x)."""
     return _hyp2f1(*_real("hyp2f1", a, b, c, x))

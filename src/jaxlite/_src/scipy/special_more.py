@@ -32,6 +32,7 @@ def _horner(coeffs, x):
 
 
 def spence(x):
+    """Elementwise Spence's function (dilogarithm) integral of log(t) / (1 - t) from 1 to x, for x >= 0."""
     (x,) = promote_args_inexact("spence", x)
     big = x > 2.0
     y = jnp.where(big, 1.0 / jnp.where(big, x, 1.0), x)
@@ -46,6 +47,9 @@ def spence(x):
 
 
 def bessel_jn(z, *, v: int, n_iter: int = 50):
+    """Bessel functions of the first kind J_0(z) ... J_v(z) stacked on a leading axis, by backward recurrence
+    with `n_iter` steps.
+    """
     (z,) = promote_dtypes_inexact(jnp.asarray(z))
     if jnp.issubdtype(get_aval(z).dtype, jnp.complexfloating):
         raise ValueError("complex input not supported.")
@@ -103,5 +107,6 @@ def _owens_t_jvp(primals, tangents):
 
 
 def owens_t(h, a):
+    """Elementwise Owen's T function T(h, a)."""
     h, a = promote_args_inexact("owens_t", h, a)
     return _owens_t(h, a)

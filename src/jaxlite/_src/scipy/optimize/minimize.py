@@ -24,6 +24,8 @@ class OptimizeResults(NamedTuple):
 
 
 def minimize(fun, x0, args=(), *, method: str, tol: float | None = None, options=None) -> OptimizeResults:
+    """Minimize the scalar function fun(x, *args) of a 1-D array from `x0` with `method` 'BFGS' (or JAX's
+    experimental L-BFGS); `options` go to the method (maxiter, gtol, ...)."""
     if options is None:
         options = {}
     if not isinstance(args, tuple):

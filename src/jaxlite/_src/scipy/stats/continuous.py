@@ -13,6 +13,7 @@ from jaxlite._src.lax import special as lsp
 from jaxlite._src.numpy import lax_numpy as jnp
 from jaxlite._src.numpy.util import promote_args_inexact
 from jaxlite._src.scipy import special as sp
+from jaxlite._src.scipy.stats import describe
 
 
 def _c(x, v):
@@ -328,3 +329,12 @@ class t:
     @staticmethod
     def pdf(x, df, loc=0, scale=1):
         return lax.exp(t.logpdf(x, df, loc, scale))
+
+
+for _cls, _dist in ((norm, "the normal distribution"), (uniform, "the uniform distribution on [loc, loc + scale]"),
+                    (expon, "the exponential distribution"), (laplace, "the Laplace distribution"),
+                    (cauchy, "the Cauchy distribution"), (logistic, "the logistic distribution"),
+                    (gamma, "the gamma distribution"), (chi2, "the chi-square distribution"),
+                    (beta, "the beta distribution"), (t, "Student's t distribution")):
+    describe(_cls, _dist)
+del _cls, _dist

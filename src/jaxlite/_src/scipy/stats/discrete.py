@@ -10,6 +10,7 @@ from jaxlite._src.lax import special as lsp
 from jaxlite._src.numpy import lax_numpy as jnp
 from jaxlite._src.numpy.util import promote_args_inexact
 from jaxlite._src.scipy import special as sp
+from jaxlite._src.scipy.stats import describe
 
 
 def _c(x, v):
@@ -87,3 +88,9 @@ class binom:
     @staticmethod
     def pmf(k, n, p, loc=0):
         return lax.exp(binom.logpmf(k, n, p, loc))
+
+
+for _cls, _dist in ((bernoulli, "the Bernoulli distribution"), (poisson, "the Poisson distribution"),
+                    (geom, "the geometric distribution"), (binom, "the binomial distribution")):
+    describe(_cls, _dist)
+del _cls, _dist

@@ -14,6 +14,7 @@ from jaxlite._src.core import get_aval
 from jaxlite._src.lax.sorting import sort_key_val
 from jaxlite._src.numpy.util import promote_args_inexact, promote_dtypes_inexact
 from jaxlite._src.scipy import special as sp
+from jaxlite._src.scipy.stats import describe
 from jaxlite._src.scipy.stats.continuous import norm
 from jaxlite._src.scipy.stats.discrete import poisson
 
@@ -104,6 +105,7 @@ def _poisson_entropy_sum(mu, max_k, upper):
 
 
 def poisson_entropy(mu, loc=0):
+    """Entropy of the Poisson distribution with mean `mu` (shifting by `loc` does not change it)."""
     mu, loc = promote_dtypes_inexact(jnp.asarray(mu), jnp.asarray(loc))
     shape = jnp.broadcast_shapes(mu.shape, loc.shape)
     m = jnp.ravel(mu)
@@ -138,6 +140,7 @@ def _default_float():
 
 
 def mode(a, axis=0, nan_policy="propagate", keepdims=False):
+    """Most frequent value along `axis` and its count (the smallest value on ties), as a ModeResult."""
     x = jnp.atleast_1d(jnp.asarray(a))
     _check_nan_policy("mode", nan_policy)
     if axis is not None:
@@ -183,6 +186,8 @@ def _rank_1d(a, method):
 
 
 def rankdata(a, method="average", *, axis=None, nan_policy="propagate"):
+    """Ranks 1..n of the data (flattened, or along `axis`), ties resolved by `method` ('average', 'min', 'max',
+    'dense' or 'ordinal')."""
     a = jnp.asarray(a)
     _check_nan_policy("rankdata", nan_policy)
     if method not in ("average", "min", "max", "dense", "ordinal"):
@@ -193,6 +198,7 @@ def rankdata(a, method="average", *, axis=None, nan_policy="propagate"):
 
 
 def sem(a, axis=0, ddof=1, nan_policy="propagate", *, keepdims=False):
+    """Standard error of the mean along `axis`: std(a, ddof) / sqrt(n)."""
     (b,) = promote_args_inexact("sem", a)
     if nan_policy == "propagate":
         size = b.size if axis is None else b.shape[axis]
@@ -201,3 +207,7 @@ def sem(a, axis=0, ddof=1, nan_policy="propagate", *, keepdims=False):
         count = (~jnp.isnan(b)).sum(axis, keepdims=keepdims)
         return jnp.nanstd(b, axis, ddof=ddof, keepdims=keepdims) / jnp.sqrt(count).astype(b.dtype)
     raise ValueError(f"{nan_policy} is not supported")
+
+
+describe(truncnorm, "the normal distribution truncated to [a, b] (bounds in standard units)")
+describe(multinomial, "the multinomial distribution (counts x of n draws with probabilities p)")

@@ -11,6 +11,7 @@ import jaxlite.numpy as jnp
 from jaxlite._src.lax import special as lsp
 from jaxlite._src.numpy.util import promote_args_inexact
 from jaxlite._src.scipy import special as sp
+from jaxlite._src.scipy.stats import describe
 
 
 class pareto:
@@ -186,3 +187,11 @@ class betabinom:
     @staticmethod
     def pmf(k, n, a, b, loc=0):
         return jnp.exp(betabinom.logpmf(k, n, a, b, loc))
+
+
+for _cls, _dist in ((pareto, "the Pareto distribution"), (gumbel_r, "the right-skewed Gumbel distribution"),
+                    (gumbel_l, "the left-skewed Gumbel distribution"), (gennorm, "the generalized normal distribution"),
+                    (vonmises, "the von Mises distribution"), (wrapcauchy, "the wrapped Cauchy distribution"),
+                    (nbinom, "the negative binomial distribution"), (betabinom, "the beta-binomial distribution")):
+    describe(_cls, _dist)
+del _cls, _dist

@@ -14,6 +14,7 @@ from jaxlite._src.numpy import lax_numpy as jnp
 from jaxlite._src.numpy.reductions import all as _all, sum as _sum
 from jaxlite._src.numpy.util import promote_dtypes_inexact
 from jaxlite._src.scipy import special as sp
+from jaxlite._src.scipy.stats import describe
 
 
 def _cholesky_solve_lower(cov, y):
@@ -85,3 +86,7 @@ class dirichlet:
     @staticmethod
     def pdf(x, alpha):
         return lax.exp(dirichlet.logpdf(x, alpha))
+
+
+describe(multivariate_normal, "the multivariate normal distribution (last axis of x: the variables)")
+describe(dirichlet, "the Dirichlet distribution (x on the simplex along its first axis)")
