@@ -305,3 +305,19 @@ def test_roots_poly_polyfit_match_jax_via_linalg():
     assert_close(run(jnp), want, rtol=1e-4, atol=1e-4)
     assert_close(run_stripped(jnp), run_stripped(real_jnp), rtol=1e-4, atol=1e-4)
     assert_close(jax.jit(lambda p: jnp.roots(p, strip_zeros=False))(lead0), want[0])  # traced leading zeros
+
+
+def test_isinf_isfinite_look_at_both_parts_of_complex_values():
+    z = np.array([1 + 1j, np.inf + 1j, 1 + np.inf * 1j, np.nan + 0j, 1 + np.nan * 1j], np.complex64)
+    # JAX 0.10.2's answers
+    np.testing.assert_array_equal(np.asarray(jnp.isinf(z)), [False, True, True, False, False])
+    np.testing.assert_array_equal(np.asarray(jnp.isfinite(z)), [True, False, False, False, False])
+    np.testing.assert_array_equal(np.asarray(jax.jit(jnp.isinf)(z)), [False, True, True, False, False])
+
+
+def test_scipy_loggamma_is_nan_on_the_nonpositive_half_line():
+    from jaxlite.scipy.special import loggamma
+    got = np.asarray(loggamma(jnp.array([-3.5, -2.5, -1e-3, 1e-3, 0.0, 2.5])))
+    np.testing.assert_array_equal(np.isnan(got), [True, True, True, False, True, False])
+    np.testing.assert_allclose(got[[3, 5]], [6.907178, 0.284683], rtol=1e-5)
+    assert float(jax.grad(loggamma)(-3.5)) == 0.0

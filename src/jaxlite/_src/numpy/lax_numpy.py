@@ -453,10 +453,21 @@ less = _binary(lax.lt, "less")
 less_equal = _binary(lax.le, "less_equal")
 greater = _binary(lax.gt, "greater")
 greater_equal = _binary(lax.ge, "greater_equal")
-isfinite = _unary(lambda x: lax.is_finite(x) if x.dtype.kind == "f" else full_like(x, True, bool), "isfinite")
+def _isfinite(x):
+    if x.dtype.kind == "c":  # both parts finite
+        return lax.bitwise_and(lax.is_finite(lax.real(x)), lax.is_finite(lax.imag(x)))
+    return lax.is_finite(x) if x.dtype.kind == "f" else full_like(x, True, bool)
+
+
+def _isinf(x):
+    if x.dtype.kind == "c":  # either part infinite
+        return lax.bitwise_or(_isinf(lax.real(x)), _isinf(lax.imag(x)))
+    return lax.eq(lax.abs(x), lax.full(x.shape, np.inf, x.dtype)) if x.dtype.kind == "f" else full_like(x, False, bool)
+
+
+isfinite = _unary(_isfinite, "isfinite")
 isnan = _unary(lambda x: lax.ne(x, x) if x.dtype.kind in "fc" else full_like(x, False, bool), "isnan")
-isinf = _unary(lambda x: lax.eq(lax.abs(x), lax.full(x.shape, np.inf, x.dtype)) if x.dtype.kind == "f"
-               else full_like(x, False, bool), "isinf")
+isinf = _unary(_isinf, "isinf")
 signbit = _unary(lambda x: lax.lt(x, 0) if x.dtype.kind != "f" else
                  lax.ne(lax.shift_right_logical(lax_bitcast_int(x), x.dtype.itemsize * 8 - 1), 0), "signbit")
 
@@ -544,12 +555,8 @@ _DOCS = {
     "floor": "Elementwise floor: the largest integer value <= x (integer inputs are returned unchanged).",
     "imag": "Imaginary part of each element; zeros for real input.",
     "real": "Real part of each element; real input is returned unchanged.",
-    "isfinite": """Elementwise test for finite values (not inf and not NaN); always True for integers.
-
-Differs from JAX: complex input gives True everywhere (JAX tests both parts).""",
-    "isinf": """Elementwise test for positive or negative infinity.
-
-Differs from JAX: complex input gives False everywhere (JAX tests both parts).""",
+    "isfinite": "Elementwise test for finite values (not inf, not NaN; for complex, both parts); True for integers.",
+    "isinf": "Elementwise test for positive or negative infinity (for complex, either part).",
     "isnan": "Elementwise test for NaN (a complex number is NaN if either part is).",
     "log": "Elementwise natural logarithm; integers promote to float.",
     "log10": "Elementwise base-10 logarithm; integers promote to float.",

@@ -55,11 +55,10 @@ def gammasgn(x):
 
 
 def loggamma(x):
-    """Elementwise log of the gamma function for real x.
-
-    Differs from JAX: where Gamma(x) < 0 it returns log|Gamma(x)| (as gammaln); JAX returns NaN there.
-    """
-    return lsp._lgamma(_one("loggamma", x))
+    """Elementwise principal log of the gamma function for real x: NaN for x <= 0, as JAX's (the
+    real log is undefined where Gamma is negative, and JAX gives NaN on the whole half-line)."""
+    x = _one("loggamma", x)
+    return jnp.where(x <= 0, np.nan, lsp._lgamma(x))
 
 
 def gamma(x):
