@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from jaxlite._src import core, dispatch, tree_util
+from jaxlite._src.backends.kernel_device import KernelDevice
 from jaxlite._src.features import partial
+from jaxlite._src.kernel import fusion
 
 
 class ArgInfo:
@@ -79,8 +81,7 @@ class Compiled(_Stage):
     def __init__(self, jaxpr, in_tree, out_tree, name, device):
         super().__init__(jaxpr, in_tree, out_tree, name, device)
         self._plan = None
-        if hasattr(device, "run_jaxpr") and hasattr(device, "_plans"):
-            from jaxlite._src.kernel import fusion
+        if isinstance(device, KernelDevice):
             plan = device._plans.get(jaxpr)
             if plan is None:  # built now, and kept where calls of the jitted function find it
                 plan = device._plans[jaxpr] = fusion.Plan(device, jaxpr)

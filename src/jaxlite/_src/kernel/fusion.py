@@ -480,15 +480,7 @@ class Plan:
             full[lhs_spec[0]], full[lhs_spec[1]] = rm[0], qm[0]
             valid = None
             for s in range(nsp):
-                lo = p["padding"][s][0]
-                pos = ir.binary("sub", ir.binary("add", ir.binary("mul", rm[1 + s], ir.i32(p["window_strides"][s])),
-                                                  ir.binary("mul", qm[1 + s], ir.i32(p["rhs_dilation"][s]))), ir.i32(lo))
-                ok = ir.binary("and", ir.binary("ge", pos, ir.i32(0)), ir.binary("lt", pos, ir.i32(dil_in[s])))
-                safe = ir.Binary(ir.I32, "min", ir.Binary(ir.I32, "max", pos, ir.i32(0)), ir.i32(max(dil_in[s] - 1, 0)))
-                ld = p["lhs_dilation"][s]
-                if ld != 1:
-                    ok = ir.binary("and", ok, ir.binary("eq", ir.binary("irem", safe, ir.i32(ld)), ir.i32(0)))
-                    safe = ir.binary("idiv", safe, ir.i32(ld))
+                safe, ok = lower.conv_tap(rm[1 + s], qm[1 + s], s, p, dil_in[s])
                 full[lhs_spec[2 + s]] = safe
                 valid = ok if valid is None else ir.binary("and", valid, ok)
             v = lhs.at(ir.ravel(full, lhs.shape))

@@ -433,6 +433,22 @@ materialize_after.update((reductions.argmax_p, reductions.argmin_p))
 from jaxlite._src.lax.convolution import conv_general_dilated_p  # noqa: E402
 
 
+def conv_tap(out_pos, k_pos, s: int, params, dil_in: int):
+    """Along spatial axis s: the input element that output position out_pos reads at kernel tap
+    k_pos, as (index into the undilated input, clamped so the read is safe; whether it is a real
+    element rather than padding or a hole of lhs dilation). Shared by the direct lowering below and
+    by fusion's im2col patches."""
+    pos = binary("sub", binary("add", binary("mul", out_pos, i32(params["window_strides"][s])),
+                               binary("mul", k_pos, i32(params["rhs_dilation"][s]))), i32(params["padding"][s][0]))
+    ok = binary("and", binary("ge", pos, i32(0)), binary("lt", pos, i32(dil_in)))
+    safe = Binary(I32, "min", Binary(I32, "max", pos, i32(0)), i32(max(dil_in - 1, 0)))
+    ld = params["lhs_dilation"][s]
+    if ld != 1:
+        ok = binary("and", ok, binary("eq", binary("irem", safe, i32(ld)), i32(0)))
+        safe = binary("idiv", safe, i32(ld))
+    return safe, ok
+
+
 def _conv(out, lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers,
           feature_group_count, batch_group_count, precision=None, preferred_element_type=None):
     lhs_spec, rhs_spec, out_spec = dimension_numbers
@@ -459,14 +475,10 @@ def _conv(out, lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
         full_l[lhs_spec[1]] = binary("add", binary("mul", g, i32(C // G)), r[0])
         full_r[rhs_spec[0]], full_r[rhs_spec[1]] = o, r[0]
         valid = None
+        params = dict(window_strides=window_strides, rhs_dilation=rhs_dilation, padding=padding,
+                      lhs_dilation=lhs_dilation)
         for s in range(nsp):
-            pos = binary("sub", binary("add", binary("mul", m[out_spec[2 + s]], i32(window_strides[s])),
-                                       binary("mul", r[1 + s], i32(rhs_dilation[s]))), i32(padding[s][0]))
-            ok = binary("and", binary("ge", pos, i32(0)), binary("lt", pos, i32(dil_in[s])))
-            safe = Binary(I32, "min", Binary(I32, "max", pos, i32(0)), i32(max(dil_in[s] - 1, 0)))
-            if lhs_dilation[s] != 1:
-                ok = binary("and", ok, binary("eq", binary("irem", safe, i32(lhs_dilation[s])), i32(0)))
-                safe = binary("idiv", safe, i32(lhs_dilation[s]))
+            safe, ok = conv_tap(m[out_spec[2 + s]], r[1 + s], s, params, dil_in[s])
             full_l[lhs_spec[2 + s]] = safe
             full_r[rhs_spec[2 + s]] = r[1 + s]
             valid = ok if valid is None else binary("and", valid, ok)
