@@ -371,3 +371,15 @@ def test_arange_device_and_keyword_step():
         assert out.devices() == {dev} and out.dtype == np.int32
         np.testing.assert_array_equal(np.asarray(out), [1, 2, 3])
     np.testing.assert_array_equal(np.asarray(jax.jit(lambda: jnp.arange(9, step=4, device=jax.devices()[0]))()), [0, 4, 8])
+
+
+def test_dsplit_splits_the_depth_axis():
+    x = np.arange(30, dtype=np.float32).reshape(2, 3, 5)
+    for ios in (5, [1, 3]):
+        got = jnp.dsplit(x, ios)
+        want = np.dsplit(x, ios)
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(np.asarray(g), w)
+    with pytest.raises(IndexError):  # JAX reads shape[2] of a 2-D array
+        jnp.dsplit(np.zeros((2, 3)), 2)

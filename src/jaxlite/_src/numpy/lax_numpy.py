@@ -1075,6 +1075,13 @@ def vsplit(ary, ios):
     return split(ary, ios, axis=0)
 
 
+def dsplit(ary, ios):
+    """Split an array of 3 or more dimensions along axis 2 (depth), as `split`."""
+    if ndim(ary) < 3:
+        raise IndexError("tuple index out of range")  # JAX reads shape[2]
+    return split(ary, ios, axis=2)
+
+
 def flip(m, axis=None):
     """Reverse the order of elements along `axis` (all axes if None)."""
     m = asarray(m)
