@@ -177,7 +177,7 @@ serve: setup
 test: setup test-python test-pyodide
 
 test-all: setup
-	$(MAKE) test PYTEST_MARK=""
+	JAXLITE_TEST_ALL=1 $(MAKE) test PYTEST_MARK=""
 
 PYTEST_MARK ?= not slow
 
