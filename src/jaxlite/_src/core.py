@@ -168,6 +168,12 @@ class Primitive:
 abstract_eval_rules: dict[Primitive, Callable[..., list[ShapedArray]]] = {}
 
 
+# Primitives that the kernel layer runs by inlining an equivalent jaxpr of other primitives
+# (top_k as a sort, zeta as its series): rule(in_avals, **params) -> ClosedJaxpr. The primitive
+# still appears in jaxprs and has its own transformation rules; only execution is decomposed.
+decomposition_rules: dict[Primitive, Callable[..., Any]] = {}
+
+
 def abstract_eval(prim: Primitive, avals, params) -> list[ShapedArray]:
     rule = abstract_eval_rules.get(prim)
     if rule is None:

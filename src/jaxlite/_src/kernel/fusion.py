@@ -228,10 +228,23 @@ Step = KernelStep | KernelsStep | RoutineStep | ScatterStep | PrimStep | BindSte
 _INLINED = {"pjit": "jaxpr", "custom_jvp_call": "call_jaxpr"}
 
 
+def _body(eqn):
+    """The closed jaxpr that stands for `eqn` in a plan, or None: the body of a call primitive,
+    or the decomposition of a primitive registered in `core.decomposition_rules`."""
+    key = _INLINED.get(eqn.primitive.name)
+    if key is not None:
+        return eqn.params[key]
+    rule = core.decomposition_rules.get(eqn.primitive)
+    if rule is None:
+        return None
+    return rule([x.aval for x in eqn.inputs], **eqn.params)
+
+
 def inline_calls(jaxpr: core.Jaxpr):
     """The jaxpr with inlinable calls replaced by their bodies, and the (Var, value) pairs that
     bind the inlined bodies' constants."""
-    if not any(e.primitive.name in _INLINED for e in jaxpr.eqns):
+    if not any(e.primitive.name in _INLINED or e.primitive in core.decomposition_rules
+               for e in jaxpr.eqns):
         return jaxpr, []
     eqns, consts, subst = [], [], {}
     _inline_into(jaxpr.eqns, subst, eqns, consts)
@@ -242,8 +255,8 @@ def inline_calls(jaxpr: core.Jaxpr):
 def _inline_into(eqns, subst, out_eqns, consts, fresh=False):
     for eqn in eqns:
         ins = [subst.get(x, x) if isinstance(x, core.Var) else x for x in eqn.inputs]
-        key = _INLINED.get(eqn.primitive.name)
-        if key is None:
+        closed = _body(eqn)
+        if closed is None:
             if fresh:
                 # An inlined body's own variables are renamed: the same body inlined twice (two
                 # calls of one jitted function) must not share them.
@@ -253,7 +266,6 @@ def _inline_into(eqns, subst, out_eqns, consts, fresh=False):
             else:
                 out_eqns.append(eqn._replace(inputs=ins))
             continue
-        closed = eqn.params[key]
         inner = closed.jaxpr
         cvars = [core.Var(v.aval) for v in inner.in_binders[:len(closed.consts)]]
         consts.extend(zip(cvars, closed.consts))
