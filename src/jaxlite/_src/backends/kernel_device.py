@@ -25,6 +25,11 @@ from jaxlite._src.kernel import fusion, ir, lower
 class KernelDevice(abc.ABC):
     platform = device_kind = "?"
     math_ops: frozenset = frozenset()  # the math table's ops this device expands (kernel/math.py:ops)
+    # Whole-primitive routines for primitives that no fused kernel expresses (factorisations,
+    # FFT): primitive name -> rule(device, bufs, in_avals, params, out_avals) returning the output
+    # buffers, or None for signatures it does not handle (those go to the host). Each subclass
+    # holds its own table.
+    prim_routines: dict = {}
 
     def __init__(self, id: int = 0):
         self.id = id
@@ -172,7 +177,13 @@ class KernelDevice(abc.ABC):
         return self.compile(kernel), out_avals[0].size, out_avals[0].dtype
 
     def _host(self, prim, bufs, in_avals, params, out_avals):
-        """No kernel yet: compute with the numpy reference and store the result."""
+        """No kernel: a routine of this device's if it has one, else compute with the numpy
+        reference (counted) and store the result."""
+        rule = self.prim_routines.get(prim.name)
+        if rule is not None:
+            outs = rule(self, list(bufs), in_avals, params, out_avals)
+            if outs is not None:
+                return outs
         self.host_fallbacks[prim.name] += 1
         args = [self.get(b, a) for b, a in zip(bufs, in_avals)]
         outs = cpu.kernels[prim](*args, **params)

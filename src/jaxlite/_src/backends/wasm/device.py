@@ -62,6 +62,7 @@ class WasmDevice(KernelDevice):
     platform = device_kind = "wasm"
     math_ops = kmath.ops(float64=True)
     stages = False  # numpy's sequential scans and sorts beat kernel networks on one core
+    prim_routines: dict = {}  # filled by the modules that define routines (see KernelDevice)
 
     def __init__(self, runtime: Runtime, id: int = 0):
         super().__init__(id)

@@ -223,6 +223,7 @@ class GPUKernel:
 class WebGPUDevice(KernelDevice):
     platform = device_kind = "webgpu"
     math_ops = kmath.ops(float64=False)
+    prim_routines: dict = {}  # filled by the modules that define routines (see KernelDevice)
 
     def __init__(self, runtime: WebGPURuntime, id: int = 0):
         super().__init__(id)
