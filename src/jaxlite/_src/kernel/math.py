@@ -56,28 +56,8 @@ def c(v: float) -> Const:
     return Const(F64, float(v))
 
 
-def add(a, b):
-    return binary("add", a, b)
-
-
-def sub(a, b):
-    return binary("sub", a, b)
-
-
-def mul(a, b):
-    return binary("mul", a, b)
-
-
-def div(a, b):
-    return binary("div", a, b)
-
-
 def sel(cond, t, f):
     return Select(t.dtype, cond, t, f)
-
-
-def lt(a, b):
-    return binary("lt", a, b)
 
 
 def un(op, x):
@@ -88,214 +68,211 @@ def horner(x, coeffs):
     """coeffs[0] + coeffs[1] x + ... evaluated by Horner's rule."""
     p = c(coeffs[-1])
     for k in reversed(coeffs[:-1]):
-        p = add(mul(p, x), c(k))
+        p = p * x + k
     return p
 
 
 # ---- float64 expansions ------------------------------------------------------------------------------
 
 def _exp64(x):
-    x = binary("min", binary("max", x, c(-800.0)), c(800.0))  # beyond both f64 limits; NaN passes
-    n = un("nearest", mul(x, c(1 / math.log(2))))
-    r = sub(sub(x, mul(n, c(0.6931471803691238))), mul(n, c(1.9082149292705877e-10)))  # ln2 hi + lo
+    x = x.max(-800.0).min(800.0)  # beyond both f64 limits; NaN passes
+    n = un("nearest", x * c(1 / math.log(2)))
+    r = x - n * 0.6931471803691238 - n * 1.9082149292705877e-10  # ln2 hi + lo
     p = horner(r, [1 / math.factorial(k) for k in range(14)])
     # 2^n in two steps so that exponents down to -1074 and up to 1023 stay representable.
     ni = Cast(I64, n)
-    h1 = binary("shr_s", ni, Const(I64, 1))
-    h2 = binary("sub", ni, h1)
-    s1 = Bitcast(F64, binary("shl", add(h1, Const(I64, 1023)), Const(I64, 52)))
-    s2 = Bitcast(F64, binary("shl", add(h2, Const(I64, 1023)), Const(I64, 52)))
-    return mul(mul(p, s1), s2)
+    h1 = ni >> 1
+    h2 = ni - h1
+    s1 = Bitcast(F64, (h1 + 1023) << 52)
+    s2 = Bitcast(F64, (h2 + 1023) << 52)
+    return p * s1 * s2
 
 
 def _expm1_64(x):
     small = horner(x, [0.0] + [1 / math.factorial(k) for k in range(1, 16)])
-    return sel(lt(un("abs", x), c(0.5)), small, sub(_exp64(x), c(1.0)))
+    return sel(un("abs", x).lt(0.5), small, _exp64(x) - 1.0)
 
 
 def _log64(x):
     bits = Bitcast(I64, x)
-    e = binary("sub", binary("and", binary("shr_u", bits, Const(I64, 52)), Const(I64, 0x7FF)), Const(I64, 1023))
-    m = Bitcast(F64, binary("or", binary("and", bits, Const(I64, (1 << 52) - 1)), Const(I64, 0x3FF << 52)))
-    big = binary("gt", m, c(math.sqrt(2)))
-    m = sel(big, mul(m, c(0.5)), m)
-    e = add(Cast(F64, e), sel(big, c(1.0), c(0.0)))
-    s = div(sub(m, c(1.0)), add(m, c(1.0)))
-    s2 = mul(s, s)
-    series = mul(mul(c(2.0), s), horner(s2, [1 / (2 * k + 1) for k in range(10)]))
-    y = add(mul(e, c(math.log(2))), series)
+    e = (binary("shr_u", bits, Const(I64, 52)) & 0x7FF) - 1023
+    m = Bitcast(F64, (bits & ((1 << 52) - 1)) | (0x3FF << 52))
+    big = m.gt(c(math.sqrt(2)))
+    m = sel(big, m * 0.5, m)
+    e = Cast(F64, e) + sel(big, c(1.0), c(0.0))
+    s = (m - 1.0) / (m + 1.0)
+    s2 = s * s
+    series = c(2.0) * s * horner(s2, [1 / (2 * k + 1) for k in range(10)])
+    y = e * c(math.log(2)) + series
     # Subnormal f64 inputs cannot come from float32; zeros, negatives, inf and NaN are patched:
-    y = sel(binary("eq", x, c(0.0)), c(-math.inf), y)
-    y = sel(lt(x, c(0.0)), c(math.nan), y)
-    y = sel(binary("eq", x, c(math.inf)), x, y)
-    return sel(binary("ne", x, x), x, y)
+    y = sel(x.eq(0.0), c(-math.inf), y)
+    y = sel(x.lt(0.0), c(math.nan), y)
+    y = sel(x.eq(math.inf), x, y)
+    return sel(x.ne(x), x, y)
 
 
 def _log1p64(x):
-    small = mul(x, horner(x, [(-1) ** k / (k + 1) for k in range(8)]))
-    return sel(lt(un("abs", x), c(1e-3)), small, _log64(add(x, c(1.0))))
+    small = x * horner(x, [(-1) ** k / (k + 1) for k in range(8)])
+    return sel(un("abs", x).lt(0.001), small, _log64(x + 1.0))
 
 
 def _tanh64(x):
     a = un("abs", x)
-    t = _expm1_64(mul(c(2.0), binary("min", a, c(20.0))))
-    y = div(t, add(t, c(2.0)))
-    y = sel(lt(x, c(0.0)), un("neg", y), y)
-    return sel(binary("ne", x, x), x, y)
+    t = _expm1_64(c(2.0) * a.min(20.0))
+    y = t / (t + 2.0)
+    y = sel(x.lt(0.0), un("neg", y), y)
+    return sel(x.ne(x), x, y)
 
 
 def _logistic64(x):
-    return div(c(1.0), add(c(1.0), _exp64(un("neg", x))))
+    return c(1.0) / (c(1.0) + _exp64(un("neg", x)))
 
 
 def _sincos_reduce(x):
     # pi/2 as a 33-bit head and a 53-bit tail (as musl's __rem_pio2f for medium arguments)
-    k = un("nearest", mul(x, c(2 / math.pi)))
-    r = sub(sub(x, mul(k, c(1.57079631090164184570e+00))), mul(k, c(1.58932547735281966916e-08)))
-    q = binary("and", Cast(I64, k), Const(I64, 3))
+    k = un("nearest", x * c(2 / math.pi))
+    r = x - k * 1.57079631090164184570e+00 - k * 1.58932547735281966916e-08
+    q = Cast(I64, k) & 3
     return r, q
 
 
 def _sin_poly(r):
-    r2 = mul(r, r)
-    return mul(r, horner(r2, [(-1) ** k / math.factorial(2 * k + 1) for k in range(8)]))
+    r2 = r * r
+    return r * horner(r2, [(-1) ** k / math.factorial(2 * k + 1) for k in range(8)])
 
 
 def _cos_poly(r):
-    r2 = mul(r, r)
+    r2 = r * r
     return horner(r2, [(-1) ** k / math.factorial(2 * k) for k in range(9)])
 
 
 def _quadrant(q, s, co, shift):
-    qq = binary("and", add(q, Const(I64, shift)), Const(I64, 3))
-    y = sel(binary("eq", qq, Const(I64, 0)), s,
-            sel(binary("eq", qq, Const(I64, 1)), co,
-                sel(binary("eq", qq, Const(I64, 2)), un("neg", s), un("neg", co))))
+    qq = (q + shift) & 3
+    y = sel(qq.eq(0), s, sel(qq.eq(1), co, sel(qq.eq(2), un("neg", s), un("neg", co))))
     return y
 
 
 def _sin64(x):
     r, q = _sincos_reduce(x)
     y = _quadrant(q, _sin_poly(r), _cos_poly(r), 0)
-    return sel(lt(un("abs", x), c(math.inf)), y, c(math.nan))
+    return sel(un("abs", x).lt(math.inf), y, c(math.nan))
 
 
 def _cos64(x):
     r, q = _sincos_reduce(x)
     y = _quadrant(q, _sin_poly(r), _cos_poly(r), 1)
-    return sel(lt(un("abs", x), c(math.inf)), y, c(math.nan))
+    return sel(un("abs", x).lt(math.inf), y, c(math.nan))
 
 
 def _tan64(x):
-    return div(_sin64(x), _cos64(x))
+    return _sin64(x) / _cos64(x)
 
 
 def _atan64(x):
     a = un("abs", x)
-    inv = binary("gt", a, c(1.0))
-    t = sel(inv, div(c(1.0), a), a)  # t in [0, 1]
-    mid = binary("gt", t, c(math.sqrt(2) - 1))
-    u = sel(mid, div(sub(t, c(1.0)), add(t, c(1.0))), t)  # |u| <= tan(pi/8)
-    u2 = mul(u, u)
-    at = mul(u, horner(u2, [(-1) ** k / (2 * k + 1) for k in range(16)]))
-    at = sel(mid, add(c(math.pi / 4), at), at)
-    at = sel(inv, sub(c(math.pi / 2), at), at)
-    y = sel(lt(x, c(0.0)), un("neg", at), at)
-    return sel(binary("ne", x, x), x, y)
+    inv = a.gt(1.0)
+    t = sel(inv, 1.0 / a, a)  # t in [0, 1]
+    mid = t.gt(c(math.sqrt(2) - 1))
+    u = sel(mid, (t - 1.0) / (t + 1.0), t)  # |u| <= tan(pi/8)
+    u2 = u * u
+    at = u * horner(u2, [(-1) ** k / (2 * k + 1) for k in range(16)])
+    at = sel(mid, c(math.pi / 4) + at, at)
+    at = sel(inv, c(math.pi / 2) - at, at)
+    y = sel(x.lt(0.0), un("neg", at), at)
+    return sel(x.ne(x), x, y)
 
 
 def _asin64(x):
-    y = _atan64(div(x, un("sqrt", mul(sub(c(1.0), x), add(c(1.0), x)))))
-    return sel(binary("gt", un("abs", x), c(1.0)), c(math.nan), y)
+    y = _atan64(x / un("sqrt", (c(1.0) - x) * (c(1.0) + x)))
+    return sel(un("abs", x).gt(1.0), c(math.nan), y)
 
 
 def _acos64(x):
-    return sub(c(math.pi / 2), _asin64(x))
+    return c(math.pi / 2) - _asin64(x)
 
 
 def _sinh64(x):
     a = un("abs", x)
     small = horner(a, [0.0] + [1 / math.factorial(k) if k % 2 else 0.0 for k in range(1, 14)])
     e = _exp64(a)
-    big = mul(c(0.5), sub(e, div(c(1.0), e)))
-    y = sel(lt(a, c(0.5)), small, big)
-    return sel(lt(x, c(0.0)), un("neg", y), y)
+    big = c(0.5) * (e - 1.0 / e)
+    y = sel(a.lt(0.5), small, big)
+    return sel(x.lt(0.0), un("neg", y), y)
 
 
 def _cosh64(x):
     e = _exp64(un("abs", x))
-    return mul(c(0.5), add(e, div(c(1.0), e)))
+    return c(0.5) * (e + 1.0 / e)
 
 
 def _asinh64(x):
     a = un("abs", x)
-    y = _log1p64(add(a, div(mul(a, a), add(c(1.0), un("sqrt", add(mul(a, a), c(1.0)))))))
-    y = sel(binary("eq", a, c(math.inf)), a, y)  # inf / inf above
-    return sel(lt(x, c(0.0)), un("neg", y), y)
+    y = _log1p64(a + a * a / (c(1.0) + un("sqrt", a * a + 1.0)))
+    y = sel(a.eq(math.inf), a, y)  # inf / inf above
+    return sel(x.lt(0.0), un("neg", y), y)
 
 
 def _acosh64(x):
-    y = _log64(add(x, un("sqrt", mul(sub(x, c(1.0)), add(x, c(1.0))))))
-    return sel(lt(x, c(1.0)), c(math.nan), y)
+    y = _log64(x + un("sqrt", (x - 1.0) * (x + 1.0)))
+    return sel(x.lt(1.0), c(math.nan), y)
 
 
 def _atanh64(x):
-    return mul(c(0.5), _log1p64(div(mul(c(2.0), x), sub(c(1.0), x))))
+    return c(0.5) * _log1p64(c(2.0) * x / (c(1.0) - x))
 
 
 def _isnan(x):
-    return binary("ne", x, x)
+    return x.ne(x)
 
 
 def _atan2_64(y, x):
     pi = math.pi
-    neg_x = binary("or", lt(x, c(0.0)), binary("and", binary("eq", x, c(0.0)), lt(Bitcast(I64, x), Const(I64, 0))))
-    neg_y = binary("or", lt(y, c(0.0)), binary("and", binary("eq", y, c(0.0)), lt(Bitcast(I64, y), Const(I64, 0))))
+    neg_x = x.lt(0.0) | (x.eq(0.0) & Bitcast(I64, x).lt(0))
+    neg_y = y.lt(0.0) | (y.eq(0.0) & Bitcast(I64, y).lt(0))
     sign = sel(neg_y, c(-1.0), c(1.0))
     inf = c(math.inf)
     ax, ay = un("abs", x), un("abs", y)
-    r = _atan64(div(ay, ax))
-    r = sel(neg_x, sub(c(pi), r), r)
-    r = sel(binary("eq", ay, c(0.0)), sel(neg_x, c(pi), c(0.0)), r)
-    both_inf = binary("and", binary("eq", ax, inf), binary("eq", ay, inf))
+    r = _atan64(ay / ax)
+    r = sel(neg_x, c(pi) - r, r)
+    r = sel(ay.eq(0.0), sel(neg_x, c(pi), c(0.0)), r)
+    both_inf = ax.eq(inf) & ay.eq(inf)
     r = sel(both_inf, sel(neg_x, c(3 * pi / 4), c(pi / 4)), r)
-    r = sel(binary("and", binary("eq", ax, inf), binary("ne", ay, inf)), sel(neg_x, c(pi), c(0.0)), r)
-    r = sel(binary("and", binary("ne", ax, inf), binary("or", binary("eq", ay, inf), binary("eq", ax, c(0.0)))),
-            sel(binary("eq", ay, c(0.0)), r, c(pi / 2)), r)
-    r = mul(sign, r)
-    return sel(binary("or", _isnan(x), _isnan(y)), add(x, y), r)
+    r = sel(ax.eq(inf) & ay.ne(inf), sel(neg_x, c(pi), c(0.0)), r)
+    r = sel(ax.ne(inf) & (ay.eq(inf) | ax.eq(0.0)), sel(ay.eq(0.0), r, c(pi / 2)), r)
+    r = sign * r
+    return sel(_isnan(x) | _isnan(y), x + y, r)
 
 
 def _pow64(x, y):
     """C's pow with float64 exp and log: float32 results correctly rounded in practice."""
-    yint = binary("eq", un("floor", y), y)
-    half = mul(y, c(0.5))
-    yodd = binary("and", yint, binary("and", binary("ne", un("floor", half), half), lt(un("abs", y), c(2.0 ** 53))))
+    yint = un("floor", y).eq(y)
+    half = y * 0.5
+    yodd = yint & (un("floor", half).ne(half) & un("abs", y).lt(2.0 ** 53))
     ax = un("abs", x)
-    mag = _exp64(mul(y, _log64(ax)))
-    r = sel(binary("and", lt(x, c(0.0)), yodd), un("neg", mag), mag)
-    r = sel(binary("and", lt(x, c(0.0)), Unary(BOOL, "not", yint)), c(math.nan), r)
+    mag = _exp64(y * _log64(ax))
+    r = sel(x.lt(0.0) & yodd, un("neg", mag), mag)
+    r = sel(x.lt(0.0) & Unary(BOOL, "not", yint), c(math.nan), r)
     inf = c(math.inf)
     # zeros, infinities and |x| == 1 as C specifies
-    zero_r = sel(lt(y, c(0.0)), inf, c(0.0))
-    neg_zero = lt(Bitcast(I64, x), Const(I64, 0))
-    zero_r = sel(binary("and", yodd, neg_zero), un("neg", zero_r), zero_r)
-    r = sel(binary("eq", x, c(0.0)), zero_r, r)
-    inf_r = sel(lt(y, c(0.0)), c(0.0), inf)
-    inf_r = sel(binary("and", lt(x, c(0.0)), yodd), un("neg", inf_r), inf_r)
-    r = sel(binary("eq", ax, inf), inf_r, r)
-    big_y = sel(binary("eq", ax, c(1.0)), c(1.0), sel(binary("eq", lt(c(1.0), ax), lt(c(0.0), y)), inf, c(0.0)))
-    r = sel(binary("eq", un("abs", y), inf), big_y, r)
-    r = sel(binary("or", _isnan(x), _isnan(y)), add(x, y), r)
-    return sel(binary("or", binary("eq", y, c(0.0)), binary("eq", x, c(1.0))), c(1.0), r)
+    zero_r = sel(y.lt(0.0), inf, c(0.0))
+    neg_zero = Bitcast(I64, x).lt(0)
+    zero_r = sel(yodd & neg_zero, un("neg", zero_r), zero_r)
+    r = sel(x.eq(0.0), zero_r, r)
+    inf_r = sel(y.lt(0.0), c(0.0), inf)
+    inf_r = sel(x.lt(0.0) & yodd, un("neg", inf_r), inf_r)
+    r = sel(ax.eq(inf), inf_r, r)
+    big_y = sel(ax.eq(1.0), c(1.0), sel(c(1.0).lt(ax).eq(c(0.0).lt(y)), inf, c(0.0)))
+    r = sel(un("abs", y).eq(inf), big_y, r)
+    r = sel(_isnan(x) | _isnan(y), x + y, r)
+    return sel(y.eq(0.0) | x.eq(1.0), c(1.0), r)
 
 
 def _cbrt64(x):
     a = un("abs", x)
-    y = _exp64(mul(_log64(a), c(1 / 3)))
-    y = sub(y, div(sub(mul(mul(y, y), y), a), mul(c(3.0), mul(y, y))))  # one Newton step
-    y = sel(lt(x, c(0.0)), un("neg", y), y)
-    special = binary("or", binary("or", binary("eq", x, c(0.0)), _isnan(x)), binary("eq", a, c(math.inf)))
+    y = _exp64(_log64(a) * c(1 / 3))
+    y = y - (y * y * y - a) / (c(3.0) * (y * y))  # one Newton step
+    y = sel(x.lt(0.0), un("neg", y), y)
+    special = x.eq(0.0) | _isnan(x) | a.eq(math.inf)
     return sel(special, x, y)
 
 
@@ -306,24 +283,24 @@ _ERFC_NR = [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.2788
 
 def _erfc_tail64(a):
     """erfc(a) for a >= 0.5: Numerical Recipes' fit (fractional error < 1.2e-7: float32-grade)."""
-    t = div(c(1.0), add(c(1.0), mul(c(0.5), a)))
-    return mul(t, _exp64(add(un("neg", mul(a, a)), horner(t, _ERFC_NR))))
+    t = c(1.0) / (c(1.0) + 0.5 * a)
+    return t * _exp64(un("neg", a * a) + horner(t, _ERFC_NR))
 
 
 def _erf64(x):
     a = un("abs", x)
-    series = mul(x, horner(mul(x, x), _ERF_SERIES))  # |x| < 2: 30 terms reach float64 rounding
-    tail = sub(c(1.0), _erfc_tail64(a))
-    tail = sel(lt(x, c(0.0)), un("neg", tail), tail)
-    return sel(binary("or", lt(a, c(2.0)), _isnan(x)), series, tail)
+    series = x * horner(x * x, _ERF_SERIES)  # |x| < 2: 30 terms reach float64 rounding
+    tail = c(1.0) - _erfc_tail64(a)
+    tail = sel(x.lt(0.0), un("neg", tail), tail)
+    return sel(a.lt(2.0) | _isnan(x), series, tail)
 
 
 def _erfc64(x):
     a = un("abs", x)
-    small = sub(c(1.0), mul(x, horner(mul(x, x), _ERF_SERIES)))
+    small = c(1.0) - x * horner(x * x, _ERF_SERIES)
     tail = _erfc_tail64(a)
-    r = sel(lt(x, c(0.0)), sub(c(2.0), tail), tail)
-    return sel(binary("or", lt(a, c(0.5)), _isnan(x)), small, r)
+    r = sel(x.lt(0.0), c(2.0) - tail, tail)
+    return sel(a.lt(0.5) | _isnan(x), small, r)
 
 
 # ---- float32 expansions, in float32 arithmetic only ----------------------------------------------------
@@ -370,18 +347,18 @@ def _exp_poly32(r):
     f = lambda v: Const(F32, v)  # noqa: E731
     p = f(1.9875691500e-4)
     for coef in (1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1):
-        p = add(mul(p, r), f(coef))
-    s = add(f(1.0), r)
-    e = add(sub(f(1.0), s), r)  # the exact rounding error of 1 + r, since |r| < 1 (Fast2Sum)
-    return add(s, add(e, mul(mul(r, r), p)))
+        p = p * r + coef
+    s = f(1.0) + r
+    e = (f(1.0) - s) + r  # the exact rounding error of 1 + r, since |r| < 1 (Fast2Sum)
+    return s + (e + (r * r) * p)
 
 
 def _scale2(y, ni):
     """y * 2^ni in two exact steps, so that results down to the subnormals stay representable."""
-    h = binary("shr_s", ni, Const(I32, 1))
-    s1 = Bitcast(F32, binary("shl", add(h, Const(I32, 127)), Const(I32, 23)))
-    s2 = Bitcast(F32, binary("shl", add(binary("sub", ni, h), Const(I32, 127)), Const(I32, 23)))
-    return mul(mul(y, s1), s2)
+    h = ni >> 1
+    s1 = Bitcast(F32, (h + 127) << 23)
+    s2 = Bitcast(F32, ((ni - h) + 127) << 23)
+    return (y * s1) * s2
 
 
 def _exp32(x, scale: int = 0):
@@ -389,12 +366,12 @@ def _exp32(x, scale: int = 0):
     Measured: within 0.8 ulp over 27M samples of [-110, 95]; overflow to inf, underflow to
     subnormals and 0. (scale = -1 gives e^x / 2 without overflowing first: sinh, cosh.)"""
     f = lambda v: Const(F32, v)  # noqa: E731
-    xc = binary("min", binary("max", x, f(-104.0)), f(89.0 if scale == 0 else 90.0))
-    n = un("nearest", mul(xc, f(1.44269504088896341)))
-    r = sub(sub(xc, mul(n, f(0.693359375))), mul(n, f(-2.12194440e-4)))
+    xc = x.max(-104.0).min(89.0 if scale == 0 else 90.0)
+    n = un("nearest", xc * 1.44269504088896341)
+    r = (xc - n * 0.693359375) - n * -2.12194440e-4
     ni = Cast(I32, n)
     out = _scale2(_exp_poly32(r), ni + scale if scale else ni)
-    return sel(binary("ne", x, x), x, out)
+    return sel(x.ne(x), x, out)
 
 
 def _exp2_32(x):
@@ -693,7 +670,7 @@ def register(name: str, f32=None, f64=None, **kw) -> None:
 
 
 register("exp", _exp32, _exp64, simd_f32=True)
-register("exp2", _exp2_32, lambda x: _exp64(mul(x, c(math.log(2)))))
+register("exp2", _exp2_32, lambda x: _exp64(x * math.log(2)))
 register("expm1", _expm1_32, _expm1_64)
 register("log", _log32, _log64)
 register("log1p", _log1p32, _log1p64)
@@ -710,7 +687,7 @@ register("cosh", _cosh32, _cosh64)
 register("asinh", _asinh32, _asinh64)
 register("acosh", _acosh32, _acosh64)
 register("atanh", _atanh32, _atanh64)
-register("rsqrt", _rsqrt32, lambda x: div(c(1.0), un("sqrt", x)))
+register("rsqrt", _rsqrt32, lambda x: 1.0 / un("sqrt", x))
 register("cbrt", _cbrt32, _cbrt64, f64_accurate=False)
 register("erf", _erf32, _erf64, f64_accurate=False)
 register("erfc", _erfc32, _erfc64, f64_accurate=False)
