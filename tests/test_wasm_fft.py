@@ -76,9 +76,28 @@ def test_other_lengths_and_axes_still_right_on_the_host():
     out, host = _on_device(jnp.fft.fft, x)  # not a power of two: the host
     assert host == 1
     _close(out, np.fft.fft(x.astype(np.complex128)))
+    half = np.fft.rfft(np.ones(16)).astype(np.complex64)[:5]
+    out, _ = _on_device(lambda h: jnp.fft.irfft(h, n=16), half)  # jnp pads the half spectrum
+    _close(out, np.fft.irfft(half.astype(np.complex128), n=16))
     x = _complex((8, 16))
-    out, _ = _on_device(jnp.fft.fft2, x)
-    _close(out, np.fft.fft2(x.astype(np.complex128)))
+    out, host = _on_device(lambda a: jnp.fft.fft(a, axis=0), x)  # the axis moved last, then back
+    assert host == 0
+    _close(out, np.fft.fft(x.astype(np.complex128), axis=0))
+
+
+@pytest.mark.parametrize("kind", ["fft2", "ifft2", "fftn", "rfft2", "irfft2", "rfftn"])
+def test_transforms_over_several_axes_run_one_axis_at_a_time(kind):
+    x = _complex((2, 4, 8, 16)) if kind in ("fft2", "ifft2", "fftn", "irfft2") else \
+        RNG.standard_normal((2, 4, 8, 16)).astype(np.float32)
+    fn, ref = getattr(jnp.fft, kind), getattr(np.fft, kind)
+    if kind == "irfft2":
+        x = x[..., :9]
+        fn, ref = (lambda a: jnp.fft.irfft2(a, s=(8, 16))), (lambda a: np.fft.irfft2(a, s=(8, 16)))
+    out, host = _on_device(fn, x)
+    assert host == 0
+    _close(out, ref(x.astype(np.complex128 if x.dtype.kind == "c" else np.float64)), rtol=1e-6)
+    ffts = [e.params["fft_lengths"] for e in jax.make_jaxpr(fn)(x).eqns if e.primitive.name == "fft"]
+    assert any(len(n) > 1 for n in ffts)  # the jaxpr keeps JAX's several-axis primitive
     out, host = _on_device(lambda a: jnp.fft.fft(a, axis=0), x)  # the axis moved last, then back
     assert host == 0
     _close(out, np.fft.fft(x.astype(np.complex128), axis=0))

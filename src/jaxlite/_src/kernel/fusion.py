@@ -53,7 +53,11 @@ def matmul_layout(in_avals, out_avals, params):
 
 def needs_plan(device, prim, in_avals, out_avals, params) -> bool:
     """Whether a primitive run alone still takes several steps (a matmul routine with layout
-    kernels, im2col), so that eager dispatch runs it as a one-equation plan."""
+    kernels, im2col, a decomposition into other primitives), so that eager dispatch runs it as a
+    one-equation plan."""
+    rule = core.decomposition_rules.get(prim)
+    if rule is not None and rule(list(in_avals), **params) is not None:
+        return True
     if prim in lower.staged:
         return device.can_stage(prim, in_avals, out_avals)
     if prim in lower.SCATTER_OPS:

@@ -14,7 +14,8 @@ import math
 
 import numpy as np
 
-from jaxlite._src import ad, batching, dispatch, dtypes
+from jaxlite._src import ad, batching, core, dispatch, dtypes
+from jaxlite._src import partial_eval as pe
 from jaxlite._src.backends import cpu
 from jaxlite._src.core import Primitive, ShapedArray, abstract_eval_rules, get_aval
 from jaxlite._src.lax import lax, structural
@@ -172,7 +173,51 @@ def _fft_vmap(axis_size, vals, dims, fft_type, fft_lengths):
     return [fft_p.bind(x, fft_type=fft_type, fft_lengths=fft_lengths)], [0]
 
 
+def _one_axis(x, fft_type, n, axis):
+    """fft_p over one axis, moved last and back (a device's one-axis routine then runs it)."""
+    nd = len(get_aval(x).shape)
+    if axis != nd - 1:
+        perm = [d for d in range(nd) if d != axis] + [axis]
+        x = structural.transpose(x, perm)
+    x = fft_p.bind(x, fft_type=fft_type, fft_lengths=(n,))
+    if axis != nd - 1:
+        x = structural.transpose(x, [*range(axis), nd - 1, *range(axis, nd - 1)])
+    return x
+
+
+_decompositions: dict = {}
+
+
+def _fft_decompose(in_avals, *, fft_type, fft_lengths):
+    """An FFT over k > 1 axes as k one-axis FFTs, in plans: the wasm device has a routine for one
+    axis (backends/wasm/fft.py). RFFT transforms the last axis first, IRFFT last, as their
+    definitions need; None (run the primitive itself) for one axis."""
+    x = in_avals[0]
+    k = len(fft_lengths)
+    if k <= 1 or (fft_type == FftType.IRFFT and x.shape[-1] != fft_lengths[-1] // 2 + 1):
+        return None
+    key = (core.raise_to_shaped(x), fft_type, fft_lengths)
+    closed = _decompositions.get(key)
+    if closed is None:
+        axes = range(len(x.shape) - k, len(x.shape))
+        inner = FftType.IFFT if fft_type in (FftType.IFFT, FftType.IRFFT) else FftType.FFT
+
+        def fn(y):
+            if fft_type == FftType.RFFT:
+                y = _one_axis(y, FftType.RFFT, fft_lengths[-1], axes[-1])
+            for axis, n in zip(axes[:-1], fft_lengths[:-1]):
+                y = _one_axis(y, inner, n, axis)
+            if fft_type in (FftType.FFT, FftType.IFFT):
+                y = _one_axis(y, inner, fft_lengths[-1], axes[-1])
+            if fft_type == FftType.IRFFT:
+                y = _one_axis(y, FftType.IRFFT, fft_lengths[-1], axes[-1])
+            return [y]
+        closed = _decompositions[key] = pe.make_closed_jaxpr(fn, [core.raise_to_shaped(x)])
+    return closed
+
+
 abstract_eval_rules[fft_p] = _fft_abstract
+core.decomposition_rules[fft_p] = _fft_decompose
 cpu.kernels[fft_p] = _fft_kernel
 ad.jvp_rules[fft_p] = _fft_jvp
 ad.transpose_rules[fft_p] = _fft_transpose
