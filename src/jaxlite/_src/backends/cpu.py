@@ -8,10 +8,16 @@ promised, so numpy's own promotion never leaks into results.
 from __future__ import annotations
 
 import sys
+import warnings
 
 import numpy as np
 
 from jaxlite._src.core import ResourceExhaustedError
+
+# IEEE results (inf, nan, wrapped integers) are the answer, as in XLA: numpy's warnings about them,
+# raised inside jaxlite's kernels, are noise to a JAX user. (A context manager per kernel call
+# would cost microseconds on every eager op.)
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"jaxlite\._src\.")
 
 # primitive -> fn(*numpy arrays, **params) -> numpy array (or list for multiple results).
 # Registered next to each primitive's definition in jaxlite/_src/lax/.
