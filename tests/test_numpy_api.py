@@ -37,6 +37,9 @@ def test_broadcasting_matches_numpy(shapes, op):
 def test_incompatible_broadcast_is_error():
     with pytest.raises(ValueError, match="Incompatible shapes for broadcasting"):
         jnp.ones((2, 3)) + jnp.ones((4,))
+    # as JAX: with equal ranks no rank promotion happens and the lax op rejects the shapes
+    with pytest.raises(TypeError, match=r"mul got incompatible shapes for broadcasting: \(3,\), \(4,\)"):
+        jnp.ones(3) * jnp.ones(4)
 
 
 def test_creation():

@@ -91,10 +91,27 @@ def promote_dtypes_inexact(*args):
     return out
 
 
+# jnp names whose lax primitive has another name (JAX's broadcasting errors name the primitive)
+_LAX_NAMES = {"multiply": "mul", "subtract": "sub", "divide": "div", "true_divide": "div", "power": "pow",
+              "maximum": "max", "minimum": "min", "remainder": "rem", "arctan2": "atan2", "not_equal": "ne",
+              "equal": "eq", "less": "lt", "less_equal": "le", "greater": "gt", "greater_equal": "ge",
+              "bitwise_and": "and", "bitwise_or": "or", "bitwise_xor": "xor", "logical_and": "and",
+              "logical_or": "or", "logical_xor": "xor"}
+
+
 def promote_args(name: str, *args):
     check_arraylike(name, *args)
     arrs = promote_dtypes(*args)
-    shape = broadcast_shapes(*(get_aval(a).shape for a in arrs))
+    shapes = [get_aval(a).shape for a in arrs]
+    try:
+        shape = broadcast_shapes(*shapes)
+    except ValueError:
+        # Like JAX: without rank promotion (one rank among the non-scalars) the lax op itself
+        # rejects the shapes, with a TypeError; rank promotion fails with broadcast_shapes' ValueError.
+        if len({len(s) for s in shapes if s}) < 2:
+            raise TypeError(f"{_LAX_NAMES.get(name, name)} got incompatible shapes for broadcasting: "
+                            f"{', '.join(str(tuple(s)) for s in shapes)}.") from None
+        raise
     return [broadcast_to(a, shape) for a in arrs]
 
 
