@@ -17,6 +17,7 @@ def discover() -> None:
     """The wasm device exists wherever a WebAssembly engine does: the browser's in Pyodide,
     wasmtime in CPython (a test dependency). In the browser it comes first and is the default."""
     from jaxlite._src.backends.wasm.device import WasmDevice
+    from jaxlite._src.backends.wasm import linalg  # noqa: F401  (registers the factorisation routines)
     from jaxlite._src.backends.wasm import fft  # noqa: F401  (registers the FFT routine)
     from jaxlite._src.backends.wasm.runtime import default_runtime
     runtime = default_runtime()

@@ -1,0 +1,250 @@
+"""The wasm device's factorisation routines (backends/wasm/linalg.py): Cholesky, triangular solve,
+LU and LU's permutation run in the device's memory with no host fallback, and give the cpu
+kernels' (and JAX's) results. Sizes straddle the block edges (32 and 128 for Cholesky, 64 for
+left solves, 16 for right solves, 8 and 192 for LU). Runs on wasmtime here and on the browser's engine in
+Pyodide."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import jaxlite as jax
+import jaxlite.numpy as jnp
+import jaxlite.scipy.linalg as jsl
+from jaxlite._src.backends import cpu
+from jaxlite._src.lax import linalg as L
+from conftest import assert_close, needs_jax, numerical_grad, real_jax, real_jnp
+
+if "wasm" not in [d.platform for d in jax.devices()]:
+    pytest.skip("no WebAssembly engine here", allow_module_level=True)
+
+from jaxlite._src.backends.wasm import linalg as wasm_linalg  # noqa: E402
+
+WASM = jax.devices("wasm")[0]
+SIZES = [1, 2, 7, 33, 64, 130]
+
+
+def on(*xs):
+    return [jax.device_put(np.asarray(x), WASM) for x in xs]
+
+
+@pytest.fixture(autouse=True)
+def no_host_fallback():
+    """Every float32 factorisation here stays on the device."""
+    WASM.host_fallbacks.clear()
+    yield
+    assert not WASM.host_fallbacks, dict(WASM.host_fallbacks)
+
+
+def spd(rng, shape, cond=None):
+    n = shape[-1]
+    if cond is None:
+        a = rng.standard_normal(shape)
+        return (a @ np.swapaxes(a, -1, -2) + n * np.eye(n)).astype(np.float32)
+    q, _ = np.linalg.qr(rng.standard_normal(shape))
+    d = np.logspace(0, np.log10(cond), n)
+    return ((q * d) @ np.swapaxes(q, -1, -2)).astype(np.float32)
+
+
+def close_to_float64(got, exact, cond=1.0, scale=None):
+    """Within float32 rounding of the exact (float64) result, allowing for the conditioning."""
+    assert got.dtype == np.float32
+    scale = np.abs(exact).max() if scale is None else scale
+    np.testing.assert_allclose(got, exact, rtol=0, atol=5e-6 * max(1, exact.shape[-1]) * cond * max(scale, 1e-30))
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_cholesky_matches_float64(n, rng):
+    a = spd(rng, (n, n))
+    got = np.asarray(L.cholesky_p.bind(*on(a)))
+    assert np.all(np.triu(got, 1) == 0)
+    close_to_float64(got, np.linalg.cholesky(a.astype(np.float64)))
+
+
+def test_cholesky_batched_and_ill_conditioned(rng):
+    a = spd(rng, (2, 3, 70, 70))
+    got = np.asarray(L.cholesky_p.bind(*on(a)))
+    close_to_float64(got, np.linalg.cholesky(a.astype(np.float64)))
+    b = spd(rng, (100, 100), cond=1e5)
+    lo = np.asarray(L.cholesky_p.bind(*on(b))).astype(np.float64)
+    # backward stable: L L^T reproduces the matrix to rounding
+    np.testing.assert_allclose(lo @ lo.T, b, atol=1e-5 * np.abs(b).max())
+
+
+def test_cholesky_of_non_spd_is_nan_as_in_jax():
+    nan = np.nan
+    cases = [  # (matrix, JAX's result)
+        (np.array([[1, 2], [2, 1]], np.float32), [[nan, 0], [nan, nan]]),
+        (np.diag(np.r_[np.ones(70), -1, np.ones(9)]).astype(np.float32),  # fails in the second block
+         np.where(np.tri(80, dtype=bool), nan, 0)),
+        # a NaN entry goes on as NaN, a failure is NaN throughout (JAX; numpy's lapack-lite in
+        # Pyodide fails on the first case as a whole, so the cpu device differs there)
+        (np.array([[1, nan], [nan, 1]], np.float32), [[1, 0], [nan, nan]]),
+        (np.array([[nan, 0], [0, 1]], np.float32), [[nan, 0], [nan, nan]]),
+    ]
+    for a, want in cases:
+        got = np.asarray(L.cholesky_p.bind(*on(a)))
+        np.testing.assert_array_equal(got, np.asarray(want, np.float32))
+        if real_jax is not None:
+            np.testing.assert_array_equal(got, real_jax.lax.linalg.cholesky(a, symmetrize_input=False))
+
+
+TRSM_PARAMS = list(itertools.product([True, False], repeat=4))
+
+
+@pytest.mark.parametrize("n", [7, 70])
+def test_triangular_solve_every_parameter(n, rng):
+    a = rng.standard_normal((n, n)).astype(np.float32) + 2 * np.sqrt(n) * np.eye(n, dtype=np.float32)
+    for left, lower, trans, unit in TRSM_PARAMS:
+        b = rng.standard_normal((n, 5) if left else (5, n)).astype(np.float32)
+        params = dict(left_side=left, lower=lower, transpose_a=trans, conjugate_a=False, unit_diagonal=unit)
+        got = np.asarray(L.triangular_solve_p.bind(*on(a, b), **params))
+        t = (np.tril if lower else np.triu)(a.astype(np.float64))
+        if unit:
+            np.fill_diagonal(t, 1)
+        t = t.T if trans else t
+        exact = np.linalg.solve(t, b) if left else np.linalg.solve(t.T, b.T).T
+        np.testing.assert_allclose(got, exact, rtol=2e-4, atol=2e-4 * np.abs(exact).max(),
+                                   err_msg=str(params))
+
+
+def test_triangular_solve_batched_and_block_edges(rng):
+    a = rng.standard_normal((2, 130, 130)).astype(np.float32) + 25 * np.eye(130, dtype=np.float32)
+    for left in (True, False):
+        b = rng.standard_normal((2, 130, 9) if left else (2, 9, 130)).astype(np.float32)
+        for lower, trans in ((True, False), (False, True)):
+            params = dict(left_side=left, lower=lower, transpose_a=trans, conjugate_a=False, unit_diagonal=False)
+            got = np.asarray(L.triangular_solve_p.bind(*on(a, b), **params))
+            assert_close(got, cpu.kernels[L.triangular_solve_p](a, b, **params), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 2), (7, 7), (33, 33), (64, 64), (130, 130), (200, 200), (5, 3), (3, 5),
+                                   (130, 70), (70, 130), (3, 4, 20, 20)])
+def test_lu_matches_cpu_kernel_and_pivots(shape, rng):
+    a = rng.standard_normal(shape).astype(np.float32)
+    lu, piv, perm = (np.asarray(v) for v in L.lu_p.bind(*on(a)))
+    want = cpu.kernels[L.lu_p](a)
+    np.testing.assert_array_equal(piv, want[1])
+    np.testing.assert_array_equal(perm, want[2])
+    assert lu.dtype == np.float32 and piv.dtype == perm.dtype == np.int32
+    np.testing.assert_allclose(lu, want[0], rtol=1e-3, atol=2e-4 * max(shape[-2:]))
+    # P A = L U to rounding
+    m, n = shape[-2:]
+    k = min(m, n)
+    low = np.tril(lu[..., :, :k], -1) + np.eye(m, k, dtype=np.float32)
+    up = np.triu(lu[..., :k, :])
+    pa = np.take_along_axis(a, perm[..., :, None], axis=-2)
+    np.testing.assert_allclose(low.astype(np.float64) @ up, pa, atol=5e-6 * k * np.abs(a).max())
+
+
+@needs_jax
+def test_lu_pivots_equal_jax(rng):
+    for shape in [(130, 130), (64, 40), (2, 33, 33)]:
+        a = rng.standard_normal(shape).astype(np.float32)
+        lu, piv, perm = (np.asarray(v) for v in L.lu_p.bind(*on(a)))
+        jlu, jpiv, jperm = real_jax.lax.linalg.lu(a)
+        np.testing.assert_array_equal(piv, jpiv)
+        np.testing.assert_array_equal(perm, jperm)
+        np.testing.assert_allclose(lu, jlu, rtol=1e-3, atol=1e-3)
+
+
+def test_lu_of_singular_and_special_matrices():
+    for a in [np.zeros((4, 4), np.float32), np.ones((9, 9), np.float32),
+              np.array([[0, 1], [0, 2]], np.float32), np.array([[np.nan, 1], [2, 3]], np.float32)]:
+        got = [np.asarray(v) for v in L.lu_p.bind(*on(a))]
+        want = cpu.kernels[L.lu_p](a)
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g, w)
+
+
+def test_empty_matrices():
+    for shape in [(0, 0), (2, 0, 0), (0, 3, 3)]:
+        x = np.zeros(shape, np.float32)
+        assert np.asarray(L.cholesky_p.bind(*on(x))).shape == shape
+        lu, piv, perm = L.lu_p.bind(*on(x))
+        assert lu.shape == shape and piv.shape == shape[:-1] and perm.shape == shape[:-1]
+    lu, piv, perm = L.lu_p.bind(*on(np.zeros((2, 3, 0), np.float32)))
+    np.testing.assert_array_equal(np.asarray(perm), [[0, 1, 2]] * 2)
+    assert piv.shape == (2, 0)
+
+
+def test_pivots_to_permutation(rng):
+    piv = rng.integers(0, 9, (3, 6)).astype(np.int32)
+    got = np.asarray(L.lu_pivots_to_permutation(*on(piv), 9))
+    np.testing.assert_array_equal(got, cpu.kernels[L.lu_pivots_to_permutation_p](piv, permutation_size=9))
+
+
+def test_numpy_and_scipy_linalg_stay_on_the_device(rng):
+    a = rng.standard_normal((40, 40)).astype(np.float32) + 8 * np.eye(40, dtype=np.float32)
+    s = spd(rng, (40, 40))
+    b = rng.standard_normal((40, 3)).astype(np.float32)
+    xa, xs, xb = on(a, s, b)
+    a64, s64, b64 = a.astype(np.float64), s.astype(np.float64), b.astype(np.float64)
+    checks = [
+        (jax.jit(jnp.linalg.solve)(xa, xb), np.linalg.solve(a64, b64)),
+        (jnp.linalg.solve(xa, xb[:, 0]), np.linalg.solve(a64, b64[:, 0])),
+        (jnp.linalg.inv(xa), np.linalg.inv(a64)),
+        (jnp.linalg.det(xa), np.linalg.det(a64)),
+        (jnp.linalg.cholesky(xs), np.linalg.cholesky(s64)),
+        (jsl.cho_solve(jsl.cho_factor(xs), xb), np.linalg.solve(s64, b64)),
+        (jsl.lu_solve(jsl.lu_factor(xa), xb), np.linalg.solve(a64, b64)),
+        (jax.jit(jsl.solve_triangular, static_argnames="lower")(xs, xb, lower=True),
+         np.linalg.solve(np.tril(s64), b64)),
+    ]
+    for got, exact in checks:
+        assert got.device == WASM and got.dtype == np.float32
+        np.testing.assert_allclose(np.asarray(got), exact, rtol=1e-4, atol=1e-4 * np.abs(exact).max())
+
+
+def test_vmap_and_jit_batch_the_routines(rng):
+    s = spd(rng, (4, 20, 20))
+    b = rng.standard_normal((4, 20)).astype(np.float32)
+    xs, xb = on(s, b)
+    got = jax.jit(jax.vmap(lambda m, v: jsl.cho_solve((jnp.linalg.cholesky(m), True), v)))(xs, xb)
+    np.testing.assert_allclose(np.asarray(got), np.linalg.solve(s.astype(np.float64), b[..., None])[..., 0],
+                               rtol=1e-4, atol=1e-5)
+
+
+def test_gradients_through_solve_and_cholesky(rng):
+    a = rng.standard_normal((4, 4)).astype(np.float32) + 4 * np.eye(4, dtype=np.float32)
+    s = spd(rng, (4, 4))
+    b = rng.standard_normal(4).astype(np.float32)
+    f_solve = lambda m: jnp.sum(jnp.linalg.solve(m, jnp.asarray(b)) ** 2)  # noqa: E731
+    f_chol = lambda m: jnp.sum(jnp.linalg.cholesky(m) * jnp.arange(16.0).reshape(4, 4))  # noqa: E731
+    for f, x in ((f_solve, a), (f_chol, s)):
+        with jax.default_device(WASM):
+            got = np.asarray(jax.jit(jax.grad(f))(*on(x)))
+            want = numerical_grad(jax.jit(f), x)
+        np.testing.assert_allclose(got, want, rtol=2e-2, atol=2e-2 * np.abs(want).max())
+    if real_jax is not None:
+        jf = lambda m: real_jnp.sum(real_jnp.linalg.solve(m, b) ** 2)  # noqa: E731
+        with jax.default_device(WASM):
+            got = np.asarray(jax.grad(f_solve)(*on(a)))
+        np.testing.assert_allclose(got, real_jax.grad(jf)(a), rtol=2e-4, atol=2e-4)
+
+
+def test_threaded_drivers_give_the_same_results(rng, monkeypatch):
+    """Where the runtime has threads the drivers run from Python (gemm split across workers):
+    the same algorithm, so the same results."""
+    n = 200 if WASM.runtime.threads > 1 else 70  # big enough for run_parallel where there are workers
+    a = rng.standard_normal((n, n)).astype(np.float32)
+    s = spd(rng, (n, n))
+    b = rng.standard_normal((n, 7)).astype(np.float32)
+    params = dict(left_side=True, lower=False, transpose_a=True, conjugate_a=False, unit_diagonal=False)
+    ops = [lambda: L.cholesky_p.bind(*on(s)), lambda: L.lu_p.bind(*on(a)),
+           lambda: L.triangular_solve_p.bind(*on(a + 20 * np.eye(n, dtype=np.float32), b), **params)]
+    plain = [jax.tree_util.tree_map(np.asarray, op()) for op in ops]
+    monkeypatch.setattr(wasm_linalg, "_threaded", lambda dev, n: True)
+    for op, want in zip(ops, plain):
+        got = jax.tree_util.tree_map(np.asarray, op())
+        for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+
+
+def test_float64_keeps_the_host_routine():
+    jax.config.update("jax_enable_x64", True)  # conftest turns it off again
+    got = L.cholesky_p.bind(jax.device_put(np.eye(3) * 4.0, WASM))
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(np.asarray(got), np.eye(3) * 2)
+    assert WASM.host_fallbacks.pop("cholesky") == 1  # float64: the assembler has no f64x2 arithmetic yet

@@ -1,0 +1,106 @@
+"""Cholesky and solve (float32) on the wasm device against numpy in the same interpreter.
+
+    .venv/bin/python tools/bench_linalg.py [sizes...]                      # CPython, wasmtime
+    node tools/pyodide_node.mjs tools/bench_linalg.py [sizes...]            # inside Pyodide
+
+Prints medians per size, and where the routine's time goes: one run with the drivers in Python
+(the threaded path), each kernel call timed by kind: the scalar diagonal/panel kernels (potf2,
+trsm, getf2, laswp) and the gemm updates (what Python's calls add is "other").
+"""
+
+import statistics
+import sys
+import time
+from collections import defaultdict
+
+import numpy as np
+
+import jaxlite as jax
+import jaxlite.numpy as jnp
+from jaxlite._src.backends.wasm import linalg as wl
+from jaxlite._src.lax import linalg as L
+
+
+def median_ms(f, runs):
+    f()
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t)
+    return 1e3 * statistics.median(times)
+
+
+def profile(f):
+    """One run of f with every kernel of linalg.py timed by kind."""
+    spent = defaultdict(float)
+    orig = wl._kernel
+
+    def timed(dev, name, *flags):
+        fn = orig(dev, name, *flags)
+
+        def run(*args):
+            t = time.perf_counter()
+            r = fn(*args)
+            spent[name] += time.perf_counter() - t
+            return r
+        return run
+    f()
+    wl._kernel = timed
+    threaded = wl._threaded
+    wl._threaded = lambda dev, n: True
+    f()  # the kernels the Python drivers call, compiled
+    spent.clear()
+    try:
+        t = time.perf_counter()
+        f()
+        total = time.perf_counter() - t
+    finally:
+        wl._kernel = orig
+        wl._threaded = threaded
+    return total, dict(spent)
+
+
+def gemm_rate(dev, n, k):
+    """GFLOP/s of one gemm update C[n, n] -= A[n, k] B[k, n]."""
+    a = jax.device_put(np.ones((n, max(n, k)), np.float32), dev)
+    fn = wl._kernel(dev, "gemm", False, False)
+    scratch = wl.WasmBuffer(dev, 32 * k)
+    ms = median_ms(lambda: fn(a._buf.ptr, a._buf.ptr, a._buf.ptr, scratch.ptr, n, k, n, n, n, 0, n), 5)
+    return 2 * n * n * k / ms / 1e6
+
+
+def main(sizes):
+    dev = jax.devices("wasm")[0]
+    rng = np.random.default_rng(0)
+    print(f"threads {dev.runtime.threads}, relaxed simd {dev.runtime.relaxed_simd}")
+    print("gemm GFLOP/s (n=1024) by k:", ", ".join(f"{k}: {gemm_rate(dev, 1024, k):.1f}" for k in (16, 64, 192, 512)))
+    print("| n | numpy cholesky | wasm jnp.linalg.cholesky (cholesky_p alone) | speed-up | numpy solve | "
+          "wasm jnp.linalg.solve (lu_p alone) | speed-up |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for n in sizes:
+        a = rng.standard_normal((n, n)).astype(np.float32)
+        spd = (a @ a.T + n * np.eye(n)).astype(np.float32)
+        b = rng.standard_normal((n, 1)).astype(np.float32)
+        xs, xa, xb = (jax.device_put(v, dev) for v in (spd, a, b))
+        chol = jax.jit(jnp.linalg.cholesky)
+        solve = jax.jit(jnp.linalg.solve)
+        runs = 7 if n <= 512 else 5
+        t_np_c = median_ms(lambda: np.linalg.cholesky(spd), runs)
+        t_w_c = median_ms(lambda: chol(xs).block_until_ready(), runs)
+        t_np_s = median_ms(lambda: np.linalg.solve(a, b), runs)
+        t_w_s = median_ms(lambda: solve(xa, xb).block_until_ready(), runs)
+        t_p_c = median_ms(lambda: L.cholesky_p.bind(xs).block_until_ready(), runs)
+        t_p_lu = median_ms(lambda: L.lu_p.bind(xa)[0].block_until_ready(), runs)
+        print(f"| {n} | {t_np_c:.1f} ms | {t_w_c:.1f} ms ({t_p_c:.1f} ms) | {t_np_c / t_w_c:.1f}x "
+              f"({t_np_c / t_p_c:.1f}x) | {t_np_s:.1f} ms | {t_w_s:.1f} ms ({t_p_lu:.1f} ms) | {t_np_s / t_w_s:.1f}x |")
+        assert not dev.host_fallbacks, dict(dev.host_fallbacks)
+        for name, f in (("cholesky", lambda: L.cholesky_p.bind(xs).block_until_ready()),
+                        ("lu", lambda: L.lu_p.bind(xa)[0].block_until_ready())):
+            total, spent = profile(f)
+            parts = ", ".join(f"{k} {1e3 * v:.1f}" for k, v in sorted(spent.items(), key=lambda kv: -kv[1]))
+            print(f"    {name} {n}: {1e3 * total:.1f} ms = {parts}, other "
+                  f"{1e3 * (total - sum(spent.values())):.1f} ms")
+
+
+main([int(s) for s in sys.argv[1:]] or [512, 1024])
