@@ -4,6 +4,7 @@ and the Mandelbrot/Julia escape counts equal a plain-numpy float32 reference exa
 They need examples/ and the digits file (`make setup`) beside tests/, so they skip inside Pyodide,
 where only tests/ is copied; pyodide-tests/test_demos.py runs the same files in the browser."""
 
+import asyncio
 import importlib.util
 from pathlib import Path
 
@@ -142,3 +143,45 @@ def test_numpy_backprop_baseline_matches_jaxlite_gradients(digits):
     for got, want in zip(jl_grads, grads):
         for k in ("w", "b"):
             np.testing.assert_allclose(np.asarray(got[k]), want[k], rtol=1e-4, atol=1e-6)
+
+
+MINILM = ROOT / "build" / "fixtures" / "minilm"
+
+
+@pytest.fixture(scope="module")
+def semantic_search():
+    if not (MINILM / "model.safetensors").exists():
+        pytest.fail(f"{MINILM.relative_to(ROOT)} is missing: run `make setup`")
+    module = load_example("semantic_search")
+    return module, asyncio.run(module.load_encoder(f"{MINILM}/"))
+
+
+def test_semantic_search_ranks_a_small_corpus(semantic_search):
+    """8 sentences of the page's corpus (2 from each of 4 topics) in batches of 4, sorted by length
+    inside embed_corpus: the rows come back in the corpus's order (each sentence finds itself), and
+    queries find their topic. tests/test_minilm.py checks the embeddings' values."""
+    module, encoder = semantic_search
+    sentences, topics = module.load_corpus()
+    picked = [i for t in ("cooking", "space", "programming", "gardening") for i in
+              [j for j, tj in enumerate(topics) if tj == t][:2]]
+    small, small_topics = [sentences[i] for i in picked], [topics[i] for i in picked]
+    steps = list(module.embed_corpus(encoder, small, batch=4))
+    assert [done for done, _ in steps] == [4, 8, 8] and all(e is None for _, e in steps[:-1])
+    embeddings = steps[-1][1]
+    assert embeddings.shape == (8, 384) and embeddings.dtype == jnp.float32
+    np.testing.assert_allclose(np.linalg.norm(np.asarray(embeddings), axis=1), 1.0, atol=1e-5)
+
+    hits = module.search(encoder, embeddings, "What is a good recipe for dinner?", k=3)
+    assert [small_topics[i] for i, _ in hits[:2]] == ["cooking"] * 2, hits
+    scores = [s for _, s in hits]
+    assert scores == sorted(scores, reverse=True)
+    # embed_corpus ran these two at other rows (sorted by length: 0 at 5, 6 at 0): each finds itself
+    for i in (0, 6):
+        hits = module.search(encoder, embeddings, small[i], k=8)
+        assert hits[0][0] == i and hits[0][1] > 0.9999 and sorted(j for j, _ in hits) == list(range(8))
+    # the jitted top_k equals a sort of the plain scores
+    q = np.asarray(embeddings)[5]
+    values, indices = module.top_matches(embeddings, jnp.asarray(q), k=4)
+    want = np.argsort(-(np.asarray(embeddings) @ q))[:4]
+    assert indices.dtype == jnp.int32 and np.asarray(indices).tolist() == want.tolist()
+    np.testing.assert_allclose(np.asarray(values), (np.asarray(embeddings) @ q)[want], rtol=1e-5)
