@@ -40,6 +40,8 @@ def test_incompatible_broadcast_is_error():
     # as JAX: with equal ranks no rank promotion happens and the lax op rejects the shapes
     with pytest.raises(TypeError, match=r"mul got incompatible shapes for broadcasting: \(3,\), \(4,\)"):
         jnp.ones(3) * jnp.ones(4)
+    with pytest.raises(TypeError, match=r"negative powers, got integer_pow\(int32\[2\], -1\)"):
+        jnp.power(jnp.array([2, 3]), -1)
 
 
 def test_creation():

@@ -641,7 +641,9 @@ def power(x1, x2, /):
     if isinstance(x2, (int, np.integer)) and not isinstance(x2, builtins.bool):
         (x,) = promote_args("power", x1)
         if x.dtype.kind in "iu" and x2 < 0:
-            raise ValueError("Integers to negative integer powers are not allowed.")
+            a = get_aval(x)
+            raise TypeError(f"Integers cannot be raised to negative powers, got integer_pow("
+                            f"{'~' if a.weak_type else ''}{a.dtype.name}[{','.join(map(str, a.shape))}], {int(x2)})")
         return lax.integer_pow(x, int(x2))
     a, b = promote_args("power", x1, x2)
     if a.dtype.kind in "iu":
