@@ -110,3 +110,13 @@ def test_map_and_associative_scan(rng):
         v = rng.standard_normal(n).astype(np.float32)
         assert_close(lax.associative_scan(jnp.add, v), np.cumsum(v), rtol=1e-5, atol=1e-5)
         assert_close(lax.associative_scan(jnp.maximum, v, reverse=True), np.maximum.accumulate(v[::-1])[::-1])
+
+
+@pytest.mark.parametrize("shape,axis", [((3, 5), 1), ((2, 8), 1), ((5, 3), 0), ((1, 1), 1)])
+def test_associative_scan_under_jit_any_length(shape, axis):
+    # odd lengths concatenate an empty slice: kernels must not read it (it divided by zero on wasm)
+    x = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
+    got = jax.jit(lambda v: lax.associative_scan(lax.add, v, axis=axis))(jnp.asarray(x))
+    np.testing.assert_allclose(np.asarray(got), np.cumsum(x, axis=axis), rtol=1e-6)
+    got = jax.jit(lambda a, b: jnp.concatenate([a, b[:, :0], a], axis=1))(jnp.asarray(x), jnp.asarray(x))
+    np.testing.assert_array_equal(np.asarray(got), np.concatenate([x, x], axis=1))

@@ -168,6 +168,10 @@ def _cast(e, dtype):
 
 
 def _concatenate(out, *xs, dimension):
+    # Operands empty along the axis add nothing; skipped, since reading one would unravel an
+    # index by a zero extent (its select branch is computed even when not taken).
+    xs = [x for x in xs if x.shape[dimension]] or xs[:1]
+
     def at(i):
         m = ir.unravel(i, out.shape)
         start = sum(x.shape[dimension] for x in xs)
