@@ -171,6 +171,38 @@ website/lite/jupyter-lite.json: $(LITE_SOURCES) $(WHEEL) $(PYODIDE)/pyodide-lock
 lite: website/lite/jupyter-lite.json
 SITE_PARTS += lite
 
+# -- demo benchmarks (issue 16): `make bench-demos` runs the page /bench/demos/ in headless Chromium
+# (jaxlite wasm/webgpu, numpy in Pyodide, jax-js wasm/webgpu in one page) and writes the Demos section
+# of BENCHMARKS.md (website/bench/demos/run_bench.py). An action, not a site part: it takes minutes.
+# BENCH_DEMOS_SYSTEMS picks the columns; BENCH_DEMOS_QUERY passes sizes to the page (e.g. runs=3&frames=2).
+BENCH_DEMOS_SYSTEMS ?= jaxlite-wasm,jaxlite-webgpu,numpy,jax-js-wasm,jax-js-webgpu
+BENCH_DEMOS_QUERY ?=
+.PHONY: bench-demos
+bench-demos: setup
+	$(PY) website/bench/demos/run_bench.py --systems $(BENCH_DEMOS_SYSTEMS) --query "$(BENCH_DEMOS_QUERY)"
+
+# -- MiniLM benchmark (website/bench/minilm/, `make bench-minilm`): the checkpoint as an ONNX graph for
+# onnxruntime-web (tools/minilm_onnx.py, with onnx and onnxruntime from PyPI, pinned here), and the
+# onnxruntime-web files from npm (pinned in package.json) copied into the site: ORT fetches its
+# .mjs/.wasm at run time, and the page points it at this copy.
+ONNX_PINS := onnx==1.23.2 onnxruntime==1.31.1
+$(STAMPS)/onnx: $(STAMPS)/venv
+	$(PIP) install $(ONNX_PINS)
+	@touch $@
+MINILM_ONNX := website/models/minilm/model.onnx
+$(MINILM_ONNX): tools/minilm_onnx.py $(FIXTURES)/minilm/model.safetensors $(STAMPS)/onnx
+	$(PY) tools/minilm_onnx.py $(FIXTURES)/minilm $@
+ORT_FILES := ort.webgpu.min.mjs $(foreach v,jsep asyncify,ort-wasm-simd-threaded.$(v).mjs ort-wasm-simd-threaded.$(v).wasm)
+ORT_SITE := $(addprefix website/vendor/onnxruntime-web/,$(ORT_FILES))
+website/vendor/onnxruntime-web/%: $(STAMPS)/npm
+	@mkdir -p $(@D)
+	cp node_modules/onnxruntime-web/dist/$* $@
+SITE_PARTS += $(MINILM_ONNX) $(ORT_SITE)
+
+.PHONY: bench-minilm
+bench-minilm: setup
+	$(PY) tools/bench_minilm.py
+
 # ---- end of site parts ---------------------------------------------------------------------------
 # After every block: a rule's prerequisites expand when make reads it.
 .PHONY: site-parts

@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -19,7 +20,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-from bench_gpu import END as GPU_END, START as GPU_START  # noqa: E402
 
 CHROMIUM = os.environ.get("JAXLITE_CHROMIUM", "/usr/lib/chromium/chromium")
 CHROME_FLAGS = ["--headless=new", "--no-sandbox", "--enable-unsafe-webgpu", "--disable-background-networking",
@@ -172,8 +172,10 @@ faster): `× np` against numpy in Pyodide, `× jax-js wasm` against jax-js's was
 
 {body}"""
     old = args.out.read_text() if args.out.exists() else ""
-    if GPU_START in old:  # the GPU section comes from another machine: keep it
-        doc += "\n" + old[old.index(GPU_START):old.index(GPU_END) + len(GPU_END)] + "\n"
+    # Sections written by other runs (the GPU machine, `make bench-demos`, `make bench-minilm`, measurements
+    # made by hand) sit between <!-- name:start --> and <!-- name:end --> markers: kept, in their order.
+    for m in re.finditer(r"<!-- ([\w-]+):start -->.*?<!-- \1:end -->", old, re.S):
+        doc += "\n" + m.group(0) + "\n"
     args.out.write_text(doc)
     print()
     print(body)

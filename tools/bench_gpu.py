@@ -25,7 +25,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKLOADS = ["matmul4096", "hypot16M", "hypot16M_k1000", "sum16M", "softmax4096x4096", "matmul1024"]
+WORKLOADS = ["matmul4096", "hypot16M", "hypot16M_k1000", "sum16M", "softmax4096x4096", "matmul1024",
+             "digits_train", "mandelbrot1024"]
+# The demos (issue 16): the demo code itself (website/bench/demos/), timed per training step / frame.
+DEMOS = {"digits_train", "mandelbrot1024"}
 LABELS = {
     "matmul4096": "matmul 4096 (float32)",
     "hypot16M": "jit hypot sqrt(x*x+y*y), 16M",
@@ -33,6 +36,8 @@ LABELS = {
     "sum16M": "sum, 16M",
     "softmax4096x4096": "softmax over rows, 4096x4096",
     "matmul1024": "matmul 1024 (float32)",
+    "digits_train": "digits demo: MLP 64-128-10 training, Adam, batch 128",
+    "mandelbrot1024": "Mandelbrot demo: 1024x1024 frame, 256 iterations",
 }
 START, END = "<!-- gpu-bench:start -->", "<!-- gpu-bench:end -->"
 VULKAN_DEBS = ["libvulkan1", "libegl1", "libglvnd0", "libopengl0", "libgl1", "libglx0", "libgles2"]
@@ -85,6 +90,9 @@ def table(results: dict) -> str:
         if name not in jl or name not in jj:
             continue
         a, b = jl[name], jj[name]
+        if name in DEMOS:
+            rows.append(_demo_row(name, a, b))
+            continue
         extra = ""
         if a.get("flops"):
             extra = f" ({a['flops'] / a['median_s'] / 1e12:.2f} TFLOP/s)"
@@ -97,6 +105,15 @@ def table(results: dict) -> str:
         rows.append(f"| {LABELS[name]} (K={a['k']}) | {_fmt_time(a['median_s'])}{extra} | "
                     f"{_fmt_time(b['median_s'])}{extra_b} | {b['median_s'] / a['median_s']:.2f}x |")
     return "\n".join(rows)
+
+
+def _demo_row(name: str, a: dict, b: dict) -> str:
+    speedup = f"{b['median_s'] / a['median_s']:.2f}x"
+    if name == "digits_train":
+        return (f"| {LABELS[name]} ({a['k']} steps a run) | {1 / a['median_s']:.0f} steps/s | "
+                f"{1 / b['median_s']:.0f} steps/s | {speedup} |")
+    return (f"| {LABELS[name]} ({a['pixels'] - a['differ']} and {b['pixels'] - b['differ']} of {a['pixels']} pixels "
+            f"as the float32 reference) | {_fmt_time(a['median_s'])} | {_fmt_time(b['median_s'])} | {speedup} |")
 
 
 def write_section(results: dict, path: Path) -> None:
@@ -114,7 +131,10 @@ def write_section(results: dict, path: Path) -> None:
         "jax-js evaluates lazily and never computes a result nobody reads. Bandwidths count each input read once "
         "and the output written once. The readback of a 64 MiB result costs about 20 ms in this setup "
         "(Dawn's mapped memory reads at about 5 GB/s on that host), the same for both systems: at K=100 "
-        "that is 0.2 ms of every hypot op, hence the longer chain.",
+        "that is 0.2 ms of every hypot op, hence the longer chain. The two demo rows time the demo code itself "
+        "(website/bench/demos/: examples/digits.py and examples/mandelbrot.py for jaxlite, jaxjs-demos.js for jax-js): "
+        "training steps/s as the median of 5 runs after a warm-up run, and the median time of a frame "
+        "(escape counts, palette, readback of the RGBA image) of 5 after a warm-up frame.",
         "",
         table(results),
         "",
@@ -153,6 +173,7 @@ def bundle(out: Path) -> None:
     subprocess.run(f"xz -T0 -c {ROOT / 'node_modules/webgpu/dist/linux-x64/dawn.node'} > {out / 'dawn.node.xz'}",
                    shell=True, check=True)
     shutil.copytree(ROOT / "node_modules" / "@jax-js", mods / "@jax-js")
+    shutil.copy2(ROOT / "website" / "demos" / "digits" / "digits.npz", out / "digits.npz")  # git ignores it
     # The Vulkan loader, and the GL dispatch libraries that NVIDIA's ICD (libGLX_nvidia) needs.
     wanted = [p for p in VULKAN_DEBS if not list(out.glob(f"{p}_*.deb"))]
     if wanted:
@@ -165,6 +186,7 @@ xz -dc "$here/node.xz" > "$here/node" && chmod +x "$here/node"
 mkdir -p "$here/node_modules/webgpu/dist/linux-x64"
 xz -dc "$here/dawn.node.xz" > "$here/node_modules/webgpu/dist/linux-x64/dawn.node"
 rm -rf "$here/../node_modules" && cp -r "$here/node_modules" "$here/../node_modules"
+cp "$here/digits.npz" "$here/../website/demos/digits/digits.npz"
 for d in "$here"/*.deb; do dpkg -x "$d" /; done
 ldconfig
 """)

@@ -4,7 +4,12 @@
 // that is disposed or never read is never computed, so independent launches measure nothing.)
 // Constants are passed as `.ref` (jax-js moves ownership); each step consumes its state.
 // Run in Node with Dawn as navigator.gpu:  node --import=./web/node-webgpu.mjs website/bench/gpu_jaxjs.mjs [names]
-import { numpy as np, nn, init, jit, defaultDevice } from "@jax-js/jax";
+import * as jax from "@jax-js/jax";
+import { readFileSync } from "node:fs";
+import { inflateRawSync } from "node:zlib";
+import { makeDemos } from "./demos/jaxjs-demos.js";
+
+const { numpy: np, nn, init, jit, defaultDevice } = jax;
 
 const RUNS = 5;
 const SMOKE = Boolean(process.env.JAXLITE_BENCH_SMOKE); // tiny sizes: checks the script, measures nothing
@@ -42,6 +47,109 @@ const WORKLOADS = {
   matmul1024: { k: 100, flops: 2 * 1024 ** 3, build: matmulChain(size(1024), 7) },
 };
 
+// ---- the demos (issue 16), as the benchmark page runs them (demos/jaxjs-demos.js): digits training
+// steps/s (k = steps per timed run, median_s = seconds per step) and Mandelbrot frame time (k = 1).
+const DIGITS_NPZ = new URL("../demos/digits/digits.npz", import.meta.url);
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+// The arrays of an .npz of uint8 arrays (tools/digits_data.py writes it with savez_compressed).
+function readNpz(path) {
+  const buf = readFileSync(path), out = {};
+  for (let at = 0; buf.readUInt32LE(at) === 0x04034b50;) {
+    const method = buf.readUInt16LE(at + 8), nameLen = buf.readUInt16LE(at + 26), extraLen = buf.readUInt16LE(at + 28);
+    let size = buf.readUInt32LE(at + 18);
+    // numpy writes zip64 entries: the sizes are then in the extra field 0x0001 (uncompressed, compressed)
+    for (let e = at + 30 + nameLen; size === 0xffffffff && e < at + 30 + nameLen + extraLen; e += 4 + buf.readUInt16LE(e + 2)) {
+      if (buf.readUInt16LE(e) === 1) size = Number(buf.readBigUInt64LE(e + 12));
+    }
+    const name = buf.toString("latin1", at + 30, at + 30 + nameLen).replace(/\.npy$/, "");
+    const start = at + 30 + nameLen + extraLen;
+    const raw = buf.subarray(start, start + size);
+    const npy = method === 8 ? inflateRawSync(raw) : raw;
+    const headerLen = npy.readUInt16LE(8);
+    if (!/'descr': '\|u1'/.test(npy.toString("latin1", 10, 10 + headerLen))) throw new Error(`${name}: not uint8`);
+    out[name] = new Uint8Array(npy.subarray(10 + headerLen));
+    at = start + size;
+  }
+  return out;
+}
+
+// examples/mandelbrot.py's palette, in float64 like numpy's.
+function palette(maxIter) {
+  const bytes = new Uint8Array((maxIter + 1) * 4);
+  for (let i = 0; i <= maxIter; i++) {
+    const t = Math.sqrt(i / maxIter);
+    [0.55, 0.65, 0.75].forEach((o, c) => (bytes[i * 4 + c] = Math.round(255 * (0.5 + 0.5 * Math.cos(2 * Math.PI * (t + o))))));
+    bytes[i * 4 + 3] = 255;
+  }
+  bytes.fill(0, maxIter * 4, maxIter * 4 + 3);
+  return bytes;
+}
+
+// Escape counts in float32 (Math.fround after every op), op for op as examples/mandelbrot.py: the reference.
+function referenceCounts(centerX, centerY, scale, n, maxIter) {
+  const f = Math.fround, out = new Int32Array(n * n);
+  for (let r = 0; r < n; r++) {
+    const cy = f(f(centerY) - f(f(r - f(n / 2 - 0.5)) * f(scale)));
+    for (let c = 0; c < n; c++) {
+      const cx = f(f(centerX) + f(f(c - f(n / 2 - 0.5)) * f(scale)));
+      let x = 0, y = 0, k = 0;
+      for (let i = 0; i < maxIter; i++) {
+        const x2 = f(x * x), y2 = f(y * y);
+        if (!(f(x2 + y2) <= 4)) continue;
+        [x, y] = [f(f(x2 - y2) + cx), f(f(f(2 * x) * y) + cy)];
+        k++;
+      }
+      out[r * n + c] = k;
+    }
+  }
+  return out;
+}
+
+const DEMOS = {
+  async digits_train() {
+    const demos = makeDemos(jax), raw = readNpz(DIGITS_NPZ);
+    const scaled = (a) => Float32Array.from(a, (v) => v / 16);
+    const data = demos.digitsData({ x_train: scaled(raw.x_train), y_train: Int32Array.from(raw.y_train),
+                                    x_test: scaled(raw.x_test), y_test: Int32Array.from(raw.y_test) });
+    const steps = size(110), curve = [];
+    let t0 = performance.now();
+    const accuracy = await demos.train(data, { steps, every: Math.max(1, Math.floor(steps / 10)), onLoss: (s, l) => curve.push(l) });
+    const first = (performance.now() - t0) / 1000;
+    if (!(curve.at(-1) < 0.8 * curve[0])) throw new Error(`jax-js digits: the loss did not fall: ${curve}`);
+    const perStep = [];
+    for (let r = 0; r < RUNS; r++) {
+      t0 = performance.now();
+      await demos.train(data, { steps, seed: r + 1 });
+      perStep.push((performance.now() - t0) / 1000 / steps);
+    }
+    data.dispose();
+    return { k: steps, median_s: median(perStep), steps_per_s: 1 / median(perStep), min_s: Math.min(...perStep),
+             max_s: Math.max(...perStep), first_call_s: first, loss: curve.at(-1), accuracy };
+  },
+  async mandelbrot1024() {
+    const demos = makeDemos(jax), n = size(1024), maxIter = 256;
+    const pal = demos.paletteArray(palette(maxIter));
+    const view = { centerX: -0.6, centerY: 0, scale: 3.2 / n, width: n, height: n, maxIter, palette: pal };
+    let t0 = performance.now();
+    const { counts } = await demos.frame({ ...view, withCounts: true });
+    const first = (performance.now() - t0) / 1000;
+    const times = [];
+    for (let r = 0; r < RUNS; r++) {
+      t0 = performance.now();
+      await demos.frame(view);
+      times.push((performance.now() - t0) / 1000);
+    }
+    pal.dispose();
+    const ref = referenceCounts(-0.6, 0, 3.2 / n, n, maxIter);
+    let differ = 0;
+    for (let i = 0; i < ref.length; i++) differ += ref[i] !== counts[i];
+    if (differ > 5e-3 * n * n) throw new Error(`jax-js Mandelbrot: ${differ} pixels differ from the float32 reference`);
+    return { k: 1, median_s: median(times), min_s: Math.min(...times), max_s: Math.max(...times), first_call_s: first,
+             differ, pixels: n * n };
+  },
+};
+
 async function timeChain(step, state, consts, k) {
   let s = state.ref;
   const t0 = performance.now();
@@ -56,6 +164,11 @@ if (!devices.includes("webgpu")) throw new Error("jax-js: no webgpu device");
 defaultDevice("webgpu");
 const results = { workloads: {} };
 for (const name of names) {
+  if (DEMOS[name]) {
+    const r = (results.workloads[name] = await DEMOS[name]());
+    console.error(`jax-js ${name}: ${(r.median_s * 1e3).toFixed(3)} ms (k=${r.k})`);
+    continue;
+  }
   const { k, flops, build } = WORKLOADS[name];
   const [step, state, consts] = build();
   const t0 = performance.now();

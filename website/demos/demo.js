@@ -11,20 +11,26 @@ export async function fetchText(url) {
   return r.text();
 }
 
-// Starts jaxlite on `device` in a Web Worker and imports /examples/<name>.py there as the module
-// <name> (the very file that runs in CPython), then runs `glue`, the page's few lines of Python.
-export async function bootExample({ name, source, device, glue, onProgress }) {
-  const jl = await loadJaxlite({ indexURL: "/pyodide/", device, worker: true, onProgress });
+// Imports `source` in jaxlite's worker `jl` as the module `name`, with /examples/<name>.py as its
+// file name (tracebacks show the example's lines).
+export async function defineModule(jl, name, source, file = `/examples/${name}.py`) {
   await jl.globals.set("_example_source", source);
   await jl.runPython(`
 import sys, types, linecache
 _m = types.ModuleType(${JSON.stringify(name)})
-_m.__file__ = "/examples/${name}.py"
+_m.__file__ = ${JSON.stringify(file)}
 _src = globals().pop("_example_source")
 linecache.cache[_m.__file__] = (len(_src), None, _src.splitlines(True), _m.__file__)
 exec(compile(_src, _m.__file__, "exec"), _m.__dict__)
 sys.modules[_m.__name__] = _m
 del _m, _src`);
+}
+
+// Starts jaxlite on `device` in a Web Worker and imports /examples/<name>.py there as the module
+// <name> (the very file that runs in CPython), then runs `glue`, the page's few lines of Python.
+export async function bootExample({ name, source, device, glue, onProgress }) {
+  const jl = await loadJaxlite({ indexURL: "/pyodide/", device, worker: true, onProgress });
+  await defineModule(jl, name, source);
   if (glue) await jl.runPython(glue);
   return jl;
 }
@@ -73,4 +79,43 @@ export function progressReporter(bar, label) {
     bar.value = total ? loaded / total : 0;
     label.textContent = `loading ${stage}…`;
   };
+}
+
+export function fail(e) {
+  $("error").textContent = String((e && e.message) || e);
+  $("state").textContent = "failed";
+  $("progress").hidden = true;
+  setState("error");
+}
+
+// The boot and device switch of a demo page (#device, #state, #progress, #backend, #source):
+// shows /examples/<name>.py, boots it with `glue` on the chosen device (a new worker per switch),
+// then hands the worker to `run`. `reset` runs first on every switch: the page forgets the old
+// worker and its results there.
+export function runDemo({ name, glue, reset, run }) {
+  let jl = null, generation = 0;
+  const source = fetchText(`/examples/${name}.py`);
+  source.then((text) => showSource($("source"), text)).catch(fail);
+  async function start(device) {
+    const mine = ++generation;
+    if (jl) jl.terminate();
+    jl = null;
+    reset();
+    setState("loading");
+    $("backend").textContent = "–";
+    $("state").textContent = `loading (${device})…`;
+    try {
+      const handle = await bootExample({ name, source: await source, device, glue,
+                                         onProgress: progressReporter($("progress"), $("state")) });
+      if (mine !== generation) return handle.terminate();
+      jl = handle;
+      $("backend").textContent = handle.device;
+      await run(handle);
+    } catch (e) {
+      if (mine === generation) fail(e);
+    }
+  }
+  const select = $("device");
+  select.onchange = () => start(select.value);
+  setupDeviceSelect(select).then(() => start(select.value));
 }

@@ -1,7 +1,7 @@
 // The digits demo: examples/digits.py trains in a worker; this page draws the chart, drives the
 // training a few steps at a time, and turns a drawing into an 8x8 image for the model.
 // window.demo is there for the console and the page tests.
-import { $, setState, fetchText, bootExample, setupDeviceSelect, showSource, progressReporter } from "../demo.js";
+import { $, setState, fail, runDemo } from "../demo.js";
 
 const EVERY = 10;  // steps per message to the worker: the chart's resolution
 const SEED = 0;
@@ -234,43 +234,25 @@ pad.addEventListener("pointercancel", endStroke);
 $("clear").onclick = clearPad;
 
 // ---- boot and device switch --------------------------------------------------------------------
-function fail(e) {
-  $("error").textContent = String((e && e.message) || e);
-  $("state").textContent = "failed";
-  $("progress").hidden = true;
-  setState("error");
-}
-
-let source = null;
-async function start(device) {
-  generation++;
-  if (jl) jl.terminate();
-  jl = null;
-  history = [];
-  lastRate = null;
-  drawChart();
-  for (const id of ["step", "loss", "acc", "rate", "backend"]) $(id).textContent = "–";
-  setState("loading");
-  $("train").disabled = true;
-  $("state").textContent = `loading (${device})…`;
-  try {
-    source = source || (await fetchText("/examples/digits.py"));
-    const handle = await bootExample({ name: "digits", source, device, glue: GLUE,
-                                       onProgress: progressReporter($("progress"), $("state")) });
+runDemo({
+  name: "digits",
+  glue: GLUE,
+  reset() {
+    generation++;
+    jl = null;
+    history = [];
+    lastRate = null;
+    drawChart();
+    for (const id of ["step", "loss", "acc", "rate"]) $(id).textContent = "–";
+    $("train").disabled = true;
+  },
+  run(handle) {
     jl = handle;
-    $("backend").textContent = handle.device;
-    await train();
-  } catch (e) {
-    fail(e);
-  }
-}
-
-const deviceSelect = $("device");
-deviceSelect.onchange = () => start(deviceSelect.value);
+    return train();
+  },
+});
 $("train").onclick = () => train().catch(fail);
 $("steps").onchange = () => { if (jl && document.body.dataset.state === "done") train().catch(fail); };
 
 clearPad();
 drawChart();
-fetchText("/examples/digits.py").then((t) => { source = t; showSource($("source"), t); }).catch(fail);
-setupDeviceSelect(deviceSelect).then(() => start(deviceSelect.value));

@@ -1,7 +1,7 @@
 // The Mandelbrot/Julia demo: examples/mandelbrot.py renders RGBA frames in a worker; this page
 // keeps the view (centre, pixel size), previews pans and zooms by moving the last frame, and asks
 // for a new frame whenever the view changed. window.demo is there for the console and the tests.
-import { $, setState, fetchText, bootExample, setupDeviceSelect, showSource, progressReporter } from "../demo.js";
+import { $, setState, fail, runDemo } from "../demo.js";
 
 const GLUE = `
 import time
@@ -143,37 +143,19 @@ $("iters").onchange = changed;
 $("reset").onclick = () => { Object.assign(view(), HOME[mode()]); changed(); };
 
 // ---- boot and device switch --------------------------------------------------------------------
-function fail(e) {
-  $("error").textContent = String((e && e.message) || e);
-  $("state").textContent = "failed";
-  $("progress").hidden = true;
-  setState("error");
-}
-
-let source = null;
-async function start(device) {
-  generation++;
-  if (jl) jl.terminate();
-  jl = null;
-  busy = false;
-  setState("loading");
-  $("backend").textContent = "–";
-  $("state").textContent = `loading (${device})…`;
-  try {
-    source = source || (await fetchText("/examples/mandelbrot.py"));
-    jl = await bootExample({ name: "mandelbrot", source, device, glue: GLUE,
-                             onProgress: progressReporter($("progress"), $("state")) });
+runDemo({
+  name: "mandelbrot",
+  glue: GLUE,
+  reset() {
+    generation++;
+    jl = null;
+    busy = false;
+  },
+  run(handle) {
+    jl = handle;
     $("progress").hidden = true;
-    $("backend").textContent = jl.device;
     $("state").textContent = "compiling…";
-    await requestFrame();
-  } catch (e) {
-    fail(e);
-  }
-}
-
-const deviceSelect = $("device");
-deviceSelect.onchange = () => start(deviceSelect.value);
-fetchText("/examples/mandelbrot.py").then((t) => { source = t; showSource($("source"), t); }).catch(fail);
+    return requestFrame();
+  },
+});
 paint();
-setupDeviceSelect(deviceSelect).then(() => start(deviceSelect.value));

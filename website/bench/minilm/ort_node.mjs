@@ -1,0 +1,51 @@
+// The onnxruntime-web half of the MiniLM page in Node, for a GPU machine without a browser (Dawn as
+// navigator.gpu through web/node-webgpu.mjs, as tools/bench_gpu.py runs jax-js):
+//
+//   python website/bench/minilm/minilm.py --ids ids.json     # token ids + jaxlite's embeddings (CPython)
+//   node --import=./web/node-webgpu.mjs website/bench/minilm/ort_node.mjs ids.json [wasm,webgpu] [runs]
+//
+// Prints one JSON line: per provider and batch the median seconds, the first call, and the smallest
+// cosine against jaxlite's embeddings of the same ids. The jaxlite half runs in Node with
+// tools/pyodide_node.mjs (minilm.run("webgpu", 32, runs, 1) after `await jaxlite.init()`).
+import * as ort from "onnxruntime-web/webgpu";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const HIDDEN = 384;
+const [idsPath, eps = "wasm,webgpu", runsArg = "5"] = process.argv.slice(2);
+const inputs = JSON.parse(readFileSync(idsPath, "utf8"));
+const model = readFileSync(fileURLToPath(new URL("../../models/minilm/model.onnx", import.meta.url)));
+ort.env.wasm.numThreads = 1;  // Node has no cross-origin isolation to speak of: one thread, as jaxlite in Node
+ort.env.logLevel = "error";
+
+const cosine = (a, b) => {
+  let ab = 0, aa = 0, bb = 0;
+  for (let i = 0; i < a.length; i++) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
+  return ab / Math.sqrt(aa * bb);
+};
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+
+const out = {};
+for (const ep of eps.split(",")) {
+  const session = await ort.InferenceSession.create(model, { executionProviders: [ep], logSeverityLevel: 3 });
+  out[ep] = {};
+  for (const b of ["1", "32"]) {
+    const ids = inputs[b].ids;
+    const shape = [ids.length, ids[0].length];
+    const data = BigInt64Array.from(ids.flat(), (v) => BigInt(v));
+    const feeds = { input_ids: new ort.Tensor("int64", data, shape),
+                    attention_mask: new ort.Tensor("int64", new BigInt64Array(data.length).fill(1n), shape) };
+    let t = performance.now();
+    let emb = (await session.run(feeds)).embeddings.data;
+    const first = (performance.now() - t) / 1000;
+    const times = [];
+    for (let i = 0; i < +runsArg; i++) {
+      t = performance.now();
+      emb = (await session.run(feeds)).embeddings.data;
+      times.push((performance.now() - t) / 1000);
+    }
+    const cos = Math.min(...inputs[b].embeddings.map((row, i) => cosine(row, emb.subarray(i * HIDDEN, (i + 1) * HIDDEN))));
+    out[ep][b] = { median: median(times), first, cosine: cos };
+  }
+}
+console.log(JSON.stringify(out));
