@@ -5,6 +5,8 @@ plausible numbers and every system's escape counts equal numpy's float32 loop pi
 
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-results"
 SYSTEMS = ["jaxlite-wasm", "numpy", "jax-js-wasm"]
