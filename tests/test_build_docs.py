@@ -97,9 +97,10 @@ def test_names_without_a_docstring_point_to_jax(built):
     html = (out / "jaxlite.numpy.html").read_text()
     assert f'<span class="summary fallback">See jax.numpy.{plain.name}.</span>' in html
     # a class that is numpy's own object does not borrow numpy's docstring
-    f32 = entry(modules, "jaxlite.numpy", "float32")
-    assert not f32.own_doc and f32.kind == "class"
-    assert f32.doc == "The same object as numpy.float32; see jax.numpy.float32."
+    flexible = entry(modules, "jaxlite.numpy", "flexible")
+    assert not flexible.own_doc and flexible.kind == "class"
+    assert flexible.doc == "The same object as numpy.flexible; see jax.numpy.flexible."
+    assert entry(modules, "jaxlite.numpy", "float32").own_doc  # JAX's scalar type, jaxlite's own class
     # constants show their value; submodules link to their page when it is built
     assert entry(modules, "jaxlite.numpy", "pi").doc.startswith("Value 3.14159")
     assert entry(modules, "jaxlite", "numpy").link == "jaxlite.numpy.html"

@@ -240,6 +240,12 @@ def test_one_hot():
         jax.jit(lambda i, n: nn.one_hot(i, n))(idx, 3)
     with pytest.raises(ValueError):
         nn.one_hot(idx, 3, axis=3)
+    # a named vmap axis: each member compares its value with its own index along the axis (as JAX)
+    named = jax.vmap(lambda r: nn.one_hot(r, 2, axis="i"), axis_name="i")(np.array([[0, 2, 1], [1, 1, 0]], np.int32))
+    np.testing.assert_array_equal(np.asarray(named), [[1, 0, 0], [1, 1, 0]])
+    assert named.dtype == np.float32
+    with pytest.raises(ValueError, match="num_classes to match the size of axis i"):
+        jax.vmap(lambda r: nn.one_hot(r, 3, axis="i"), axis_name="i")(idx)
 
 
 # ---- attention ------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import operator
 import sys
 import threading
@@ -32,7 +33,7 @@ class ShapedArray:
         self.weak_type = bool(weak_type)
 
     ndim = property(lambda self: len(self.shape))
-    size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
+    size = property(lambda self: math.prod(self.shape))  # math.prod: np.prod costs microseconds (Pyodide)
 
     def update(self, shape=None, dtype=None, weak_type=None) -> ShapedArray:
         return ShapedArray(self.shape if shape is None else shape, self.dtype if dtype is None else dtype,
@@ -67,6 +68,8 @@ class ConcreteArray(ShapedArray):
 
 
 def raise_to_shaped(aval) -> ShapedArray:
+    if hasattr(aval, "make_value"):  # an aval of its own kind with no data (lax's AbstractToken)
+        return aval
     return ShapedArray(aval.shape, aval.dtype, aval.weak_type)
 
 
@@ -80,7 +83,7 @@ class ShapeDtypeStruct:
         self.weak_type = weak_type
 
     ndim = property(lambda self: len(self.shape))
-    size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
+    size = property(lambda self: int(math.prod(self.shape)))
 
     def __repr__(self):
         return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name})"
@@ -565,7 +568,9 @@ def eval_jaxpr(jaxpr: Jaxpr, args) -> list:
     for v, val in zip(jaxpr.in_binders, args, strict=True):
         env[v] = val
     for eqn in jaxpr.eqns:
-        outs = bind(eqn.primitive, *map(read, eqn.inputs), **eqn.params)
+        # The primitive's own bind: a collective first lifts its operands into its named vmap.
+        outs = eqn.primitive.bind(*map(read, eqn.inputs), **eqn.params)
+        outs = outs if eqn.primitive.multiple_results else [outs]
         for v, val in zip(eqn.out_binders, outs):
             env[v] = val
     return [read(x) for x in jaxpr.outs]

@@ -33,12 +33,20 @@ def _pjit_abstract(*avals, jaxpr: ClosedJaxpr, name: str):
     return list(jaxpr.out_avals)
 
 
+_collective = weakref.WeakKeyDictionary()  # ClosedJaxpr -> whether it binds a collective
 _placements = weakref.WeakKeyDictionary()  # ClosedJaxpr -> {device: holds every dtype it uses}
 
 
 def _pjit_impl(*args, jaxpr: ClosedJaxpr, name: str):
     if config.jax_no_execution:
         raise RuntimeError(f"JAX tried to execute function {name}, but the no_execution config option is set")
+    collective = _collective.get(jaxpr)
+    if collective is None:
+        collective = _collective[jaxpr] = any(e.primitive in batching.collective_rules for e in jaxpr.eqns)
+    if collective:
+        # A jit called inside a named vmap with no vmapped argument: each collective binds on its own
+        # and meets the vmap's rule (no device runs axis_index), so the results may be its tracers.
+        return pe.closed_call(jaxpr, args)
     device = dispatch._device_of(args)
     if getattr(device, "holds", None) is not None:  # a device that cannot hold every dtype (webgpu)
         known = _placements.get(jaxpr)
@@ -57,6 +65,8 @@ def _pjit_impl(*args, jaxpr: ClosedJaxpr, name: str):
     # function returns Arrays of its jaxpr's types (jit(lambda x: x)(1.0) is a weak float32 Array).
     outs = [o if type(o) is ArrayImpl else dispatch.make_array(o, a.dtype, device, weak_type=a.weak_type)
             for o, a in zip(outs, jaxpr.out_avals)]
+    # Avals that stand for values without data (lax tokens) make their own Python value.
+    outs = [a.make_value() if hasattr(a, "make_value") else o for o, a in zip(outs, jaxpr.out_avals)]
     if any(type(a) is ArrayImpl and a._committed for a in args):
         # As in JAX, what is computed from committed arrays is committed too (compiled plans make
         # their outputs without knowing). An op-by-op run makes its constants on the default
@@ -145,6 +155,8 @@ def _aval_key(x):
             return (x.shape, dtypes.canonicalize_dtype(x.dtype), x.weak_type)
         dt, weak = dtypes.dtype_and_weak(x)
         return (np.shape(x), dt, weak)
+    if hasattr(a, "make_value"):  # a token is no bool scalar
+        return (a.shape, a.dtype, a.weak_type, type(a))
     return (a.shape, a.dtype, a.weak_type)
 
 

@@ -29,10 +29,6 @@ from jaxlite._src.ad_util import stop_gradient  # noqa: F401
 def select(pred, on_true, on_false):
     return select_n(pred, on_false, on_true)
 
-
-def clamp(min, x, max):  # noqa: A002
-    from jaxlite._src.lax.lax import max as _max, min as _min
-    return _min(_max(x, min), max)
 from jaxlite._src.lax.convolution import (ConvDimensionNumbers, conv, conv_dimension_numbers,  # noqa: F401,E402
                                           conv_general_dilated, padtype_to_pads)
 from jaxlite._src.lax.special import digamma  # noqa: F401,E402
@@ -77,59 +73,67 @@ from jaxlite._src.lax.parallel import (all_gather, all_gather_p, all_to_all, all
                                        pswapaxes, ragged_all_to_all, with_sharding_constraint)
 from jaxlite._src.lax.extras import (DotAlgorithm, DotAlgorithmPreset, DotDimensionNumbers, Precision,  # noqa: F401,E402
                                      PrecisionLike, RoundingMethod, batch_matmul, broadcast_like, broadcast_shapes,
-                                     broadcast_to_rank, collapse, complex, composite, cumlogsumexp,
+                                     broadcast_to_rank, clamp, collapse, complex, composite, cumlogsumexp,
                                      custom_linear_solve, custom_root, dtype, empty, full_like, index_take,
                                      platform_dependent, reduce_precision, split, stack, tile, unstack)
 from jaxlite._src.lax.extras import (AccuracyMode, Tolerance, approx_max_k, approx_min_k,  # noqa: F401,E402
                                      scatter_apply, scatter_sub)
+from jaxlite._src.lax.extras import (approx_top_k_p, clamp_p, complex_p, cumlogsumexp_p, eq_to_p,  # noqa: F401,E402
+                                     le_to_p, linear_solve_p, lt_to_p, reduce_precision_p, scatter_sub_p, split_p,
+                                     stack_p, tile_p, unstack_p)
+from jaxlite._src.lax.structural import squeeze_p  # noqa: F401,E402
+from jaxlite._src.lax.sorting import top_k_p  # noqa: F401,E402
+from jaxlite._src.lax.staging import dce_sink_p, stage_p  # noqa: F401,E402
+from jaxlite._src.lax.windowed_reductions import (reduce_p, reduce_window_p, select_and_gather_add_p,  # noqa: F401,E402
+                                                  select_and_scatter_add_p, select_and_scatter_p)
+from jaxlite._src.lax.special import (bessel_i0e_p, bessel_i1e_p, erf_inv_p, igamma_grad_a_p, igamma_p,  # noqa: F401,E402
+                                      igammac_p, polygamma_p, regularized_incomplete_beta_p, zeta_p)
 from jaxlite._src.lax.arith import clz, clz_p, mulhi, mulhi_p, square, square_p  # noqa: F401,E402
 from jaxlite._src.lax.copies import copy_p, optimization_barrier, optimization_barrier_p  # noqa: F401,E402
-from jaxlite._src.lax.tokens import after_all, create_token  # noqa: F401,E402
+from jaxlite._src.lax.tokens import after_all, after_all_p, create_token, create_token_p  # noqa: F401,E402
 from jaxlite._src.lax.ragged import RaggedDotDimensionNumbers, ragged_dot, ragged_dot_general  # noqa: F401,E402
-from jaxlite._src.lax.rng import RandomAlgorithm, rng_bit_generator, rng_uniform  # noqa: F401,E402
+from jaxlite._src.lax.rng import RandomAlgorithm, rng_bit_generator, rng_bit_generator_p, rng_uniform  # noqa: F401,E402
 from jaxlite._src.lax.convolution import conv_general_dilated_local  # noqa: F401,E402
 from jaxlite._src.lax.dot import scaled_dot  # noqa: F401,E402
 from jaxlite._src.lax.staging import dce_sink, shape_as_value, stage  # noqa: F401,E402
 
 # Names that are not functions of ours, or cannot apply here (tools/features.py reads this).
 _FEATURE_NOTES = {
-    "PrecisionLike": ("partial", "precision is accepted and ignored, as JAX does on CPU"),
-    "Precision": ("partial", "accepted and ignored, as JAX does on CPU"),
-    "DotAlgorithm": ("partial", "accepted and ignored, as JAX does on CPU"),
-    "DotAlgorithmPreset": ("partial", "accepted and ignored, as JAX does on CPU"),
+    "PrecisionLike": ("supported", ""),
+    "Precision": ("supported", ""),
+    "DotAlgorithm": ("supported", ""),
+    "DotAlgorithmPreset": ("partial", "dot_general gives JAX's CPU results and errors for every preset, but "
+                                      "F64_F64_F64 accumulates in float64 only on the cpu device (wasm/webgpu "
+                                      "kernels give float32-grade sums)"),
     "ConvGeneralDilatedDimensionNumbers": ("supported", ""),
     "cond_p": ("partial", "jaxlite's cond_p takes its branches as closed jaxprs, not JAX's params"),
     "scan_p": ("partial", "jaxlite's scan_p parameters differ from JAX's (no unroll, linear, ...)"),
     "while_p": ("partial", "jaxlite's while_p parameters differ from JAX's"),
-    "Tolerance": ("partial", "defined and validated as JAX's; jaxlite's lax functions take no accuracy argument"),
-    "AccuracyMode": ("partial", "defined as JAX's; jaxlite's lax functions take no accuracy argument"),
+    "Tolerance": ("supported", ""),
+    "AccuracyMode": ("supported", ""),
     "RaggedDotDimensionNumbers": ("supported", ""),
-    "RandomAlgorithm": ("partial", "RNG_PHILOX (JAX's CPU default) is not implemented; RNG_DEFAULT uses three-fry"),
+    "RandomAlgorithm": ("supported", ""),
 }
 # Primitive objects JAX exports for functions that jaxlite composes from other primitives.
 _COMPOSED = {
-    "after_all_p": "after_all (a leafless token)", "create_token_p": "create_token (a leafless token)",
-    "approx_top_k_p": "approx_max_k/approx_min_k (sort)", "clamp_p": "clamp (max, min)",
-    "complex_p": "complex (convert, mul, add)", "cumlogsumexp_p": "cumlogsumexp (associative_scan)",
-    "dce_sink_p": "dce_sink (nothing)", "eq_to_p": "eq", "le_to_p": "le", "lt_to_p": "lt",
-    "linear_solve_p": "custom_linear_solve", "reduce_p": "reduce (the reduce_* primitives or a scan)",
-    "reduce_precision_p": "reduce_precision (bit operations)",
-    "reduce_window_p": "reduce_window (the reduce_window_* primitives)",
-    "rng_bit_generator_p": "rng_bit_generator (threefry2x32)", "scatter_sub_p": "scatter_sub (scatter-add)",
-    "select_and_gather_add_p": "the gradient of max pooling", "select_and_scatter_add_p": "the gradient of max pooling",
-    "select_and_scatter_p": "the gradient of max pooling", "split_p": "split (slice)",
-    "squeeze_p": "squeeze (reshape)", "stack_p": "stack (concatenate)", "tile_p": "tile (broadcast, reshape)",
-    "top_k_p": "top_k (sort)", "unstack_p": "unstack (slice)", "stage_p": "stage (nothing)",
-    # special functions: custom_jvp rules over series and continued fractions of elementwise primitives
-    "bessel_i0e_p": "bessel_i0e (a Chebyshev series)", "bessel_i1e_p": "bessel_i1e (a Chebyshev series)",
-    "erf_inv_p": "erf_inv (a rational approximation)", "igamma_p": "igamma (series and continued fraction)",
-    "igammac_p": "igammac (series and continued fraction)",
-    "igamma_grad_a_p": "igamma_grad_a (series and continued fraction)",
-    "polygamma_p": "polygamma (through zeta)", "zeta_p": "zeta (Euler-Maclaurin summation)",
-    "regularized_incomplete_beta_p": "betainc (a continued fraction)",
 }
 for _name, _how in _COMPOSED.items():
     _FEATURE_NOTES[_name] = ("partial", f"no such primitive object: jaxlite computes it as {_how}")
+# Primitives defined by a decomposition (jaxlite/_src/lax/composite.py) that differ from JAX's somewhere.
+_FEATURE_NOTES.update({
+    "linear_solve_p": ("partial", "params are (const_lengths, jaxprs) with three jaxprs (matvec, solve, "
+                                  "transpose_solve); JAX's also hold vecmat"),
+    "select_and_scatter_add_p": ("partial", "also carries base_dilation and window_dilation params"),
+    "select_and_scatter_p": ("partial", "the scatter computation is addition and the selection select_prim "
+                                        "(JAX's params hold both as jaxprs)"),
+    "dce_sink_p": ("partial", "jaxlite's dead-code elimination knows no effects: it may drop the marked values"),
+    "zeta_p": ("partial", "differentiable in q (as jax.scipy.special.zeta); JAX's primitive has no derivative"),
+    "igamma_grad_a_p": ("partial", "differentiable through its decomposition; JAX's has no derivative"),
+    "regularized_incomplete_beta_p": ("partial", "derivatives in a and b are zero instead of JAX's ValueError"),
+    "polygamma_p": ("partial", "the derivative in m is zero instead of JAX's ValueError"),
+    "reduce_precision_p": ("partial", "float16 subnormals are rounded as float32 values (XLA rounds their own "
+                                      "bits); float64 runs its bit operations on the host on wasm/webgpu"),
+})
 _FEATURE_NOTES.update({
     "rng_uniform_p": ("n/a", "XLA's stateful RngUniform has no key; jaxlite programs are pure functions of their "
                              "inputs"),

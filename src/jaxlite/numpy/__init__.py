@@ -38,9 +38,6 @@ _FEATURE_NOTES = {
                                                "float8_e5m2fnuz", "float8_e8m0fnu", "float4_e2m1fn",
                                                "float6_e2m3fn", "float6_e3m2fn", "int1", "int2", "int4",
                                                "uint1", "uint2", "uint4")},
-    **{name: ("partial", "numpy's scalar type, not JAX's scalar meta type: calling it gives a numpy "
-                         "scalar, not an Array")
-       for name in ("bool", "single", "double", "uint", "csingle", "cdouble")},
     "einsum_path": ("partial", "the path numpy.einsum_path chooses (opt_einsum is not bundled), so paths "
                                "and the report string can differ from JAX's opt_einsum ones"),
 }

@@ -1,6 +1,10 @@
-"""dot_general: batched tensor contraction, with its jvp, transpose and batching rules."""
+"""dot_general: batched tensor contraction, with its jvp, transpose and batching rules, and the
+precision requests it takes (Precision, DotAlgorithmPreset, DotAlgorithm) with their effect on JAX's CPU."""
 
 from __future__ import annotations
+
+import enum
+from typing import NamedTuple
 
 import numpy as np
 
@@ -11,6 +15,141 @@ from jaxlite._src.lax import lax
 from jaxlite._src.lax.structural import transpose
 
 dot_general_p = Primitive("dot_general")
+
+# ---- precision requests -----------------------------------------------------------------------------
+
+
+class Precision(enum.Enum):
+    """Operand precision for TPU/GPU matmuls; every value computes in the operand precision on CPU (so here)."""
+    DEFAULT = 0
+    HIGH = 1
+    HIGHEST = 2
+
+    @classmethod
+    def _missing_(cls, value):
+        names = {"default": 0, "bfloat16": 0, "fastest": 0, "high": 1, "bfloat16_3x": 1, "tensorfloat32": 1,
+                 "highest": 2, "float32": 2}
+        return cls(names[value.lower()]) if isinstance(value, str) and value.lower() in names else None
+
+    def __repr__(self):
+        return f"Precision.{self.name}"
+
+    def __str__(self):
+        return self.name
+
+
+PrecisionLike = Precision | str | None
+
+
+class DotAlgorithmPreset(enum.Enum):
+    """Named dot algorithms. On JAX's CPU (and so here): DEFAULT, F32_F32_F32 and BF16_BF16_F32(_X3/_X6)
+    compute as the default; F16_F16_F16 rounds float operands and the result through float16;
+    F64_F64_F64 accumulates in float64 (on the cpu device; wasm/webgpu sums are float32-grade); the rest
+    raise ValueError."""
+    DEFAULT = enum.auto()
+    ANY_F8_ANY_F8_F32 = enum.auto()
+    ANY_F8_ANY_F8_F32_FAST_ACCUM = enum.auto()
+    ANY_F8_ANY_F8_ANY = enum.auto()
+    ANY_F8_ANY_F8_ANY_FAST_ACCUM = enum.auto()
+    F16_F16_F16 = enum.auto()
+    F16_F16_F32 = enum.auto()
+    BF16_BF16_BF16 = enum.auto()
+    BF16_BF16_F32 = enum.auto()
+    BF16_BF16_F32_X3 = enum.auto()
+    BF16_BF16_F32_X6 = enum.auto()
+    BF16_BF16_F32_X9 = enum.auto()
+    TF32_TF32_F32 = enum.auto()
+    TF32_TF32_F32_X3 = enum.auto()
+    F32_F32_F32 = enum.auto()
+    F64_F64_F64 = enum.auto()
+
+    def __repr__(self):
+        return f"DotAlgorithmPreset.{self.name}"
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def supported_lhs_types(self):
+        return _PRESET_TYPES.get(self.name, (None, None))[0]
+
+    supported_rhs_types = supported_lhs_types
+
+    @property
+    def accumulation_type(self):
+        return _PRESET_TYPES.get(self.name, (None, None))[1]
+
+    def supported_output_types(self, lhs_dtype, rhs_dtype):
+        if self.name.startswith("ANY_F8_ANY_F8_F32"):
+            return (np.float32, np.float16, *_types("bfloat16", "float8_e4m3fn", "float8_e5m2", "float8_e5m2fnuz",
+                                                    "float8_e4m3fnuz", "float8_e4m3b11fnuz"))
+        narrow = {"F16_F16_F32": np.float16, "BF16_BF16_F32": _types("bfloat16")[0]}.get(self.name)
+        if narrow is not None and np.dtype(dtypes.promote_types(lhs_dtype, rhs_dtype)) == np.dtype(narrow):
+            return (np.float32, narrow)
+        return None if self.accumulation_type is None else (self.accumulation_type,)
+
+
+def _types(*names):
+    """ml_dtypes' scalar types by name (absent where ml_dtypes does not import)."""
+    return tuple(dtypes.EXTENDED[n].type for n in names if n in dtypes.EXTENDED)
+
+
+_F32, _BF16 = (np.float32,), _types("bfloat16")
+# name -> (supported operand types, accumulation type), as JAX lists them
+_PRESET_TYPES = {
+    "ANY_F8_ANY_F8_F32": (None, np.float32), "ANY_F8_ANY_F8_F32_FAST_ACCUM": (None, np.float32),
+    "F16_F16_F16": ((np.float16,), np.float16), "F16_F16_F32": ((np.float16,), np.float32),
+    "BF16_BF16_BF16": (_BF16 + _F32, (_BF16 or (None,))[0]), "BF16_BF16_F32": (_BF16 + _F32, np.float32),
+    **{n: (_F32, np.float32) for n in ("BF16_BF16_F32_X3", "BF16_BF16_F32_X6", "BF16_BF16_F32_X9", "TF32_TF32_F32",
+                                       "TF32_TF32_F32_X3", "F32_F32_F32")},
+    "F64_F64_F64": ((np.float64,), np.float64),
+}
+
+
+class DotAlgorithm(NamedTuple):
+    """An explicit dot algorithm (operand and accumulation types); JAX's CPU rejects every one."""
+    lhs_precision_type: object
+    rhs_precision_type: object
+    accumulation_type: object
+    lhs_component_count: int = 1
+    rhs_component_count: int = 1
+    num_primitive_operations: int = 1
+    allow_imprecise_accumulation: bool = False
+
+
+_P = DotAlgorithmPreset
+_CPU_AS_DEFAULT = {_P.DEFAULT, _P.F32_F32_F32, _P.BF16_BF16_F32, _P.BF16_BF16_F32_X3, _P.BF16_BF16_F32_X6}
+_CPU_EMULATED = {_P.F16_F16_F16, _P.F64_F64_F64}
+
+
+def canonicalize_precision(precision):
+    """None, a (Precision, Precision) pair, a DotAlgorithmPreset or a DotAlgorithm; JAX's ValueError otherwise."""
+    def one(p):
+        return p if isinstance(p, Precision) else Precision(p)
+    try:
+        if precision is None or isinstance(precision, (DotAlgorithmPreset, DotAlgorithm)):
+            return precision
+        if isinstance(precision, str) and precision in DotAlgorithmPreset.__members__:
+            return DotAlgorithmPreset[precision]
+        if isinstance(precision, (str, Precision)):
+            return (one(precision),) * 2
+        if (isinstance(precision, (tuple, list)) and len(precision) == 2
+                and all(isinstance(p, (str, Precision)) for p in precision)):
+            return tuple(one(p) for p in precision)
+    except ValueError:
+        pass
+    names = ['highest', 'float32', 'high', 'bfloat16_3x', 'tensorfloat32', 'default', 'bfloat16', 'fastest', None]
+    raise ValueError("Precision argument must be one of:\n- None,\n"
+                     f"- a string in {names},\n- a lax.Precision value,\n"
+                     "- a tuple of two lax.Precision values or strings,\n"
+                     "- a lax.DotAlgorithmPreset or the name of one of these presets, or\n"
+                     f"- a lax.DotAlgorithm value;\nbut got {precision}.")
+
+
+def _check_cpu_algorithm(precision):
+    if isinstance(precision, DotAlgorithm) or (isinstance(precision, DotAlgorithmPreset)
+                                               and precision not in _CPU_AS_DEFAULT | _CPU_EMULATED):
+        raise ValueError(f"The precision '{precision}' is not supported by dot_general on CPU")
 
 
 def _free_dims(ndim, contract, batch):
@@ -57,15 +196,26 @@ def _dot_general_kernel(lhs, rhs, dimension_numbers, precision=None, preferred_e
                          rhs.astype(np.int32)).astype(bool)
     if lhs.dtype.kind == "V" or lhs.dtype.name == "bfloat16":  # ml_dtypes floats: einsum lacks them
         lhs, rhs = lhs.astype(np.float32), rhs.astype(np.float32)
+    if precision is DotAlgorithmPreset.F64_F64_F64 and lhs.dtype.kind == "f":
+        lhs, rhs = lhs.astype(np.float64), rhs.astype(np.float64)
     return np.einsum(f"{''.join(ls)},{''.join(rs)}->{''.join(out)}", lhs, rhs).astype(dt)
 
 
-def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
+def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None, out_sharding=None):
     lhs, rhs = lax._as_array(lhs), lax._as_array(rhs)
     (lc, rc), (lb, rb) = dimension_numbers
     dn = ((tuple(int(i) for i in lc), tuple(int(i) for i in rc)), (tuple(int(i) for i in lb), tuple(int(i) for i in rb)))
     pet = None if preferred_element_type is None else dtypes.canonicalize_dtype(preferred_element_type)
-    return dot_general_p.bind(lhs, rhs, dimension_numbers=dn, precision=None, preferred_element_type=pet)
+    precision = canonicalize_precision(precision)
+    _check_cpu_algorithm(precision)
+    la = get_aval(lhs)
+    if precision is DotAlgorithmPreset.F16_F16_F16 and la.dtype.kind == "f" and get_aval(rhs).dtype == la.dtype:
+        # As XLA's CPU: operands rounded to float16, products summed in float32, the sum rounded to float16.
+        f16, f32 = np.dtype(np.float16), np.dtype(np.float32)
+        lo, ro = (lax.convert_element_type(lax.convert_element_type(x, f16), f32) for x in (lhs, rhs))
+        out = dot_general_p.bind(lo, ro, dimension_numbers=dn, precision=precision, preferred_element_type=None)
+        return lax.convert_element_type(lax.convert_element_type(out, f16), pet or la.dtype)
+    return dot_general_p.bind(lhs, rhs, dimension_numbers=dn, precision=precision, preferred_element_type=pet)
 
 
 def dot(lhs, rhs, precision=None, preferred_element_type=None):

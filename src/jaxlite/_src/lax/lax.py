@@ -311,15 +311,31 @@ def _un(p):
     return lambda x: p.bind(_as_array(x))
 
 
+# JAX's accuracy= requests (lax.AccuracyMode, lax.Tolerance: extras.py registers the types) change nothing
+# on its CPU, nor here; anything else raises JAX's NotImplementedError.
+accuracy_types: list = []
+
+
+def _un_accuracy(p, checked=True):
+    def f(x, accuracy=None):
+        if checked and accuracy is not None and not isinstance(accuracy, tuple(accuracy_types)):
+            raise NotImplementedError(f"Accuracy {accuracy} not supported")
+        return p.bind(_as_array(x))
+    return f
+
+
 def _bin(p):
     return lambda x, y: p.bind(*_scalar_operands(x, y))
 
 
 neg, sign, floor, ceil, is_finite = map(_un, (neg_p, sign_p, floor_p, ceil_p, is_finite_p))
-exp, exp2, log, log1p, expm1, tanh, logistic = map(_un, (exp_p, exp2_p, log_p, log1p_p, expm1_p, tanh_p, logistic_p))
-sin, cos, tan, asin, acos, atan = map(_un, (sin_p, cos_p, tan_p, asin_p, acos_p, atan_p))
+exp, exp2, log, log1p, expm1, tanh = map(_un_accuracy, (exp_p, exp2_p, log_p, log1p_p, expm1_p, tanh_p))
+logistic = _un_accuracy(logistic_p, checked=False)  # JAX's logistic takes any accuracy value
+sin, cos, tan = map(_un_accuracy, (sin_p, cos_p, tan_p))
+asin, acos, atan = map(_un, (asin_p, acos_p, atan_p))
 sinh, cosh, asinh, acosh, atanh = map(_un, (sinh_p, cosh_p, asinh_p, acosh_p, atanh_p))
-sqrt, rsqrt, cbrt, abs, bitwise_not = map(_un, (sqrt_p, rsqrt_p, cbrt_p, abs_p, not_p))
+sqrt, rsqrt, cbrt = map(_un_accuracy, (sqrt_p, rsqrt_p, cbrt_p))
+abs, bitwise_not = map(_un, (abs_p, not_p))
 erf, erfc, lgamma, population_count = map(_un, (erf_p, erfc_p, lgamma_p, population_count_p))
 real, imag, conj = map(_un, (real_p, imag_p, conj_p))
 add, sub, mul, div, rem, pow = map(_bin, (add_p, sub_p, mul_p, div_p, rem_p, pow_p))

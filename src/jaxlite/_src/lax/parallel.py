@@ -115,31 +115,35 @@ def _tree_map_bind(prim, x, axes, **params):
     return tree_util.tree_map(lambda v: prim.bind(lax._as_array(v), axes=axes, **params), x)
 
 
-def _no_groups(axis_index_groups, op):
+def _no_groups(axis_index_groups, message="axis_index_groups not supported in vmap collectives. Please open a "
+                                           "feature request!"):
+    # JAX's vmap rules refuse groups (pmap/shard_map, which take them, need several devices): the same
+    # NotImplementedError, with JAX's message.
     if axis_index_groups is not None:
-        raise NotImplementedError(f"{op}: axis_index_groups is not supported under vmap")
+        raise NotImplementedError(message)
 
 
-@partial("axis_index_groups is not supported (as under JAX's vmap)")
 def psum(x, axis_name, *, axis_index_groups=None):
-    _no_groups(axis_index_groups, "psum")
+    """axis_index_groups raises NotImplementedError, as under JAX's vmap."""
+    _no_groups(axis_index_groups)
     return _tree_map_bind(psum_p, x, _names(axis_name))
 
 
-@partial("axis_index_groups is not supported (as under JAX's vmap)")
 def pmax(x, axis_name, *, axis_index_groups=None):
-    _no_groups(axis_index_groups, "pmax")
+    """axis_index_groups raises NotImplementedError, as under JAX's vmap."""
+    _no_groups(axis_index_groups)
     return _tree_map_bind(pmax_p, x, _names(axis_name))
 
 
-@partial("axis_index_groups is not supported (as under JAX's vmap)")
 def pmin(x, axis_name, *, axis_index_groups=None):
-    _no_groups(axis_index_groups, "pmin")
+    """axis_index_groups raises NotImplementedError, as under JAX's vmap."""
+    _no_groups(axis_index_groups)
     return _tree_map_bind(pmin_p, x, _names(axis_name))
 
 
-@partial("axis_index_groups is not supported (as under JAX's vmap)")
 def pmean(x, axis_name, *, axis_index_groups=None):
+    """axis_index_groups raises NotImplementedError, as under JAX's vmap."""
+    _no_groups(axis_index_groups)
     n = axis_size(axis_name)
     return tree_util.tree_map(lambda v: v / n, psum(x, axis_name, axis_index_groups=axis_index_groups))
 
@@ -152,8 +156,9 @@ axis_index_p = _collective(
 ad.nondiff.add(axis_index_p)
 
 
-@partial("inside a jit that is itself inside the vmap, axis_index and collectives of values that do not "
-         "depend on the vmap are not re-batched (jit(vmap(...)) works)")
+@partial("on wasm/webgpu, a while_loop whose carry starts independent of the vmap and whose body calls "
+         "axis_index fails (its body runs as a device plan that cannot see the named axis); jit, scan, cond "
+         "and while_loop otherwise work inside the vmap as in JAX")
 def axis_index(axis_name):
     """The position of this lane along a named vmap axis (row-major over a tuple of names)."""
     out = None
@@ -226,9 +231,18 @@ ad.transpose_rules[psum_scatter_p] = lambda ct, x, axes, scatter_dimension, tile
     all_gather_p.bind(ct, axes=axes, axis=scatter_dimension, tiled=tiled)]
 
 
-@partial("axis_index_groups and `to` are not supported")
 def all_gather(x, axis_name, *, axis_index_groups=None, axis=0, tiled=False, to="varying"):
-    _no_groups(axis_index_groups, "all_gather")
+    """axis_index_groups raises NotImplementedError, as under JAX's vmap; of JAX's `to` values only
+    "varying" (the default) means something under vmap: "invarying" raises JAX's ValueError (it needs
+    shard_map), "reduced" JAX's NotImplementedError."""
+    if to not in ("varying", "invarying", "reduced"):
+        raise ValueError(f"Got unexpected `to` value for `jax.lax.all_gather`. Allowed `to` values are: "
+                         f"{{'invarying', 'reduced', 'varying'}}")
+    _no_groups(axis_index_groups, "axis_index_groups not supported in vmap")
+    if to == "invarying":
+        raise ValueError("pvary should be called under jax.shard_map.")
+    if to == "reduced":
+        raise NotImplementedError("all_gather(..., to='reduced') needs shard_map's reduced axes")
 
     def one(v):
         v = lax._as_array(v)
@@ -237,9 +251,9 @@ def all_gather(x, axis_name, *, axis_index_groups=None, axis=0, tiled=False, to=
     return tree_util.tree_map(one, x)
 
 
-@partial("axis_index_groups is not supported")
 def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None, tiled=False):
-    _no_groups(axis_index_groups, "psum_scatter")
+    """axis_index_groups raises NotImplementedError, as under JAX's vmap."""
+    _no_groups(axis_index_groups, "axis_index_groups not supported in vmap")
 
     def one(v):
         v = lax._as_array(v)
@@ -291,9 +305,9 @@ ad.transpose_rules[all_to_all_p] = lambda ct, x, axes, split_axis, concat_axis, 
     all_to_all_p.bind(ct, axes=axes, split_axis=concat_axis, concat_axis=split_axis, tiled=tiled)]
 
 
-@partial("axis_index_groups is not supported")
 def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None, tiled=False):
-    _no_groups(axis_index_groups, "all_to_all")
+    """axis_index_groups raises NotImplementedError, as under JAX's vmap."""
+    _no_groups(axis_index_groups, "Please open a feature request!")
 
     def one(v):
         v = lax._as_array(v)

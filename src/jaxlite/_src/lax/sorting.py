@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from jaxlite._src import ad, batching, dtypes
+from jaxlite._src import ad, ad_util, batching, dtypes
 from jaxlite._src.backends import cpu
 from jaxlite._src.core import Primitive, abstract_eval_rules, get_aval
-from jaxlite._src.lax import lax
+from jaxlite._src.lax import composite, lax
 from jaxlite._src.lax.structural import broadcasted_iota
 
 sort_p = Primitive("sort", multiple_results=True)
@@ -74,14 +74,51 @@ ad.jvp_rules[sort_p] = _sort_jvp
 batching.vmap_rules[sort_p] = _sort_vmap
 
 
-def top_k(operand, k: int):
-    """The k largest entries along the last axis and their indices (ties: lower index first)."""
+def sorted_top_k(x, k: int, axis: int, largest: bool = True):
+    """The k largest (or smallest) entries along axis and their indices, ties lower index first:
+    a stable sort (of the reversed row for the largest, reversed back)."""
     from jaxlite._src.lax.structural import rev, slice_in_dim
+    shape = get_aval(x).shape
+    iota = broadcasted_iota(dtypes.int32, shape, axis)
+    if largest:
+        vals, idx = sort((rev(x, (axis,)), rev(iota, (axis,))), axis, True, 1)
+        vals, idx = rev(vals, (axis,)), rev(idx, (axis,))
+    else:
+        vals, idx = sort((x, iota), axis, True, 1)
+    return [slice_in_dim(vals, 0, k, axis=axis), slice_in_dim(idx, 0, k, axis=axis)]
+
+
+def top_k(operand, k: int, *, axis: int = -1):
+    """The k largest entries along `axis` (the last by default) and their indices (ties: lower
+    index first)."""
     x = lax._as_array(operand)
     shape = get_aval(x).shape
-    last = len(shape) - 1
-    iota = broadcasted_iota(dtypes.int32, shape, last)
-    # Sorting the reversed row ascending and reversing back gives a stable descending order.
-    vals, idx = sort((rev(x, (last,)), rev(iota, (last,))), last, True, 1)
-    vals, idx = rev(vals, (last,)), rev(idx, (last,))
-    return slice_in_dim(vals, 0, k, axis=last), slice_in_dim(idx, 0, k, axis=last)
+    if not shape:
+        raise TypeError("top_k operand must have >= 1 dimension, got ()")
+    if not -len(shape) <= axis < len(shape):
+        raise ValueError(f"axis {axis} is out of bounds for array of dimension {len(shape)}")
+    axis = int(axis) % len(shape)
+    k = int(k)
+    if k < 0:
+        raise ValueError(f"k argument to top_k must be nonnegative, got {k}")
+    if shape[axis] < k:
+        raise TypeError(f"k argument to top_k must be no larger than size along axis {axis}; got k={k} "
+                        f"with shape {shape}")
+    vals, idx = top_k_p.bind(x, axis=axis, k=k)
+    return vals, idx
+
+
+def _top_k_jvp(primals, tangents, axis, k):
+    """JAX's rule: the tangents gathered at the indices of the k largest."""
+    from jaxlite._src.lax.slicing import take_along_axis
+    vals, idx = top_k_p.bind(primals[0], axis=axis, k=k)
+    return [vals, idx], [take_along_axis(tangents[0], idx, axis), ad_util.zeros_like_aval(get_aval(idx))]
+
+
+def _top_k_vmap(axis_size, vals, dims, axis, k):
+    x = batching.move_batch_axis(axis_size, dims[0], 0, vals[0])
+    return top_k_p.bind(x, axis=axis + 1, k=k), [0, 0]
+
+
+top_k_p = composite.def_composite("top_k", lambda x, axis, k: sorted_top_k(x, k, axis), multiple_results=True,
+                                  jvp=_top_k_jvp, vmap=_top_k_vmap)

@@ -1,10 +1,11 @@
-"""Special functions: digamma and trigamma as primitives; the rest (erf_inv, the incomplete gamma
-and beta functions, zeta, polygamma, scaled Bessel functions) composed from lax primitives with
-XLA's algorithms, so under jit they fuse into kernels on every device.
+"""Special functions: digamma and trigamma as primitives with numpy kernels; the rest (erf_inv, the
+incomplete gamma and beta functions, zeta, polygamma, scaled Bessel functions) are primitives under
+JAX's names defined by a decomposition into lax primitives (lax/composite.py) with XLA's
+algorithms, so under jit they fuse into kernels on every device.
 
-Composition follows XLA's decompositions (xla/client/lib/math.cc, jax/_src/lax/special.py): the
-same series, continued fractions, iteration caps and tolerances, so float32 results agree with
-JAX's to a few ulp. Derivatives are JAX's, attached with custom_jvp.
+The decompositions follow XLA's (xla/client/lib/math.cc, jax/_src/lax/special.py): the same
+series, continued fractions, iteration caps and tolerances, so float32 results agree with JAX's to
+a few ulp. Derivatives are JAX's rules (lgamma and digamma's helpers keep custom_jvp).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from jaxlite._src.core import get_aval
 from jaxlite._src.custom_derivatives import custom_jvp
 from jaxlite._src.features import partial
 from jaxlite._src.jit import jit
-from jaxlite._src.lax import lax
+from jaxlite._src.lax import composite, lax
 from jaxlite._src.lax.control_flow import while_loop
 from jaxlite._src.lax.lax import _as_array, _make, mul
 from jaxlite._src.lax.reductions import reduce_or
@@ -304,16 +305,18 @@ def _erf_inv_impl(x):
 _erf_inv_jit = jit(_upcast(_erf_inv_impl))
 
 
-@custom_jvp
-def _erf_inv(x):
-    return _erf_inv_jit(x)
-
-
-@_erf_inv.defjvp
 def _erf_inv_jvp(primals, tangents):
     (x,), (t,) = primals, tangents
     y = _erf_inv(x)
     return y, t * (math.sqrt(math.pi) / 2) * lax.exp(y * y)
+
+
+erf_inv_p = composite.def_composite("erf_inv", _erf_inv_jit, jvp=composite.jvp_from(_erf_inv_jvp),
+                                     vmap=composite.ELEMENTWISE)
+
+
+def _erf_inv(x):
+    return erf_inv_p.bind(x)
 
 
 def erf_inv(x):
@@ -476,29 +479,33 @@ def _igamma_dx(a, x):
 _igamma_impl_jit = jit(_igamma_impl)
 
 
-@custom_jvp
-def _igamma(a, x):
-    return _igamma_impl_jit(a, x)
-
-
-@_igamma.defjvp
 def _igamma_jvp(primals, tangents):
     (a, x), (ta, tx) = primals, tangents
     return _igamma(a, x), ta * igamma_grad_a(a, x) + tx * _igamma_dx(a, x)
 
 
+igamma_p = composite.def_composite("igamma", _igamma_impl_jit, jvp=composite.jvp_from(_igamma_jvp),
+                                    vmap=composite.ELEMENTWISE)
+
+
+def _igamma(a, x):
+    return igamma_p.bind(a, x)
+
+
 _igammac_impl_jit = jit(_igammac_impl)
 
 
-@custom_jvp
-def _igammac(a, x):
-    return _igammac_impl_jit(a, x)
-
-
-@_igammac.defjvp
 def _igammac_jvp(primals, tangents):
     (a, x), (ta, tx) = primals, tangents
     return _igammac(a, x), -(ta * igamma_grad_a(a, x) + tx * _igamma_dx(a, x))
+
+
+igammac_p = composite.def_composite("igammac", _igammac_impl_jit, jvp=composite.jvp_from(_igammac_jvp),
+                                     vmap=composite.ELEMENTWISE)
+
+
+def _igammac(a, x):
+    return igammac_p.bind(a, x)
 
 
 def igamma(a, x):
@@ -513,10 +520,14 @@ def igammac(a, x):
     return _igammac(a, x)
 
 
+# Differentiated through its decomposition (JAX has no rule: grad raises NotImplementedError there).
+igamma_grad_a_p = composite.def_composite("igamma_grad_a", _igamma_grad_a_jit, vmap=composite.ELEMENTWISE)
+
+
 def igamma_grad_a(a, x):
     """d/da of igamma(a, x)."""
     (a, x), _ = _floats("igamma_grad_a", a, x)
-    return _igamma_grad_a_jit(a, x)
+    return igamma_grad_a_p.bind(a, x)
 
 
 def random_gamma_grad(a, x):
@@ -575,16 +586,18 @@ def _zeta_impl(x, q):
 _zeta_impl_jit = jit(_zeta_impl)
 
 
-@custom_jvp
-def _zeta(x, q):
-    return _zeta_impl_jit(x, q)
-
-
-@_zeta.defjvp
 def _zeta_jvp(primals, tangents):
-    # JAX differentiates in q only (d/dq zeta(x, q) = -x zeta(x + 1, q)); x is not differentiable.
+    # In q only (d/dq zeta(x, q) = -x zeta(x + 1, q)), as jax.scipy.special.zeta; JAX's lax.zeta has none.
     (x, q), (tx, tq) = primals, tangents
     return _zeta(x, q), tq * (-x) * _zeta(x + 1.0, q)
+
+
+zeta_p = composite.def_composite("zeta", _zeta_impl_jit, jvp=composite.jvp_from(_zeta_jvp),
+                                  vmap=composite.ELEMENTWISE)
+
+
+def _zeta(x, q):
+    return zeta_p.bind(x, q)
 
 
 def zeta(x, q):
@@ -606,15 +619,17 @@ def _polygamma_impl(m, x):
 _polygamma_impl_jit = jit(_polygamma_impl)
 
 
-@custom_jvp
-def _polygamma(m, x):
-    return _polygamma_impl_jit(m, x)
-
-
-@_polygamma.defjvp
 def _polygamma_jvp(primals, tangents):
     (m, x), (tm, tx) = primals, tangents
     return _polygamma(m, x), tx * _polygamma(m + 1.0, x)
+
+
+polygamma_p = composite.def_composite("polygamma", _polygamma_impl_jit, jvp=composite.jvp_from(_polygamma_jvp),
+                                       vmap=composite.ELEMENTWISE)
+
+
+def _polygamma(m, x):
+    return polygamma_p.bind(m, x)
 
 
 def polygamma(m, x):
@@ -707,27 +722,23 @@ def _i1e_impl(x):
 _i0e_impl_jit = jit(_i0e_impl)
 
 
-@custom_jvp
-def _i0e(x):
-    return _i0e_impl_jit(x)
-
-
-@_i0e.defjvp
 def _i0e_jvp(primals, tangents):
     (x,), (t,) = primals, tangents
     y = _i0e(x)
     return y, t * (_i1e(x) - lax.sign(x) * y)
 
 
+bessel_i0e_p = composite.def_composite("bessel_i0e", _i0e_impl_jit, jvp=composite.jvp_from(_i0e_jvp),
+                                        vmap=composite.ELEMENTWISE)
+
+
+def _i0e(x):
+    return bessel_i0e_p.bind(x)
+
+
 _i1e_impl_jit = jit(_i1e_impl)
 
 
-@custom_jvp
-def _i1e(x):
-    return _i1e_impl_jit(x)
-
-
-@_i1e.defjvp
 def _i1e_jvp(primals, tangents):
     (x,), (t,) = primals, tangents
     y = _i1e(x)
@@ -736,6 +747,14 @@ def _i1e_jvp(primals, tangents):
     safe = _where(not_tiny, x, _like(x, eps))
     d = _i0e(safe) - y * (lax.sign(safe) + 1.0 / safe)
     return y, t * _where(not_tiny, d, _like(x, 0.5))
+
+
+bessel_i1e_p = composite.def_composite("bessel_i1e", _i1e_impl_jit, jvp=composite.jvp_from(_i1e_jvp),
+                                        vmap=composite.ELEMENTWISE)
+
+
+def _i1e(x):
+    return bessel_i1e_p.bind(x)
 
 
 def bessel_i0e(x):
@@ -829,17 +848,19 @@ def _betainc_impl(a, b, x):
 _betainc_impl_jit = jit(_betainc_impl)
 
 
-@custom_jvp
-def _betainc(a, b, x):
-    return _betainc_impl_jit(a, b, x)
-
-
-@_betainc.defjvp
 def _betainc_jvp(primals, tangents):
     (a, b, x), (ta, tb, tx) = primals, tangents
     lbeta = _lgamma(a) + _lgamma(b) - _lgamma(a + b)
     dx = lax.exp((b - 1.0) * lax.log1p(-x) + (a - 1.0) * lax.log(x) - lbeta)
     return _betainc(a, b, x), tx * dx
+
+
+regularized_incomplete_beta_p = composite.def_composite("regularized_incomplete_beta", _betainc_impl_jit, jvp=composite.jvp_from(_betainc_jvp),
+                                                         vmap=composite.ELEMENTWISE)
+
+
+def _betainc(a, b, x):
+    return regularized_incomplete_beta_p.bind(a, b, x)
 
 
 @partial("derivatives in a and b are zero instead of JAX's ValueError (tangents are not symbolic zeros here)")

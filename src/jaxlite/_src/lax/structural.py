@@ -10,6 +10,7 @@ import numpy as np
 from jaxlite._src import ad, ad_util, batching, core, dtypes
 from jaxlite._src.backends import cpu
 from jaxlite._src.core import Primitive, ShapedArray, abstract_eval_rules, get_aval
+from jaxlite._src.lax import composite
 
 
 def _as_array(x):
@@ -166,12 +167,26 @@ batching.vmap_rules[transpose_p] = _transpose_vmap
 def squeeze(x, dimensions):
     x = _as_array(x)
     shape = get_aval(x).shape
-    dims = {d % len(shape) for d in dimensions} if shape else set()
+    dims = tuple(sorted({d % len(shape) for d in dimensions})) if shape else ()
     for d in dims:
         if shape[d] != 1:
             raise ValueError(f"cannot select an axis to squeeze out which has size not equal to one, "
                              f"got shape={shape} and dimensions={tuple(dimensions)}")
-    return reshape(x, tuple(s for i, s in enumerate(shape) if i not in dims))
+    return squeeze_p.bind(x, dimensions=dims)
+
+
+def _squeeze(x, dimensions):
+    shape = get_aval(x).shape
+    return reshape(x, tuple(s for i, s in enumerate(shape) if i not in dimensions))
+
+
+def _squeeze_vmap(axis_size, vals, dims, dimensions):
+    x = batching.moveaxis(vals[0], dims[0], 0)
+    return [squeeze_p.bind(x, dimensions=tuple(d + 1 for d in dimensions))], [0]
+
+
+squeeze_p = composite.def_composite("squeeze", _squeeze, linear_args=(0,), vmap=_squeeze_vmap,
+                                    cpu_kernel=lambda x, dimensions: np.squeeze(x, dimensions))
 
 
 def expand_dims(x, dimensions):

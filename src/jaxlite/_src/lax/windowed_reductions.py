@@ -16,12 +16,12 @@ import math
 
 import numpy as np
 
-from jaxlite._src import ad, batching, core, tree_util
+from jaxlite._src import ad, batching, core, partial_eval as pe, tree_util
 from jaxlite._src.backends import cpu
 from jaxlite._src.core import Primitive, ShapedArray, abstract_eval_rules, get_aval
-from jaxlite._src.lax import lax, reductions
+from jaxlite._src.lax import composite, lax, reductions
 from jaxlite._src.lax.convolution import _vjp_lhs_padding, padtype_to_pads
-from jaxlite._src.lax.structural import _pad_kernel, concatenate, pad, reshape, slice, transpose
+from jaxlite._src.lax.structural import _pad_kernel, broadcast_in_dim, concatenate, pad, reshape, slice, transpose
 
 
 def _dilated(n, d):
@@ -142,30 +142,87 @@ def _patches(x, init, window_dimensions, window_strides, padding, base_dilation,
     return res
 
 
-def _chooser_jvp(prim, name):
+# The derivative of max/min pooling, as JAX's: the tangent at the window position chosen by
+# select_prim (ge: the max, le: the min) is gathered (select_and_gather_add); its transpose scatters
+# the cotangent there (select_and_scatter_add). Unlike JAX's, select_and_scatter_add keeps the
+# dilation params too.
+
+def _select_and_gather_add(t, x, select_prim, **params):
+    name = "max" if select_prim is lax.ge_p else "min"
+    dt = get_aval(x).dtype
+    ans = (reduce_window_max_p if name == "max" else reduce_window_min_p).bind(x, **params)
+    xs = _patches(x, _identity(name, dt), **params)
+    ts = _patches(t, np.zeros((), get_aval(t).dtype), **params)
+    # The first window position equal to the answer wins (NaN: the first NaN).
+    found = lax.full(get_aval(ans).shape, False)
+    t_out = lax.full(get_aval(ans).shape, 0, get_aval(t).dtype) if not ts else None
+    is_nan = lax.ne(ans, ans) if dt.kind == "f" else None
+    for xk, tk in zip(xs, ts):
+        hit = lax.eq(xk, ans)
+        if is_nan is not None:
+            hit = lax.bitwise_or(hit, lax.bitwise_and(is_nan, lax.ne(xk, xk)))
+        take = lax.bitwise_and(hit, lax.bitwise_not(found))
+        found = lax.bitwise_or(found, hit)
+        t_out = tk if t_out is None else lax.select_n(take, t_out, tk)
+    return t_out
+
+
+def _select_and_scatter_add(source, operand, **params):
+    avals = [get_aval(operand), get_aval(operand)]
+    closed = composite.decomposition(select_and_gather_add_p, avals, params)
+    return ad.transposed_fn(closed, [True, False], avals)(operand, source)[0]
+
+
+def _operand_transpose(prim):
+    def rule(ct, source, operand, **params):
+        if ad.is_undefined_primal(operand):
+            raise NotImplementedError(f"{prim} is not linear in its operand")
+        return [prim.bind(ct, operand, **params), None]
+    return rule
+
+
+def _window_vmap(prim):
+    """Batch axes to the front of every operand, and a window of one over them."""
+    def rule(axis_size, vals, dims, window_dimensions, window_strides, padding, base_dilation, window_dilation,
+             **params):
+        vals = [batching.move_batch_axis(axis_size, d, 0, v) if get_aval(v).ndim + (d is None) > 1 or d is not None
+                else v for v, d in zip(vals, dims)]
+        out = prim.bind(*vals, window_dimensions=(1, *window_dimensions), window_strides=(1, *window_strides),
+                        padding=((0, 0), *padding), base_dilation=(1, *base_dilation),
+                        window_dilation=(1, *window_dilation), **params)
+        return (out, [0] * len(out)) if prim.multiple_results else ([out], [0])
+    return rule
+
+
+select_and_gather_add_p = composite.def_composite(
+    "select_and_gather_add", _select_and_gather_add, linear_args=(0,))
+select_and_scatter_add_p = composite.def_composite(
+    "select_and_scatter_add", _select_and_scatter_add, linear_args=(0,),
+    transpose=_operand_transpose(select_and_gather_add_p))
+ad.transpose_rules[select_and_gather_add_p] = _operand_transpose(select_and_scatter_add_p)
+batching.vmap_rules[select_and_gather_add_p] = _window_vmap(select_and_gather_add_p)
+batching.vmap_rules[select_and_scatter_add_p] = _window_vmap(select_and_scatter_add_p)
+
+
+def _select_and_scatter(source, operand, init_value, **params):
+    out = select_and_scatter_add_p.bind(source, operand, **params)
+    return lax.add(out, broadcast_in_dim(init_value, get_aval(out).shape, ()))
+
+
+# XLA's SelectAndScatter with JAX's select_prim and addition as the scatter computation (JAX's
+# params hold both computations as jaxprs).
+select_and_scatter_p = composite.def_composite("select_and_scatter", _select_and_scatter)
+
+
+def _chooser_jvp(prim, select_prim):
     def rule(primals, tangents, **params):
         (x,), (t,) = primals, tangents
-        ans = prim.bind(x, **params)
-        dt = get_aval(x).dtype
-        xs = _patches(x, _identity(name, dt), **params)
-        ts = _patches(t, np.zeros((), get_aval(t).dtype), **params)
-        # The first window position equal to the answer wins (NaN: the first NaN).
-        found = lax.full(get_aval(ans).shape, False)
-        t_out = lax.zeros_like_array(ans) if not ts else None
-        is_nan = lax.ne(ans, ans) if dt.kind == "f" else None
-        for xk, tk in zip(xs, ts):
-            hit = lax.eq(xk, ans)
-            if is_nan is not None:
-                hit = lax.bitwise_or(hit, lax.bitwise_and(is_nan, lax.ne(xk, xk)))
-            take = lax.bitwise_and(hit, lax.bitwise_not(found))
-            found = lax.bitwise_or(found, hit)
-            t_out = tk if t_out is None else lax.select_n(take, t_out, tk)
-        return [ans], [t_out]
+        return [prim.bind(x, **params)], [select_and_gather_add_p.bind(t, x, select_prim=select_prim, **params)]
     ad.jvp_rules[prim] = rule
 
 
-_chooser_jvp(reduce_window_max_p, "max")
-_chooser_jvp(reduce_window_min_p, "min")
+_chooser_jvp(reduce_window_max_p, lax.ge_p)
+_chooser_jvp(reduce_window_min_p, lax.le_p)
 
 
 # ---- the public API -------------------------------------------------------------------------------
@@ -213,13 +270,58 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
     if len(flat_ops) == 1 and monoid is not None and _is_identity(flat_inits[0], monoid[1], get_aval(flat_ops[0]).dtype):
         return tree_util.tree_unflatten(tree, [monoid[0].bind(flat_ops[0], **params)])
     inits = [lax.convert_element_type(i, get_aval(o).dtype) for i, o in zip(flat_inits, flat_ops)]
+    closed = _scalar_jaxpr(computation, tree, [get_aval(o).dtype for o in flat_ops])
+    outs = reduce_window_p.bind(*flat_ops, *inits, jaxpr=closed, consts=(), **params)
+    return tree_util.tree_unflatten(tree, outs)
+
+
+def _reduce_window(*args, jaxpr, consts, **params):
+    """The window patches folded in order through the computation."""
+    n = len(args) // 2
+    flat_ops, inits = args[:n], args[n:]
+    combine = _elementwise(jaxpr)
     patches = [_patches(o, i, **params) for o, i in zip(flat_ops, inits)]
-    out_shape = reduce_window_shape_tuple(shape, **params)
-    acc = [lax.full(out_shape, i) for i in inits]
+    out_shape = reduce_window_shape_tuple(get_aval(flat_ops[0]).shape, **params)
+    acc = [broadcast_in_dim(i, out_shape, ()) for i in inits]
     for k in range(len(patches[0])):
-        res = computation(tree_util.tree_unflatten(tree, acc), tree_util.tree_unflatten(tree, [p[k] for p in patches]))
-        acc = tree_util.tree_leaves(res)
-    return tree_util.tree_unflatten(tree, acc)
+        acc = combine(*acc, *[p[k] for p in patches])
+    return acc
+
+
+_scalar_jaxprs: dict = {}  # (computation, tree, dtypes) -> ClosedJaxpr: one jaxpr (one params value) per function
+
+
+def _scalar_jaxpr(computation, tree, dts) -> core.ClosedJaxpr:
+    """The computation traced on scalars, flat: (*accumulators, *values) -> accumulators."""
+    key = (computation, tree, tuple(dts))
+    closed = _scalar_jaxprs.get(key)
+    if closed is None:
+        n = len(dts)
+
+        def flat(*xs):
+            acc, vals = (tree_util.tree_unflatten(tree, list(v)) for v in (xs[:n], xs[n:]))
+            res = computation(acc, vals)
+            return [lax.convert_element_type(lax._as_array(r), dt) for r, dt in zip(tree_util.tree_leaves(res), dts)]
+        closed = pe.make_closed_jaxpr(flat, [core.ShapedArray((), dt) for dt in (*dts, *dts)])
+        if len(_scalar_jaxprs) > 1024:  # lambdas made anew per call: start over
+            _scalar_jaxprs.clear()
+        _scalar_jaxprs[key] = closed
+    return closed
+
+
+def _elementwise(closed: core.ClosedJaxpr):
+    """A jaxpr over scalars applied to every element of equally shaped arrays (through vmap)."""
+    def f(*xs):
+        shape = get_aval(xs[0]).shape
+        size = math.prod(shape)
+        flat = [reshape(x, (size,)) for x in xs]
+        outs, dims = batching.vmap_flat(lambda *a: pe.closed_call(closed, a), [0] * len(flat), size, flat)
+        return [reshape(batching.move_batch_axis(size, d, 0, o), shape) for o, d in zip(outs, dims)]
+    return f
+
+
+reduce_window_p = composite.def_composite("reduce_window", _reduce_window, multiple_results=True)
+batching.vmap_rules[reduce_window_p] = _window_vmap(reduce_window_p)
 
 
 def _specific(prim):
@@ -269,17 +371,27 @@ def reduce(operands, init_values, computation, dimensions):
     monoid = _reduce_monoid(computation)
     if len(flat_ops) == 1 and monoid is not None and _is_reduce_identity(flat_inits[0], monoid[1], flat_ops[0]):
         return tree_util.tree_unflatten(tree, [monoid[0](flat_ops[0], dims)])
+    inits = [lax.convert_element_type(i, get_aval(o).dtype) for i, o in zip(flat_inits, flat_ops)]
+    closed = _scalar_jaxpr(computation, tree, [get_aval(o).dtype for o in flat_ops])
+    outs = reduce_p.bind(*flat_ops, *inits, computation=computation, jaxpr=closed, dimensions=dims)
+    return tree_util.tree_unflatten(tree, outs)
+
+
+def _reduce(*args, computation, jaxpr, dimensions):
+    n_ops = len(args) // 2
+    flat_ops, inits = args[:n_ops], args[n_ops:]
+    shape, dims = get_aval(flat_ops[0]).shape, dimensions
     kept = [d for d in range(len(shape)) if d not in dims]
     n = math.prod(shape[d] for d in dims)
     rest = tuple(shape[d] for d in kept)
     xs = [reshape(transpose(o, tuple(kept) + dims), rest + (n,)) for o in flat_ops]
-    inits = [lax.convert_element_type(i, get_aval(o).dtype) for i, o in zip(flat_inits, flat_ops)]
     last = len(rest)
+    elementwise = _elementwise(jaxpr)
 
     def combine(a, b):
-        return tree_util.tree_leaves(computation(tree_util.tree_unflatten(tree, a), tree_util.tree_unflatten(tree, b)))
+        return elementwise(*a, *b)
     if n == 0:
-        return tree_util.tree_unflatten(tree, [lax.full(rest, i) for i in inits])
+        return [lax.full(rest, i) for i in inits]
     while n > 1:
         half = n // 2
         lo = [_take(x, 0, half, last) for x in xs]
@@ -289,7 +401,22 @@ def reduce(operands, init_values, computation, dimensions):
             merged = [concatenate([m, _take(x, 2 * half, n, last)], last) for m, x in zip(merged, xs)]
         xs, n = merged, half + n % 2
     xs = [reshape(x, rest) for x in xs]
-    return tree_util.tree_unflatten(tree, combine([lax.full(rest, i) for i in inits], xs))
+    return combine([lax.full(rest, i) for i in inits], xs)
+
+
+def _reduce_vmap(axis_size, vals, dims, computation, jaxpr, dimensions):
+    n = len(vals) // 2
+    if any(d is not None for d in dims[n:]):  # batched init values: through the decomposition
+        return batching.vmap_flat(lambda *a: _reduce(*a, computation=computation, jaxpr=jaxpr, dimensions=dimensions),
+                                  dims, axis_size, vals)
+    ops = [batching.move_batch_axis(axis_size, d, 0, v) for v, d in zip(vals[:n], dims[:n])]
+    outs = reduce_p.bind(*ops, *vals[n:], computation=computation, jaxpr=jaxpr,
+                         dimensions=tuple(d + 1 for d in dimensions))
+    return outs, [0] * len(outs)
+
+
+# XLA's Reduce with a computation that is not a known monoid (those bind the reduce_* primitives).
+reduce_p = composite.def_composite("reduce", _reduce, multiple_results=True, vmap=_reduce_vmap)
 
 
 def _take(x, start, stop, axis):

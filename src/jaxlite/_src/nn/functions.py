@@ -317,14 +317,10 @@ def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None, 
     return jnp.subtract(x, mean) * lax.rsqrt(variance + epsilon)
 
 
-@partial("a named (vmap) axis as `axis` raises NotImplementedError: jaxlite's vmap has no axis names yet")
 def one_hot(x, num_classes: int, *, dtype=None, axis: int = -1):
     """One-hot encoding of the integers `x` over `num_classes` classes, as a new axis at `axis`; out-of-range
-    values give all zeros.
-
-    Differs from JAX: a named (vmap) axis as `axis` raises NotImplementedError (jaxlite's vmap has no axis
-    names yet).
-    """
+    values give all zeros. `axis` may name a vmap axis of size num_classes: each member of the batch then
+    holds whether its value equals its own index along that axis."""
     num_classes = core.concrete_or_error(
         num_classes, "The error arose in jax.nn.one_hot argument `num_classes`.")
     num_classes = int(num_classes)
@@ -334,8 +330,11 @@ def one_hot(x, num_classes: int, *, dtype=None, axis: int = -1):
                       DeprecationWarning, stacklevel=2)
     dtype = dtypes.default_float() if dtype is None else dtypes.check_user_dtype(dtype)
     if not isinstance(axis, (int, np.integer)):
-        raise NotImplementedError("jax.nn.one_hot with a named axis needs named vmap axes, which jaxlite "
-                                  "does not have yet")
+        from jaxlite._src.lax import parallel
+        size = parallel.axis_size(axis)
+        if num_classes != size:
+            raise ValueError(f"Expected num_classes to match the size of axis {axis}, but {num_classes} != {size}")
+        return (x == parallel.axis_index(axis)).astype(dtype)
     out_axis = canonicalize_axis(axis, x.ndim + 1)
     classes_shape = [1] * x.ndim
     classes_shape.insert(out_axis, num_classes)

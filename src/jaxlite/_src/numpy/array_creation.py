@@ -4,7 +4,6 @@ any tracing, as in JAX."""
 
 from __future__ import annotations
 
-import functools
 
 import numpy as np
 
@@ -53,22 +52,19 @@ def array_equiv(a1, a2):
     return reductions.all(jnp.equal(a1, a2))
 
 
-@partial("keyword arguments are passed to `function` unbatched (JAX's vmap maps them over axis 0)")
 def fromfunction(function, shape, *, dtype=float, **kwargs):
     """Array whose element at each index (i, j, ...) is `function(i, j, ...)`, computed with vmap over index
-    grids.
-
-    Differs from JAX: keyword arguments are passed to `function` unbatched (JAX's vmap maps them over axis
-    0).
+    grids. As in JAX, keyword arguments go through every vmap, so each is mapped over its leading axes
+    (an array of `shape`, indexed [i, j, ...]); a scalar keyword argument raises vmap's ValueError.
     """
     from jaxlite._src.batching import vmap
     shape = tuple(int(core.concrete_or_error(d, "shape argument of jnp.fromfunction()")) for d in shape)
-    fn = functools.partial(function, **kwargs) if kwargs else function
+    fn = function
     # One vmap per axis, innermost last, so the function sees scalars like an elementwise rule.
     for i in range(len(shape)):
         in_axes = tuple(0 if i == j else None for j in range(len(shape)))
         fn = vmap(fn, in_axes=in_axes[::-1])
-    return fn(*(jnp.arange(s, dtype=dtype) for s in shape))
+    return fn(*(jnp.arange(s, dtype=dtype) for s in shape), **kwargs)
 
 
 def frombuffer(buffer, dtype=float, count=-1, offset=0):

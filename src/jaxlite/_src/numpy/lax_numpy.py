@@ -18,20 +18,14 @@ from jaxlite._src.numpy.util import (asarray, broadcast_shapes, broadcast_to, ca
                                      promote_args_inexact, promote_dtypes, promote_dtypes_inexact)
 
 # dtypes, constants
-bool_ = np.bool_
-int8, int16, int32, int64 = np.int8, np.int16, np.int32, np.int64
-uint8, uint16, uint32, uint64 = np.uint8, np.uint16, np.uint32, np.uint64
-float16, float32, float64 = np.float16, np.float32, np.float64
-complex64, complex128 = np.complex64, np.complex128
-float_, int_, complex_ = np.float64, np.int64, np.complex128
+from jaxlite._src.numpy.scalar_types import (bool, bool_, cdouble, complex64, complex128, complex_,  # noqa: E402,A004
+                                             csingle, double, float16, float32, float64, float_, int8, int16,
+                                             int32, int64, int_, single, uint, uint8, uint16, uint32, uint64)
 dtype = np.dtype
 generic, number, integer, signedinteger, unsignedinteger = np.generic, np.number, np.integer, np.signedinteger, np.unsignedinteger
 inexact, floating, complexfloating = np.inexact, np.floating, np.complexfloating
 pi, e, inf, nan, euler_gamma = np.pi, np.e, np.inf, np.nan, np.euler_gamma
 newaxis = None
-bool = np.bool_  # noqa: A001 - jnp.bool, as in JAX
-single, double, uint = np.float32, np.float64, np.uint64
-csingle, cdouble = np.complex64, np.complex128
 character, flexible, object_ = np.character, np.flexible, np.object_
 ComplexWarning = np.exceptions.ComplexWarning
 # bfloat16, float8_*, float4/6_*, int1/2/4, uint1/2/4: the ml_dtypes scalar types where ml_dtypes imports.
@@ -1298,8 +1292,10 @@ def dot(a, b, precision=None, preferred_element_type=None):
     if ndim(a) == 0 or ndim(b) == 0:
         return multiply(a, b)
     if ndim(b) == 1:
-        return dot_general(a, b, (((ndim(a) - 1,), (0,)), ((), ())), preferred_element_type=preferred_element_type)
-    return dot_general(a, b, (((ndim(a) - 1,), (ndim(b) - 2,)), ((), ())), preferred_element_type=preferred_element_type)
+        return dot_general(a, b, (((ndim(a) - 1,), (0,)), ((), ())), precision=precision,
+                           preferred_element_type=preferred_element_type)
+    return dot_general(a, b, (((ndim(a) - 1,), (ndim(b) - 2,)), ((), ())), precision=precision,
+                       preferred_element_type=preferred_element_type)
 
 
 def matmul(a, b, precision=None, preferred_element_type=None):
@@ -1318,7 +1314,7 @@ def matmul(a, b, precision=None, preferred_element_type=None):
     a2 = broadcast_to(a2, batch + shape(a2)[-2:])
     b2 = broadcast_to(b2, batch + shape(b2)[-2:])
     nb = len(batch)
-    out = dot_general(a2, b2, (((nb + 1,), (nb,)), (tuple(range(nb)), tuple(range(nb)))),
+    out = dot_general(a2, b2, (((nb + 1,), (nb,)), (tuple(range(nb)), tuple(range(nb)))), precision=precision,
                       preferred_element_type=preferred_element_type)
     if a_vec:
         out = structural.squeeze(out, (nb,))
@@ -1362,7 +1358,7 @@ def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None):
     n = shape(x1)[-1]
     x1, x2 = broadcast_to(x1, batch + (n,)), broadcast_to(x2, batch + (n,))
     nb = len(batch)
-    return dot_general(x1, x2, (((nb,), (nb,)), (tuple(range(nb)), tuple(range(nb)))),
+    return dot_general(x1, x2, (((nb,), (nb,)), (tuple(range(nb)), tuple(range(nb)))), precision=precision,
                        preferred_element_type=preferred_element_type)
 
 
@@ -1415,7 +1411,7 @@ def tensordot(a, b, axes=2, precision=None):
         ax_a, ax_b = axes
         ax_a = canonicalize_axes(ax_a if isinstance(ax_a, (tuple, list)) else (ax_a,), ndim(a))
         ax_b = canonicalize_axes(ax_b if isinstance(ax_b, (tuple, list)) else (ax_b,), ndim(b))
-    return dot_general(a, b, ((tuple(ax_a), tuple(ax_b)), ((), ())))
+    return dot_general(a, b, ((tuple(ax_a), tuple(ax_b)), ((), ())), precision=precision)
 
 
 def kron(a, b):
@@ -1514,7 +1510,7 @@ def einsum(subscripts, *operands, optimize="optimal", precision=None, preferred_
         contract = [ch for ch in shared if ch not in rest]
         dn = ((tuple(s1.index(c) for c in contract), tuple(s2.index(c) for c in contract)),
               (tuple(s1.index(c) for c in batch), tuple(s2.index(c) for c in batch)))
-        res = dot_general(a, b, dn, preferred_element_type=preferred_element_type)
+        res = dot_general(a, b, dn, precision=precision, preferred_element_type=preferred_element_type)
         s_res = ("".join(batch) + "".join(ch for ch in s1 if ch not in shared)
                  + "".join(ch for ch in s2 if ch not in shared))
         specs, ops = [s_res] + specs[2:], [res] + ops[2:]

@@ -6,9 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from jaxlite._src import dtypes
-from jaxlite._src.features import partial
 from jaxlite._src.lax import lax, sorting as lsort
-from jaxlite._src.numpy import lax_numpy as jnp, reductions
+from jaxlite._src.numpy import lax_numpy as jnp, reductions, weighted_quantile as wq
 from jaxlite._src.numpy.util import asarray, canonicalize_axes, check_arraylike
 
 __all__ = ["nanargmax", "nanargmin", "nancumprod", "nancumsum", "nanmedian", "nanpercentile", "nanprod",
@@ -97,20 +96,16 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=Non
 _METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
-@partial("weights= (weighted quantiles) is not supported")
 def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
                 weights=None):
-    """The q-th quantiles (q in [0, 1]) over `axis` of the non-NaN elements, interpolated by `method`.
-
-    Differs from JAX: `weights=` (weighted quantiles) is not supported.
-    """
+    """The q-th quantiles (q in [0, 1]) over `axis` of the non-NaN elements, interpolated by `method`;
+    `weights=` (of a's shape, or of the reduced axes' shape) with method="inverted_cdf" only, as in JAX."""
     check_arraylike("nanquantile", a, q)
     if overwrite_input or out is not None:
         raise ValueError("jax.numpy.nanquantile does not support overwrite_input=True or out != None")
-    if weights is not None:
-        raise NotImplementedError("jaxlite: nanquantile with weights is not supported")
-    if method not in _METHODS:
-        raise ValueError(f"method can only be {', '.join(_METHODS)}; got {method!r}")
+    wq.check_method(method, weights)
+    if method == "inverted_cdf":
+        return wq.inverted_cdf_quantile(a, q, axis, keepdims, weights, skip_nan=True)
     a = asarray(a)
     if a.dtype.kind not in "f":
         a = jnp.astype(a, dtypes.default_float())
@@ -153,14 +148,14 @@ def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear
     return res
 
 
-def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False):
-    """The q-th percentiles (q in [0, 100]) over `axis` of the non-NaN elements, interpolated by `method`.
-
-    Differs from JAX: no `weights=` argument.
-    """
+def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
+                  weights=None):
+    """The q-th percentiles (q in [0, 100]) over `axis` of the non-NaN elements, interpolated by `method`
+    (weights: as nanquantile's)."""
     check_arraylike("nanpercentile", a, q)
     q = jnp.true_divide(q, 100.0)
-    return nanquantile(a, q, axis=axis, out=out, overwrite_input=overwrite_input, method=method, keepdims=keepdims)
+    return nanquantile(a, q, axis=axis, out=out, overwrite_input=overwrite_input, method=method, keepdims=keepdims,
+                       weights=weights)
 
 
 def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):

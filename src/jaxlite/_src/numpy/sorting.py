@@ -39,13 +39,15 @@ def argsort(a, axis=-1, *, kind=None, order=None, stable=True, descending=False)
     return sorting.sort_key_val(a, iota, axis, stable)[1]
 
 
-def quantile(a, q, axis=None, method="linear", keepdims=False):
+def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *, weights=None):
     """The q-th quantiles (q in [0, 1]) of `a` over `axis`, interpolated by `method` ('linear', 'lower',
-    'higher', 'midpoint', 'nearest').
-
-    Differs from JAX: no `weights=` argument.
-    """
-    from jaxlite._src.numpy import lax_numpy as jnp
+    'higher', 'midpoint', 'nearest', 'inverted_cdf'); `weights=` with 'inverted_cdf' only, as in JAX."""
+    from jaxlite._src.numpy import lax_numpy as jnp, weighted_quantile as wq
+    if overwrite_input or out is not None:
+        raise ValueError("jax.numpy.quantile does not support overwrite_input=True or out != None")
+    wq.check_method(method, weights)
+    if method == "inverted_cdf":
+        return wq.inverted_cdf_quantile(a, q, axis, keepdims, weights, skip_nan=False)
     a = asarray(a)
     a = a if a.dtype.kind in "fc" else lax.convert_element_type(a, dtypes.default_float())
     if axis is None:
@@ -84,12 +86,10 @@ def quantile(a, q, axis=None, method="linear", keepdims=False):
     return out
 
 
-def percentile(a, q, axis=None, method="linear", keepdims=False):
-    """The q-th percentiles (q in [0, 100]) of `a` over `axis`, interpolated by `method`.
-
-    Differs from JAX: no `weights=` argument.
-    """
-    return quantile(a, lax.div(asarray(q, np.float32), 100.0), axis, method, keepdims)
+def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *, weights=None):
+    """The q-th percentiles (q in [0, 100]) of `a` over `axis`, interpolated by `method` (weights: as quantile's)."""
+    return quantile(a, lax.div(asarray(q, np.float32), 100.0), axis, out, overwrite_input, method, keepdims,
+                    weights=weights)
 
 
 def median(a, axis=None, keepdims=False):
