@@ -279,7 +279,7 @@ class _Device:
     use_subgroups = False
 
     def __init__(self):
-        self.runtime, self._live = _Runtime(), 0
+        self.runtime, self._live, self.buffers_made = _Runtime(), 0, 0
 
     def compile(self, kernel):
         return gpu_device.GPUKernel(self, kernel)

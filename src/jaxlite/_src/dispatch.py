@@ -239,8 +239,13 @@ def device_put(x, device=None):
     return tree_util.tree_map(put, x)
 
 
+_PY_SCALARS = frozenset({bool, int, float})
+
+
 def make_array(value, dtype=None, device=None, committed=False, weak_type=None):
     """A concrete Array from a Python or numpy value, with JAX's dtype rules."""
+    if type(value) in _PY_SCALARS and dtype is None:  # `x + 1`: the common case, checked briefly
+        return _scalar_array(value, device, committed, weak_type)
     _check_numeric(value)
     dt, weak = dtypes.dtype_and_weak(value) if not isinstance(value, (list, tuple)) else (None, False)
     if isinstance(value, (list, tuple)):
@@ -257,6 +262,18 @@ def make_array(value, dtype=None, device=None, committed=False, weak_type=None):
     with np.errstate(all="ignore"):
         arr = arr.astype(dt, copy=False)
     aval = core.ShapedArray(arr.shape, dt, weak)
+    dev = placement(device or get_default_device(), [aval], committed)
+    return ArrayImpl(aval, dev.put(arr), dev, committed)
+
+
+def _scalar_array(value, device, committed, weak_type):
+    dt, weak = dtypes.dtype_and_weak(value)
+    dt = dtypes.canonicalize_dtype(dt)
+    if type(value) is int:
+        core.check_python_int(value, dt, "Python int {} too large to convert to {}")
+    with np.errstate(all="ignore"):
+        arr = np.asarray(value).astype(dt)
+    aval = core.ShapedArray((), dt, weak if weak_type is None else weak_type)
     dev = placement(device or get_default_device(), [aval], committed)
     return ArrayImpl(aval, dev.put(arr), dev, committed)
 

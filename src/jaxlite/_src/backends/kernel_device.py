@@ -22,6 +22,55 @@ from jaxlite._src.backends import cpu
 from jaxlite._src.kernel import fusion, ir, lower
 
 
+# Primitives whose output, for an input holding one value everywhere, holds that value everywhere.
+_SPLAT_PRESERVING = frozenset({"broadcast_in_dim", "reshape", "squeeze", "expand_dims", "transpose", "rev",
+                               "slice", "copy", "copy_p"})
+
+
+# Constants up to this size stay lazy when broadcast; bigger ones are allocated when made, as
+# every other array (jnp.zeros of 8 GiB raises its MemoryError at once).
+LAZY_BYTES = 1 << 16
+
+
+class LazyConst:
+    """A buffer of n copies of one value that is not on the device yet: what `put` gives for a
+    0-d value (a Python scalar in `a + 1`), and what broadcasting or converting one gives. Eager
+    kernels take its value as a launch parameter (KernelDevice.const_type), so most never
+    reach device memory; anything else that needs the memory materialises it once
+    (`buffer()`). A device subclasses it to look like its own buffers. It counts as one live
+    buffer (its materialised buffer takes over that count)."""
+    __slots__ = ("device", "value", "n", "arg", "_buf")
+
+    def __init__(self, device, value: np.ndarray, n: int):
+        self.device = device
+        self.value = value  # 0-d, of the buffer's dtype
+        self.n = n
+        self.arg = device.scalar_arg(value)  # the launch parameter, or None where it cannot be one
+        self._buf = None
+        device._live += 1
+
+    def __del__(self):
+        if self._buf is None:
+            self.device._live -= 1
+
+    @property
+    def nbytes(self) -> int:
+        return self.n * self.value.dtype.itemsize
+
+    def buffer(self):
+        if self._buf is None:
+            buf = self.device.put_dense(np.full(self.n, self.value))
+            if self._buf is None:  # (another thread may have been first: its buffer stays)
+                self._buf = buf
+                self.device._live -= 1
+        return self._buf
+
+    def host(self, aval) -> np.ndarray:
+        if self._buf is not None:
+            return self.device.get(self._buf, aval)
+        return np.full(self.n, self.value).view(aval.dtype).reshape(aval.shape)
+
+
 class KernelDevice(abc.ABC):
     platform = device_kind = "?"
     math_ops: frozenset = frozenset()  # the math table's ops this device expands (kernel/math.py:ops)
@@ -30,6 +79,11 @@ class KernelDevice(abc.ABC):
     # buffers, or None for signatures it does not handle (those go to the host). Each subclass
     # holds its own table.
     prim_routines: dict = {}
+    # The device's LazyConst class, when kernels take scalar launch parameters (ir.Param): eager
+    # operations with a Python scalar then launch one kernel per signature, the value passed
+    # along, and never upload it. None: scalars are ordinary buffers.
+    const_type: type | None = None
+    param_limit = 1 << 62  # outputs from which a kernel rather reads materialised constants (threads)
 
     def __init__(self, id: int = 0):
         self.id = id
@@ -38,6 +92,8 @@ class KernelDevice(abc.ABC):
         self._prim_cache: dict = {}  # (prim, params, in types) -> (compiled, n, dtype) or None (host)
         self._plans = weakref.WeakKeyDictionary()  # ClosedJaxpr -> Plan
         self.host_fallbacks: Counter = Counter()  # primitive name -> runs on the host (numpy)
+        self.compiles = 0  # kernels and routines compiled so far (cache misses of compile_cached)
+        self.buffers_made = 0  # device buffers allocated so far (freed ones included)
 
     def __repr__(self):
         return f"{type(self).__name__}(id={self.id})"
@@ -66,8 +122,9 @@ class KernelDevice(abc.ABC):
         the result is opaque here and goes back to `launch*`."""
 
     @abc.abstractmethod
-    def launch(self, kern, bufs, n: int, dtype):
-        """Run a compiled one-output kernel over n positions; returns a new buffer of n elements."""
+    def launch(self, kern, bufs, n: int, dtype, params=()):
+        """Run a compiled one-output kernel over n positions; returns a new buffer of n elements.
+        `params`: the values of the kernel's scalar parameters (only where `const_type` is set)."""
 
     @abc.abstractmethod
     def launch_many(self, kern, bufs, n: int, dtypes) -> list:
@@ -88,6 +145,14 @@ class KernelDevice(abc.ABC):
         """Run a routine from `matmul` on its two operand buffers; returns a new buffer of nbytes."""
 
     # -- optional refinements ------------------------------------------------------------------------
+
+    def scalar_arg(self, value: np.ndarray):
+        """The launch parameter that passes this 0-d value to a kernel's ir.Param, or None."""
+        return None
+
+    def put_dense(self, value: np.ndarray):
+        """A device buffer holding `value` (put may return a LazyConst for 0-d values)."""
+        return self.put(value)
 
     def prim_ok(self, prim, in_avals, out_avals) -> bool:
         """Backend-specific exclusions beyond dtypes and math ops."""
@@ -127,6 +192,7 @@ class KernelDevice(abc.ABC):
         fn = self._kernels.get(key)
         if fn is None:
             fn = self._kernels[key] = make()
+            self.compiles += 1
         return fn
 
     def executor(self, prim, in_avals, params, out_avals):
@@ -134,12 +200,58 @@ class KernelDevice(abc.ABC):
         if fusion.needs_plan(self, prim, in_avals, out_avals, params):
             plan = self._single_eqn_plan(prim, in_avals, params, out_avals)
             return lambda bufs: plan.execute(list(bufs))
+        if prim.name == "reshape" and params.get("dimensions") is None:
+            return lambda bufs: [bufs[0]]  # the same bytes in the same order: share the buffer
         entry = self._build_prim(prim, in_avals, params, out_avals)
         if entry is None:
-            return lambda bufs: self._host(prim, bufs, in_avals, params, out_avals)
-        fn, n, dtype = entry
-        launch = self.launch
-        return lambda bufs: [launch(fn, bufs, n, dtype)]
+            run = lambda bufs: self._host(prim, bufs, in_avals, params, out_avals)  # noqa: E731
+        else:
+            fn, n, dtype = entry
+            launch = self.launch
+            run = lambda bufs: [launch(fn, bufs, n, dtype)]  # noqa: E731
+        const = self.const_type
+        if const is None or len(out_avals) != 1:
+            return run
+        return self._const_executor(prim, in_avals, params, out_avals, run, entry is not None)
+
+    def _const_executor(self, prim, in_avals, params, out_avals, run, lowered):
+        """`run` for buffers, and for inputs that are LazyConsts: splat-preserving primitives and
+        conversions of constants give constants (nothing runs); a kernel gets their values as
+        launch parameters (one variant per set of constant inputs, compiled once)."""
+        const, out = self.const_type, out_avals[0]
+        n, dtype = out.size, np.dtype(out.dtype)
+        variants: dict = {}
+        fold = None
+        if n * dtype.itemsize > LAZY_BYTES:
+            pass  # a big constant is made as before (allocated now: out of memory shows here)
+        elif prim.name in _SPLAT_PRESERVING and len(in_avals) == 1:
+            fold = lambda c: const(self, c.value, n)  # noqa: E731
+        elif prim.name == "convert_element_type" and len(in_avals) == 1:
+            kernel, scalar = cpu.kernels[prim], core.ShapedArray((), dtype, out.weak_type)
+
+            def fold(c):
+                with np.errstate(all="ignore"):
+                    v = cpu._as_dtype(np.asarray(kernel(c.value, **params)), scalar)
+                return const(self, np.asarray(v, dtype), n)
+        use_params = lowered and n < self.param_limit
+
+        def run_consts(bufs):
+            for b in bufs:
+                if type(b) is const:
+                    break
+            else:
+                return run(bufs)
+            if fold is not None:
+                return [fold(bufs[0])]
+            if not use_params:
+                return run(bufs)
+            mask = tuple(type(b) is const and b.arg is not None for b in bufs)
+            fn = variants.get(mask)
+            if fn is None:
+                fn = variants[mask] = self._build_prim(prim, in_avals, params, out_avals, mask)[0]
+            args = [b.arg for b, m in zip(bufs, mask) if m]
+            return [self.launch(fn, [b for b, m in zip(bufs, mask) if not m], n, dtype, args)]
+        return run_consts
 
     def run_primitive(self, prim, bufs, in_avals, params, out_avals):
         if fusion.needs_plan(self, prim, in_avals, out_avals, params):
@@ -168,12 +280,23 @@ class KernelDevice(abc.ABC):
             plan = self._prim_cache[key] = fusion.Plan(self, core.ClosedJaxpr(jaxpr, []))
         return plan
 
-    def _build_prim(self, prim, in_avals, params, out_avals):
+    def _build_prim(self, prim, in_avals, params, out_avals, scalars=()):
+        """The primitive as one kernel; inputs flagged in `scalars` become ir.Params (one value
+        for every element, passed at launch) instead of loads."""
         if not self.can_lower(prim, in_avals, out_avals):
             return None
-        vals = [lower.leaf(k, a.shape, a.dtype) for k, a in enumerate(in_avals)]
+        vals, loads, kinds = [], [], []
+        for k, a in enumerate(in_avals):
+            if k < len(scalars) and scalars[k]:
+                p = ir.Param(np.dtype(a.dtype), len(kinds))
+                kinds.append(np.dtype(a.dtype))
+                vals.append(lower.Val(tuple(a.shape), np.dtype(a.dtype), lambda i, p=p: p, True))
+            else:
+                vals.append(lower.leaf(len(loads), a.shape, a.dtype))
+                loads.append(a.dtype)
         out = lower.lowerings[prim](out_avals[0], *vals, **params)
-        kernel = ir.Kernel(prim.name, tuple(a.dtype for a in in_avals), (out.at(ir.Index(ir.I32)),))
+        exprs, _ = fusion.canonical((out.at(ir.Index(ir.I32)),), loads=False)
+        kernel = ir.Kernel(prim.name, tuple(loads), exprs, params=tuple(kinds))
         return self.compile(kernel), out_avals[0].size, out_avals[0].dtype
 
     def _host(self, prim, bufs, in_avals, params, out_avals):

@@ -74,18 +74,29 @@ def _conv_as_matmul_ok(in_avals, out_avals, params) -> bool:
             and params["batch_group_count"] == 1)
 
 
-def canonical(exprs):
-    """Renumber Load tokens to 0..k-1 by first appearance; returns (exprs, tokens in arg order)."""
+def canonical(exprs, loads: bool = True):
+    """The expressions in a form that does not depend on how they were built: Load tokens
+    renumbered 0..k-1 and reduction levels 0..r-1, each by first appearance. Reduction levels come
+    from a process-wide counter, so without renumbering every re-trace or re-built plan would make
+    a new kernel key and compile again. With loads=False the Load tokens stay as they are (eager
+    kernels read their inputs in argument order). Returns (exprs, tokens in arg order)."""
     order: dict[int, int] = {}
-
-    def fn(e, kids):
-        if isinstance(e, ir.Load):
-            return ir.Load(e.dtype, order.setdefault(e.arg, len(order)), kids[0])
-        return None
-
+    levels: dict[int, int] = {}
     for e in ir.nodes(exprs):  # number by first appearance
         if isinstance(e, ir.Load):
             order.setdefault(e.arg, len(order))
+        elif isinstance(e, (ir.Reduce, ir.RIndex)):
+            levels.setdefault(e.level, len(levels))
+
+    def fn(e, kids):
+        if isinstance(e, ir.Load):
+            return ir.Load(e.dtype, order[e.arg] if loads else e.arg, kids[0])
+        if isinstance(e, ir.Reduce):
+            return ir.Reduce(e.dtype, e.op, kids[0], e.size, levels[e.level])
+        if isinstance(e, ir.RIndex):
+            return ir.RIndex(e.dtype, levels[e.level])
+        return None
+
     return ir.rewrite(exprs, fn), list(order)
 
 

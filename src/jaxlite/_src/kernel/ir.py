@@ -140,6 +140,13 @@ class Const(Expr):
 
 
 @node
+class Param(Expr):
+    """Scalar parameter `arg` of the kernel, passed at launch (Kernel.params): a Python scalar in
+    an eager operation reaches the kernel this way, so one kernel serves every value."""
+    arg: int
+
+
+@node
 class Load(Expr):
     arg: int
     index: Expr
@@ -199,6 +206,7 @@ class Kernel:
     in_dtypes: tuple
     outs: tuple  # one Expr per output; output k has dtype outs[k].dtype
     scatter: Scatter | None = None
+    params: tuple = ()  # dtypes of the scalar parameters (ir.Param) passed at launch
 
 
 # Operations every renderer must implement (elementwise, on the IR's dtypes).

@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-from jaxlite._src.backends.kernel_device import KernelDevice, renderable
+from jaxlite._src.backends.kernel_device import KernelDevice, LazyConst, renderable
 from jaxlite._src.backends.wasm import routines
 from jaxlite._src.backends.wasm.assembler import assemble
 from jaxlite._src.backends.wasm.render import _code, render
@@ -32,6 +32,7 @@ class WasmBuffer:
         self.nbytes = nbytes
         self.ptr = device.runtime.alloc(nbytes)  # MemoryError leaves ptr None: nothing to free
         device._live += 1
+        device.buffers_made += 1
 
     def __del__(self, _finalizing=sys.is_finalizing):
         # At interpreter exit module globals (sys, the runtime's) may already be gone; the memory
@@ -41,12 +42,18 @@ class WasmBuffer:
             self.device._live -= 1
 
 
+class WasmConst(LazyConst):
+    """A constant not in wasm memory yet (LazyConst); `ptr` puts it there on first use."""
+    __slots__ = ()
+    ptr = property(lambda self: self.buffer().ptr)
+
+
 PARALLEL_WORK = 1 << 17  # element-operations from which a kernel is worth splitting across threads
 
 
 class WasmKernel:
-    """A compiled kernel: fn(in_ptrs..., out_ptrs..., start, end) and the work per output position
-    (1 plus the trip counts of its loops), for deciding whether threads pay."""
+    """A compiled kernel: fn(in_ptrs..., out_ptrs..., scalar params..., start, end) and the work per
+    output position (1 plus the trip counts of its loops), for deciding whether threads pay."""
     __slots__ = ("fn", "weight", "parallel")
 
     def __init__(self, fn, weight: int, parallel: bool):
@@ -63,10 +70,14 @@ class WasmDevice(KernelDevice):
     math_ops = kmath.ops(float64=True)
     stages = False  # numpy's sequential scans and sorts beat kernel networks on one core
     prim_routines: dict = {}  # filled by the modules that define routines (see KernelDevice)
+    const_type = WasmConst
 
     def __init__(self, runtime: Runtime, id: int = 0):
         super().__init__(id)
         self.runtime = runtime
+        # Kernels with scalar parameters run on one thread (the workers' argument block holds
+        # i32s): big outputs read the materialised constant instead and may use threads.
+        self.param_limit = PARALLEL_WORK if runtime.threads > 1 else 1 << 62
 
     def supports_dtype(self, dtype) -> bool:
         return renderable(_code, dtype)
@@ -80,7 +91,13 @@ class WasmDevice(KernelDevice):
 
     # -- data movement ---------------------------------------------------------------------------
 
-    def put(self, value: np.ndarray) -> WasmBuffer:
+    def put(self, value: np.ndarray) -> WasmBuffer | WasmConst:
+        value = np.asarray(value)
+        if value.ndim == 0:  # written only if a kernel reads it from memory (LazyConst)
+            return WasmConst(self, value.copy(), 1)
+        return self.put_dense(value)
+
+    def put_dense(self, value: np.ndarray) -> WasmBuffer:
         value = np.asarray(value)
         with self.runtime.lock:
             buf = WasmBuffer(self, value.nbytes)
@@ -88,7 +105,9 @@ class WasmDevice(KernelDevice):
                 self.runtime.write(buf.ptr, value)
         return buf
 
-    def get(self, buf: WasmBuffer, aval) -> np.ndarray:
+    def get(self, buf: WasmBuffer | WasmConst, aval) -> np.ndarray:
+        if type(buf) is WasmConst:
+            return buf.host(aval)
         with self.runtime.lock:
             raw = self.runtime.read(buf.ptr, buf.nbytes) if buf.nbytes else np.empty(0, np.uint8)
         return raw.view(aval.dtype).reshape(aval.shape)
@@ -104,7 +123,8 @@ class WasmDevice(KernelDevice):
         expanded = dataclasses.replace(kernel, outs=kmath.expand(kernel.outs))
         fn = self.runtime.instantiate(assemble(render(expanded, shared=self.runtime.shared)))
         weight = 1 + sum(e.size for e in ir.nodes(kernel.outs) if isinstance(e, ir.Reduce))
-        parallel = self.runtime.threads > 1 and kernel.scatter is None and len(kernel.in_dtypes) + len(kernel.outs) <= 12
+        parallel = (self.runtime.threads > 1 and kernel.scatter is None and not kernel.params
+                    and len(kernel.in_dtypes) + len(kernel.outs) <= 12)
         return WasmKernel(fn, weight, parallel)
 
     def _run(self, k: WasmKernel, args, n: int) -> None:
@@ -117,11 +137,21 @@ class WasmDevice(KernelDevice):
         else:
             k.fn(*args, 0, n)
 
-    def launch(self, k, bufs, n, dtype):
+    def launch(self, k, bufs, n, dtype, params=()):
         out = WasmBuffer(self, n * dtype.itemsize)
         if n:
-            self._run(k, [*[b.ptr for b in bufs], out.ptr], n)
+            self._run(k, [*[b.ptr for b in bufs], out.ptr, *params], n)
         return out
+
+    def scalar_arg(self, value: np.ndarray):
+        """A value as the kernel argument of its wasm type: a float, or an int holding an i32's bits
+        (64-bit integers would need BigInts in the browser: they stay in memory)."""
+        dt = value.dtype
+        if dt.kind == "f" and dt.itemsize in (4, 8):
+            return float(value)
+        if dt.kind in "iub" and dt.itemsize <= 4:
+            return int(value.astype(np.int32)) if dt == np.uint32 else int(value)
+        return None
 
     def launch_many(self, k, bufs, n, dtypes):
         outs = [WasmBuffer(self, n * dt.itemsize) for dt in dtypes]

@@ -1,6 +1,6 @@
 """Render a kernel-IR Kernel as a WAT module with one exported function:
 
-    kernel(in_ptr_0, ..., out_ptr_0, ..., start, n)   ; computes outputs at flat positions start..n-1
+    kernel(in_ptr_0, ..., out_ptr_0, ..., param_0, ..., start, n)   ; outputs at positions start..n-1
 
 (a range, so that threads can share the positions of one kernel). With `shared`, the module
 imports the memory as shared (threads: every module must match the memory it is given).
@@ -18,7 +18,8 @@ from collections import Counter
 import numpy as np
 
 from jaxlite._src.kernel import ir, legalize
-from jaxlite._src.kernel.ir import Binary, Bitcast, Cast, Const, Expr, Index, Load, Reduce, RIndex, Select, Unary
+from jaxlite._src.kernel.ir import (Binary, Bitcast, Cast, Const, Expr, Index, Load, Param, Reduce, RIndex, Select,
+                                    Unary)
 
 
 class Unsupported(NotImplementedError):
@@ -93,7 +94,7 @@ class _Emitter:
     _local_prefix = "t"
 
     def _cacheable(self, e: Expr) -> bool:
-        return not isinstance(e, (Const, Index, RIndex))
+        return not isinstance(e, (Const, Param, Index, RIndex))
 
     def _value_type(self, e: Expr) -> str:
         return wtype(e.dtype)
@@ -115,6 +116,8 @@ class _Emitter:
             self.emit(f"local.get $in{e.arg}")
             self._address(e.index, dt)
             self.emit(_LOAD[_code(dt)])
+        elif isinstance(e, Param):
+            self.emit(f"local.get $p{e.arg}")
         elif isinstance(e, Unary):
             self._unary(e)
         elif isinstance(e, Binary):
@@ -320,7 +323,8 @@ def render(kernel: ir.Kernel, simd: bool = True, shared: bool = False) -> str:
         em._address(ir.Index(ir.I32), dt)
         em.expr(out)
         em.emit(_STORE[_code(dt)])
-    return _module(kernel.in_dtypes, len(kernel.outs), em, simd_loop, vem if simd_loop else None, shared)
+    return _module(kernel.in_dtypes, len(kernel.outs), em, simd_loop, vem if simd_loop else None, shared,
+                   kernel.params)
 
 
 def _render_scatter(kernel: ir.Kernel, shared: bool = False) -> str:
@@ -348,9 +352,11 @@ def _render_scatter(kernel: ir.Kernel, shared: bool = False) -> str:
     return _module(kernel.in_dtypes + (dt,), 1, em, "", None, shared)
 
 
-def _module(in_dtypes, n_out: int, em: _Emitter, simd_loop: str, vem, shared: bool) -> str:
+def _module(in_dtypes, n_out: int, em: _Emitter, simd_loop: str, vem, shared: bool, scalars=()) -> str:
     params = [f"(param $in{k} i32)" for k in range(len(in_dtypes))]
-    params += [f"(param $out{k} i32)" for k in range(n_out)] + ["(param $start i32)", "(param $n i32)"]
+    params += [f"(param $out{k} i32)" for k in range(n_out)]
+    params += [f"(param $p{k} {wtype(dt)})" for k, dt in enumerate(scalars)]
+    params += ["(param $start i32)", "(param $n i32)"]
     all_locals = dict(em.locals)
     if vem is not None:
         all_locals.update(vem.locals)
@@ -433,7 +439,7 @@ def _vec_ok_node(e: Expr, as_mask: bool, in_dtypes, memo: dict) -> bool:
         return as_mask and _code(e.a.dtype) in _V32 and ok(e.a) and ok(e.b)
     if code not in _V32:
         return False
-    if isinstance(e, Const):
+    if isinstance(e, (Const, Param)):
         return True
     if isinstance(e, Load):  # contiguous: v128.load; uniform: splat; otherwise gathered lane by lane
         return _code(in_dtypes[e.arg]) in _V32 and not any(isinstance(n, Reduce) for n in ir.nodes([e.index]))
@@ -521,6 +527,8 @@ class _SimdEmitter(_Emitter):
                 self.emit(f"v128.const f32x4 {lane} {lane} {lane} {lane}")
             else:
                 self.emit(f"v128.const i32x4 {int(v)} {int(v)} {int(v)} {int(v)}")
+        elif isinstance(e, Param):
+            self.emit(f"local.get $p{e.arg}", "f32x4.splat" if fl else "i32x4.splat")
         elif isinstance(e, Load):
             dt = self.in_dtypes[e.arg]
             moves = any(n == self.lane for n in ir.walk(e.index))

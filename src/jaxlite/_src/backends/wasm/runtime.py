@@ -209,7 +209,40 @@ class WasmtimeRuntime(Runtime):
         inst = self._wt.Instance(self.store, module, [self.memory])
         fn = inst.exports(self.store)["kernel"]
         store = self.store
-        return lambda *args: fn(store, *args)
+        try:
+            return _raw_caller(self._wt, store, fn)
+        except (AttributeError, TypeError):  # another wasmtime-py layout: the checked call
+            return lambda *args: fn(store, *args)
+
+
+def _raw_caller(wt, store, fn):
+    """fn as a Python callable through wasmtime's unchecked call on raw values: the checked
+    `Func.__call__` asks for the function's type and converts every argument on each call, which
+    cost more than the kernel itself for small arrays. The types are read once here; a trap or an
+    error still raises as from the checked call."""
+    import ctypes
+    ffi = wt._ffi
+    ty = fn.type(store)
+    if ty.results:
+        raise TypeError("kernels return nothing")
+    fields = tuple({"i32": "i32", "i64": "i64", "f32": "f32", "f64": "f64"}[str(t)] for t in ty.params)
+    raw = ffi.wasmtime_val_raw_t * max(len(fields), 1)
+    call, func, context = ffi.wasmtime_func_call_unchecked, ctypes.byref(fn._func), store._context()
+    trap_t = ctypes.POINTER(ffi.wasm_trap_t)
+
+    def run(*args):
+        if len(args) != len(fields):
+            raise TypeError(f"the kernel takes {len(fields)} arguments, got {len(args)}")
+        vals = raw()
+        for v, name, f in zip(vals, fields, args):
+            setattr(v, name, f)
+        trap = trap_t()
+        error = call(context, func, vals, len(fields), ctypes.byref(trap))
+        if error:
+            raise wt.WasmtimeError._from_ptr(error)
+        if trap:
+            raise wt.Trap._from_ptr(trap)
+    return run
 
 
 class PyodideRuntime(Runtime):

@@ -45,6 +45,7 @@ class WebGPUBuffer:
         self.host = None  # the values, once read back (buffers are never written twice)
         self.id, self.cap = device.runtime.alloc(nbytes, for_kernel)
         device._live += 1
+        device.buffers_made += 1
 
     def __del__(self):
         if self.id is not None:
