@@ -20,7 +20,7 @@ TESTS = Path(__file__).resolve().parent.parent / "tests"
 @run_in_pyodide(packages=["jaxlite", "pytest", "hypothesis"])
 async def _run_suite(selenium, files, device):
     BACKEND_MODULES = ["test_backends.py", "test_wasm_backend.py", "test_webgpu_backend.py", "test_wasm_fft.py",
-                       "test_wasm_linalg.py"]
+                       "test_wasm_linalg.py", "test_eager_speed.py"]
     # The API-surface and semantics modules run once, with wasm (a page's default) as the default
     # device: they exercise the same kernels on every device, and the ones that compare devices
     # (integer edges, indexing modes) check each device explicitly, webgpu included.
@@ -33,6 +33,8 @@ async def _run_suite(selenium, files, device):
                     "test_semantics_indexing.py", "test_semantics_integers.py", "test_memory_pressure.py",
                     "test_threads.py", "test_linalg.py", "test_fft.py", "test_scipy_special_extra.py",
                     "test_kernel_ir.py", "test_display.py", "test_sph_harm_kde.py",
+                    "test_lax_primitive_objects.py", "test_lax_tokens_rng.py", "test_numpy_scalar_types.py",
+                    "test_jax_corpus.py",
                     "test_safetensors.py", "test_tokenizers.py", "test_examples.py", "test_build_docs.py",
                     "test_minilm.py", "test_optax.py", "test_import_graph.py", "test_jit_options.py"]
     import contextlib
