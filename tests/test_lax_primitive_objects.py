@@ -300,7 +300,9 @@ def test_jit_on_kernel_devices_has_no_host_fallback(dev):
                 for g, w in zip(grad(*on(dev, *case.args)), grad(*on(CPU, *case.args))):
                     np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-3, atol=1e-4, err_msg=case.name)
     new = {k for k, v in dev.host_fallbacks.items() if v != before.get(k, 0)}
-    assert new <= ({"sort"} if not dev.stages else set()), f"host fallbacks: {dict(dev.host_fallbacks)} vs {before}"
+    # by design: wasm sorts on the host; factorisations (custom_linear_solve's case) have no webgpu routine
+    allowed = ({"sort"} if not dev.stages else set()) | ({"lu", "triangular_solve"} - set(dev.prim_routines))
+    assert new <= allowed, f"host fallbacks: {dict(dev.host_fallbacks)} vs {before}"
 
 
 # (shape, k, recall_target, reduction_dimension, reduction_input_size_override) -> candidates kept

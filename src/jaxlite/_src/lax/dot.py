@@ -83,7 +83,7 @@ class DotAlgorithmPreset(enum.Enum):
         if self.name.startswith("ANY_F8_ANY_F8_F32"):
             return (np.float32, np.float16, *_types("bfloat16", "float8_e4m3fn", "float8_e5m2", "float8_e5m2fnuz",
                                                     "float8_e4m3fnuz", "float8_e4m3b11fnuz"))
-        narrow = {"F16_F16_F32": np.float16, "BF16_BF16_F32": _types("bfloat16")[0]}.get(self.name)
+        narrow = {"F16_F16_F32": np.float16, "BF16_BF16_F32": (*_BF16, None)[0]}.get(self.name)
         if narrow is not None and np.dtype(dtypes.promote_types(lhs_dtype, rhs_dtype)) == np.dtype(narrow):
             return (np.float32, narrow)
         return None if self.accumulation_type is None else (self.accumulation_type,)
