@@ -34,6 +34,16 @@ class ScaleByAdamState(NamedTuple):
     nu: base.Updates
 
 
+def _corrected_first_moment(mu, updates, b1, count_inc, nesterov):
+    """The bias-corrected first moment (Adam, AdaBelief, ...), or with nesterov its look-ahead mix
+    with the corrected current gradient, as optax computes them."""
+    if nesterov:
+        return jax.tree.map(lambda m, g: b1 * m + (1 - b1) * g,
+                            otu.tree_bias_correction(mu, b1, safe_increment(count_inc)),
+                            otu.tree_bias_correction(updates, b1, count_inc))
+    return otu.tree_bias_correction(mu, b1, count_inc)
+
+
 def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, mu_dtype=None, *,
                   nesterov: bool = False) -> base.GradientTransformation:
     """Adam's rescaling: bias-corrected first moment over the root of the second (Kingma & Ba 2014)."""
@@ -48,12 +58,7 @@ def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, mu_dtype=None, *,
         mu = otu.tree_update_moment(updates, state.mu, b1, 1)
         nu = otu.tree_update_moment_per_elem_norm(updates, state.nu, b2, 2)
         count_inc = safe_increment(state.count)
-        if nesterov:
-            mu_hat = jax.tree.map(lambda m, g: b1 * m + (1 - b1) * g,
-                                  otu.tree_bias_correction(mu, b1, safe_increment(count_inc)),
-                                  otu.tree_bias_correction(updates, b1, count_inc))
-        else:
-            mu_hat = otu.tree_bias_correction(mu, b1, count_inc)
+        mu_hat = _corrected_first_moment(mu, updates, b1, count_inc, nesterov)
         nu_hat = otu.tree_bias_correction(nu, b2, count_inc)
         updates = jax.tree.map(lambda m, v: None if m is None else m / (jnp.sqrt(v + eps_root) + eps),
                                mu_hat, nu_hat, is_leaf=_is_none)
@@ -146,12 +151,7 @@ def scale_by_belief(b1=0.9, b2=0.999, eps=1e-16, eps_root=1e-16, *, nesterov: bo
         nu = otu.tree_update_moment_per_elem_norm(surprise, state.nu, b2, 2)
         nu = jax.tree.map(lambda v: v + eps_root, nu)
         count_inc = safe_increment(state.count)
-        if nesterov:
-            mu_hat = jax.tree.map(lambda m, g: b1 * m + (1 - b1) * g,
-                                  otu.tree_bias_correction(mu, b1, safe_increment(count_inc)),
-                                  otu.tree_bias_correction(updates, b1, count_inc))
-        else:
-            mu_hat = otu.tree_bias_correction(mu, b1, count_inc)
+        mu_hat = _corrected_first_moment(mu, updates, b1, count_inc, nesterov)
         nu_hat = otu.tree_bias_correction(nu, b2, count_inc)
         updates = jax.tree.map(lambda m, v: None if m is None else m / (jnp.sqrt(v) + eps),
                                mu_hat, nu_hat, is_leaf=_is_none)
@@ -359,12 +359,7 @@ def scale_by_radam(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0, threshold=5.0, *, n
         count_inc = safe_increment(state.count)
         b2t = b2 ** count_inc
         ro = ro_inf - 2 * count_inc * b2t / (1 - b2t)
-        if nesterov:
-            mu_hat = jax.tree.map(lambda m, g: b1 * m + (1 - b1) * g,
-                                  otu.tree_bias_correction(mu, b1, safe_increment(count_inc)),
-                                  otu.tree_bias_correction(updates, b1, count_inc))
-        else:
-            mu_hat = otu.tree_bias_correction(mu, b1, count_inc)
+        mu_hat = _corrected_first_moment(mu, updates, b1, count_inc, nesterov)
         nu_hat = otu.tree_bias_correction(nu, b2, count_inc)
         r = jnp.sqrt((ro - 4.0) * (ro - 2.0) * ro_inf / ((ro_inf - 4.0) * (ro_inf - 2.0) * ro))
         rectified = jax.tree.map(lambda m, v: r.astype(m.dtype) * m / (jnp.sqrt(v + eps_root) + eps), mu_hat, nu_hat)
