@@ -1,4 +1,5 @@
-"""Cholesky and solve (float32) on the wasm device against numpy in the same interpreter.
+"""Cholesky and solve (float32) on the wasm device against numpy in the same interpreter; then
+QR, eigh and SVD (backends/wasm/eig.py) at EIG_SIZES.
 
     .venv/bin/python tools/bench_linalg.py [sizes...]                      # CPython, wasmtime
     node tools/pyodide_node.mjs tools/bench_linalg.py [sizes...]            # inside Pyodide
@@ -103,4 +104,29 @@ def main(sizes):
                   f"{1e3 * (total - sum(spent.values())):.1f} ms")
 
 
+EIG_SIZES = (256, 512)
+
+
+def decompositions(dev, sizes):
+    """QR, eigh and SVD (float32, one matrix, eager) against numpy's in the same interpreter."""
+    rng = np.random.default_rng(0)
+    print("| n | numpy qr | wasm qr | numpy eigh | wasm eigh | numpy svd | wasm svd |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for n in sizes:
+        a = rng.standard_normal((n, n)).astype(np.float32)
+        s = a + a.T
+        xa, xs = (jax.device_put(v, dev) for v in (a, s))
+        runs = 3
+        row = []
+        for np_f, wasm_f in (
+                (lambda: np.linalg.qr(a), lambda: jnp.linalg.qr(xa)[0].block_until_ready()),
+                (lambda: np.linalg.eigh(s), lambda: jnp.linalg.eigh(xs)[1].block_until_ready()),
+                (lambda: np.linalg.svd(a), lambda: jnp.linalg.svd(xa)[0].block_until_ready())):
+            t_np, t_w = median_ms(np_f, runs), median_ms(wasm_f, runs)
+            row.append(f"{t_np:.0f} ms | {t_w:.0f} ms ({t_np / t_w:.1f}x)")
+        print(f"| {n} | " + " | ".join(row) + " |")
+        assert not dev.host_fallbacks, dict(dev.host_fallbacks)
+
+
 main([int(s) for s in sys.argv[1:]] or [512, 1024])
+decompositions(jax.devices("wasm")[0], EIG_SIZES)

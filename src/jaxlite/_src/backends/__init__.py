@@ -19,6 +19,7 @@ def discover() -> None:
     from jaxlite._src.backends.wasm.device import WasmDevice
     from jaxlite._src.backends.wasm import linalg  # noqa: F401  (registers the factorisation routines)
     from jaxlite._src.backends.wasm import fft  # noqa: F401  (registers the FFT routine)
+    from jaxlite._src.backends.wasm import eig  # noqa: F401  (registers qr, eigh and svd)
     from jaxlite._src.backends.wasm.runtime import default_runtime
     runtime = default_runtime()
     if runtime is not None:

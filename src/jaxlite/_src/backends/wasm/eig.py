@@ -1,0 +1,693 @@
+"""QR, symmetric eigendecomposition and SVD on the wasm device: routines for `qr_p`, `eigh_p` and
+`svd_p` in `WasmDevice.prim_routines`, float32, batched, each batch one call into WebAssembly.
+
+- qr: unblocked Householder as LAPACK's sgeqr2/sorg2r: reflector j from column j with
+  beta = -sign(alpha) * ||x|| (slarfg: tau = 0 and no sign change where the column below the
+  diagonal is zero), applied to the trailing columns row by row (SIMD over the rows); Q formed
+  backwards from the identity. The signs are LAPACK's, so Q and R equal the cpu kernel's and JAX's,
+  not only Q @ R. Norms and the reflector's scalars are computed in float64.
+- eigh: Householder tridiagonalisation of the symmetrised matrix (the triangle `lower` names),
+  reflectors from the rows right of the diagonal, A22 -= v w^T + w v^T row by row (as LAPACK's
+  ssytd2), Q formed backwards and transposed; then implicit QL with Wilkinson's shift on the
+  tridiagonal in float64 (EISPACK's tql2), each plane rotation turning two contiguous rows of
+  Q^T. Eigenvalues ascending (stable insertion sort, so ties keep their order: the zero matrix
+  gives the identity, as LAPACK). A cyclic Jacobi was tried first: 10x slower at n = 512 (its
+  column half of each rotation is strided).
+- svd: one-sided Jacobi (Hestenes) on the rows of W = B^T, B = A (m >= n) or A^T (m < n), so
+  every dot product and rotation runs over contiguous floats; columns p, q count as orthogonal
+  when |w_p . w_q| <= sqrt(M) eps ||w_p|| ||w_q|| (sgesvj's tolerance: the float32 dot products
+  carry that much rounding). From order PRECONDITION_FROM on, W first turns by the eigenvectors
+  of its Gram matrix (the eigh above): Jacobi then needs a sweep or two instead of about ten and
+  keeps its own accuracy (the Gram matrix's squared condition number only slows it down). B is
+  scaled by a power of two so that float32 sums of squares neither overflow nor underflow.
+  Singular values descending; U's columns w_i / s_i, and where s_i is zero or U is full (m x m),
+  completed by Gram-Schmidt (twice) from unit vectors.
+
+Eigenvectors and singular vectors are unique up to sign only, and these signs are not LAPACK's.
+A matrix with a non-finite entry gives NaN in every output (JAX's CPU result for eigh and svd).
+Other dtypes, pivoted QR and svd's subset_by_index return None: they run on the host (counted).
+The inner loops are SIMD f32x4; the assembler has no f64x2, so float64 is scalar-only here.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from jaxlite._src.backends.wasm.assembler import assemble
+from jaxlite._src.backends.wasm.device import WasmBuffer, WasmDevice
+from jaxlite._src.backends.wasm.linalg import _Wat, _batch, _ex, _f32, _g, _module, _ptr, _set
+
+EPS = 2.0 ** -23      # float32 machine epsilon
+MAX_SWEEPS = 30       # Jacobi converges quadratically: about 10 sweeps from W itself, 1-3 preconditioned
+ZERO_SIGMA = 1e-35    # singular values below this get a completed U column (1 / s overflows)
+QL_TOL = 2.0 ** -30   # e_m counts as zero below this relative to |d_m| + |d_m+1| (float32 data: ample)
+PRECONDITION_FROM = 16  # matrix order from which the svd starts from the Gram matrix's eigenvectors
+QL_ITERATIONS = 30    # per eigenvalue (LAPACK's limit); QL converges cubically, 2-3 is usual
+
+_F32 = {"c", "s", "xs", "ys", "sc", "fin", "af", "tf", "mx", "pw", "ipw"}
+_F64 = {"th", "t", "ds", "dal", "dbeta", "xx", "yy", "xy", "dd", "tol", "tf64", "tb", "tg",
+        "tr", "tp", "tc", "ts"}
+_V128 = {"cv", "sv", "xv", "yv", "a4", "xx_v", "yy_v", "xy_v", "dd_v"}
+
+
+def _fn(w: _Wat, name: str, params) -> str:
+    """The function, its locals read off the body (types by the name sets above; the rest i32)."""
+    seen = dict.fromkeys(re.findall(r"local\.(?:get|set|tee) \$(\w+)", "\n".join(w.lines)))
+    types = [(v, "f32" if v in _F32 else "f64" if v in _F64 else "v128" if v in _V128 else "i32")
+             for v in seen if v not in params]
+    return w.func(name, params, types)
+
+
+def _at(base, idx):
+    """Instructions for base + idx * 4."""
+    return _ex(base, idx) + ["i32.const 2", "i32.shl", "i32.add"]
+
+
+def _walk(w, n, ptrs, vec, one, between=None):
+    """Over n floats: vec() at each run of four, one() at the rest, the bodies addressing through
+    the pointer locals of ptrs (pointer local -> base local), which step on after each."""
+    first = next(iter(ptrs))
+    for ptr, base in ptrs.items():
+        _set(w, ptr, base)
+    _set(w, "wend", first, n, ["i32.const -4", "i32.and", "i32.const 2", "i32.shl", "i32.add"])
+    _set(w, "wstop", first, n, ["i32.const 2", "i32.shl", "i32.add"])
+
+    def run(body, stop, step):
+        w.n += 1
+        w(f"block $wx{w.n}", f"loop $wl{w.n}", f"local.get ${first}", f"local.get ${stop}", "i32.ge_u",
+          f"br_if $wx{w.n}")
+        body()
+        for ptr in ptrs:
+            w(f"local.get ${ptr}", f"i32.const {step}", "i32.add", f"local.set ${ptr}")
+        w(f"br $wl{w.n}", "end", "end")
+    run(vec, "wend", 16)
+    if between:
+        between()
+    run(one, "wstop", 4)
+
+
+def _axpy(w, n, py, px, a):
+    """y[0:n] += a * x[0:n] (a an f32 local)."""
+    w(f"local.get ${a}", "f32x4.splat", "local.set $a4")
+    _walk(w, n, {"ay": py, "ax": px},
+          lambda: w("local.get $ay", "local.get $ay", "v128.load align=4", "local.get $a4", "local.get $ax",
+                    "v128.load align=4", "f32x4.mul", "f32x4.add", "v128.store align=4"),
+          lambda: w("local.get $ay", "local.get $ay", "f32.load", f"local.get ${a}", "local.get $ax", "f32.load",
+                    "f32.mul", "f32.add", "f32.store"))
+
+
+def _rotate(w, n, px, py):
+    """x, y = c x - s y, s x + c y over n floats (c, s: f32 locals)."""
+    w("local.get $c", "f32x4.splat", "local.set $cv", "local.get $s", "f32x4.splat", "local.set $sv")
+
+    def body(load, store, ty, c, s, x, y):
+        w("local.get $ax", load, f"local.set ${x}", "local.get $ay", load, f"local.set ${y}",
+          "local.get $ax", f"local.get ${x}", f"local.get ${c}", f"{ty}.mul", f"local.get ${y}", f"local.get ${s}",
+          f"{ty}.mul", f"{ty}.sub", store,
+          "local.get $ay", f"local.get ${x}", f"local.get ${s}", f"{ty}.mul", f"local.get ${y}", f"local.get ${c}",
+          f"{ty}.mul", f"{ty}.add", store)
+    _walk(w, n, {"ax": px, "ay": py},
+          lambda: body("v128.load align=4", "v128.store align=4", "f32x4", "cv", "sv", "xv", "yv"),
+          lambda: body("f32.load", "f32.store", "f32", "c", "s", "xs", "ys"))
+
+
+def _dots(w, n, pairs):
+    """For each (acc, px, py): the float64 local acc = x[0:n] . y[0:n], summed in f32x4 lanes."""
+    ptrs = {f"w_{base}": base for _, px, py in pairs for base in (px, py)}
+    for acc, _, _ in pairs:
+        w("v128.const i32x4 0 0 0 0", f"local.set ${acc}_v", "f64.const 0", f"local.set ${acc}")
+
+    def vec():
+        for acc, px, py in pairs:
+            w(f"local.get ${acc}_v", f"local.get $w_{px}", "v128.load align=4", f"local.get $w_{py}",
+              "v128.load align=4", "f32x4.mul", "f32x4.add", f"local.set ${acc}_v")
+
+    def lanes():
+        for acc, _, _ in pairs:
+            for lane in range(4):
+                w(f"local.get ${acc}", f"local.get ${acc}_v", f"f32x4.extract_lane {lane}", "f64.promote_f32",
+                  "f64.add", f"local.set ${acc}")
+
+    def one():
+        for acc, px, py in pairs:
+            w(f"local.get ${acc}", f"local.get $w_{px}", "f32.load", "f64.promote_f32", f"local.get $w_{py}",
+              "f32.load", "f64.promote_f32", "f64.mul", "f64.add", f"local.set ${acc}")
+    _walk(w, n, ptrs, vec, one, lanes)
+
+
+def _fill(w, var, n, ptr, value):
+    """ptr[0:n] = value (an f32 instruction)."""
+    w.loop(var, "i32.const 0", _g(n), lambda: w(*_at(ptr, var), value, "f32.store"))
+
+
+def _eye(w, ptr, rows, cols):
+    w.loop("i", "i32.const 0", _g(rows), lambda: w.loop("j", "i32.const 0", _g(cols), lambda: w(
+        *_ptr(ptr, "i", cols, "j"), "f32.const 1", "f32.const 0", "local.get $i", "local.get $j", "i32.eq",
+        "select", "f32.store")))
+
+
+def _sort(w, perm, n, key, ascending):
+    """perm = argsort of key(idx) (instructions pushing the f32 key of the index in local $ki),
+    stable (insertion sort)."""
+    w.loop("i", "i32.const 0", _g(n), lambda: w(*_at(perm, "i"), "local.get $i", "i32.store"))
+
+    def insert():
+        w(*_at(perm, "i"), "i32.load", "local.set $cur", "local.get $i", "i32.const 1", "i32.sub", "local.set $j")
+        w("block $sx", "loop $sl", "local.get $j", "i32.const 0", "i32.lt_s", "br_if $sx")
+        w(*_at(perm, "j"), "i32.load", "local.set $ki", *key(), "local.get $cur", "local.set $ki", *key(),
+          "f32.gt" if ascending else "f32.lt", "i32.eqz", "br_if $sx")
+        w(*_at(perm, "j"), "i32.const 4", "i32.add", *_at(perm, "j"), "i32.load", "i32.store",
+          "local.get $j", "i32.const 1", "i32.sub", "local.set $j", "br $sl", "end", "end")
+        w(*_at(perm, "j"), "i32.const 4", "i32.add", "local.get $cur", "i32.store")
+    w.loop("i", "i32.const 1", _g(n), insert)
+
+
+def _jacobi_angle(w, app, aqq, apq):
+    """From float64 locals: t = tan of the rotation that zeroes apq, c, s as f32 locals."""
+    w(f"local.get ${aqq}", f"local.get ${app}", "f64.sub", "f64.const 2", f"local.get ${apq}", "f64.mul", "f64.div",
+      "local.tee $th", "f64.abs", "local.get $th", "local.get $th", "f64.mul", "f64.const 1", "f64.add", "f64.sqrt",
+      "f64.add", "local.set $t",
+      "f64.const 1", "local.get $th", "f64.copysign", "local.get $t", "f64.div", "local.set $t",
+      "f64.const 1", "local.get $t", "local.get $t", "f64.mul", "f64.const 1", "f64.add", "f64.sqrt", "f64.div",
+      "local.tee $dd", "f32.demote_f64", "local.set $c",
+      "local.get $dd", "local.get $t", "f64.mul", "f32.demote_f64", "local.set $s")
+
+
+# ---- qr -------------------------------------------------------------------------------------------------
+
+
+def qr_wat(name: str) -> str:
+    """(x, q, r, m, n, qc, batch, a, wv, tau): for each m x n matrix of x, Q (m x qc) and R (qc x n),
+    qc = m (full) or min(m, n); a (m x n), wv (max(n, qc)) and tau (min(m, n)) are scratch."""
+    w = _Wat()
+    _set(w, "k", _ex("m", "n", "m", "n", ["i32.lt_s", "select"]))
+
+    def reflector():
+        _set(w, "dal", _ptr("a", "j", "n", "j"), ["f32.load", "f64.promote_f32"])
+        w("f64.const 0", "local.set $ds")
+        w.loop("i", "local.get $j i32.const 1 i32.add", "local.get $m", lambda: w(
+            "local.get $ds", *_ptr("a", "i", "n", "j"), "f32.load", "f64.promote_f32", "local.tee $dd",
+            "local.get $dd", "f64.mul", "f64.add", "local.set $ds"))
+        w(*_at("tau", "j"), "f32.const 0", "f32.store")
+        w("local.get $ds", "f64.const 0", "f64.ne", "if")
+        w("local.get $dal", "local.get $dal", "f64.mul", "local.get $ds", "f64.add", "f64.sqrt", "local.get $dal",
+          "f64.copysign", "f64.neg", "local.set $dbeta")
+        w(*_at("tau", "j"), "local.get $dbeta", "local.get $dal", "f64.sub", "local.get $dbeta", "f64.div",
+          "f32.demote_f64", "f32.store")
+        w("f64.const 1", "local.get $dal", "local.get $dbeta", "f64.sub", "f64.div", "f32.demote_f64", "local.set $sc")
+        w.loop("i", "local.get $j i32.const 1 i32.add", "local.get $m", lambda: w(
+            *_ptr("a", "i", "n", "j"), "local.tee $ap", "local.get $ap", "f32.load", "local.get $sc", "f32.mul",
+            "f32.store"))
+        w(*_ptr("a", "j", "n", "j"), "local.get $dbeta", "f32.demote_f64", "f32.store")
+        _set(w, "nc", "n", "j", ["i32.sub", "i32.const 1", "i32.sub"])
+        _set(w, "row", _ptr("a", "j", "n", _ex("j", 1, ["i32.add"])))
+        apply_h("row", "nc", "n", "a", "j")
+        w("end")
+
+    def apply_h(row, nc, ld, mat, j):
+        """H_j (I - tau v v^T, v = (1, a[j+1:, j])) on the nc columns of mat from row's column on:
+        wv = v^T rows, then each row -= tau v_i wv."""
+        _walk(w, nc, {"ay": "wv", "ax": row}, lambda: w("local.get $ay", "local.get $ax", "v128.load align=4",
+                                                        "v128.store align=4"),
+              lambda: w("local.get $ay", "local.get $ax", "f32.load", "f32.store"))
+
+        def rows(update):
+            w.loop("i", f"local.get ${j} i32.const 1 i32.add", "local.get $m", lambda: (
+                _set(w, "ri", row, "i", j, ["i32.sub"], ld, ["i32.mul", "i32.const 2", "i32.shl", "i32.add"]),
+                _set(w, "af", _ptr("a", "i", "n", j), ["f32.load"]),
+                update()))
+        rows(lambda: _axpy(w, nc, "wv", "ri", "af"))
+        _set(w, "af", _at("tau", j), ["f32.load", "f32.neg"])
+        _axpy(w, nc, row, "wv", "af")
+        rows(lambda: (_set(w, "af", "af", _at("tau", j), ["f32.load", "f32.neg", "f32.mul"]),
+                      _axpy(w, nc, "ri", "wv", "af")))
+
+    def matrix():
+        _set(w, "mn", "m", "n", ["i32.mul"])
+        w.loop("i", "i32.const 0", "local.get $mn", lambda: w(*_at("a", "i"), *_at("x", "i"), "f32.load", "f32.store"))
+        w.loop("j", "i32.const 0", "local.get $k", reflector)
+        w.loop("i", "i32.const 0", "local.get $qc", lambda: w.loop("j", "i32.const 0", "local.get $n", lambda: w(
+            *_ptr("r", "i", "n", "j"), *_ptr("a", "i", "n", "j"), "f32.load", "f32.const 0", "local.get $j",
+            "local.get $i", "i32.ge_s", "select", "f32.store")))
+        _eye(w, "q", "m", "qc")
+
+        def backward():
+            _set(w, "j", "k", 1, ["i32.sub"], "jj", ["i32.sub"])
+            w(*_at("tau", "j"), "f32.load", "f32.const 0", "f32.ne", "if")
+            _set(w, "nc", "qc", "j", ["i32.sub"])
+            _set(w, "row", _ptr("q", "j", "qc", "j"))
+            apply_h("row", "nc", "qc", "q", "j")
+            w("end")
+        w.loop("jj", "i32.const 0", "local.get $k", backward)
+        _set(w, "x", "x", "mn", ["i32.const 2", "i32.shl", "i32.add"])
+        _set(w, "q", "q", "m", "qc", ["i32.mul", "i32.const 2", "i32.shl", "i32.add"])
+        _set(w, "r", "r", "qc", "n", ["i32.mul", "i32.const 2", "i32.shl", "i32.add"])
+    w.loop("b", "i32.const 0", "local.get $batch", matrix)
+    return _fn(w, name, ["x", "q", "r", "m", "n", "qc", "batch", "a", "wv", "tau"])
+
+
+# ---- eigh -----------------------------------------------------------------------------------------------
+
+
+def _d(arr, idx):
+    """Instructions for the address of float64 element idx of arr."""
+    return _ex(arr, idx) + ["i32.const 3", "i32.shl", "i32.add"]
+
+
+def symeig_wat(name: str) -> str:
+    """(a, n, q, zt, d, e, tau, pv): the eigenvalues d (float64, unsorted) and eigenvectors (the
+    rows of zt) of the symmetric n x n matrix a (overwritten); q (n x n), e (n float64), tau, pv
+    (n) are scratch."""
+    w = _Wat()
+
+    def tridiagonal_step():
+        """Reflector j from row j right of the diagonal (v = (1, ...) left in a[j, j + 1:]), then
+        A22 = H A22 H as A22 -= v w^T + w v^T with w = p - (tau / 2)(p . v) v, p = tau A22 v."""
+        _set(w, "ln", "n", "j", ["i32.sub", "i32.const 1", "i32.sub"])
+        _set(w, "vp", _ptr("a", "j", "n", _ex("j", 1, ["i32.add"])))
+        _set(w, "dal", "vp", ["f32.load", "f64.promote_f32"])
+        w("f64.const 0", "local.set $ds")
+        w.loop("i", "i32.const 1", "local.get $ln", lambda: w(
+            "local.get $ds", *_at("vp", "i"), "f32.load", "f64.promote_f32", "local.tee $dd", "local.get $dd",
+            "f64.mul", "f64.add", "local.set $ds"))
+        w(*_d("d", "j"), *_ptr("a", "j", "n", "j"), "f32.load", "f64.promote_f32", "f64.store")
+        w(*_d("e", "j"), "local.get $dal", "f64.store", *_at("tau", "j"), "f32.const 0", "f32.store")
+        w("local.get $ds", "f64.const 0", "f64.ne", "if")
+        w("local.get $dal", "local.get $dal", "f64.mul", "local.get $ds", "f64.add", "f64.sqrt", "local.get $dal",
+          "f64.copysign", "f64.neg", "local.set $dbeta")
+        w(*_d("e", "j"), "local.get $dbeta", "f64.store")
+        w(*_at("tau", "j"), "local.get $dbeta", "local.get $dal", "f64.sub", "local.get $dbeta", "f64.div",
+          "f32.demote_f64", "local.tee $tf", "f32.store")
+        w("f64.const 1", "local.get $dal", "local.get $dbeta", "f64.sub", "f64.div", "f32.demote_f64", "local.set $sc")
+        w.loop("i", "i32.const 1", "local.get $ln", lambda: w(
+            *_at("vp", "i"), "local.tee $ap", "local.get $ap", "f32.load", "local.get $sc", "f32.mul", "f32.store"))
+        w("local.get $vp", "f32.const 1", "f32.store")
+
+        def p_entry():  # pv[i] = tau A22[i, :] . v
+            _set(w, "ri", "vp", "i", 1, ["i32.add"], "n", ["i32.mul", "i32.const 2", "i32.shl", "i32.add"])
+            _dots(w, "ln", [("dd", "ri", "vp")])
+            w(*_at("pv", "i"), "local.get $dd", "f32.demote_f64", "local.get $tf", "f32.mul", "f32.store")
+        w.loop("i", "i32.const 0", "local.get $ln", p_entry)
+        _dots(w, "ln", [("dd", "pv", "vp")])
+        _set(w, "af", "dd", ["f32.demote_f64", "local.get $tf", "f32.mul", "f32.const -0.5", "f32.mul"])
+        _axpy(w, "ln", "pv", "vp", "af")
+
+        def rank2():  # row i of A22 -= v_i w + w_i v
+            _set(w, "ri", "vp", "i", 1, ["i32.add"], "n", ["i32.mul", "i32.const 2", "i32.shl", "i32.add"])
+            _set(w, "af", _at("vp", "i"), ["f32.load", "f32.neg"])
+            _axpy(w, "ln", "ri", "pv", "af")
+            _set(w, "af", _at("pv", "i"), ["f32.load", "f32.neg"])
+            _axpy(w, "ln", "ri", "vp", "af")
+        w.loop("i", "i32.const 0", "local.get $ln", rank2)
+        w("end")
+
+    def form_q():
+        """Q = H_0 ... H_{n-2} backwards from the identity (rows k + 1.. only), then zt = Q^T."""
+        _eye(w, "q", "n", "n")
+
+        def back():
+            _set(w, "j", "n", 2, ["i32.sub"], "jj", ["i32.sub"])
+            _set(w, "tf", _at("tau", "j"), ["f32.load"])
+            w("local.get $tf", "f32.const 0", "f32.ne", "if")
+            _set(w, "ln", "n", "j", ["i32.sub", "i32.const 1", "i32.sub"])
+            _set(w, "vp", _ptr("a", "j", "n", _ex("j", 1, ["i32.add"])))
+            _set(w, "row", _ptr("q", _ex("j", 1, ["i32.add"]), "n", _ex("j", 1, ["i32.add"])))
+            _fill(w, "i", "ln", "pv", "f32.const 0")
+
+            def rows(update):
+                w.loop("i", "i32.const 0", "local.get $ln", lambda: (
+                    _set(w, "ri", "row", "i", "n", ["i32.mul", "i32.const 2", "i32.shl", "i32.add"]),
+                    _set(w, "af", _at("vp", "i"), ["f32.load"]), update()))
+            rows(lambda: _axpy(w, "ln", "pv", "ri", "af"))
+            rows(lambda: (_set(w, "af", "af", "tf", ["f32.mul", "f32.neg"]), _axpy(w, "ln", "ri", "pv", "af")))
+            w("end")
+        _set(w, "nm1", "n", 1, ["i32.sub"])
+        w.loop("jj", "i32.const 0", "local.get $nm1", back)
+        w.loop("i", "i32.const 0", "local.get $n", lambda: w.loop("j", "i32.const 0", "local.get $n", lambda: w(
+            *_ptr("zt", "i", "n", "j"), *_ptr("q", "j", "n", "i"), "f32.load", "f32.store")))
+
+    def ql():
+        """Implicit QL with Wilkinson's shift on (d, e) (EISPACK's tql2 as Numerical Recipes'
+        tqli writes it), in float64; each plane rotation also turns rows i, i + 1 of zt."""
+        def eigenvalue():
+            w("i32.const 0", "local.set $it", "loop $ql")
+            w("local.get $l", "local.set $m", "block $fm", "loop $fml",
+              "local.get $m", "local.get $nm1", "i32.ge_s", "br_if $fm",
+              *_d("e", "m"), "f64.load", "f64.abs", f"f64.const {QL_TOL}",
+              *_d("d", "m"), "f64.load", "f64.abs", *_d("d", _ex("m", 1, ["i32.add"])), "f64.load", "f64.abs",
+              "f64.add", "f64.mul", "f64.le", "br_if $fm",
+              "local.get $m", "i32.const 1", "i32.add", "local.set $m", "br $fml", "end", "end")
+            w("local.get $m", "local.get $l", "i32.ne", "local.get $it", f"i32.const {QL_ITERATIONS}", "i32.lt_s",
+              "i32.and", "if")
+            w("local.get $it", "i32.const 1", "i32.add", "local.set $it")
+            # g = d[m] - d[l] + e[l] / (g + sign(g) hypot(g, 1)), g = (d[l + 1] - d[l]) / (2 e[l])
+            w(*_d("d", _ex("l", 1, ["i32.add"])), "f64.load", *_d("d", "l"), "f64.load", "f64.sub", "f64.const 2",
+              *_d("e", "l"), "f64.load", "f64.mul", "f64.div", "local.tee $tg",
+              "local.get $tg", "f64.mul", "f64.const 1", "f64.add", "f64.sqrt", "local.get $tg", "f64.copysign",
+              "local.get $tg", "f64.add", "local.set $tr",
+              *_d("d", "m"), "f64.load", *_d("d", "l"), "f64.load", "f64.sub", *_d("e", "l"), "f64.load",
+              "local.get $tr", "f64.div", "f64.add", "local.set $tg")
+            w("f64.const 1", "local.set $ts", "f64.const 1", "local.set $tc", "f64.const 0", "local.set $tp",
+              "i32.const 0", "local.set $under")
+            _set(w, "i", "m", 1, ["i32.sub"])
+            w("block $ib", "loop $il", "local.get $i", "local.get $l", "i32.lt_s", "br_if $ib")
+            w("local.get $ts", *_d("e", "i"), "f64.load", "local.tee $dd", "f64.mul", "local.set $tf64",
+              "local.get $tc", "local.get $dd", "f64.mul", "local.set $tb",
+              *_d("e", _ex("i", 1, ["i32.add"])), "local.get $tf64", "local.get $tf64", "f64.mul", "local.get $tg",
+              "local.get $tg", "f64.mul", "f64.add", "f64.sqrt", "local.tee $tr", "f64.store")
+            w("local.get $tr", "f64.const 0", "f64.eq", "if",
+              *_d("d", _ex("i", 1, ["i32.add"])), *_d("d", _ex("i", 1, ["i32.add"])), "f64.load", "local.get $tp",
+              "f64.sub", "f64.store", *_d("e", "m"), "f64.const 0", "f64.store", "i32.const 1", "local.set $under",
+              "br $ib", "end")
+            w("local.get $tf64", "local.get $tr", "f64.div", "local.set $ts",
+              "local.get $tg", "local.get $tr", "f64.div", "local.set $tc",
+              *_d("d", _ex("i", 1, ["i32.add"])), "f64.load", "local.get $tp", "f64.sub", "local.set $tg",
+              *_d("d", "i"), "f64.load", "local.get $tg", "f64.sub", "local.get $ts", "f64.mul",
+              "f64.const 2", "local.get $tc", "f64.mul", "local.get $tb", "f64.mul", "f64.add", "local.set $tr",
+              "local.get $ts", "local.get $tr", "f64.mul", "local.set $tp",
+              *_d("d", _ex("i", 1, ["i32.add"])), "local.get $tg", "local.get $tp", "f64.add", "f64.store",
+              "local.get $tc", "local.get $tr", "f64.mul", "local.get $tb", "f64.sub", "local.set $tg")
+            w("local.get $tc", "f32.demote_f64", "local.set $c", "local.get $ts", "f32.demote_f64", "local.set $s")
+            _set(w, "pp", _ptr("zt", "i", "n", 0))
+            _set(w, "qq", _ptr("zt", _ex("i", 1, ["i32.add"]), "n", 0))
+            _rotate(w, "n", "pp", "qq")
+            w("local.get $i", "i32.const 1", "i32.sub", "local.set $i", "br $il", "end", "end")
+            w("local.get $under", "i32.eqz", "if",
+              *_d("d", "l"), *_d("d", "l"), "f64.load", "local.get $tp", "f64.sub", "f64.store",
+              *_d("e", "l"), "local.get $tg", "f64.store", *_d("e", "m"), "f64.const 0", "f64.store", "end")
+            w("br $ql", "end", "end")
+        w(*_d("e", "nm1"), "f64.const 0", "f64.store")
+        w.loop("l", "i32.const 0", "local.get $n", eigenvalue)
+
+    _set(w, "nm1", "n", 1, ["i32.sub"])
+    w.loop("j", "i32.const 0", "local.get $nm1", tridiagonal_step)
+    w(*_d("d", "nm1"), *_ptr("a", "nm1", "n", "nm1"), "f32.load", "f64.promote_f32", "f64.store")
+    form_q()
+    ql()
+    return _fn(w, name, ["a", "n", "q", "zt", "d", "e", "tau", "pv"])
+
+
+def eigh_wat(name: str) -> str:
+    """(x, v, wo, n, k, lo, batch, lower, a, q, zt, perm, d, e, tau, pv, wf): for each n x n matrix
+    of x (the triangle `lower` names), eigenvectors v (n x k) and eigenvalues wo (k) of ascending
+    ranks [lo, lo + k). Scratch: a, q, zt (n x n), perm, tau, pv, wf (n), d, e (n float64)."""
+    w = _Wat()
+
+    def load():  # a = the symmetric matrix of x's triangle; fin = sum(x - x): NaN where not finite
+        w("f32.const 0", "local.set $fin")
+
+        def cell():
+            # lower: x[max(i, j), min(i, j)], upper: x[min, max]
+            _set(w, "hi", _ex("i", "j", "i", "j", ["i32.gt_s", "select"]))
+            _set(w, "lw", _ex("i", "j", "i", "j", ["i32.lt_s", "select"]))
+            _set(w, "src", _ex("hi", "lw", "lower", ["select", "local.get $n", "i32.mul"], "lw", "hi", "lower",
+                               ["select", "i32.add"]))
+            w(*_ptr("a", "i", "n", "j"), *_at("x", "src"), "f32.load", "local.tee $xs", "f32.store",
+              "local.get $fin", "local.get $xs", "local.get $xs", "f32.sub", "f32.add", "local.set $fin")
+        w.loop("i", "i32.const 0", "local.get $n", lambda: w.loop("j", "i32.const 0", "local.get $n", cell))
+
+    def matrix():
+        load()
+        w("local.get $fin", "local.get $fin", "f32.eq", "if")
+        w(*_ex("a", "n", "q", "zt", "d", "e", "tau", "pv"), "call $symeig")
+        w.loop("i", "i32.const 0", "local.get $n", lambda: w(
+            *_at("wf", "i"), *_d("d", "i"), "f64.load", "f32.demote_f64", "f32.store"))
+        _sort(w, "perm", "n", lambda: _at("wf", "ki") + ["f32.load"], True)
+
+        def column():
+            _set(w, "src", _at("perm", _ex("lo", "i", ["i32.add"])), ["i32.load"])
+            w(*_at("wo", "i"), *_at("wf", "src"), "f32.load", "f32.store")
+            w.loop("r", "i32.const 0", "local.get $n", lambda: w(
+                *_ptr("v", "r", "k", "i"), *_ptr("zt", "src", "n", "r"), "f32.load", "f32.store"))
+        w.loop("i", "i32.const 0", "local.get $k", column)
+        w("else")
+        _fill(w, "i", "k", "wo", "f32.const nan")
+        _set(w, "nk", "n", "k", ["i32.mul"])
+        _fill(w, "i", "nk", "v", "f32.const nan")
+        w("end")
+        _set(w, "x", "x", "n", "n", ["i32.mul", "i32.const 2", "i32.shl", "i32.add"])
+        _set(w, "v", "v", "n", "k", ["i32.mul", "i32.const 2", "i32.shl", "i32.add"])
+        _set(w, "wo", "wo", "k", ["i32.const 2", "i32.shl", "i32.add"])
+    w.loop("b", "i32.const 0", "local.get $batch", matrix)
+    return _fn(w, name, ["x", "v", "wo", "n", "k", "lo", "batch", "lower", "a", "q", "zt", "perm", "d", "e", "tau",
+                         "pv", "wf"])
+
+
+# ---- svd ------------------------------------------------------------------------------------------------
+
+
+def svd_wat(name: str) -> str:
+    """(x, so, M, N, s1, s2, batch, uv, R, ut, ut_i, ut_r, ut_step, vb, vb_i, vb_c, vb_step, wk, pt, utb,
+    perm, sig): the SVD of B (M x N, M >= N, B[r, i] = x[r * s1 + i * s2]) per matrix of x:
+    singular values so (N), and with uv the rows of U_B^T (R of them: N, or M when full) written
+    to ut[i * ut_i + r * ut_r] and of V_B^T to vb[i * vb_i + c * vb_c] (so A^T's factors land
+    transposed). Scratch: wk (N x M), pt (N x N), utb (R x M), perm (N), sig (N)."""
+    w = _Wat()
+
+    def load():
+        """wk = B^T scaled by pw, the power of two at or below max |b| (so that the float32 sums
+        of squares neither overflow nor underflow); fin = sum(x - x), NaN where not finite."""
+        w("f32.const 0", "local.set $fin", "f32.const 0", "local.set $mx")
+        w.loop("i", "i32.const 0", "local.get $N", lambda: w.loop("r", "i32.const 0", "local.get $M", lambda: w(
+            *_ptr("wk", "i", "M", "r"), *_at("x", _ex("r", "s1", ["i32.mul"], "i", "s2", ["i32.mul", "i32.add"])),
+            "f32.load", "local.tee $xs", "f32.store",
+            "local.get $fin", "local.get $xs", "local.get $xs", "f32.sub", "f32.add", "local.set $fin",
+            "local.get $mx", "local.get $xs", "f32.abs", "f32.max", "local.set $mx")))
+        w("local.get $mx", "i32.reinterpret_f32", "i32.const 0x7f800000", "i32.and", "local.tee $ebits",
+          "f32.reinterpret_i32", "f32.const 0x1p-64", "local.get $ebits", "select", "local.set $pw")
+        w("f32.const 1", "local.get $pw", "f32.div", "local.set $ipw", "local.get $pw", "f32.const 1", "f32.ne", "if")
+        _set(w, "mn", "M", "N", ["i32.mul"])
+        w.loop("i", "i32.const 0", "local.get $mn", lambda: w(
+            *_at("wk", "i"), *_at("wk", "i"), "f32.load", "local.get $ipw", "f32.mul", "f32.store"))
+        w("end")
+
+    def pair():
+        _set(w, "pp", _ptr("wk", "p", "M", 0))
+        _set(w, "qq", _ptr("wk", "q", "M", 0))
+        _dots(w, "M", [("xx", "pp", "pp"), ("yy", "qq", "qq"), ("xy", "pp", "qq")])
+        w("local.get $xy", "f64.abs", "local.get $tol", "local.get $xx", "f64.sqrt", "f64.mul", "local.get $yy",
+          "f64.sqrt", "f64.mul", "f64.gt", "if")
+        w("local.get $rot", "i32.const 1", "i32.add", "local.set $rot")
+        _jacobi_angle(w, "xx", "yy", "xy")
+        _rotate(w, "M", "pp", "qq")
+        w("local.get $uv", "if")
+        _set(w, "pp", _ptr("pt", "p", "N", 0))
+        _set(w, "qq", _ptr("pt", "q", "N", 0))
+        _rotate(w, "N", "pp", "qq")
+        w("end", "end")
+
+    def complete():
+        """utb row i: the first unit vector with a part orthogonal to rows [0, i) of at least
+        1 / sqrt(2 M), that part (two Gram-Schmidt passes), normalised."""
+        _set(w, "ui", _ptr("utb", "i", "M", 0))
+        w("i32.const 0", "local.set $e", "block $cx", "loop $cl")
+        _fill(w, "r", "M", "ui", "f32.const 0")
+        w(*_at("ui", "e"), "f32.const 1", "f32.store")
+        for _ in range(2):
+            def project():
+                _set(w, "ul", _ptr("utb", "l", "M", 0))
+                _dots(w, "M", [("dd", "ui", "ul")])
+                _set(w, "af", "dd", ["f32.demote_f64", "f32.neg"])
+                _axpy(w, "M", "ui", "ul", "af")
+            w.loop("l", "i32.const 0", "local.get $i", project)
+        _dots(w, "M", [("dd", "ui", "ui")])
+        w("local.get $dd", "f64.const 1", "local.get $M", "f64.convert_i32_s", "f64.const 2", "f64.mul", "f64.div",
+          "f64.gt", "br_if $cx")
+        w("local.get $e", "i32.const 1", "i32.add", "local.tee $e", "local.get $M", "i32.lt_s", "br_if $cl", "end",
+          "end")
+        _set(w, "af", "dd", ["f64.sqrt", "f32.demote_f64", "local.set $sc", "f32.const 1", "local.get $sc", "f32.div"])
+        w.loop("r", "i32.const 0", "local.get $M", lambda: w(
+            *_at("ui", "r"), "local.get $af", *_at("ui", "r"), "f32.load", "f32.mul", "f32.store"))
+
+    def factors():
+        def urow():
+            # rows [0, N) of U_B^T: w_src / s_src, unless s_src is zero; the rest completed
+            _set(w, "ui", _ptr("utb", "i", "M", 0))
+            _set(w, "src", _ex(_at("perm", "i") + ["i32.load"], [_g(0)], "i", "N", ["i32.lt_s", "select"]))
+            _set(w, "sc", _at("sig", "src"), ["f32.load"])
+            w("local.get $i", "local.get $N", "i32.lt_s", "local.get $sc", f"f32.const {ZERO_SIGMA}", "f32.gt",
+              "i32.and", "if")
+            _set(w, "af", ["f32.const 1", "local.get $sc", "f32.div"])
+            _set(w, "pp", _ptr("wk", "src", "M", 0))
+            w.loop("r", "i32.const 0", "local.get $M", lambda: w(
+                *_at("ui", "r"), "local.get $af", *_at("pp", "r"), "f32.load", "f32.mul", "f32.store"))
+            w("else")
+            complete()
+            w("end")
+            w.loop("r", "i32.const 0", "local.get $M", lambda: w(
+                *_at("ut", _ex("i", "ut_i", ["i32.mul"], "r", "ut_r", ["i32.mul", "i32.add"])), *_at("ui", "r"),
+                "f32.load", "f32.store"))
+        w.loop("i", "i32.const 0", "local.get $R", urow)
+
+        def vrow():
+            _set(w, "src", _at("perm", "i"), ["i32.load"])
+            w.loop("r", "i32.const 0", "local.get $N", lambda: w(
+                *_at("vb", _ex("i", "vb_i", ["i32.mul"], "r", "vb_c", ["i32.mul", "i32.add"])),
+                *_ptr("pt", "src", "N", "r"), "f32.load", "f32.store"))
+        w.loop("i", "i32.const 0", "local.get $N", vrow)
+
+    def nan_factors():
+        w.loop("i", "i32.const 0", "local.get $R", lambda: w.loop("r", "i32.const 0", "local.get $M", lambda: w(
+            *_at("ut", _ex("i", "ut_i", ["i32.mul"], "r", "ut_r", ["i32.mul", "i32.add"])), "f32.const nan",
+            "f32.store")))
+        w.loop("i", "i32.const 0", "local.get $N", lambda: w.loop("r", "i32.const 0", "local.get $N", lambda: w(
+            *_at("vb", _ex("i", "vb_i", ["i32.mul"], "r", "vb_c", ["i32.mul", "i32.add"])), "f32.const nan",
+            "f32.store")))
+
+    def precondition():
+        """W = V0^T W and pt = V0^T, V0 the eigenvectors of the Gram matrix W W^T (= B^T B): the
+        rows come out nearly orthogonal, and Jacobi restores the accuracy the Gram matrix loses in
+        a sweep or two instead of ten."""
+        def gram_row():
+            _set(w, "pp", _ptr("wk", "i", "M", 0))
+
+            def entry():
+                _set(w, "qq", _ptr("wk", "j", "M", 0))
+                _dots(w, "M", [("dd", "pp", "qq")])
+                w(*_ptr("g", "i", "N", "j"), "local.get $dd", "f32.demote_f64", "local.tee $xs", "f32.store",
+                  *_ptr("g", "j", "N", "i"), "local.get $xs", "f32.store")
+            w.loop("j", "local.get $i", "local.get $N", entry)
+        w.loop("i", "i32.const 0", "local.get $N", gram_row)
+        w(*_ex("g", "N", "utb", "pt", "d", "e", "tau", "pv"), "call $symeig")
+
+        def rotated_row():  # utb[i] = sum_j pt[i, j] wk[j]
+            _set(w, "ui", _ptr("utb", "i", "M", 0))
+            _fill(w, "r", "M", "ui", "f32.const 0")
+
+            def term():
+                _set(w, "af", _ptr("pt", "i", "N", "j"), ["f32.load"])
+                _set(w, "pp", _ptr("wk", "j", "M", 0))
+                _axpy(w, "M", "ui", "pp", "af")
+            w.loop("j", "i32.const 0", "local.get $N", term)
+        w.loop("i", "i32.const 0", "local.get $N", rotated_row)
+        _set(w, "mn", "M", "N", ["i32.mul"])
+        w.loop("i", "i32.const 0", "local.get $mn", lambda: w(*_at("wk", "i"), *_at("utb", "i"), "f32.load",
+                                                              "f32.store"))
+
+    def matrix():
+        load()
+        w("local.get $fin", "local.get $fin", "f32.eq", "if")
+        w("local.get $N", f"i32.const {PRECONDITION_FROM}", "i32.ge_s", "if")
+        precondition()
+        w("else")
+        _eye(w, "pt", "N", "N")
+        w("end")
+
+        def sweep():
+            w("i32.const 0", "local.set $rot")
+            w.loop("p", "i32.const 0", "local.get $N", lambda: w.loop(
+                "q", "local.get $p i32.const 1 i32.add", "local.get $N", pair))
+            w("local.get $rot", "i32.eqz", "br_if $swx")
+        w("block $swx")
+        w.loop("sw", "i32.const 0", f"i32.const {MAX_SWEEPS}", sweep)
+        w("end")
+
+        def norm():
+            _set(w, "pp", _ptr("wk", "i", "M", 0))
+            _dots(w, "M", [("dd", "pp", "pp")])
+            w(*_at("sig", "i"), "local.get $dd", "f64.sqrt", "f32.demote_f64", "f32.store")
+        w.loop("i", "i32.const 0", "local.get $N", norm)
+        _sort(w, "perm", "N", lambda: _at("sig", "ki") + ["f32.load"], False)
+        w.loop("i", "i32.const 0", "local.get $N", lambda: w(
+            *_at("so", "i"), *_at("sig", _at("perm", "i") + ["i32.load"]), "f32.load", "local.get $pw", "f32.mul",
+            "f32.store"))
+        w("local.get $uv", "if")
+        factors()
+        w("end", "else")
+        _fill(w, "i", "N", "so", "f32.const nan")
+        w("local.get $uv", "if")
+        nan_factors()
+        w("end", "end")
+        _set(w, "x", "x", "M", "N", ["i32.mul", "i32.const 2", "i32.shl", "i32.add"])
+        _set(w, "so", "so", "N", ["i32.const 2", "i32.shl", "i32.add"])
+        _set(w, "ut", "ut", "ut_step", ["i32.const 2", "i32.shl", "i32.add"])
+        _set(w, "vb", "vb", "vb_step", ["i32.const 2", "i32.shl", "i32.add"])
+    # the orthogonality tolerance: sqrt(M) eps (f32x4 dot products of M terms)
+    w("local.get $M", "f64.convert_i32_s", "f64.sqrt", f"f64.const {EPS}", "f64.mul", "local.set $tol")
+    w.loop("b", "i32.const 0", "local.get $batch", matrix)
+    return _fn(w, name, ["x", "so", "M", "N", "s1", "s2", "batch", "uv", "R", "ut", "ut_i", "ut_r", "ut_step",
+                         "vb", "vb_i", "vb_c", "vb_step", "wk", "pt", "utb", "perm", "sig", "g", "d", "e", "tau", "pv"])
+
+
+_FUNCS = {"qr": qr_wat, "eigh": eigh_wat, "svd": svd_wat}
+
+
+def _kernel(dev, name):
+    shared = dev.runtime.shared
+    return dev.compile_cached(("eig", name, shared), lambda: dev.runtime.instantiate(
+        assemble(_module(shared, [_FUNCS[name](name)] + ([symeig_wat("symeig")] if name != "qr" else []), name))))
+
+
+def _scratch(dev, *counts):
+    """Pointers to one scratch buffer split into arrays of counts 4-byte elements (kept alive by
+    the returned buffer)."""
+    buf = WasmBuffer(dev, 4 * max(1, sum(counts)))
+    offsets = np.cumsum((0,) + counts[:-1]) * 4
+    return buf, [buf.ptr + int(o) for o in offsets]
+
+
+# ---- the primitives' routines ------------------------------------------------------------------------
+
+
+def qr_routine(dev, bufs, in_avals, params, out_avals):
+    (x,) = in_avals
+    if not _f32(x) or params["pivoting"]:
+        return None
+    m, n = x.shape[-2:]
+    k = min(m, n)
+    qc = m if params["full_matrices"] else k
+    batch = _batch(x.shape)
+    with dev.runtime.lock:
+        q, r = WasmBuffer(dev, 4 * batch * m * qc), WasmBuffer(dev, 4 * batch * qc * n)
+        if batch and m * qc:
+            keep, ptrs = _scratch(dev, m * n, max(n, qc), k)
+            _kernel(dev, "qr")(bufs[0].ptr, q.ptr, r.ptr, m, n, qc, batch, *ptrs)
+    return [q, r]
+
+
+def eigh_routine(dev, bufs, in_avals, params, out_avals):
+    (x,) = in_avals
+    if not _f32(x):
+        return None
+    n = x.shape[-1]
+    lo, hi = params["subset_by_index"] or (0, n)
+    k = hi - lo
+    batch = _batch(x.shape)
+    # sort_eigenvalues=False: JAX's CPU (LAPACK's syevd) returns them ascending all the same
+    with dev.runtime.lock:
+        v, wo = WasmBuffer(dev, 4 * batch * n * k), WasmBuffer(dev, 4 * batch * k)
+        if batch and n and k:
+            keep, ptrs = _scratch(dev, n * n, n * n, n * n, n, 2 * n, 2 * n, n, n, n)
+            _kernel(dev, "eigh")(bufs[0].ptr, v.ptr, wo.ptr, n, k, lo, batch, int(params["lower"]), *ptrs)
+    return [v, wo]
+
+
+def svd_routine(dev, bufs, in_avals, params, out_avals):
+    (x,) = in_avals
+    m, n = x.shape[-2:]
+    big, k = max(m, n), min(m, n)
+    uv, full = params["compute_uv"], params["full_matrices"]
+    # (an empty matrix with factors: identities, made by the host)
+    if not _f32(x) or params["subset_by_index"] is not None or (uv and not k):
+        return None
+    batch = _batch(x.shape)
+    trans = m < n  # work on B = A^T
+    rows = big if (uv and full) else k  # rows of U_B^T
+    with dev.runtime.lock:
+        outs = [WasmBuffer(dev, 4 * a.size) for a in out_avals]
+        if batch and k:
+            uc = out_avals[1].shape[-1] if uv else 0
+            u, vh = (outs[1].ptr, outs[2].ptr) if uv else (0, 0)
+            if not trans:  # U = U_B (m x uc): row i of U_B^T is column i; V^T = V_B^T (n x n)
+                ut, vb = (u, 1, uc, m * uc), (vh, n, 1, n * n)
+            else:  # U = V_B (m x m): row i of V_B^T is column i; V^T = U_B^T (rows x n)
+                ut, vb = (vh, n, 1, rows * n), (u, 1, uc, m * uc)
+            keep, ptrs = _scratch(dev, k * big, k * k, rows * big, k, k, k * k, 2 * k, 2 * k, k, k)
+            strides = (1, n) if trans else (n, 1)
+            _kernel(dev, "svd")(bufs[0].ptr, outs[0].ptr, big, k, *strides, batch, int(uv), rows, *ut, *vb, *ptrs)
+    return outs
+
+
+WasmDevice.prim_routines.update({"qr": qr_routine, "eigh": eigh_routine, "svd": svd_routine})
