@@ -7,9 +7,26 @@
 // Prints one JSON line: per provider and batch the median seconds, the first call, and the smallest
 // cosine against jaxlite's embeddings of the same ids. The jaxlite half runs in Node with
 // tools/pyodide_node.mjs (minilm.run("webgpu", 32, runs, 1) after `await jaxlite.init()`).
-import * as ort from "onnxruntime-web/webgpu";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+
+// The JSEP build (onnxruntime-web's default bundle, the one browsers get for "webgpu"): the package's
+// "webgpu" export is its newer native-WebGPU build, which segfaults inside Dawn's Node binding.
+const ort = await import(new URL("../../../node_modules/onnxruntime-web/dist/ort.bundle.min.mjs", import.meta.url));
+// Dawn's Node binding rejects writeBuffer from a SharedArrayBuffer (onnxruntime's threaded wasm
+// memory is one): hand it a copy, as a browser copies anyway.
+const writeBuffer = GPUQueue.prototype.writeBuffer;
+GPUQueue.prototype.writeBuffer = function (buffer, offset, data, dataOffset = 0, size) {
+  const shared = (x) => typeof SharedArrayBuffer !== "undefined" && x instanceof SharedArrayBuffer;
+  if (!shared(data) && !(ArrayBuffer.isView(data) && shared(data.buffer))) {
+    return writeBuffer.call(this, buffer, offset, data, dataOffset, size);
+  }
+  const view = ArrayBuffer.isView(data);
+  const bytes = view ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+  const unit = view ? (data.BYTES_PER_ELEMENT ?? 1) : 1;
+  const start = dataOffset * unit, length = size === undefined ? bytes.length - start : size * unit;
+  return writeBuffer.call(this, buffer, offset, bytes.slice(start, start + length));
+};
 
 const HIDDEN = 384;
 const [idsPath, eps = "wasm,webgpu", runsArg = "5"] = process.argv.slice(2);
