@@ -120,9 +120,13 @@ the numbers are noisy (tens of percent between runs), and the ratios matter more
 {ttfe}
 {chr(10).join(lines)}
 
-transformers.js (npm `@huggingface/transformers`) is not in the table: it was not tried in this round
-(its pipeline expects the Hugging Face hub layout with its own exported ONNX files; the same graph and
-local files would need `env.allowRemoteModels = false` and a `localModelPath` layout of our own).
+transformers.js (npm `@huggingface/transformers` 4.3.2) is not in the table: it does not load these local
+files. Its feature-extraction pipeline reads the model's `last_hidden_state` output and pools it itself
+(this graph outputs the pooled `embeddings`), it requires a `tokenizer_config.json` next to
+`tokenizer.json` (the checkpoint's package ships none), and its web build imports the bare specifiers
+`onnxruntime-web/webgpu` and `onnxruntime-common`, pinned to onnxruntime-web 1.31.0-dev (the page uses
+1.30.0). Its engine is onnxruntime-web, the peer measured here; in Node it needs `onnxruntime-node`,
+whose install script downloads binaries from nuget.org (unreachable here).
 {END}"""
 
 
