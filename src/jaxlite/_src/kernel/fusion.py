@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from jaxlite._src import core, dispatch
+from jaxlite._src.kernel import complex as kcomplex
 from jaxlite._src.kernel import ir, lower
 from jaxlite._src.lax.convolution import conv_general_dilated_p
 from jaxlite._src.lax.dot import dot_general_p
@@ -37,10 +38,10 @@ def cost(val) -> int:
                else 1 for e in ir.nodes([val.at(ir.Index(ir.I32))]))
 
 
-def matmul_layout(in_avals, out_avals, params):
+def matmul_layout(in_avals, out_avals, params, dtypes=(np.float32,)):
     """For a float32 dot_general: (lhs perm, rhs perm, batch, m, n, k) that puts the operands in
     row-major [B, M, K] and [B, K, N] order for a matmul routine; None if it does not apply."""
-    if len(in_avals) != 2 or any(a.dtype != np.float32 for a in (*in_avals, *out_avals)):
+    if len(in_avals) != 2 or any(a.dtype not in dtypes for a in (*in_avals, *out_avals)):
         return None
     (lc, rc), (lb, rb) = params["dimension_numbers"]
     lhs, rhs = in_avals
@@ -49,6 +50,14 @@ def matmul_layout(in_avals, out_avals, params):
     size = lambda a, dims: int(np.prod([a.shape[d] for d in dims], dtype=np.int64))  # noqa: E731
     batch, m, k, n = size(lhs, lb), size(lhs, lfree), size(lhs, lc), size(rhs, rfree)
     return (tuple(lb) + tuple(lfree) + tuple(lc), tuple(rb) + tuple(rc) + tuple(rfree), batch, m, n, k)
+
+
+def complex_matmul_layout(device, in_avals, out_avals, params):
+    """matmul_layout for a complex64 dot_general (operands complex64 or float32) on a device whose
+    kernels read complex buffers: it runs as real matmuls of the parts."""
+    if not device.complex_kernels or out_avals[0].dtype != np.complex64:
+        return None
+    return matmul_layout(in_avals, out_avals, params, (np.float32, np.complex64))
 
 
 def needs_plan(device, prim, in_avals, out_avals, params) -> bool:
@@ -65,7 +74,8 @@ def needs_plan(device, prim, in_avals, out_avals, params) -> bool:
     if not device.matmul_ok():
         return False
     if prim is dot_general_p:
-        return matmul_layout(in_avals, out_avals, params) is not None
+        return (matmul_layout(in_avals, out_avals, params) is not None
+                or complex_matmul_layout(device, in_avals, out_avals, params) is not None)
     return prim is conv_general_dilated_p and _conv_as_matmul_ok(in_avals, out_avals, params)
 
 
@@ -354,6 +364,10 @@ class Plan:
         if layout is not None and device.matmul_ok():
             self._matmul(eqn, layout)
             return
+        layout = complex_matmul_layout(device, in_avals, out_avals, eqn.params) if prim is dot_general_p else None
+        if layout is not None and device.matmul_ok():
+            self._complex_matmul(eqn, layout)
+            return
         if prim is reshape_p and not isinstance(eqn.inputs[0], core.Literal) and env[eqn.inputs[0]][0] == "slot":
             env[eqn.out_binders[0]] = env[eqn.inputs[0]]  # same bytes: alias the stored buffer
             return
@@ -430,10 +444,13 @@ class Plan:
         kind, what = self._env[x]
         if kind == "slot":
             return what
-        exprs, tokens = canonical((what.at(ir.Index(ir.I32)),))
-        fn = self.device.compile(ir.Kernel("fused", tuple(self._slot_dtype[t] for t in tokens), exprs))
+        # complex values become float pairs here; a complex result is 2n floats (kernel/complex.py)
+        exprs, scale = kcomplex.realify((what.at(ir.Index(ir.I32)),))
+        exprs, tokens = canonical(exprs)
+        fn = self.device.compile(ir.Kernel("fused", tuple(kcomplex.buffer_dtype(self._slot_dtype[t]) for t in tokens),
+                                           exprs))
         k = self._new_slot(what.dtype)
-        self.steps.append(KernelStep(fn, tuple(tokens), k, what.size, np.dtype(what.dtype)))
+        self.steps.append(KernelStep(fn, tuple(tokens), k, what.size * scale, kcomplex.buffer_dtype(what.dtype)))
         self._env[x] = ("slot", k)
         return k
 
@@ -482,6 +499,48 @@ class Plan:
         out = self._new_slot(np.float32)
         self.steps.append(RoutineStep(self.device.matmul(batch, m, n, k), tuple(ins), out, 4 * batch * m * n))
         self._env[eqn.out_binders[0]] = ("slot", out)
+
+    def _complex_matmul(self, eqn, layout):
+        """A complex product as real matmuls of the parts (re = ar br - ai bi, im = ar bi + ai br;
+        a real operand or one whose imaginary part is zero by construction needs two), combined
+        lazily so that the next kernel fuses the sums."""
+        lperm, rperm, batch, m, n, k = layout
+        f32 = np.dtype(np.float32)
+        parts = []
+        for x, perm, shape in ((eqn.inputs[0], lperm, (batch, m, k)), (eqn.inputs[1], rperm, (batch, k, n))):
+            if (x.aval.dtype == f32 and perm == tuple(range(len(perm))) and not isinstance(x, core.Literal)
+                    and self._env[x][0] == "slot"):
+                parts.append((self._env[x][1], None))  # already stored row-major in this order
+                continue
+            v = self._as_val(x)
+            t = lower._transpose(core.ShapedArray(tuple(v.shape[d] for d in perm), v.dtype), v, perm)
+            if v.dtype == f32:
+                parts.append((self._stored(shape, f32, t.at), None))
+                continue
+            re = self._stored(shape, f32, lambda i, t=t: ir.Unary(f32, "real", t.at(i)))
+            im = (None if kcomplex.zero_imag(t)
+                  else self._stored(shape, f32, lambda i, t=t: ir.Unary(f32, "imag", t.at(i))))
+            parts.append((re, im))
+        (ar, ai), (br, bi) = parts
+        routine = self.device.matmul(batch, m, n, k)
+
+        def product(a, b):
+            out = self._new_slot(f32)
+            self.steps.append(RoutineStep(routine, (a, b), out, 4 * batch * m * n))
+            return lower.leaf(out, (batch * m * n,), f32)
+        re = [(product(ar, br), 1)] + ([(product(ai, bi), -1)] if ai is not None and bi is not None else [])
+        im = [(product(a, b), 1) for a, b in ((ar, bi), (ai, br)) if a is not None and b is not None]
+
+        def combine(terms, i):
+            if not terms:
+                return ir.Const(f32, 0.0)
+            acc = terms[0][0].at(i)
+            for leaf, sign in terms[1:]:
+                acc = ir.binary("add" if sign > 0 else "sub", acc, leaf.at(i))
+            return acc
+        out = eqn.out_binders[0].aval
+        self._env[eqn.out_binders[0]] = ("val", lower.Val(out.shape, out.dtype, lambda i: ir.Binary(
+            out.dtype, "complex", combine(re, i), combine(im, i))))
 
     def _conv(self, eqn):
         """conv_general_dilated as im2col (one fused kernel) and the matmul routine."""

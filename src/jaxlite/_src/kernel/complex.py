@@ -1,0 +1,420 @@
+"""Complex numbers in kernels: every complex value is a pair of real expressions.
+
+Lowering rules (kernel/lower.py) build complex-typed IR as for any dtype: `Load(complex64, k, i)`,
+`Binary(complex64, "mul", a, b)`, `Unary(complex64, "exp", z)`, `Reduce(complex64, "add", ...)`,
+`Unary(float32, "abs", z)`. Before a kernel is compiled, `realify` rewrites it into real IR, once
+for every renderer: a complex node becomes its (re, im) pair by the rules below, a complex buffer
+is read as its interleaved float parts (numpy's layout: element i is floats 2i and 2i+1), and a
+complex output is written as a float kernel over twice the positions, position j holding part
+j & 1 of element j >> 1. The renderers never see a complex dtype.
+
+The rules follow XLA's CPU results where they define special values (checked against JAX in
+tests/test_wasm_complex.py): naive multiplication, Smith's division with C99's infinite and zero
+cases, exp/sinh/cosh/tanh keeping a zero imaginary part exact, overflow-safe |z|.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from jaxlite._src.kernel import ir, lower
+from jaxlite._src.kernel import math as kmath
+from jaxlite._src.kernel.ir import I32, Binary, Cast, Const, Expr, Load, Reduce, RIndex, Select, Unary, where
+from jaxlite._src.lax import arith, lax, reductions
+
+_PART = {np.dtype(np.complex64): np.dtype(np.float32), np.dtype(np.complex128): np.dtype(np.float64)}
+_COMPLEX = {p: c for c, p in _PART.items()}
+
+
+def is_complex(dtype) -> bool:
+    return np.dtype(dtype).kind == "c"
+
+
+def buffer_dtype(dtype) -> np.dtype:
+    """The element type a kernel reads and writes for a buffer of `dtype` (complex: its parts)."""
+    return _PART.get(np.dtype(dtype), np.dtype(dtype))
+
+
+class Pair(NamedTuple):
+    re: Expr
+    im: Expr
+
+
+# ---- real helpers ------------------------------------------------------------------------------------
+
+
+def _m(op, x):
+    return Unary(x.dtype, op, x)
+
+
+def _abs(x):
+    return Unary(x.dtype, "abs", x)
+
+
+def _isinf(x):
+    return _abs(x).eq(math.inf)
+
+
+def _isfinite(x):
+    return _abs(x).lt(math.inf)
+
+
+def _const(cond, t: float, f: float, like):
+    """select(cond, t, f) of two numbers, in like's dtype."""
+    return Select(like.dtype, cond, Const(like.dtype, t), Const(like.dtype, f))
+
+
+def _copysign01(v, s):
+    """copysign(1 if v else 0, s) for a boolean v (the sign of -0 is not needed here)."""
+    one = _const(v, 1.0, 0.0, s)
+    return where(s.lt(0.0), -one, one)
+
+
+def _hypot(a, b):
+    """sqrt(a^2 + b^2) without overflow or underflow: the larger part times sqrt(1 + q^2)."""
+    x, y = _abs(a), _abs(b)
+    m, n = x.max(y), x.min(y)
+    q = n / where(m.eq(0.0), 1.0, m)
+    return where(n.eq(math.inf), math.inf, m * _m("sqrt", 1.0 + q * q))
+
+
+def _log_abs(a, b):
+    """log|a + bi|; near |z| = 1 from log1p(|z|^2 - 1), whose argument (m-1)(m+1) + n^2 is exact-ish."""
+    x, y = _abs(a), _abs(b)
+    m, n = x.max(y), x.min(y)
+    near = 0.5 * _m("log1p", (m - 1.0) * (m + 1.0) + n * n)
+    return where(m.ge(0.5) & m.le(2.0), near, _m("log", _hypot(a, b)))
+
+
+# ---- pair rules --------------------------------------------------------------------------------------
+
+
+def _mul(z, w):
+    (a, b), (c, d) = z, w
+    return Pair(a * c - b * d, a * d + b * c)
+
+
+def _div(z, w):
+    """Smith's algorithm, then C99 Annex G's cases: x/0 is infinite, inf/finite infinite,
+    finite/inf zero (XLA's CPU gives these)."""
+    (a, b), (c, d) = z, w
+    wide = _abs(c).ge(_abs(d))
+    r1 = d / c
+    den1 = c + d * r1
+    r2 = c / d
+    den2 = c * r2 + d
+    re = where(wide, (a + b * r1) / den1, (a * r2 + b) / den2)
+    im = where(wide, (b - a * r1) / den1, (b * r2 - a) / den2)
+    zero = c.eq(0.0) & d.eq(0.0) & (a.eq(a) | b.eq(b))
+    inf = _const(c.lt(0.0), -math.inf, math.inf, c)
+    re, im = where(zero, inf * a, re), where(zero, inf * b, im)
+    num_inf = (_isinf(a) | _isinf(b)) & _isfinite(c) & _isfinite(d)
+    x, y = _copysign01(_isinf(a), a), _copysign01(_isinf(b), b)
+    re, im = where(num_inf, math.inf * (x * c + y * d), re), where(num_inf, math.inf * (y * c - x * d), im)
+    den_inf = (_isinf(c) | _isinf(d)) & _isfinite(a) & _isfinite(b)
+    x, y = _copysign01(_isinf(c), c), _copysign01(_isinf(d), d)
+    return Pair(where(den_inf, 0.0 * (a * x + b * y), re), where(den_inf, 0.0 * (b * x - a * y), im))
+
+
+def _exp(z):
+    a, b = z
+    ea = _m("exp", a)
+    return Pair(ea * _m("cos", b), where(b.eq(0.0), b, ea * _m("sin", b)))
+
+
+def _expm1(z):
+    a, b = z
+    h = _m("sin", b * 0.5)
+    return Pair(_m("expm1", a) * _m("cos", b) - 2.0 * h * h, where(b.eq(0.0), b, _m("exp", a) * _m("sin", b)))
+
+
+def _log(z):
+    a, b = z
+    return Pair(_log_abs(a, b), Binary(a.dtype, "atan2", b, a))
+
+
+def _log1p(z):
+    a, b = z
+    small = 0.5 * _m("log1p", a * (2.0 + a) + b * b)  # |z| < 1/2: 1 + a would lose a's low bits
+    re = where(_abs(a).max(_abs(b)).lt(0.5), small, _log_abs(1.0 + a, b))
+    return Pair(re, Binary(a.dtype, "atan2", b, 1.0 + a))
+
+
+def _sqrt(z):
+    """t = sqrt((|a| + |z|) / 2); the other part b / 2t (XLA's branch: -0 counts as +0)."""
+    a, b = z
+    r = _hypot(a, b)
+    t = _m("sqrt", _abs(a) * 0.5 + r * 0.5)
+    u = _abs(b) / (t * 2.0)
+    pos = a.ge(0.0)
+    re = where(pos, t, u)
+    im = where(pos, b / (t * 2.0), where(b.lt(0.0), -t, t))
+    re, im = where(r.eq(0.0), 0.0, re), where(r.eq(0.0), b, im)
+    binf = _isinf(b)
+    return Pair(where(binf, math.inf, re), where(binf, b, im))
+
+
+def _sinh(z):
+    a, b = z
+    return Pair(_m("sinh", a) * _m("cos", b), where(b.eq(0.0), b, _m("cosh", a) * _m("sin", b)))
+
+
+def _cosh(z):
+    a, b = z
+    return Pair(_m("cosh", a) * _m("cos", b), where(b.eq(0.0), b, _m("sinh", a) * _m("sin", b)))
+
+
+def _tanh(z):
+    """Kahan's formula; for |a| > 9 (20 in float64) tanh a rounds to +-1 and the imaginary part
+    is 4 sin b cos b e^(-2|a|)."""
+    a, b = z
+    t = _m("tan", b)
+    beta = 1.0 + t * t
+    s = _m("sinh", a)
+    rho = _m("sqrt", 1.0 + s * s)
+    den = 1.0 + beta * s * s
+    big = _abs(a).gt(9.0 if a.dtype == np.float32 else 20.0)
+    re = where(big, _const(a.lt(0.0), -1.0, 1.0, a), beta * rho * s / den)
+    tail = where(_isfinite(b), 4.0 * _m("sin", b) * _m("cos", b) * _m("exp", -2.0 * _abs(a)), 0.0)
+    im = where(big, tail, t / den)
+    return Pair(re, where(b.eq(0.0), b, im))
+
+
+def _rot(f):
+    """g(z) = -i f(iz) (sin from sinh, tan from tanh) or, with cos, f(iz)."""
+    def rule(z):
+        p, q = f(Pair(-z.im, z.re))
+        return Pair(q, -p)
+    return rule
+
+
+def _cos(z):
+    return _cosh(Pair(-z.im, z.re))
+
+
+def _sign(z):
+    a, b = z
+    r = _hypot(a, b)
+    return Pair(where(r.eq(0.0), a, a / r), where(r.eq(0.0), b, b / r))
+
+
+def _pow(z, w):
+    """exp(w log z); 0^w is 1 for w = 0, 0 for real w > 0, nan otherwise (as XLA's)."""
+    r = _exp(_mul(w, _log(z)))
+    c, d = w
+    zero = z.re.eq(0.0) & z.im.eq(0.0)
+    at_zero = where(c.eq(0.0) & d.eq(0.0), 1.0, _const(d.eq(0.0) & c.gt(0.0), 0.0, math.nan, c))
+    return Pair(where(zero, at_zero, r.re), where(zero, _const(at_zero.ne(at_zero), math.nan, 0.0, c), r.im))
+
+
+def _one(z):
+    return Pair(Const(z.re.dtype, 1.0), Const(z.re.dtype, 0.0))
+
+
+UNARY = {"neg": lambda z: Pair(-z.re, -z.im), "conj": lambda z: Pair(z.re, -z.im), "exp": _exp, "expm1": _expm1,
+         "log": _log, "log1p": _log1p, "sqrt": _sqrt, "rsqrt": lambda z: _div(_one(z), _sqrt(z)),
+         "sinh": _sinh, "cosh": _cosh, "tanh": _tanh, "sin": _rot(_sinh), "cos": _cos, "tan": _rot(_tanh),
+         "sign": _sign, "square": lambda z: Pair((z.re + z.im) * (z.re - z.im), 2.0 * z.re * z.im),
+         "exp2": lambda z: _exp(_mul(z, Pair(Const(z.re.dtype, math.log(2)), Const(z.re.dtype, 0.0))))}
+BINARY = {"add": lambda z, w: Pair(z.re + w.re, z.im + w.im), "sub": lambda z, w: Pair(z.re - w.re, z.im - w.im),
+          "mul": _mul, "div": _div, "pow": _pow}
+# real results of complex operands
+TO_REAL = {"real": lambda z: z.re, "imag": lambda z: z.im, "abs": lambda z: _hypot(*z)}
+# the real math ops each rule expands through (a device must have them all)
+MATH_NEEDS = {"exp": {"exp", "sin", "cos"}, "exp2": {"exp", "sin", "cos"}, "expm1": {"expm1", "exp", "sin", "cos"},
+              "log": {"log", "log1p", "atan2"}, "log1p": {"log", "log1p", "atan2"},
+              "sinh": {"sinh", "cosh", "sin", "cos"}, "cosh": {"sinh", "cosh", "sin", "cos"},
+              "sin": {"sinh", "cosh", "sin", "cos"}, "cos": {"sinh", "cosh", "sin", "cos"},
+              "tanh": {"tan", "sinh", "sin", "cos", "exp"}, "tan": {"tan", "sinh", "sin", "cos", "exp"},
+              "pow": {"exp", "sin", "cos", "log", "log1p", "atan2"}}
+
+# ---- the rewrite -------------------------------------------------------------------------------------
+
+UNROLL = 64  # complex products (no pair accumulator in a Reduce) are unrolled up to this length
+
+
+def realify(exprs) -> tuple[tuple, int]:
+    """A kernel's outputs as real IR, and the factor its position count grows by (2 when the one
+    output is complex: interleaved parts). Kernels without complex values come back unchanged."""
+    if not any(is_complex(e.dtype) for e in ir.nodes(exprs)):
+        return tuple(exprs), 1
+    out_complex = [is_complex(e.dtype) for e in exprs]
+    if any(out_complex) and len(exprs) > 1:
+        raise NotImplementedError("a kernel with several outputs of complex dtype")
+    j = ir.Index(I32)
+    memo: dict = {j: j // 2 if out_complex[0] else j}
+    outs = tuple(_split(e, memo) for e in exprs)
+    if out_complex[0]:
+        re, im = outs[0]
+        same = _componentwise(re, im, memo[j])
+        return (same if same is not None else Select(re.dtype, (j & 1).eq(0), re, im),), 2
+    return outs, 1
+
+
+def _componentwise(re, im, elem):
+    """One expression for both parts when they are the same function of the parts they read at
+    the output's own element (z + w, -z, where(m, z, w)): reading float j of each such operand
+    then gives part j & 1, and the kernel is an ordinary contiguous float kernel (SIMD on wasm)."""
+    j = ir.Index(I32)
+
+    def lane(expr, index):
+        def fn(n, kids):
+            if isinstance(n, Load) and n.index == index:
+                return Load(n.dtype, n.arg, j)
+            return None
+        return ir.rewrite((expr,), fn)[0]
+    base = elem * 2
+    got = lane(re, base)
+    return got if got == lane(im, base + 1) else None
+
+
+def zero_imag(val) -> bool:
+    """Whether a lazy complex value's imaginary part is zero by construction (a real value
+    converted): a product with it needs no matmul of that part."""
+    (im,), _ = realify((Unary(buffer_dtype(val.dtype), "imag", val.at(ir.Index(I32))),))
+    return isinstance(im, Const) and im.value == 0
+
+
+def _split(e: Expr, memo: dict):
+    got = memo.get(e)
+    if got is None:
+        if isinstance(e, Reduce) and is_complex(e.dtype):
+            got = _reduce(e, memo)
+        else:
+            got = _node(e, [_split(c, memo) for c in ir.children(e)])
+        memo[e] = got
+    return got
+
+
+def _as_pair(x, dtype):
+    """A real operand of a complex operation as a pair with zero imaginary part."""
+    if isinstance(x, Pair):
+        return x
+    p = _PART[np.dtype(dtype)]
+    return Pair(x.cast(p), Const(p, 0.0))
+
+
+def _node(e: Expr, kids: list):
+    cplx = is_complex(e.dtype)
+    if not cplx and not any(isinstance(k, Pair) for k in kids):
+        return ir.with_children(e, tuple(kids))
+    if isinstance(e, Load):
+        p, base = _PART[e.dtype], kids[0] * 2
+        return Pair(Load(p, e.arg, base), Load(p, e.arg, base + 1))
+    if isinstance(e, Const):
+        v, p = complex(e.value), _PART[e.dtype]
+        return Pair(Const(p, v.real), Const(p, v.imag))
+    if isinstance(e, Select):
+        c, t, f = kids[0], _as_pair(kids[1], e.dtype), _as_pair(kids[2], e.dtype)
+        return Pair(Select(t.re.dtype, c, t.re, f.re), Select(t.im.dtype, c, t.im, f.im))
+    if isinstance(e, Cast):
+        (x,) = kids
+        if cplx:
+            z = _as_pair(x, e.dtype)
+            p = _PART[e.dtype]
+            return Pair(z.re.cast(p), z.im.cast(p))
+        if e.dtype == np.bool_:
+            return x.re.ne(0.0) | x.im.ne(0.0)
+        return x.re.cast(e.dtype)  # complex -> real: the real part (JAX's ComplexWarning case)
+    if isinstance(e, Unary):
+        (x,) = kids
+        if e.op in TO_REAL:
+            return TO_REAL[e.op](_as_pair(x, _COMPLEX[x.dtype]) if not isinstance(x, Pair) else x)
+        return UNARY[e.op](_as_pair(x, e.dtype))
+    if isinstance(e, Binary):
+        if e.op == "complex":
+            return Pair(*kids)
+        dt = e.dtype if cplx else _COMPLEX[next(k.re.dtype for k in kids if isinstance(k, Pair))]
+        z, w = (_as_pair(k, dt) for k in kids)
+        if e.op in ("eq", "ne"):
+            same = z.re.eq(w.re) & z.im.eq(w.im)
+            return same if e.op == "eq" else ~same
+        return BINARY[e.op](z, w)
+    raise NotImplementedError(f"complex {type(e).__name__} {getattr(e, 'op', '')} in a kernel")
+
+
+def _reduce(e: Reduce, memo: dict) -> Pair:
+    """A complex sum as two real sums (the imaginary one a loop of its own); a complex product
+    unrolled into a tree of pair products (a Reduce has one real accumulator)."""
+    body = _as_pair(_split(e.body, memo), e.dtype)
+    if e.op == "add":
+        (im,), level = _relevel((body.im,), e.level)
+        return Pair(Reduce(body.re.dtype, "add", body.re, e.size, e.level), Reduce(im.dtype, "add", im, e.size, level))
+    if e.op != "mul" or e.size > UNROLL:
+        raise NotImplementedError(f"complex reduction {e.op} over {e.size} elements in a kernel")
+    terms = [Pair(*_relevel(body, e.level, ir.i32(k))[0]) for k in range(e.size)] or [_one(body)]
+    while len(terms) > 1:
+        terms = [_mul(*terms[i:i + 2]) if i + 1 < len(terms) else terms[i] for i in range(0, len(terms), 2)]
+    return terms[0]
+
+
+def _relevel(exprs, level, counter=None):
+    """The expressions with loop `level` and every loop nested inside them renumbered (renderers
+    declare one counter per level, so a copy of a loop body needs its own), or with the counter
+    of `level` replaced by `counter`. Returns them and the new level."""
+    inner = {level} | {n.level for n in ir.nodes(exprs) if isinstance(n, Reduce)}
+    mapping = {lv: next(lower._reduce_ids) for lv in inner}
+
+    def fn(n, kids):
+        if isinstance(n, RIndex) and n.level in mapping:
+            return counter if counter is not None and n.level == level else RIndex(n.dtype, mapping[n.level])
+        if isinstance(n, Reduce) and n.level in mapping:
+            return Reduce(n.dtype, n.op, kids[0], n.size, mapping[n.level])
+        return None
+    return ir.rewrite(exprs, fn), mapping[level]
+
+# ---- the primitives that exist for complex numbers, and which ones a device runs as kernels -----------
+
+
+def _part_rule(op, real_input):
+    def rule(out, x):
+        if not is_complex(x.dtype):
+            return real_input(out, x)
+        return lower.Val(x.shape, out.dtype, lambda i: Unary(out.dtype, op, x.at(i)))
+    return rule
+
+
+def _zeros(out, x):
+    return lower.Val(x.shape, out.dtype, lambda i: Const(out.dtype, 0.0), True)
+
+
+lower.lowerings[lax.real_p] = _part_rule("real", lambda out, x: x)
+lower.lowerings[lax.imag_p] = _part_rule("imag", _zeros)
+lower.lowerings[lax.conj_p] = _part_rule("conj", lambda out, x: x)
+lower.lowerings[lax.sign_p] = _part_rule("sign", lower.lowerings[lax.sign_p])
+# XLA squares a complex number as ((a + b)(a - b), 2ab), which differs from z * z at overflow
+lower.lowerings[arith.square_p] = _part_rule("square", lower.lowerings[arith.square_p])
+
+# Primitives whose lowering is right for complex operands once realify splits it (views and
+# selects move pairs; the rest are pair rules above).
+PRIMS = frozenset({
+    "neg", "add", "sub", "mul", "div", "abs", "sqrt", "rsqrt", "sign", "exp", "exp2", "log", "expm1", "log1p",
+    "sin", "cos", "tan", "sinh", "cosh", "tanh", "pow", "integer_pow", "square", "eq", "ne", "select_n",
+    "convert_element_type", "real", "imag", "conj", "copy", "copy_p", "stop_gradient", "reduce_sum",
+    "reduce_prod", "dot_general", "broadcast_in_dim", "reshape", "transpose", "slice", "rev", "concatenate",
+    "pad", "gather", "dynamic_slice", "dynamic_update_slice", "iota"})
+
+
+def can_lower(device, prim, in_avals, out_avals) -> bool:
+    """Whether `device` runs `prim` on these (some complex) operands as a kernel: the parts' dtype
+    renders there, the primitive has a pair rule, the device expands the real math ops the rule
+    goes through (for complex128 only those accurate in float64: log and pow need atan2, which is
+    not, and stay on the host as float64 atan2 does)."""
+    wide = False
+    for a in (*in_avals, *out_avals):
+        dt = np.dtype(a.dtype)
+        if not device.supports_dtype(dt) and not (dt in _PART and device.supports_dtype(_PART[dt])):
+            return False
+        wide = wide or dt == np.complex128
+    if prim.name not in PRIMS or prim not in lower.lowerings or len(out_avals) != 1:
+        return False
+    if prim is reductions.reduce_prod_p and in_avals[0].size > UNROLL * max(out_avals[0].size, 1):
+        return False
+    if prim.name == "gather" and in_avals[1].dtype.itemsize > 4:
+        return False
+    op = lower.math_ops.get(prim)
+    needs = MATH_NEEDS.get(op, {op}) if op is not None else set()
+    return needs <= device.math_ops and not (wide and not all(kmath.TABLE[o].f64_accurate for o in needs))

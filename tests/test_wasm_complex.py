@@ -1,0 +1,456 @@
+"""complex64 as native kernels on the wasm device (kernel/complex.py): every elementwise complex
+primitive, reductions and contractions run as kernels over float pairs with no host fallback,
+eager and fused under jit, and give JAX's values and dtypes, its inf/nan/0 cases included."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import jaxlite as jax
+import jaxlite.numpy as jnp
+from jaxlite import lax
+from jaxlite._src.kernel import complex as kcomplex
+from jaxlite._src.kernel import fusion, ir
+from conftest import assert_close, needs_jax, real_jax, real_jnp
+
+if "wasm" not in [d.platform for d in jax.devices()]:
+    pytest.skip("no WebAssembly engine here", allow_module_level=True)
+
+WASM = jax.devices("wasm")[0]
+inf, nan = np.inf, np.nan
+
+EDGE = np.array([0, -0.0, 1 + 1j, -2 + 0.5j, complex(inf, 0), complex(-inf, 0), complex(0, inf), complex(inf, inf),
+                 complex(nan, 0), complex(0, nan), 1e30 + 1e30j, complex(3e38, 1), 1e-30 + 1e-30j, -1 + 0j,
+                 complex(-1, -0.0), 100 + 1j, -100 + 1j, 1 + 100j, 0.5 - 0.25j, 1 + 1e-4j], np.complex64)
+
+
+def on(*xs):
+    return [jax.device_put(np.asarray(x), WASM) for x in xs]
+
+
+def crandn(rng, *shape, scale=1.0):
+    return ((rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) * scale).astype(np.complex64)
+
+
+@pytest.fixture(autouse=True)
+def no_host_fallback():
+    """Everything here runs as kernels on the device (a test that expects the host clears the count)."""
+    WASM.host_fallbacks.clear()
+    yield
+    assert not WASM.host_fallbacks, dict(WASM.host_fallbacks)
+
+
+def both(f, *args):
+    """f eagerly and under jit on the wasm device (results stay there)."""
+    xs = on(*args)
+    eager, jitted = f(*xs), jax.jit(f)(*xs)
+    for r in (eager, jitted):
+        for leaf in jax.tree_util.tree_leaves(r):
+            assert leaf.device == WASM
+    return eager, jitted
+
+
+# ---- elementwise against JAX, with the special values ---------------------------------------------------
+
+# 1e30 and 3e38 as arguments of sin/cos: the wasm device's real sin/cos expansions (kernel/math.py)
+# are wrong for |x| > ~1e15, so the functions that take sin or cos of a part skip them.
+# jaxlite's jnp.square is integer_pow(x, 2), which at overflow differs from JAX's square_p: lax.square
+# is tested below.
+TRIG = {"exp", "tanh", "tan", "sin", "cos", "sinh", "cosh", "expm1", "exp2", "square"}
+
+EDGE_TRIG = EDGE[~(np.isfinite(EDGE) & (np.abs(EDGE) > 1e20))]
+
+UNARY = ["exp", "log", "sqrt", "abs", "sign", "tanh", "tan", "sin", "cos", "sinh", "cosh", "expm1", "log1p",
+         "negative", "conj", "real", "imag", "square", "reciprocal", "angle", "exp2", "isfinite"]
+
+
+@needs_jax
+@pytest.mark.parametrize("name", UNARY)
+def test_unary_edge_values_match_jax(name):
+    z = EDGE_TRIG if name in TRIG else EDGE
+    want = getattr(real_jnp, name)(z)
+    for got in both(getattr(jnp, name), z):
+        assert_close(got, want, rtol=1e-5, atol=1e-30)
+
+
+@needs_jax
+@pytest.mark.parametrize("name", ["rsqrt", "sign", "neg", "sqrt", "square"])
+def test_lax_unary(name):
+    rng = np.random.default_rng(1)
+    z = np.concatenate([crandn(rng, 6, scale=3), EDGE[[2, 3, 4, 6, 10, 12]]])
+    want = getattr(real_jax.lax, name)(z)
+    for got in both(getattr(lax, name), z):
+        assert_close(got, want, rtol=1e-5, atol=1e-6)
+
+
+def _moderate(rng):
+    z = crandn(rng, 24, scale=2)
+    z[:4] = [0, 1j, -1, 1e-4 - 2e-4j]
+    return z
+
+
+@pytest.mark.parametrize("name", UNARY)
+def test_unary_against_numpy(name):
+    """Finite values against numpy in complex128 (runs in Pyodide, where the jax oracle is absent)."""
+    z = _moderate(np.random.default_rng(15))
+    with np.errstate(all="ignore"):
+        want = getattr(np, name)(z.astype(np.complex128))
+    want = want.astype(np.complex64 if want.dtype.kind == "c" else np.float32 if want.dtype.kind == "f" else want.dtype)
+    if name == "reciprocal":  # numpy's 1/0 is (inf+nanj), XLA's C99 division (inf+infj)... both inf
+        z, want = z[1:], want[1:]
+    for got in both(getattr(jnp, name), z):
+        assert got.dtype == want.dtype, (got.dtype, want.dtype)
+        np.testing.assert_allclose(np.asarray(got), want, rtol=3e-6, atol=3e-7)
+
+
+@pytest.mark.parametrize("name", ["add", "subtract", "multiply", "divide", "power", "equal", "not_equal"])
+def test_binary_against_numpy(name):
+    rng = np.random.default_rng(16)
+    z, w = _moderate(rng), crandn(rng, 24)
+    w[5] = z[5]
+    want = getattr(np, name)(z.astype(np.complex128), w.astype(np.complex128))
+    want = want.astype(np.complex64) if want.dtype.kind == "c" else want
+    if name == "power":  # 0 ** w for non-real w: numpy's 0, XLA's nan (tested against JAX above)
+        z, w, want = z[1:], w[1:], want[1:]
+    for got in both(getattr(jnp, name), z, w):
+        assert got.dtype == want.dtype
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-5 if name == "power" else 3e-6, atol=3e-7)
+
+
+DEN = np.array([0, 0, complex(inf, 0), complex(1, inf), 1e-30 + 1e-30j, 1e30 + 1e30j, 2 + 1j, complex(nan, 1),
+                3 - 4j, -0.5 + 1e-3j], np.complex64)
+NUM = np.array([1 + 1j, 0, 1 + 1j, 1, 1, 1e30, complex(inf, 1), 1, 1e20 - 2e20j, 7 + 0.5j], np.complex64)
+
+
+@needs_jax
+@pytest.mark.parametrize("name", ["add", "subtract", "multiply", "divide", "equal", "not_equal", "power"])
+def test_binary_edge_values_match_jax(name):
+    a, b = (NUM, DEN) if name != "power" else (EDGE[:10], np.complex64(0.5 + 0.5j))
+    want = getattr(real_jnp, name)(a, b)
+    for got in both(getattr(jnp, name), a, b):
+        assert_close(got, want, rtol=2e-5, atol=1e-30)
+
+
+@needs_jax
+def test_multiply_special_values_and_power_of_zero():
+    want = real_jnp.multiply(EDGE, EDGE[::-1])
+    for got in both(jnp.multiply, EDGE, EDGE[::-1]):
+        assert_close(got, want, rtol=1e-5)
+    w = np.array([0, 1, 1 + 1j, -1, 1j, 2.5], np.complex64)
+    zero = np.zeros(6, np.complex64)
+    for got in both(jnp.power, zero, w):
+        assert_close(got, real_jnp.power(zero, w))
+
+
+@needs_jax
+@pytest.mark.parametrize("y", [0, 1, 2, 3, 5, -1, -2])
+def test_integer_pow(y):
+    rng = np.random.default_rng(2)
+    z = np.concatenate([crandn(rng, 6), np.array([0, complex(inf, 0), 1j], np.complex64)])
+    want = real_jax.lax.integer_pow(z, y)
+    for got in both(lambda v: lax.integer_pow(v, y), z):
+        assert_close(got, want, rtol=1e-5, atol=1e-6)
+
+
+# JAX 0.10.2's CPU results (complex64) at the special values: these run where the oracle is absent.
+RECORDED = {
+    "exp": [
+        (1.0, 0.0), (1.0, 0.0), (1.4686938524246216, 2.2873551845550537),
+        (0.1187678799033165, 0.06488319486379623), (inf, 0.0), (0.0, 0.0), (nan, nan), (nan, nan), (nan, 0.0),
+        (nan, nan), (1.0, 1.0000000031710769e-30), (0.3678794503211975, 0.0), (0.3678794503211975, 0.0),
+        (inf, inf), (0.0, 0.0), (2.3440256118774414, -1.3764445781707764),
+        (1.5974664688110352, -0.4079001545906067), (2.7182817459106445, 0.00027182817575521767),
+    ],
+    "log": [
+        (-inf, 0.0), (-inf, 3.1415927410125732), (0.3465735912322998, 0.7853981852531433),
+        (0.7234594821929932, 2.8966140747070312), (inf, 0.0), (inf, 3.1415927410125732), (inf, 1.5707963705062866),
+        (inf, 0.7853981852531433), (nan, nan), (nan, nan), (69.42412567138672, 0.7853981852531433),
+        (88.59684753417969, 0.0), (-68.7309799194336, 0.7853981852531433), (0.0, 3.1415927410125732),
+        (0.0, -3.1415927410125732), (4.605220317840576, 0.00999966636300087),
+        (4.605220317840576, 3.1315929889678955), (4.605220317840576, 1.5607966184616089),
+        (-0.5815753936767578, -0.46364760398864746), (4.999999525523435e-09, 9.999999747378752e-05),
+    ],
+    "sqrt": [
+        (0.0, 0.0), (0.0, 0.0), (1.0986840724945068, 0.45508986711502075),
+        (0.17543205618858337, 1.4250531196594238), (inf, 0.0), (0.0, inf), (inf, inf), (inf, inf), (nan, nan),
+        (nan, nan), (1098684041265152.0, 455089869291520.0), (1.7320507716308828e+19, 2.886751447237242e-20),
+        (1.098684106542948e-15, 4.550898914338502e-16), (0.0, 1.0), (0.0, 1.0),
+        (10.00012493133545, 0.04999937489628792), (0.04999937489628792, 10.00012493133545),
+        (7.106511116027832, 7.035801410675049), (0.727673351764679, -0.17178037762641907),
+        (1.0, 4.999999873689376e-05),
+    ],
+    "tanh": [
+        (0.0, 0.0), (-0.0, 0.0), (1.08392333984375, 0.27175256609916687),
+        (-0.9799408912658691, 0.03021598793566227), (1.0, 0.0), (-1.0, 0.0), (nan, nan), (1.0, 0.0), (nan, 0.0),
+        (nan, nan), (1.0000000031710769e-30, 1.0000000031710769e-30), (-0.7615941762924194, 0.0),
+        (-0.7615941762924194, 0.0), (1.0, 0.0), (-1.0, 0.0), (0.8535027503967285, -0.20551154017448425),
+        (0.48548728227615356, -0.1980554610490799), (0.7615941762924194, 4.199743489152752e-05),
+    ],
+    "sign": [
+        (0.0, 0.0), (-0.0, 0.0), (0.7071067690849304, 0.7071067690849304),
+        (-0.9701425433158875, 0.24253563582897186), (nan, 0.0), (nan, 0.0), (0.0, nan), (nan, nan), (nan, nan),
+        (nan, nan), (0.7071068286895752, 0.7071068286895752), (1.0, 0.0), (0.7071067690849304, 0.7071067690849304),
+        (-1.0, 0.0), (-1.0, -0.0), (0.9999500513076782, 0.009999500587582588),
+        (-0.9999500513076782, 0.009999500587582588), (0.009999500587582588, 0.9999500513076782),
+        (0.8944271802902222, -0.4472135901451111), (1.0, 9.999999747378752e-05),
+    ],
+    "divide": [
+        (inf, inf), (nan, nan), (0.0, 0.0), (0.0, -0.0), (5.000000075237331e+29, -5.000000075237331e+29),
+        (0.5, -0.5), (inf, -inf), (nan, nan), (4.400000123364232e+19, -8.000000424209809e+18),
+        (-13.997943878173828, -1.0279958248138428),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "tanh", "sign", "divide"])
+def test_special_values_recorded_from_jax(name):
+    args = (NUM, DEN) if name == "divide" else (EDGE_TRIG if name in TRIG else EDGE,)
+    want = np.array([complex(re, im) for re, im in RECORDED[name]], np.complex64)
+    for got in both(getattr(jnp, name), *args):
+        np.testing.assert_allclose(np.asarray(got), want, rtol=2e-5, atol=1e-30)
+
+
+# ---- promotion and conversions ------------------------------------------------------------------------
+
+
+@needs_jax
+def test_mixed_real_complex_promotion():
+    rng = np.random.default_rng(3)
+    z = crandn(rng, 3, 4)
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    i = rng.integers(-5, 5, (4,)).astype(np.int32)
+    fns = [lambda z, x, i, np_=None: x * z, lambda z, x, i, np_=None: z + 1,
+           lambda z, x, i, np_=None: 2.5 * z - x, lambda z, x, i, np_=None: i + z,
+           lambda z, x, i, np_=None: z / x, lambda z, x, i, np_=None: x / z,
+           lambda z, x, i, np_=None: z * 1j + x, lambda z, x, i, np_=jnp: np_.exp(1j * x) * z]
+    for f in fns:
+        want = f(*(real_jnp.asarray(v) for v in (z, x, i)), np_=real_jnp)
+        for got in both(f, z, x, i):
+            assert_close(got, want, rtol=1e-5, atol=1e-6)
+
+
+@needs_jax
+def test_conversions():
+    rng = np.random.default_rng(4)
+    z = np.concatenate([crandn(rng, 5), np.array([0, 1j, complex(nan, 0)], np.complex64)])
+    x = rng.standard_normal(8).astype(np.float32)
+    i = rng.integers(-9, 9, 8).astype(np.int32)
+    b = rng.integers(0, 2, 8).astype(bool)
+    for f, args in [(lambda v: v.astype(jnp.complex64), (x,)), (lambda v: v.astype(jnp.complex64), (i,)),
+                    (lambda v: v.astype(jnp.complex64), (b,)), (lambda v: v.astype(bool), (z,)),
+                    (lambda v: lax.complex(v, 2 * v), (x,))]:
+        want = f(*(real_jnp.asarray(a) for a in args))
+        for got in both(f, *args):
+            assert_close(got, want)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = real_jnp.asarray(z).astype(np.float32)
+        for got in both(lambda v: v.astype(jnp.float32), z):
+            assert_close(got, want)
+
+
+# ---- fused chains, views and selects under jit ---------------------------------------------------------
+
+
+def test_fused_chain_is_one_kernel_against_numpy():
+    """Values against numpy (runs in Pyodide too); the chain fuses into one kernel."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((4, 6)).astype(np.float32)
+    z = crandn(rng, 4, 6)
+
+    def f(x, z):
+        return jnp.exp(1j * x) * z + jnp.conj(z)
+    eager, jitted = both(f, x, z)
+    want = (np.exp(1j * x.astype(np.float64)) * z + np.conj(z)).astype(np.complex64)
+    for got in (eager, jitted):
+        assert got.dtype == np.complex64
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-5, atol=1e-6)
+    plan = fusion.Plan(WASM, jax.make_jaxpr(f)(*on(x, z)))
+    assert [s.kind for s in plan.steps] == ["kernel"]
+
+
+def test_views_and_selects_move_pairs():
+    rng = np.random.default_rng(6)
+    z, w = crandn(rng, 3, 4), crandn(rng, 3, 4)
+    m = rng.integers(0, 2, (3, 4)).astype(bool)
+    idx = np.array([2, 0, 1, 2], np.int32)
+    cases = [(lambda z, w, m: z.T[::-1] * 2, lambda z, w, m: z.T[::-1] * 2),
+             (lambda z, w, m: jnp.where(m, z, w), lambda z, w, m: np.where(m, z, w)),
+             (lambda z, w, m: jnp.concatenate([z, w], axis=1) + 1j, lambda z, w, m: np.concatenate([z, w], 1) + 1j),
+             (lambda z, w, m: jnp.pad(z, ((1, 0), (0, 2))), lambda z, w, m: np.pad(z, ((1, 0), (0, 2)))),
+             (lambda z, w, m: z[idx], lambda z, w, m: z[idx]),
+             (lambda z, w, m: jnp.broadcast_to(z[:, :1], (3, 4)) * w, lambda z, w, m: z[:, :1] * w),
+             (lambda z, w, m: lax.dynamic_slice(z, (1, 1), (2, 2)), lambda z, w, m: z[1:3, 1:3]),
+             (lambda z, w, m: z.reshape(4, 3)[1:, ::2], lambda z, w, m: z.reshape(4, 3)[1:, ::2])]
+    for f, ref in cases:
+        want = ref(z, w, m)
+        for got in both(f, z, w, m):
+            assert got.dtype == np.complex64
+            np.testing.assert_allclose(np.asarray(got), want, rtol=1e-6, atol=1e-6)
+
+
+def test_scalar_constants_and_empty_and_0d():
+    for got in both(lambda z: z * (2 - 1j) + 3, np.complex64(1 + 2j)):
+        assert got.shape == () and complex(got) == pytest.approx((1 + 2j) * (2 - 1j) + 3)
+    for got in both(lambda z: jnp.exp(z) * z, np.zeros((0, 3), np.complex64)):
+        assert got.shape == (0, 3) and got.dtype == np.complex64
+
+
+# ---- reductions and contractions ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("axis", [None, 0, -1, (0, 2)])
+def test_sum_mean_prod_over_axes(axis):
+    rng = np.random.default_rng(7)
+    z = crandn(rng, 3, 4, 5)
+    for f, ref, tol in [(jnp.sum, np.sum, 1e-5), (jnp.mean, np.mean, 1e-5), (jnp.prod, np.prod, 2e-5)]:
+        want = ref(z.astype(np.complex128), axis=axis)
+        for got in both(lambda v: f(v, axis=axis), z):
+            assert got.dtype == np.complex64
+            np.testing.assert_allclose(np.asarray(got), want, rtol=tol, atol=1e-5)
+
+
+def test_long_products_and_cumsum_stay_correct():
+    """A product over more than kernel/complex.py's UNROLL elements, and cumulative sums (wasm keeps
+    scans on the host for every dtype), run on the host: correct, and counted."""
+    rng = np.random.default_rng(8)
+    z = (np.exp(1j * rng.uniform(0, 6, 200))).astype(np.complex64)
+    for got in both(jnp.prod, z):
+        np.testing.assert_allclose(complex(got), np.prod(z.astype(np.complex128)), rtol=1e-4)
+    for got in both(lambda v: jnp.cumsum(v * 2), z[:10]):
+        np.testing.assert_allclose(np.asarray(got), np.cumsum(z[:10] * 2), rtol=1e-5)
+    assert set(WASM.host_fallbacks) == {"reduce_prod", "cumsum"}
+    WASM.host_fallbacks.clear()
+
+
+@pytest.mark.parametrize("shapes", [((3, 4), (4, 5)), ((2, 3, 4), (2, 4, 3)), ((6,), (6,)), ((5, 4), (4,))])
+def test_dot_and_matmul(shapes):
+    rng = np.random.default_rng(9)
+    a, b = crandn(rng, *shapes[0]), crandn(rng, *shapes[1])
+    x = rng.standard_normal(shapes[1]).astype(np.float32)
+    want = np.matmul(a.astype(np.complex128), b)
+    for got in both(jnp.matmul, a, b):
+        assert got.dtype == np.complex64
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-5, atol=1e-5)
+    for got in both(jnp.matmul, a, x):  # mixed: the real operand promoted
+        assert got.dtype == np.complex64
+        np.testing.assert_allclose(np.asarray(got), np.matmul(a.astype(np.complex128), x), rtol=1e-5, atol=1e-5)
+    for got in both(lambda a, b: jnp.vdot(a, b), a.ravel()[:4], b.ravel()[:4]):
+        np.testing.assert_allclose(complex(got), np.vdot(a.ravel()[:4], b.ravel()[:4]), rtol=1e-5)
+
+
+# ---- transformations -------------------------------------------------------------------------------
+
+
+def test_vmap_against_loop():
+    rng = np.random.default_rng(10)
+    z, w = crandn(rng, 5, 3), crandn(rng, 3)
+
+    def f(z, w):
+        return jnp.sum(jnp.log(z) * w) / jnp.sqrt(z[0])
+    zd, wd = on(z, w)
+    got = jax.vmap(f, in_axes=(0, None))(zd, wd)
+    want = np.stack([np.asarray(f(zi, wd)) for zi in zd])
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-5, atol=1e-6)
+    got = jax.jit(jax.vmap(f, in_axes=(0, None)))(zd, wd)
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-5, atol=1e-6)
+
+
+def _loss(z, x, np_=jnp):
+    w = np_.exp(1j * x) * z + np_.conj(z) / (1 + z * z)
+    return np_.sum(np_.abs(np_.sin(w)) ** 2 + np_.real(np_.log(w) * np_.tanh(z)))
+
+
+@needs_jax
+def test_grad_conjugate_convention_matches_jax():
+    rng = np.random.default_rng(11)
+    z, x = crandn(rng, 6), rng.standard_normal(6).astype(np.float32)
+    want = real_jax.grad(lambda z, x: _loss(z, x, real_jnp), argnums=(0, 1))(z, x)
+    zd, xd = on(z, x)
+    for g in (jax.grad(_loss, argnums=(0, 1))(zd, xd), jax.jit(jax.grad(_loss, argnums=(0, 1)))(zd, xd)):
+        assert_close(g, want, rtol=1e-4, atol=1e-5)
+
+
+def test_grad_of_real_loss_against_finite_differences():
+    """d/dz of a real loss is conj(dL/dre + i dL/dim)... as JAX defines it: grad = dL/dre - i dL/dim."""
+    rng = np.random.default_rng(12)
+    z, x = crandn(rng, 4), rng.standard_normal(4).astype(np.float32)
+    g = np.asarray(jax.jit(jax.grad(_loss))(*on(z, x)))
+    eps = 1e-3
+    for k in range(4):
+        d = np.zeros(4, np.complex128)
+        d[k] = eps
+        def loss_at(v):
+            return float(_loss(*on(v.astype(np.complex64), x)))
+        dre = (loss_at(z + d) - loss_at(z - d)) / (2 * eps)
+        dim = (loss_at(z + 1j * d) - loss_at(z - 1j * d)) / (2 * eps)
+        np.testing.assert_allclose(g[k], dre - 1j * dim, rtol=2e-2, atol=2e-2)
+
+
+def test_jvp_of_holomorphic_function():
+    rng = np.random.default_rng(13)
+    z, t = crandn(rng, 5), crandn(rng, 5)
+    y, dy = jax.jit(lambda z, t: jax.jvp(lambda v: jnp.exp(v) * v, (z,), (t,)))(*on(z, t))
+    np.testing.assert_allclose(np.asarray(y), np.exp(z) * z, rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(dy), np.exp(z) * (z + 1) * t, rtol=1e-5, atol=1e-6)
+
+
+# ---- complex128 under x64: float64 parts ------------------------------------------------------------
+
+
+def test_complex128_under_x64_in_float64_parts():
+    """complex128 runs as kernels over float64 parts (log and pow need float64 atan2, which stays on
+    the host on wasm: not tested here); values to float64 precision against numpy."""
+    rng = np.random.default_rng(14)
+    z = (rng.standard_normal(9) + 1j * rng.standard_normal(9)) * 2
+    w = rng.standard_normal(9) + 1j * rng.standard_normal(9)
+    with jax.enable_x64(True):
+        zd, wd = (jax.device_put(v, WASM) for v in (z, w))
+        assert zd.dtype == np.complex128
+        for f in [lambda a, b, np_: a * b - a / b, lambda a, b, np_: np_.exp(a) + np_.sqrt(b) * np_.abs(a),
+                  lambda a, b, np_: np_.tanh(a) * np_.sin(b) + np_.cosh(a),
+                  lambda a, b, np_: np_.sum(a * np_.conj(b))]:
+            for got in (f(zd, wd, jnp), jax.jit(lambda a, b: f(a, b, jnp))(zd, wd)):
+                assert got.dtype == np.complex128
+                np.testing.assert_allclose(np.asarray(got), f(z, w, np), rtol=1e-13, atol=1e-13)
+
+
+def test_componentwise_kernels_are_plain_float_kernels():
+    """z + w and -z read and write floats at the output's own position (SIMD on wasm); z * w
+    selects the part per position."""
+    c64 = np.dtype(np.complex64)
+    i = ir.Index(ir.I32)
+    z, w = ir.Load(c64, 0, i), ir.Load(c64, 1, i)
+    (add,), scale = kcomplex.realify((ir.Binary(c64, "add", z, w),))
+    assert scale == 2 and add == ir.Binary(np.dtype(np.float32), "add", ir.Load(np.dtype(np.float32), 0, i),
+                                           ir.Load(np.dtype(np.float32), 1, i))
+    (mul,), _ = kcomplex.realify((ir.Binary(c64, "mul", z, w),))
+    assert isinstance(mul, ir.Select)
+    (mag,), scale = kcomplex.realify((ir.Unary(np.dtype(np.float32), "abs", z),))
+    assert scale == 1 and mag.dtype == np.float32
+    rng = np.random.default_rng(17)
+    a, b = crandn(rng, 37), crandn(rng, 37)
+    for got in both(lambda a, b: -(a + b) - b[::-1], a, b):
+        np.testing.assert_allclose(np.asarray(got), -(a + b) - b[::-1], rtol=1e-6)
+
+
+def test_complex_matmul_runs_as_real_matmul_routines():
+    """Four float32 matmuls of the parts (two when one operand is real by construction), any
+    dimension numbers."""
+    rng = np.random.default_rng(18)
+    a, b = crandn(rng, 3, 5, 2), crandn(rng, 2, 5, 4)
+    x = rng.standard_normal((2, 5, 4)).astype(np.float32)
+    dn = (((1,), (1,)), ((2,), (0,)))  # contract the 5s, batch over the 2s
+
+    def f(a, b):  # a real rhs is converted: its zero imaginary part needs no products
+        return lax.dot_general(a, b.astype(jnp.complex64), dn)
+    for rhs in (b, x):
+        want = np.einsum("ikb,bkj->bij", a.astype(np.complex128), rhs)
+        for got in both(f, a, rhs):
+            assert got.dtype == np.complex64 and got.shape == (2, 3, 4)
+            np.testing.assert_allclose(np.asarray(got), want, rtol=1e-5, atol=1e-5)
+        plan = fusion.Plan(WASM, jax.make_jaxpr(f)(*on(a, rhs)))
+        assert [s.kind for s in plan.steps].count("routine") == (4 if rhs is b else 2)
+    for got in both(lambda x, a: x.astype(jnp.complex64) @ a, x[0].T, a[:, :, 0].T):
+        np.testing.assert_allclose(np.asarray(got), x[0].T @ a[:, :, 0].T, rtol=1e-5, atol=1e-5)
