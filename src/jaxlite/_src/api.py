@@ -137,6 +137,8 @@ def clear_caches() -> None:
     """Forget every traced jaxpr and compiled kernel plan (they are rebuilt on the next call)."""
     jit_module.clear_all_caches()
     dispatch._eager_cache.clear()
+    for cache in dispatch.replay_caches:  # recorded eager operations hold executors
+        cache.clear()
     for device in dispatch.devices():
         for name in ("_plans", "_prim_cache"):
             cache = getattr(device, name, None)

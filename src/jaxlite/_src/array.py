@@ -23,6 +23,10 @@ class _Done:
 
 _DONE = _Done()
 
+# Reads of Array values on the host so far: dispatch's eager recording checks that an operation it
+# replays never looked at values (its control flow then depends on avals alone).
+host_reads = [0]
+
 # How an unpickled Array is rebuilt from its host value: dispatch (which places values on devices,
 # and builds on this module) registers its make_array here.
 _make_array = None
@@ -57,6 +61,7 @@ class ArrayImpl(Array):
 
     def _value(self) -> np.ndarray:
         """The data as a numpy array (reads back from the device)."""
+        host_reads[0] += 1
         return self._device.get(self._buf, self.aval)
 
     def devices(self) -> set:
@@ -87,7 +92,20 @@ class ArrayImpl(Array):
             v = v.astype(dtype)
         return np.array(v, copy=True) if copy else v
 
+    def _scalar(self):
+        """A 0-d array's value as a Python scalar, read straight from device memory where the
+        device can (no numpy array on the way); None where it cannot."""
+        read = getattr(self._device, "read_scalar", None)
+        if read is None or self.aval.shape:
+            return None
+        host_reads[0] += 1
+        return read(self._buf, self.aval.dtype)
+
     def item(self, *args):
+        if not args:
+            v = self._scalar()
+            if v is not None:
+                return v
         return self._value().item(*args)
 
     def tolist(self):
@@ -97,10 +115,12 @@ class ArrayImpl(Array):
         return bool(self._value())
 
     def __int__(self):
-        return int(self._value())
+        v = self._scalar()
+        return int(self._value() if v is None else v)
 
     def __float__(self):
-        return float(self._value())
+        v = self._scalar()
+        return float(self._value() if v is None else v)
 
     def __complex__(self):
         return complex(self._value())

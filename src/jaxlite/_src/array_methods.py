@@ -8,6 +8,7 @@ import numpy as np
 
 from jaxlite._src import core
 from jaxlite._src.array import ArrayImpl
+from jaxlite._src.dispatch import _programs, eager_cached, eager_ok, replay_caches
 
 _LAZY_BYTES = 1 << 16  # as backends/kernel_device.LAZY_BYTES: bigger constants take jnp's path
 
@@ -21,10 +22,35 @@ def _install():
     def swap(f):
         return lambda self, other: f(other, self)
 
-    def checked(f, fast=None, swapped=False, inexact=False):
+    def checked(f, fast=None, swapped=False, inexact=False, name=""):
         # Operators return NotImplemented for types jnp cannot take, so Python tries the other side.
         # `fast`: the lax operation that a Python scalar operand may take directly (_with_scalar).
+        with_const = (lambda x, c: fast(c, x)) if swapped else fast
+
         def op(self, other):
+            if type(self) is ArrayImpl and eager_ok():
+                # A replay of what this operator did for the same operand types (dispatch.eager_cached).
+                t = type(other)
+                if t is ArrayImpl:
+                    key = (name, id(self.aval), id(other.aval))
+                    prog = _programs.get(key)
+                    if prog and prog.pair and self._device is prog.device is other._device \
+                            and not (self._committed or other._committed):
+                        return ArrayImpl(prog.aval, prog.run([self._buf, other._buf])[0], prog.device)
+                    return eager_cached(key, f, (self, other))
+                if fast is not None and (t is float or t is int):
+                    # The scalar goes to the kernel as a launch parameter (one kernel for all values).
+                    key = (name, id(self.aval), t)
+                    hit = _scalar_runs.get(key)
+                    if hit is not None and hit[0] is self._device and not self._committed and \
+                            type(self._buf) is not hit[0].const_type and (t is float or -_INT32 <= other < _INT32):
+                        dev, launch, aval, convert, _ = hit
+                        return ArrayImpl(aval, launch([self._buf], (convert(other),))[0], dev)
+                    c = _with_scalar(None, self, other, swapped, inexact)
+                    if c is not None:
+                        out = eager_cached(key, with_const, (self, c), keyed=1)
+                        _learn_scalar(key, _programs.get(key))
+                        return out
             if fast is not None:
                 out = _with_scalar(fast, self, other, swapped, inexact)
                 if out is not None:
@@ -46,11 +72,11 @@ def _install():
     methods = {}
     for name, f in binops.items():
         fast, inexact = fast_ops.get(name), name == "truediv"
-        methods[f"__{name}__"] = checked(f, fast, inexact=inexact)
-        methods[f"__r{name}__"] = checked(swap(f), fast, swapped=True, inexact=inexact)
+        methods[f"__{name}__"] = checked(f, fast, inexact=inexact, name=name)
+        methods[f"__r{name}__"] = checked(swap(f), fast, swapped=True, inexact=inexact, name="r" + name)
     for name, f in {"eq": jnp.equal, "ne": jnp.not_equal, "lt": jnp.less, "le": jnp.less_equal,
                     "gt": jnp.greater, "ge": jnp.greater_equal}.items():
-        methods[f"__{name}__"] = checked(f, fast_ops[name])
+        methods[f"__{name}__"] = checked(f, fast_ops[name], name=name)
     methods.update({
         "__neg__": jnp.negative, "__pos__": jnp.positive, "__abs__": jnp.abs, "__invert__": jnp.invert,
         "__getitem__": indexing.getitem, "__round__": lambda self, nd=None: jnp.round(self, nd or 0),
@@ -74,9 +100,33 @@ def _install():
         "__jax_array__": lambda self: self,
         "__len__": _len, "__iter__": _iter,
     })
+    for name in _REPLAYED:
+        methods[name] = _replayed(name, methods[name])
     for cls in (ArrayImpl, core.Tracer):
         for name, m in methods.items():
             setattr(cls, name, m)
+
+
+# Methods whose primitives follow from the array's type and the (hashable) arguments alone:
+# eagerly, a call is a replay of the primitives the first call with that signature applied.
+_REPLAYED = ("reshape", "astype", "transpose", "squeeze", "flatten", "ravel", "swapaxes", "sum", "prod", "max",
+             "min", "mean", "var", "std", "all", "any", "argmax", "argmin", "cumsum", "cumprod")
+
+
+def _replayed(name, method):
+    def m(self, *args, **kwargs):
+        if type(self) is ArrayImpl and not self._committed and eager_ok():
+            key = (method, id(self.aval), args, tuple(kwargs.items()) if kwargs else None)
+            try:
+                prog = _programs.get(key)
+            except TypeError:  # unhashable arguments (lists): the ordinary call
+                return method(self, *args, **kwargs)
+            if prog and prog.unary and prog.device is self._device:
+                return ArrayImpl(prog.aval, prog.run([self._buf])[0], prog.device)
+            return eager_cached(key, lambda x: method(x, *args, **kwargs), (self,))
+        return method(self, *args, **kwargs)
+    m.__name__ = name
+    return m
 
 
 # Array dtypes for which a Python scalar operand keeps the array's dtype and weak type exactly as
@@ -118,7 +168,30 @@ def _with_scalar(lax_fn, self, other, swapped: bool, inexact: bool):
             _weak_avals.clear()
         weak = _weak_avals[key] = (core.ShapedArray(aval.shape, dt, True), n)
     c = ArrayImpl(weak[0], const(dev, np.asarray(other, dt), weak[1]), dev)
+    if lax_fn is None:
+        return c
     return lax_fn(c, self) if swapped else lax_fn(self, c)
+
+
+# (operator, id of the array's interned aval, scalar type) -> (device, run(bufs, params), output
+# aval, the scalar's conversion to a launch parameter, the program): `array op scalar` as one
+# launch with the scalar passed (a constant array operand takes the replay, which folds it).
+_scalar_runs: dict = {}
+replay_caches.append(_scalar_runs)
+
+
+def _learn_scalar(key, prog) -> None:
+    """Keep the launch of a recorded `array op scalar` whose one step takes the scalar as a
+    launch parameter (the device's executor says whether it does, for this size)."""
+    if not prog or prog.run is None or key in _scalar_runs:
+        return
+    with_params = getattr(prog.run, "with_params", None)
+    launch = with_params and with_params(tuple(k == 1 for k in prog.ins))  # operand 1: the scalar
+    if launch is not None:
+        if len(_scalar_runs) > 4096:
+            _scalar_runs.clear()
+        # (prog holds the key's aval alive: its id is not reused while the entry exists)
+        _scalar_runs[key] = (prog.device, launch, prog.aval, prog.device.param_converter(prog.avals[1].dtype), prog)
 
 
 _weak_avals: dict = {}  # (shape, dtype) -> (weakly typed aval, size) of small shapes

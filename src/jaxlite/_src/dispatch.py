@@ -192,6 +192,8 @@ def _check_floats(prim, args, params, outs) -> None:
 def _apply(prim, args, params):
     rule = impl_rules.get(prim)
     if rule is not None:
+        if _rec.steps is not None:
+            _rec.steps = False  # a call of a jaxpr: not one replayable step
         outs = rule(*args, **params)
         return outs if prim.multiple_results else [outs]
     avals = tuple(a.aval if type(a) is ArrayImpl else core.get_aval(a) for a in args)
@@ -203,7 +205,7 @@ def _apply(prim, args, params):
         key = entry = None
     committed = any(type(a) is ArrayImpl and a._committed for a in args)
     if entry is None:
-        out_avals = core.abstract_eval(prim, avals, params)
+        out_avals = [interned(a) for a in core.abstract_eval(prim, avals, params)]
         device = placement(device, (*avals, *out_avals), committed)
         entry = (out_avals, device.executor(prim, avals, params, out_avals), device)
         if key is not None:
@@ -214,7 +216,181 @@ def _apply(prim, args, params):
     bufs = [a._buf if type(a) is ArrayImpl and a._device is device else to_buffer(a, device, av)
             for a, av in zip(args, avals)]
     outs = run(bufs)
-    return [ArrayImpl(av, b, device, committed) for av, b in zip(out_avals, outs)]
+    outs = [ArrayImpl(av, b, device, committed) for av, b in zip(out_avals, outs)]
+    steps = _rec.steps
+    if steps is not None and steps is not False:
+        steps.append((args, outs, run, device))
+    return outs
+
+
+# ---- replayed eager operations ----------------------------------------------------------------------
+# An operation of the public API (`a + b`, `a[3]`, `a.reshape(2, 5)`) on concrete Arrays takes
+# the same primitives for every call with the same operand types: promotion, broadcasting and
+# parameter checks in jnp depend on avals and static arguments only. `eager_cached` runs such an
+# operation once while recording the primitives it applies; later calls with that signature run
+# the recorded executors directly (no jnp, no bind, no abstract evaluation, no cache key built
+# from avals' contents). Its keys hold avals by identity: avals are interned on a miss, and the
+# recorded outputs carry interned avals, so results fed back in hit again.
+
+
+class _Recording(threading.local):
+    steps = None  # None, or the steps recorded so far, or False: this call cannot be replayed
+
+
+_rec = _Recording()
+_interned: dict = {}  # (shape, dtype, weak_type) -> the one ShapedArray used in eager_cached keys
+_programs: dict = {}  # key -> _Program, or False: recorded and found not replayable
+
+
+def interned(a):
+    """The one ShapedArray equal to a that eager_cached keys use."""
+    if type(a) is not core.ShapedArray:
+        return a
+    k = (a.shape, a.dtype, a.weak_type)
+    b = _interned.get(k)
+    if b is None:
+        if len(_interned) > 4096:
+            _interned.clear()
+            _programs.clear()  # (keys hold the avals' ids)
+        b = _interned[k] = a
+    return b
+
+
+def intern(x: ArrayImpl) -> core.ShapedArray:
+    """x's aval replaced by the interned equal one (an Array's aval is immutable data)."""
+    b = x.aval = interned(x.aval)
+    return b
+
+
+class _Program:
+    """Recorded steps: (executor, input positions, number of outputs) over a list of slots that
+    holds the operands' buffers, then the constants the operation made (from static values: a
+    divisor, a zero), then each step's outputs; `result` is the position of the result."""
+    __slots__ = ("steps", "result", "aval", "device", "avals", "consts", "run", "ins", "pair", "unary")
+
+    def __init__(self, steps, result, aval, device, avals, consts, n_operands):
+        self.steps, self.result, self.aval, self.device, self.avals = steps, result, aval, device, avals
+        self.consts = consts
+        # the common case, one step on the operands whose output is the result: no list of slots
+        if len(steps) == 1 and not consts and result == n_operands:
+            self.run, self.ins = steps[0][0], steps[0][1]
+        else:
+            self.run = self.ins = None
+        self.pair = self.ins == (0, 1)  # run([first operand, second operand]) is the whole replay
+        self.unary = self.ins == (0,)  # run([the operand]) is (not `x != x`, whose step reads it twice)
+
+    def replay(self, bufs):
+        if self.run is not None:
+            return self.run([bufs[i] for i in self.ins])[0]
+        bufs.extend(self.consts)
+        for run, ins, n in self.steps:
+            outs = run([bufs[i] for i in ins])
+            bufs.extend(outs)
+        return bufs[self.result]
+
+
+def eager_ok() -> bool:
+    """Nothing is traced in this thread and no debug check wants to see each primitive. (The
+    replays were recorded with the present x64 mode, which decides jnp's dtypes.)"""
+    st = core._state
+    if st.dynamic_trace is not None or len(st.trace_stack) != 1 or _flags["jax_debug_nans"] \
+            or _flags["jax_debug_infs"] or _rec.steps is not None:  # (recording: every step through bind)
+        return False
+    if _flags["jax_enable_x64"] != _x64[0]:
+        _x64[0] = _flags["jax_enable_x64"]
+        replay_epoch[0] += 1
+        for cache in replay_caches:
+            cache.clear()
+    return True
+
+
+_x64 = [False]
+replay_epoch = [0]  # counts x64 mode changes: cached calls made in another mode are stale
+replay_caches: list = [_programs]  # caches of recorded operations: emptied when the x64 mode changes
+
+
+def eager_cached(key, fn, operands, keyed: int = -1):
+    """fn(*operands) for concrete uncommitted Arrays on one device, with nothing traced (the
+    caller checked `eager_ok()` and built `key` from the operation, the ids of the operands'
+    interned avals and its static arguments): a replay of the primitives a first call recorded.
+    fn must not read operand values on the host (recording would not see it). The key holds the
+    avals of the first `keyed` operands (all by default); the others' follow from the key."""
+    prog = _programs.get(key)
+    if prog is None:
+        return _record(key, fn, operands, keyed)
+    if prog is not False:
+        dev = prog.device
+        if all(x._device is dev and not x._committed for x in operands):
+            return ArrayImpl(prog.aval, prog.replay([x._buf for x in operands]), dev)
+    return fn(*operands)
+
+
+def replayed_unary(f):
+    """f(x) for a jnp function of one array: eagerly on an Array, a replay of what the first call
+    with x's type applied (f's primitives depend on x's type alone)."""
+    def g(x, /):
+        if type(x) is ArrayImpl and not x._committed and eager_ok():
+            key = (f, id(x.aval))
+            prog = _programs.get(key)
+            if prog and prog.unary and prog.device is x._device:
+                return ArrayImpl(prog.aval, prog.run([x._buf])[0], prog.device)
+            return eager_cached(key, f, (x,))
+        return f(x)
+    g.__name__, g.__qualname__, g.__doc__, g.__wrapped__ = f.__name__, f.__qualname__, f.__doc__, f
+    return g
+
+
+def _record(key, fn, operands, keyed):
+    dev = operands[0]._device
+    if any(x._device is not dev or x._committed for x in operands):
+        return fn(*operands)  # placement decides: not what this cache is for
+    if len({id(x) for x in operands}) != len(operands):
+        return fn(*operands)  # x @ x: a program recorded by identity would read one operand for both
+    fresh = False
+    for x in operands[:keyed] if keyed >= 0 else operands:
+        a = x.aval
+        fresh |= intern(x) is not a
+    if fresh:  # the key holds ids of avals that are not kept: the next call keys the interned ones
+        return fn(*operands)
+    reads = array.host_reads[0]
+    _rec.steps = []
+    try:
+        out = fn(*operands)
+    finally:
+        steps, _rec.steps = _rec.steps, None
+    prog = False
+    if steps and type(out) is ArrayImpl and array.host_reads[0] == reads and not out._committed:
+        prog = _program(steps, out, operands)
+    if len(_programs) > 8192:
+        _programs.clear()
+    _programs[key] = prog
+    return out
+
+
+def _program(steps, out, operands):
+    dev = operands[0]._device
+    where = {id(x): k for k, x in enumerate(operands)}
+    made = {id(o) for _, outs, _, _ in steps for o in outs}
+    consts = []
+    for args, _, _, device in steps:  # Arrays made on the way from static values: kept as they are
+        for a in args:
+            if id(a) not in where and id(a) not in made:
+                if type(a) is not ArrayImpl or a._device is not dev or a._committed:
+                    return False  # (a Python or numpy value: placed anew on every call)
+                where[id(a)] = len(operands) + len(consts)
+                consts.append(a)
+    prog, avals = [], [x.aval for x in (*operands, *consts)]
+    for args, outs, run, device in steps:
+        if device is not dev:
+            return False
+        prog.append((run, tuple(where[id(a)] for a in args), len(outs)))
+        for o in outs:
+            where[id(o)] = len(avals)
+            avals.append(intern(o))
+    k = where.get(id(out))
+    if k is None:
+        return False
+    return _Program(tuple(prog), k, avals[k], dev, tuple(avals), tuple(c._buf for c in consts), len(operands))
 
 
 def device_put(x, device=None):
@@ -261,7 +437,7 @@ def make_array(value, dtype=None, device=None, committed=False, weak_type=None):
     _check_python_ints(value, dt, explicit=dtype is not None)
     with np.errstate(all="ignore"):
         arr = arr.astype(dt, copy=False)
-    aval = core.ShapedArray(arr.shape, dt, weak)
+    aval = interned(core.ShapedArray(arr.shape, dt, weak))
     dev = placement(device or get_default_device(), [aval], committed)
     return ArrayImpl(aval, dev.put(arr), dev, committed)
 

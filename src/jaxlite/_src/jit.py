@@ -224,6 +224,7 @@ class Jitted:
         self.device, self.backend, self.inline = device, backend, bool(inline)
         self._cache = _LRU()
         self._flat_cache = _LRU()
+        self._fast: dict = {}  # ids of the arguments' interned avals -> _FastCall
         functools.update_wrapper(self, fun, updated=())
         _all_jitted.add(self)
 
@@ -298,6 +299,15 @@ class Jitted:
         return hit, leaves
 
     def __call__(self, *args, **kwargs):
+        if not kwargs:
+            # A call seen before with these Arrays' types on a compiling device: its plan directly.
+            fast = self._fast.get(tuple([id(a.aval) if type(a) is ArrayImpl else None for a in args]))
+            if fast is not None and fast.epoch == dispatch.replay_epoch[0] and dispatch.eager_ok() \
+                    and not (dispatch._flags["jax_disable_jit"] or dispatch._flags["jax_no_execution"]
+                             or config_options._user_contexts):
+                out = fast.call(args)
+                if out is not _MISS:
+                    return out
         if config.jax_disable_jit:
             return self.fun(*args, **kwargs)
         if not kwargs and not self.static_argnums and all(type(a) in _FLAT_LEAVES for a in args):
@@ -319,6 +329,8 @@ class Jitted:
             outs = pe.closed_call(closed, leaves)  # the caller's trace records the equations themselves
         else:
             outs = pjit_p.bind(*leaves, jaxpr=closed, name=self.name)
+            if not kwargs and not placed and leaves is args:
+                _learn_fast(self, args, closed, out_tree)
         return tree_util.tree_unflatten(out_tree, outs)
 
     def trace(self, *args, **kwargs):
@@ -339,12 +351,66 @@ class Jitted:
     def clear_cache(self):
         self._cache.clear()
         self._flat_cache.clear()
+        self._fast.clear()
 
     def _cache_size(self) -> int:
         return len(self._cache)
 
 
 _all_jitted: weakref.WeakSet = weakref.WeakSet()
+
+
+class _FastCall:
+    """A cached jit call on uncommitted Arrays of one device, nothing traced: the arguments'
+    buffers go straight to the device's plan for the jaxpr (what pjit's impl and run_jaxpr do
+    for such a call, minus their checks, which held when this was made)."""
+    __slots__ = ("device", "run", "out_avals", "single", "out_tree", "epoch", "avals")
+
+    def __init__(self, device, run, out_avals, out_tree, avals):
+        self.device, self.run, self.out_avals, self.out_tree, self.avals = device, run, out_avals, out_tree, avals
+        self.single = out_tree == tree_util.tree_structure(0)  # one Array out: no pytree to build
+        self.epoch = dispatch.replay_epoch[0]
+
+    def call(self, args):
+        dev = self.device
+        for a in args:
+            if a._device is not dev or a._committed:
+                return _MISS
+        outs = self.run([a._buf for a in args])
+        if self.single:
+            return ArrayImpl(self.out_avals[0], outs[0], dev)
+        return tree_util.tree_unflatten(self.out_tree, [ArrayImpl(v, b, dev) for v, b in zip(self.out_avals, outs)])
+
+
+_MISS = object()  # what _FastCall.call gives where the ordinary call must run
+
+
+def _learn_fast(jitted, args, closed, out_tree) -> None:
+    """Keep the plan of a jit call whose arguments are all uncommitted Arrays with interned avals
+    on one compiling device, when pjit's impl would have run exactly that plan."""
+    if not args or len(jitted._fast) > 64 or config.jax_no_execution or config_options._user_contexts:
+        return
+    dev = getattr(args[0], "_device", None)
+    for a in args:
+        if type(a) is not ArrayImpl or a._device is not dev or a._committed:
+            return
+        if dispatch.interned(a.aval) is not a.aval:
+            dispatch.intern(a)  # the next call keys interned avals (their ids stay unique)
+            return
+    plan_for = getattr(dev, "plan_for", None)
+    collective = _collective.get(closed)
+    if plan_for is None or collective is None or collective or not dispatch.eager_ok():
+        return
+    if getattr(dev, "holds", None) is not None and not _placements.get(closed, {}).get(dev):
+        return
+    if any(hasattr(a, "make_value") for a in closed.out_avals):
+        return
+    run = plan_for(closed)
+    if run is None:
+        return
+    fast = _FastCall(dev, run, tuple(dispatch.interned(a) for a in closed.out_avals), out_tree,
+                     tuple(a.aval for a in args))
+    jitted._fast[tuple(id(a.aval) for a in args)] = fast
 
 # The ahead-of-time stages (`.trace()` -> Traced -> Lowered -> Compiled) build on jit: they compile
 # pjit's jaxpr with a device's kernel plans, so stages.py imports this module, and the runtime

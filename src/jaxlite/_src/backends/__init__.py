@@ -8,6 +8,7 @@ module is loaded. The `cpu` reference device needs no discovery: dispatch always
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 from jaxlite._src import dispatch
@@ -17,14 +18,66 @@ def discover() -> None:
     """The wasm device exists wherever a WebAssembly engine does: the browser's in Pyodide,
     wasmtime in CPython (a test dependency). In the browser it comes first and is the default."""
     from jaxlite._src.backends.wasm.device import WasmDevice
-    from jaxlite._src.backends.wasm import linalg  # noqa: F401  (registers the factorisation routines)
-    from jaxlite._src.backends.wasm import fft  # noqa: F401  (registers the FFT routine)
-    from jaxlite._src.backends.wasm import eig  # noqa: F401  (registers qr, eigh and svd)
     from jaxlite._src.backends.wasm.runtime import default_runtime
+    # The routine modules register into prim_routines when a program first asks for a routine:
+    # most programs never do, and importing them is a good part of `import jaxlite` in Pyodide.
+    WasmDevice.prim_routines = _LazyRoutines(WasmDevice.prim_routines, (
+        "jaxlite._src.backends.wasm.linalg",  # the factorisation routines
+        "jaxlite._src.backends.wasm.eig",  # qr, eigh and svd
+        "jaxlite._src.backends.wasm.fft"))  # the FFT
     runtime = default_runtime()
     if runtime is not None:
         dispatch.register_device(WasmDevice(runtime), position=0 if sys.platform == "emscripten" else None)
     dispatch.register_starter(_start_webgpu)
+
+
+class _LazyRoutines(dict):
+    """A device's prim_routines table (KernelDevice) that imports the modules filling it on the
+    first look-up; they register with `update`/item assignment as into any dict."""
+
+    def __init__(self, entries, modules):
+        super().__init__(entries)
+        self._modules = modules
+
+    def _load(self):
+        modules, self._modules = self._modules, ()
+        for name in modules:
+            importlib.import_module(name)
+
+    def get(self, key, default=None):
+        if self._modules:
+            self._load()
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        if self._modules:
+            self._load()
+        return super().__getitem__(key)
+
+    def __contains__(self, key):
+        if self._modules:
+            self._load()
+        return super().__contains__(key)
+
+    def __iter__(self):
+        if self._modules:
+            self._load()
+        return super().__iter__()
+
+    def __len__(self):
+        if self._modules:
+            self._load()
+        return super().__len__()
+
+    def keys(self):
+        if self._modules:
+            self._load()
+        return super().keys()
+
+    def items(self):
+        if self._modules:
+            self._load()
+        return super().items()
 
 
 async def _start_webgpu() -> None:
@@ -33,6 +86,7 @@ async def _start_webgpu() -> None:
     if "webgpu" in dispatch._devices or sys.platform != "emscripten":
         return
     from jaxlite._src.backends.webgpu.device import create_device
+    from jaxlite._src.backends.webgpu import fft, linalg  # noqa: F401  (register the FFT and Cholesky routines)
     dev = await create_device()
     if dev is not None:
         order = list(dispatch._devices)

@@ -19,6 +19,7 @@ import numpy as np
 
 from jaxlite._src import core, dispatch
 from jaxlite._src.backends import cpu
+from jaxlite._src.kernel import complex as kcomplex
 from jaxlite._src.kernel import fusion, ir, lower
 
 
@@ -84,6 +85,7 @@ class KernelDevice(abc.ABC):
     # along, and never upload it. None: scalars are ordinary buffers.
     const_type: type | None = None
     param_limit = 1 << 62  # outputs from which a kernel rather reads materialised constants (threads)
+    complex_kernels = False  # kernels read and write complex buffers as interleaved float pairs (kernel/complex.py)
 
     def __init__(self, id: int = 0):
         self.id = id
@@ -150,6 +152,19 @@ class KernelDevice(abc.ABC):
         """The launch parameter that passes this 0-d value to a kernel's ir.Param, or None."""
         return None
 
+    def param_converter(self, dtype):
+        """f(Python scalar of a value in range for dtype) -> the launch parameter for it (as
+        scalar_arg of the value converted to dtype), for eager ops that pass scalars directly."""
+        dtype, arg = np.dtype(dtype), self.scalar_arg
+        return lambda v: arg(np.asarray(v, dtype))
+
+    def launcher(self, kern, n: int, dtype):
+        """run(bufs, params=()) -> [output buffer]: the compiled one-output kernel launched over n
+        positions, what eager dispatch calls on every op of its signature (a device may prepare
+        it once)."""
+        launch = self.launch
+        return lambda bufs, params=(): [launch(kern, bufs, n, dtype, params)]
+
     def put_dense(self, value: np.ndarray):
         """A device buffer holding `value` (put may return a LazyConst for 0-d values)."""
         return self.put(value)
@@ -176,7 +191,7 @@ class KernelDevice(abc.ABC):
         if prim not in lower.lowerings or len(out_avals) != 1:
             return False
         if not all(self.supports_dtype(a.dtype) for a in (*in_avals, *out_avals)):
-            return False
+            return self.complex_kernels and kcomplex.can_lower(self, prim, in_avals, out_avals)
         op = lower.math_ops.get(prim)
         if op is not None and op not in self.math_ops:
             return False
@@ -200,15 +215,14 @@ class KernelDevice(abc.ABC):
         if fusion.needs_plan(self, prim, in_avals, out_avals, params):
             plan = self._single_eqn_plan(prim, in_avals, params, out_avals)
             return lambda bufs: plan.execute(list(bufs))
-        if prim.name == "reshape" and params.get("dimensions") is None:
-            return lambda bufs: [bufs[0]]  # the same bytes in the same order: share the buffer
+        if prim.name == "reshape" and params.get("dimensions") is None or (
+                prim.name == "broadcast_in_dim" and len(in_avals) == 1 and in_avals[0].size == out_avals[0].size):
+            return lambda bufs: [bufs[0]]  # the same bytes in the same order (only unit axes added): share
         entry = self._build_prim(prim, in_avals, params, out_avals)
         if entry is None:
             run = lambda bufs: self._host(prim, bufs, in_avals, params, out_avals)  # noqa: E731
         else:
-            fn, n, dtype = entry
-            launch = self.launch
-            run = lambda bufs: [launch(fn, bufs, n, dtype)]  # noqa: E731
+            run = self.launcher(*entry)
         const = self.const_type
         if const is None or len(out_avals) != 1:
             return run
@@ -246,11 +260,19 @@ class KernelDevice(abc.ABC):
             if not use_params:
                 return run(bufs)
             mask = tuple(type(b) is const and b.arg is not None for b in bufs)
-            fn = variants.get(mask)
-            if fn is None:
-                fn = variants[mask] = self._build_prim(prim, in_avals, params, out_avals, mask)[0]
             args = [b.arg for b, m in zip(bufs, mask) if m]
-            return [self.launch(fn, [b for b, m in zip(bufs, mask) if not m], n, dtype, args)]
+            return with_params(mask)([b for b, m in zip(bufs, mask) if not m], args)
+
+        def with_params(mask):
+            """run(buffers, scalar arguments) for the variant whose inputs flagged in mask are
+            launch parameters; None where constants do not become parameters."""
+            if fold is not None or not use_params:
+                return None
+            launch = variants.get(mask)
+            if launch is None:
+                launch = variants[mask] = self.launcher(*self._build_prim(prim, in_avals, params, out_avals, mask))
+            return launch
+        run_consts.with_params = with_params
         return run_consts
 
     def run_primitive(self, prim, bufs, in_avals, params, out_avals):
@@ -295,9 +317,10 @@ class KernelDevice(abc.ABC):
                 vals.append(lower.leaf(len(loads), a.shape, a.dtype))
                 loads.append(a.dtype)
         out = lower.lowerings[prim](out_avals[0], *vals, **params)
-        exprs, _ = fusion.canonical((out.at(ir.Index(ir.I32)),), loads=False)
-        kernel = ir.Kernel(prim.name, tuple(loads), exprs, params=tuple(kinds))
-        return self.compile(kernel), out_avals[0].size, out_avals[0].dtype
+        exprs, scale = kcomplex.realify((out.at(ir.Index(ir.I32)),))
+        exprs, _ = fusion.canonical(exprs, loads=False)
+        kernel = ir.Kernel(prim.name, tuple(map(kcomplex.buffer_dtype, loads)), exprs, params=tuple(kinds))
+        return self.compile(kernel), out_avals[0].size * scale, kcomplex.buffer_dtype(out_avals[0].dtype)
 
     def _host(self, prim, bufs, in_avals, params, out_avals):
         """No kernel: a routine of this device's if it has one, else compute with the numpy
@@ -315,6 +338,17 @@ class KernelDevice(abc.ABC):
         return [self.put(cpu._as_dtype(o, a)) for o, a in zip(outs, out_avals)]
 
     # -- jit ---------------------------------------------------------------------------------------
+
+    def plan_for(self, closed: core.ClosedJaxpr):
+        """run(argument buffers) -> output buffers: what run_jaxpr does for this jaxpr, prepared
+        for jit's cached calls (the constants placed here once)."""
+        plan = self._plans.get(closed)
+        if plan is None:
+            plan = self._plans[closed] = fusion.Plan(self, closed)
+        if not closed.consts:
+            return plan.execute
+        consts = [dispatch.to_buffer(c, self, a) for c, a in zip(closed.consts, closed.jaxpr.in_avals)]
+        return lambda bufs: plan.execute(consts + bufs)
 
     def run_jaxpr(self, closed: core.ClosedJaxpr, args):
         """Run a jitted jaxpr as one fused plan (jit's `pjit` hands compiling devices the whole

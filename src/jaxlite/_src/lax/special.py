@@ -548,7 +548,7 @@ def _bernoulli(n):
 
 
 # B_2j / (2j)! for j = 1..12: the Euler-Maclaurin correction terms XLA uses.
-_ZETA_COEFFS = [float(_bernoulli(24)[2 * j] / math.factorial(2 * j)) for j in range(1, 13)]
+_ZETA_COEFFS = [float(b / math.factorial(2 * j)) for j, b in enumerate(_bernoulli(24)[2::2], 1)]
 
 
 @_upcast

@@ -7,9 +7,12 @@ them. Out-of-bounds indices follow JAX: a negative index wraps once (i + n), the
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from jaxlite._src import core, dtypes
+from jaxlite._src import core, dispatch, dtypes
+from jaxlite._src.array import ArrayImpl
 from jaxlite._src.core import get_aval
 from jaxlite._src.lax import lax, structural
 from jaxlite._src.lax.slicing import GatherDimensionNumbers, ScatterDimensionNumbers, gather
@@ -242,7 +245,85 @@ def _int32_index(i, n):
 
 
 def getitem(x, idx):
+    if type(x) is ArrayImpl and x.shape and not x._committed and dispatch.eager_ok():
+        t = type(idx)
+        if t is int or t is slice:
+            out = _take_leading(x, idx, t is int)
+            if out is not None:
+                return out
     return rewriting_take(x, idx)
+
+
+# ---- eager x[i] and x[start:stop] ------------------------------------------------------------------
+# On a C-ordered array both select one contiguous run of the flat data: x[i] is the run at
+# i * inner of inner elements, x[a:b] the run at a * inner of (b - a) * inner. Eagerly on a kernel
+# device that is one copy kernel with its start passed at launch, compiled once per (array type,
+# run length) however many indices are read, and no jnp machinery per call. Elsewhere (the cpu
+# device) the operation is replayed per static index (dispatch.eager_cached).
+
+# (device, id of x's interned aval) for x[int], (..., start, stop, step) for x[slice] -> (device,
+# run(bufs, params), output aval, start parameter conversion, rows, elements per row, start of a
+# slice, x's aval (kept: its id stays unique)), or None where the device has no such kernel.
+_runs: dict = {}
+dispatch.replay_caches.append(_runs)
+
+
+def _take_leading(x, idx, is_int: bool):
+    key = (x._device, id(x.aval)) if is_int else (x._device, id(x.aval), idx.start, idx.stop, idx.step)
+    hit = _runs.get(key, False)
+    if hit is False:
+        aval = x.aval
+        if dispatch.interned(aval) is not aval:  # keys hold interned avals (their ids stay unique)
+            dispatch.intern(x)
+            return None
+        n = aval.shape[0]
+        if not aval.size:
+            return None  # nothing to read: the ordinary path (and its IndexError for x[i])
+        if is_int:
+            start, length = 0, 1
+        else:
+            start, stop, step = idx.indices(n)
+            if step != 1 or stop <= start:
+                return None
+            length = stop - start
+        hit = _runs[key] = _leading_run(x, is_int, start, length)
+    if hit is None or hit[0] is not x._device or type(x._buf) is hit[0].const_type:
+        return _eager_cached_take(x, idx, is_int)
+    dev, launch, out_aval, convert, n, inner, start, _ = hit
+    if is_int:
+        if not -n <= idx < n:
+            return None  # the ordinary path clamps, as JAX does
+        start = idx % n * inner
+    return ArrayImpl(out_aval, launch([x._buf], (convert(start),))[0], dev)
+
+
+def _leading_run(x, is_int: bool, start: int, length: int):
+    """The device's launch of one contiguous copy of length rows from a launch-time start, or
+    None."""
+    dev, aval = x._device, x.aval
+    with_params = getattr(dev, "const_type", None) and getattr(dev, "executor", None)
+    if not with_params or aval.size >= 1 << 31:
+        return None
+    inner = math.prod(aval.shape[1:])
+    size = length * inner
+    flat = core.ShapedArray((aval.size,), aval.dtype, aval.weak_type)
+    idx = core.ShapedArray((), np.dtype(np.int32))
+    params = dict(slice_sizes=(size,))
+    (window,) = core.abstract_eval(structural.dynamic_slice_p, (flat, idx), params)
+    run = dev.executor(structural.dynamic_slice_p, (flat, idx), params, [window])
+    launch = getattr(run, "with_params", lambda mask: None)((False, True))
+    if launch is None:
+        return None
+    shape = aval.shape[1:] if is_int else (length, *aval.shape[1:])
+    out = dispatch.interned(core.ShapedArray(shape, aval.dtype, aval.weak_type))
+    if len(_runs) > 4096:
+        _runs.clear()
+    return dev, launch, out, dev.param_converter(np.int32), aval.shape[0], inner, start * inner, aval
+
+
+def _eager_cached_take(x, idx, is_int: bool):
+    key = ("getitem", id(x.aval), idx if is_int else (idx.start, idx.stop, idx.step))
+    return dispatch.eager_cached(key, lambda v: rewriting_take(v, idx), (x,))
 
 
 def unstack(x, axis=0):

@@ -357,7 +357,7 @@ def _unary(lax_fn, name, inexact=False, kinds=None):
         (x,) = promote_args_inexact(name, x) if inexact else promote_args(name, x)
         return lax_fn(x)
     f.__name__ = name
-    return f
+    return dispatch.replayed_unary(f)
 
 
 # Eager broadcasts of at least this many elements run as one jitted (fused) computation, so a

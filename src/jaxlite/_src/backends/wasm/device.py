@@ -30,7 +30,8 @@ class WasmBuffer:
         self.ptr = None
         self.device = device
         self.nbytes = nbytes
-        self.ptr = device.runtime.alloc(nbytes)  # MemoryError leaves ptr None: nothing to free
+        # (an error leaves ptr None: nothing to free)
+        self.ptr = device.runtime.alloc(nbytes)
         device._live += 1
         device.buffers_made += 1
 
@@ -71,6 +72,7 @@ class WasmDevice(KernelDevice):
     stages = False  # numpy's sequential scans and sorts beat kernel networks on one core
     prim_routines: dict = {}  # filled by the modules that define routines (see KernelDevice)
     const_type = WasmConst
+    complex_kernels = True
 
     def __init__(self, runtime: Runtime, id: int = 0):
         super().__init__(id)
@@ -112,6 +114,17 @@ class WasmDevice(KernelDevice):
             raw = self.runtime.read(buf.ptr, buf.nbytes) if buf.nbytes else np.empty(0, np.uint8)
         return raw.view(aval.dtype).reshape(aval.shape)
 
+    def read_scalar(self, buf: WasmBuffer | WasmConst, dtype):
+        """One element as a Python scalar read from linear memory (float(x), x.item()), or None
+        for dtypes the runtime does not read this way."""
+        if type(buf) is WasmConst:
+            return buf.value.item() if buf._buf is None else self.read_scalar(buf._buf, dtype)
+        rt = self.runtime
+        if not rt.locking:
+            return rt.read_scalar(buf.ptr, dtype)
+        with rt.lock:
+            return rt.read_scalar(buf.ptr, dtype)
+
     # -- kernels ---------------------------------------------------------------------------------
 
     def compile(self, kernel: ir.Kernel) -> WasmKernel:
@@ -137,10 +150,35 @@ class WasmDevice(KernelDevice):
         else:
             k.fn(*args, 0, n)
 
+    def launcher(self, k, n, dtype):
+        """The eager op's launch prepared once: one lock, the export called directly."""
+        if not n or k.parallel and n >= 64 and n * k.weight >= PARALLEL_WORK:
+            return super().launcher(k, n, dtype)
+        fn, lock, nbytes, dev = k.fn, self.runtime.lock, n * dtype.itemsize, self
+
+        def run(bufs, params=()):
+            with lock:
+                out = WasmBuffer(dev, nbytes)
+                fn(*[b.ptr for b in bufs], out.ptr, *params, 0, n)
+            return [out]
+
+        def run_unlocked(bufs, params=()):
+            out = WasmBuffer(dev, nbytes)
+            fn(*[b.ptr for b in bufs], out.ptr, *params, 0, n)
+            return [out]
+        return run if self.runtime.locking else run_unlocked
+
     def launch(self, k, bufs, n, dtype, params=()):
         out = WasmBuffer(self, n * dtype.itemsize)
-        if n:
+        if not n:
+            return out
+        if k.parallel and n >= 64 and n * k.weight >= PARALLEL_WORK:
             self._run(k, [*[b.ptr for b in bufs], out.ptr, *params], n)
+        elif self.runtime.locking:
+            with self.runtime.lock:
+                k.fn(*[b.ptr for b in bufs], out.ptr, *params, 0, n)
+        else:
+            k.fn(*[b.ptr for b in bufs], out.ptr, *params, 0, n)
         return out
 
     def scalar_arg(self, value: np.ndarray):
@@ -152,6 +190,16 @@ class WasmDevice(KernelDevice):
         if dt.kind in "iub" and dt.itemsize <= 4:
             return int(value.astype(np.int32)) if dt == np.uint32 else int(value)
         return None
+
+    def param_converter(self, dtype):
+        """wasm parameters are the values themselves: floats (the engine rounds an f32 parameter
+        as numpy rounds to float32) and int32s; other dtypes go through scalar_arg."""
+        dtype = np.dtype(dtype)
+        if dtype.kind == "f" and dtype.itemsize in (4, 8):
+            return float
+        if dtype == np.int32:
+            return int
+        return super().param_converter(dtype)
 
     def launch_many(self, k, bufs, n, dtypes):
         outs = [WasmBuffer(self, n * dt.itemsize) for dt in dtypes]

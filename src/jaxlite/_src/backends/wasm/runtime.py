@@ -53,13 +53,19 @@ class Runtime:
         with self.lock:
             self.peak_bytes = self.live_bytes
 
+    # Whether Python threads can share this runtime (the hot paths skip the lock where none can).
+    locking = True
+
     def alloc(self, nbytes: int) -> int:
+        if not self.locking:
+            return self._alloc(nbytes)
         with self.lock:
             return self._alloc(nbytes)
 
     def _alloc(self, nbytes: int) -> int:
-        size = max(ALIGN, -(-nbytes // ALIGN) * ALIGN)
-        ptr = self._take_free(size)
+        # (arithmetic, not max(): builtin calls cost a microsecond each in Pyodide)
+        size = (nbytes + ALIGN - 1) // ALIGN * ALIGN or ALIGN
+        ptr = self._take_free(size) if self._free_starts else None
         if ptr is None:
             ptr = self.top
             end = ptr + size
@@ -73,8 +79,9 @@ class Runtime:
                                                          f"is {self.pages * PAGE} bytes, {self.live_bytes} in use)")
                 self.pages += grow
             self.top = end
-        self.live_bytes += size
-        self.peak_bytes = max(self.peak_bytes, self.live_bytes)
+        live = self.live_bytes = self.live_bytes + size
+        if live > self.peak_bytes:
+            self.peak_bytes = live
         return ptr
 
     def _take_free(self, size: int) -> int | None:
@@ -101,9 +108,15 @@ class Runtime:
         return self.free_blocks.pop(start)
 
     def free(self, ptr: int, nbytes: int) -> None:
-        size = max(ALIGN, -(-nbytes // ALIGN) * ALIGN)
+        if not self.locking:
+            return self._free(ptr, nbytes)
         with self.lock:
-            self.live_bytes -= size
+            self._free(ptr, nbytes)
+
+    def _free(self, ptr: int, nbytes: int) -> None:
+        size = (nbytes + ALIGN - 1) // ALIGN * ALIGN or ALIGN
+        self.live_bytes -= size
+        if self._free_starts:
             if ptr + size in self.free_blocks:  # merge with the free block after
                 size += self._remove_free(ptr + size)
             i = bisect.bisect_left(self._free_starts, ptr)
@@ -112,10 +125,10 @@ class Runtime:
                 if prev + self.free_blocks[prev] == ptr:
                     size += self._remove_free(prev)
                     ptr = prev
-            if ptr + size == self.top:
-                self.top = ptr
-            else:
-                self._insert_free(ptr, size)
+        if ptr + size == self.top:
+            self.top = ptr
+        else:
+            self._insert_free(ptr, size)
 
     _relaxed = None
 
@@ -148,6 +161,11 @@ class Runtime:
     def read(self, ptr: int, nbytes: int) -> np.ndarray:
         """A copy (uint8) of nbytes at ptr."""
         raise NotImplementedError
+
+    def read_scalar(self, ptr: int, dtype):
+        """The element of dtype at ptr as a Python scalar, or None."""
+        raw = self.read(ptr, np.dtype(dtype).itemsize)
+        return raw.view(dtype)[0].item()
 
     def instantiate(self, wasm: bytes):
         """The module's exported `kernel` as a Python callable taking i32 arguments."""
@@ -199,6 +217,10 @@ class WasmtimeRuntime(Runtime):
     def read(self, ptr: int, nbytes: int) -> np.ndarray:
         return self._bytes()[ptr:ptr + nbytes].copy()
 
+    def read_scalar(self, ptr: int, dtype):
+        dtype = np.dtype(dtype)
+        return self._bytes()[ptr:ptr + dtype.itemsize].view(dtype)[0].item()
+
     def _instantiate_plain(self, wasm: bytes):
         inst = self._wt.Instance(self.store, self._wt.Module(self.engine, wasm), [])
         fn = inst.exports(self.store)["kernel"]
@@ -226,22 +248,26 @@ def _raw_caller(wt, store, fn):
     if ty.results:
         raise TypeError("kernels return nothing")
     fields = tuple({"i32": "i32", "i64": "i64", "f32": "f32", "f64": "f64"}[str(t)] for t in ty.params)
-    raw = ffi.wasmtime_val_raw_t * max(len(fields), 1)
+    nargs = len(fields)
     call, func, context = ffi.wasmtime_func_call_unchecked, ctypes.byref(fn._func), store._context()
     trap_t = ctypes.POINTER(ffi.wasm_trap_t)
+    # One argument block and trap slot per kernel, reused: every call holds the runtime's lock.
+    vals, trap = (ffi.wasmtime_val_raw_t * max(nargs, 1))(), trap_t()
+    slots = tuple(zip(vals, fields))
+    trap_ref = ctypes.byref(trap)
 
     def run(*args):
-        if len(args) != len(fields):
-            raise TypeError(f"the kernel takes {len(fields)} arguments, got {len(args)}")
-        vals = raw()
-        for v, name, f in zip(vals, fields, args):
+        if len(args) != nargs:
+            raise TypeError(f"the kernel takes {nargs} arguments, got {len(args)}")
+        for (v, name), f in zip(slots, args):
             setattr(v, name, f)
-        trap = trap_t()
-        error = call(context, func, vals, len(fields), ctypes.byref(trap))
+        error = call(context, func, vals, nargs, trap_ref)
         if error:
             raise wt.WasmtimeError._from_ptr(error)
         if trap:
-            raise wt.Trap._from_ptr(trap)
+            t = trap_t(trap.contents)
+            ctypes.memset(ctypes.addressof(trap), 0, ctypes.sizeof(trap))
+            raise wt.Trap._from_ptr(t)
     return run
 
 
@@ -249,6 +275,8 @@ class PyodideRuntime(Runtime):
     """The page's WebAssembly engine. On a cross-origin isolated page (SharedArrayBuffer exists)
     with several cores, the memory is shared and a pool of Web Workers runs slices of big kernels
     (threads.js); otherwise everything runs on the calling thread."""
+
+    locking = False  # Pyodide's Python cannot start threads (its Web Workers run kernels only)
 
     def __init__(self, initial_pages: int = 16, threads: int | None = None):
         super().__init__(initial_pages)
@@ -279,7 +307,25 @@ class PyodideRuntime(Runtime):
             self.memory.grow(pages)
         except Exception:  # RangeError: the engine refused
             return False
+        self._getters = None  # growth replaces memory.buffer
         return True
+
+    _getters = None  # dtype -> (a DataView getter bound to memory.buffer, conversion), on first use
+
+    def read_scalar(self, ptr: int, dtype):
+        """One FFI call: DataView's typed getter (little-endian) returns the JS number."""
+        getters = self._getters
+        if getters is None:
+            view = self._js.DataView.new(self.memory.buffer)
+            getters = self._getters = {dt: (getattr(view, name), conv)
+                                       for dt, (name, conv) in _DATAVIEW_GETTERS.items()}
+        getter = getters.get(dtype)
+        if getter is None:
+            return super().read_scalar(ptr, dtype)
+        v = getter[0](ptr, True)
+        if v == 0 and getter[1] is float:  # Pyodide makes integral numbers ints: -0.0 would lose its sign
+            return super().read_scalar(ptr, dtype)
+        return getter[1](v)
 
     def write(self, ptr: int, arr: np.ndarray) -> None:
         flat = np.ascontiguousarray(arr).reshape(-1).view(np.uint8)
@@ -309,6 +355,12 @@ class PyodideRuntime(Runtime):
             entry[2] = self.pool.register(entry[1])
         self.parallel_runs += 1
         self.pool.run(fn, entry[2], len(calls[0]), *(v for call in calls for v in call))
+
+
+_DATAVIEW_GETTERS = {np.dtype(k): v for k, v in {
+    "float32": ("getFloat32", float), "float64": ("getFloat64", float), "int32": ("getInt32", int),
+    "uint32": ("getUint32", int), "int16": ("getInt16", int), "uint16": ("getUint16", int),
+    "int8": ("getInt8", int), "uint8": ("getUint8", int), "bool": ("getUint8", bool)}.items()}
 
 
 def _thread_count(js) -> int:
