@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from jaxlite._src.backends.kernel_device import KernelDevice, renderable
+from jaxlite._src.backends.kernel_device import KernelDevice, LazyConst, renderable
 from jaxlite._src.backends.webgpu import render, routines
 from jaxlite._src.backends.webgpu.runtime import WebGPURuntime, run_blocking
 import dataclasses
@@ -22,10 +22,21 @@ from jaxlite._src.kernel import ir, legalize
 from jaxlite._src.kernel import math as kmath
 
 _STORAGE = {"b1": np.uint32, "i1": np.int32, "i2": np.int32, "u1": np.uint32, "u2": np.uint32,
-            "f4": np.float32, "i4": np.int32, "u4": np.uint32, "f2": np.float32}
+            "f4": np.float32, "i4": np.int32, "u4": np.uint32, "f2": np.float32,
+            "c8": np.complex64}  # complex64: two float32 words (re, im), numpy's layout (the FFT routine's)
+
+
+_storage_of: dict = {}  # dtype -> its storage dtype (eager ops ask for every scalar)
 
 
 def storage_dtype(dtype) -> np.dtype:
+    st = _storage_of.get(dtype)
+    if st is None:
+        st = _storage_of[dtype] = _storage_dtype(dtype)
+    return st
+
+
+def _storage_dtype(dtype) -> np.dtype:
     dt = np.dtype(dtype)
     st = _STORAGE.get(ir.dtype_code(dt))
     if st is None:
@@ -51,6 +62,14 @@ class WebGPUBuffer:
         if self.id is not None:
             self.device.runtime.free(self.id, self.cap)
             self.device._live -= 1
+
+
+class WebGPUConst(LazyConst):
+    """A constant not on the GPU yet (LazyConst): eager kernels get its value as a word of the
+    launch's uniform; anything that binds it as a buffer uploads it once (`id`)."""
+    __slots__ = ()
+    id = property(lambda self: self.buffer().id)
+    nbytes = property(lambda self: self.n * storage_dtype(self.value.dtype).itemsize)  # as its WebGPUBuffer
 
 
 # Launch policy (GPUKernel.strategy). A kernel without a reduction runs one invocation per output
@@ -121,6 +140,7 @@ class GPUKernel:
         # math ops as float32 IR (the math table), then XLA's semantics as raw WGSL operations
         self.kernel = kernel = legalize.kernel(expand_math(kernel))
         self.pipelines: dict = {}
+        self._shapes: dict = {}  # (n, policy) -> launch_shape(n)
         self.second_passes: dict[int, GPUKernel] = {}  # split -> the kernel that combines the partials
         outs = kernel.outs
         self.reduce = (outs[0] if len(outs) == 1 and isinstance(outs[0], ir.Reduce) and kernel.scatter is None
@@ -174,37 +194,51 @@ class GPUKernel:
             pid = self.pipelines[key] = self.device.runtime.pipeline(wgsl, n_in, len(k.outs), label)
         return pid
 
-    def run(self, bufs, outs: list, n: int) -> None:
+    def launch_shape(self, n: int) -> tuple:
+        """(pipeline, grid, leading uniform words, work, split, units) for n outputs: computed once
+        per n (and launch policy), since an eager op or a plan step launches the same kernel over the
+        same n again."""
+        key = (n, self.device.runtime.cpu_adapter, self.device.use_subgroups)
+        got = self._shapes.get(key)
+        if got is None:
+            strategy, split = self.strategy(n)
+            if strategy == "map4":  # four outputs per invocation
+                count, work = -(-n // 4), n * len(self.kernel.outs)
+            elif strategy in ("map", "scatter"):
+                count, work = n, n * (self.reduce.size if self.reduce is not None else len(self.kernel.outs))
+            else:  # "wg", "chunks": one workgroup or one invocation per (output, chunk)
+                count, work = n * split, n * self.reduce.size
+            # p.n counts the launch's units (invocations, or workgroups for "wg") and p.stride is the
+            # grid row width in those units: a grid dimension holds at most max_groups workgroups.
+            per_group = 1 if strategy == "wg" else render.WG
+            grid = _grid(-(-count // per_group), self.device.runtime.max_groups)
+            if len(self._shapes) >= 64:
+                self._shapes.clear()
+            got = self._shapes[key] = (self.pipeline(strategy, split), grid, (count, grid[0] * per_group, 0, 0),
+                                     work, split, count)
+        return got
+
+    def run(self, bufs, outs: list, n: int, params=()) -> None:
         dev, rt = self.device, self.device.runtime
-        strategy, split = self.strategy(n)
-        ins, extra = [b.id for b in bufs], []
+        pid, grid, words, work, split, count = self.launch_shape(n)
+        ins = [b.id for b in bufs]
         packed = None
         if self.packed:  # one buffer of 32-bit words; offsets travel in the uniform
             total = sum(b.nbytes for b in bufs)
             packed = WebGPUBuffer(dev, max(total, 4))
-            offset = 0
+            offsets, offset = [], 0
             for b in bufs:
                 if b.nbytes:
                     rt.copy(b.id, 0, packed.id, offset, b.nbytes)
-                extra.append(offset // 4)
+                offsets.append(offset // 4)
                 offset += b.nbytes
-            extra += [0] * (-len(extra) % 4)
+            words = (*words, *offsets, *[0] * (-len(offsets) % 4))
             ins = [packed.id]
-        if strategy == "map4":  # four outputs per invocation
-            count, work = -(-n // 4), n * len(outs)
-        elif strategy in ("map", "scatter"):
-            count, work = n, n * (self.reduce.size if self.reduce is not None else len(outs))
-        else:  # "wg", "chunks": one workgroup or one invocation per (output, chunk)
-            count, work = n * split, n * self.reduce.size
-        # p.n counts the launch's units (invocations, or workgroups for "wg") and p.stride is the
-        # grid row width in those units: a grid dimension holds at most max_groups workgroups.
-        per_group = 1 if strategy == "wg" else render.WG
-        grid = _grid(-(-count // per_group), rt.max_groups)
-        partial = split > 1
-        targets = [WebGPUBuffer(dev, count * 4)] if partial else outs
-        rt.dispatch(self.pipeline(strategy, split), grid, [count, grid[0] * per_group, 0, 0, *extra],
-                    [*ins, *(t.id for t in targets)], work)
-        if partial:
+        if params:  # words of p.prm, after p.off (the runtime rounds the block up to whole vec4s)
+            words = (*words, *params)
+        targets = [WebGPUBuffer(dev, count * 4)] if split > 1 else outs
+        rt.dispatch(pid, grid, words, [*ins, *(t.id for t in targets)], work)
+        if split > 1:
             self.partials(split).run(targets, outs, n)
 
     def partials(self, split: int) -> "GPUKernel":
@@ -225,6 +259,7 @@ class WebGPUDevice(KernelDevice):
     platform = device_kind = "webgpu"
     math_ops = kmath.ops(float64=False)
     prim_routines: dict = {}  # filled by the modules that define routines (see KernelDevice)
+    const_type = WebGPUConst
 
     def __init__(self, runtime: WebGPURuntime, id: int = 0):
         super().__init__(id)
@@ -242,7 +277,7 @@ class WebGPUDevice(KernelDevice):
 
     def holds(self, dtype, explain: bool = False) -> bool:
         """Whether arrays of this dtype can live here (explain=True raises the reason instead)."""
-        if np.dtype(dtype).itemsize <= 4 and np.dtype(dtype).kind in "biuf":
+        if np.dtype(dtype).itemsize <= 4 and np.dtype(dtype).kind in "biuf" or np.dtype(dtype) == np.complex64:
             return True
         if explain:
             storage_dtype(dtype)
@@ -250,11 +285,18 @@ class WebGPUDevice(KernelDevice):
 
     # -- data movement ---------------------------------------------------------------------------
 
-    def put(self, value) -> WebGPUBuffer:
+    def put(self, value) -> WebGPUBuffer | WebGPUConst:
+        value = np.asarray(value)
+        st = storage_dtype(value.dtype)  # raises for dtypes the GPU cannot hold
+        if value.ndim == 0:  # uploaded only if a kernel binds it as a buffer (LazyConst)
+            return WebGPUConst(self, value.copy(), 1)
+        return self.put_dense(value)
+
+    def put_dense(self, value) -> WebGPUBuffer:
         value = np.asarray(value)
         st = storage_dtype(value.dtype)
         words = value.astype(st, copy=False) if value.dtype != st else value
-        buf = WebGPUBuffer(self, value.size * 4, for_kernel=False)
+        buf = WebGPUBuffer(self, words.nbytes, for_kernel=False)
         self.runtime.write(buf.id, words)
         return buf
 
@@ -264,15 +306,30 @@ class WebGPUDevice(KernelDevice):
             return (words != 0).reshape(aval.shape)
         return words.astype(aval.dtype, copy=False).reshape(aval.shape)
 
-    def get(self, buf: WebGPUBuffer, aval) -> np.ndarray:
+    def scalar_arg(self, value: np.ndarray) -> int | None:
+        """The value as the uniform word its kernel's ir.Param reads: the bits of its 32-bit
+        storage type (float16 as float32, bool and narrow integers widened); None for values of
+        two words (complex64), which stay buffers."""
+        st = storage_dtype(value.dtype)
+        if st.itemsize != 4:
+            return None
+        return int((value if value.dtype == st else value.astype(st)).view(np.uint32))
+
+    def get(self, buf: WebGPUBuffer | WebGPUConst, aval) -> np.ndarray:
+        if type(buf) is WebGPUConst:
+            return buf.host(aval)
         if buf.host is None:
-            raw = self.runtime.read_sync(buf.id, aval.size * 4) if aval.size else np.empty(0, np.uint8)
+            nbytes = aval.size * storage_dtype(aval.dtype).itemsize
+            raw = self.runtime.read_sync(buf.id, nbytes) if aval.size else np.empty(0, np.uint8)
             buf.host = self._from_words(raw, aval)
         return buf.host
 
-    async def get_async(self, buf: WebGPUBuffer, aval) -> np.ndarray:
+    async def get_async(self, buf: WebGPUBuffer | WebGPUConst, aval) -> np.ndarray:
+        if type(buf) is WebGPUConst:
+            return buf.host(aval)
         if buf.host is None:
-            raw = await self.runtime.read(buf.id, aval.size * 4) if aval.size else np.empty(0, np.uint8)
+            nbytes = aval.size * storage_dtype(aval.dtype).itemsize
+            raw = await self.runtime.read(buf.id, nbytes) if aval.size else np.empty(0, np.uint8)
             buf.host = self._from_words(raw, aval)
         return buf.host
 
@@ -285,10 +342,10 @@ class WebGPUDevice(KernelDevice):
     def compile(self, kernel: ir.Kernel) -> GPUKernel:
         return self.compile_cached(kernel, lambda: GPUKernel(self, kernel))
 
-    def launch(self, kern: GPUKernel, bufs, n, dtype):
+    def launch(self, kern: GPUKernel, bufs, n, dtype, params=()):
         out = WebGPUBuffer(self, n * 4)
         if n:
-            kern.run(bufs, [out], n)
+            kern.run(bufs, [out], n, params)
         return out
 
     def launch_many(self, kern: GPUKernel, bufs, n, dtypes):

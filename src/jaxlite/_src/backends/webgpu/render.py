@@ -10,7 +10,9 @@ Two strategies:
 Bindings: inputs 0..k-1 (read-only storage), outputs, then a uniform `p` with the output count
 `n` and the grid row width `stride`, so one pipeline serves every size of a kernel. With `packed`,
 all inputs come in one buffer of 32-bit words at offsets given in `p.off` (for kernels with more
-inputs than the adapter's storage-buffer limit).
+inputs than the adapter's storage-buffer limit). A kernel's scalar parameters (ir.Param: the
+Python scalar of an eager `a + 1`) are 32-bit words in `p.prm`, written with the launch, so one
+pipeline serves every value.
 
 Values are kept in 32-bit registers: bool and 8/16-bit integers are stored as 32-bit words. The
 device legalizes every kernel first (kernel/legalize.py: XLA's integer division, shifts,
@@ -28,7 +30,8 @@ import numpy as np
 from jaxlite._src.backends.webgpu import wgsl_math
 from jaxlite._src.kernel import ir, legalize
 from jaxlite._src.kernel import math as kmath
-from jaxlite._src.kernel.ir import Binary, Bitcast, Cast, Const, Expr, Index, Load, Reduce, RIndex, Select, Unary
+from jaxlite._src.kernel.ir import (Binary, Bitcast, Cast, Const, Expr, Index, Load, Param, Reduce, RIndex, Select,
+                                    Unary)
 
 WG = 256
 
@@ -182,6 +185,9 @@ class _Emitter:
     def _expr(self, e: Expr) -> str:
         if isinstance(e, Load):
             return self.load(e)
+        if isinstance(e, Param):
+            word, r = f"p.prm[{e.arg // 4}][{e.arg % 4}]", reg(e.dtype)
+            return f"({word} != 0u)" if r == "bool" else (word if r == "u32" else f"bitcast<{r}>({word})")
         if isinstance(e, Unary):
             return self._unary(e)
         if isinstance(e, Binary):
@@ -252,6 +258,8 @@ class _Emitter:
         if op in ("idiv", "irem"):
             return f"({a} {'/' if op == 'idiv' else '%'} {b})"
         if op in ir.COMPARISONS:
+            if r == "bool" and op not in ("eq", "ne"):  # WGSL orders no bools: as 0u/1u (false < true)
+                a, b = f"select(0u, 1u, {a})", f"select(0u, 1u, {b})"
             return f"({a} {_CMP[op]} {b})"
         if _is_float(adt):
             if op in ("add", "sub", "mul", "div"):
@@ -350,16 +358,19 @@ class _Emitter:
 _CMP = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 _ARITH = {"add": "+", "sub": "-", "mul": "*", "div": "/", "rem": "%", "and": "&", "or": "|", "xor": "^"}
 
-def bindings(ins, outs, offset_words: int = 0) -> list[str]:
+def bindings(ins, outs, offset_words: int = 0, n_params: int = 0) -> list[str]:
     """The one binding layout of every shader (the runtime binds buffers in this order): inputs as
     read-only storage from binding 0, `ins` = [(name, element type)]; outputs `out0..` as
     read_write storage, `outs` = [element type]; then the uniform `p`: `n` (positions, or
-    workgroups for "wg"), `stride` (the grid row width in the same unit), two pad words, and with
-    packed inputs `off`, each input's word offset in the one buffer `pk`."""
+    workgroups for "wg"), `stride` (the grid row width in the same unit), two pad words, with
+    packed inputs `off` (vec4s), each input's word offset in the one buffer `pk`, and with scalar
+    parameters `prm` (vec4s), their 32-bit words."""
     lines = [f"@group(0) @binding({k}) var<storage, read> {name}: array<{t}>;" for k, (name, t) in enumerate(ins)]
     lines += [f"@group(0) @binding({len(ins) + k}) var<storage, read_write> out{k}: array<{t}>;"
               for k, t in enumerate(outs)]
     off = f", off: array<vec4<u32>, {offset_words}>" if offset_words else ""
+    if n_params:
+        off += f", prm: array<vec4<u32>, {-(-n_params // 4)}>"
     lines.append(f"struct P {{ n: u32, stride: u32, z0: u32, z1: u32{off} }}")
     lines.append(f"@group(0) @binding({len(ins) + len(outs)}) var<uniform> p: P;")
     return lines
@@ -368,9 +379,9 @@ def bindings(ins, outs, offset_words: int = 0) -> list[str]:
 def _header(kernel: ir.Kernel, packed: bool, n_out: int) -> list[str]:
     if packed:
         return bindings([("pk", "u32")], [storage(o.dtype) for o in kernel.outs[:n_out]],
-                        -(-len(kernel.in_dtypes) // 4))
+                        -(-len(kernel.in_dtypes) // 4), len(kernel.params))
     return bindings([(f"in{k}", storage(dt)) for k, dt in enumerate(kernel.in_dtypes)],
-                    [storage(o.dtype) for o in kernel.outs[:n_out]])
+                    [storage(o.dtype) for o in kernel.outs[:n_out]], 0, len(kernel.params))
 
 
 def _per_position(lines, split: int | None = None) -> list[str]:
@@ -437,7 +448,7 @@ def render_map4(kernel: ir.Kernel, vec_args) -> str:
         body.append(f"out{k}[t] = vec4<{storage(out.dtype)}>({', '.join(vals[k] for _, vals in lanes)});")
     header = bindings([(f"in{k}", f"vec4<{storage(dt)}>" if k in vec_args else storage(dt))
                        for k, dt in enumerate(kernel.in_dtypes)],
-                      [f"vec4<{storage(out.dtype)}>" for out in kernel.outs])
+                      [f"vec4<{storage(out.dtype)}>" for out in kernel.outs], 0, len(kernel.params))
     return "\n".join([
         *header,
         wgsl_math.library(em.helpers),
@@ -603,6 +614,6 @@ def render_scatter(kernel: ir.Kernel) -> str:
                   "    old = r.old_value;",
                   "  }"]
     header = bindings([(f"in{k}", storage(d)) for k, d in enumerate(kernel.in_dtypes)],
-                      ["u32" if op is None else "atomic<u32>"])
+                      ["u32" if op is None else "atomic<u32>"], 0, len(kernel.params))
     body = [*em.scopes[0].lines, f"if ({idx} >= 0i) {{", *update, "}"]
     return "\n".join([*header, wgsl_math.library(em.helpers), *_per_position(body)])

@@ -7,19 +7,29 @@
   const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   const buffers = [null]; // id -> GPUBuffer; id 0 is never used
   const freeIds = [];
-  const pipelines = []; // id -> [GPUComputePipeline, GPUBindGroupLayout]
+  const pipelines = []; // id -> [GPUComputePipeline, GPUBindGroupLayout, label, layout index]
   const scopes = []; // id -> Promise<GPUError | null> of the pipeline's creation
-  const layouts = new Map(); // "inputs,outputs" -> [GPUBindGroupLayout, GPUPipelineLayout]
-  const uniforms = new Map(); // "w0,w1,..." -> uniform GPUBuffer
-  // "pipeline|uniform|ids" -> GPUBindGroup: a steady loop binds the same pooled buffers again and
-  // again. Cleared when any buffer is destroyed (its id will name another buffer).
+  const layouts = new Map(); // "inputs,outputs" -> [GPUBindGroupLayout, GPUPipelineLayout, index]
+  // Every dispatch's uniform words go into one ring buffer, bound at a dynamic offset: a slot per
+  // dispatch, written once per submit. So a bind group names buffers only, and a new scalar
+  // value (a Python scalar in `a + s`, a kernel parameter) costs a few words, not a uniform buffer
+  // and a bind group (on Dawn about 70 us each).
+  const SLOT = Math.max(256, device.limits.minUniformBufferOffsetAlignment);
+  const RING = 1 << 17; // bytes: 512 dispatches of up to 64 words each between submits
+  const ring = device.createBuffer({ size: RING, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  const ringWords = new Uint32Array(RING / 4);
+  let ringAt = 0; // bytes of the ring used since the last submit
+  // "layout|uniform size|ids" -> GPUBindGroup: a steady loop binds the same pooled buffers again
+  // and again. Cleared when any buffer is destroyed (its id will name another buffer).
   const groups = new Map();
+  let lastPipe = null; // the pass's current pipeline (setPipeline only when it changes)
   const staging = []; // idle MAP_READ buffers
   const errors = [];
   let lost = null;
   let encoder = null;
   let pass = null;
   let submits = 0;
+  const made = { groups: 0 }; // bind groups created (cache misses)
   // Profiling (needs the timestamp-query feature): each dispatch in a pass of its own, with GPU
   // timestamps at its start and end; resolved at every flush, read by profile().
   let prof = null; // { set, resolve, labels, at, done: [[label, ns], ...], pending: Promise[] }
@@ -34,7 +44,7 @@
     if (lost !== null) throw new Error("jaxlite: the WebGPU device was lost (" + lost + ")");
   }
   function endPass() {
-    if (pass) { pass.end(); pass = null; }
+    if (pass) { pass.end(); pass = null; lastPipe = null; }
   }
   function enc() {
     if (!encoder) encoder = device.createCommandEncoder();
@@ -50,15 +60,14 @@
       prof.at = 0;
       prof.pending.push({ staging, labels, n });
     }
+    if (ringAt) { // before the commands that read it; after those of earlier submits (queue order)
+      queue.writeBuffer(ring, 0, ringWords, 0, ringAt / 4);
+      ringAt = 0;
+    }
     if (encoder) {
       queue.submit([encoder.finish()]);
       encoder = null;
       submits++;
-      if (uniforms.size > 4096) { // bounded cache; submitted work keeps its buffers alive
-        for (const b of uniforms.values()) b.destroy();
-        uniforms.clear();
-        groups.clear();
-      }
       if (groups.size > 8192) groups.clear();
     }
   }
@@ -71,25 +80,14 @@
         entries.push({ binding: k, visibility: GPUShaderStage.COMPUTE,
                        buffer: { type: k < nIn ? "read-only-storage" : "storage" } });
       }
-      entries.push({ binding: nIn + nOut, visibility: GPUShaderStage.COMPUTE, buffer: { type: "uniform" } });
+      entries.push({ binding: nIn + nOut, visibility: GPUShaderStage.COMPUTE,
+                     buffer: { type: "uniform", hasDynamicOffset: true } });
       const bgl = device.createBindGroupLayout({ entries });
-      got = [bgl, device.createPipelineLayout({ bindGroupLayouts: [bgl] })];
+      got = [bgl, device.createPipelineLayout({ bindGroupLayouts: [bgl] }), layouts.size];
       layouts.set(key, got);
     }
     return got;
   }
-  function uniform(key, words) {
-    let ub = uniforms.get(key);
-    if (!ub) {
-      const size = Math.max(16, Math.ceil(words.length / 4) * 16);
-      ub = device.createBuffer({ size, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
-      new Uint32Array(ub.getMappedRange()).set(words);
-      ub.unmap();
-      uniforms.set(key, ub);
-    }
-    return ub;
-  }
-
   return {
     createBuffer(size) {
       check();
@@ -115,7 +113,7 @@
       const shader = device.createShaderModule({ code, label });
       const pipe = device.createComputePipeline({ layout: pl, compute: { module: shader, entryPoint: "main" }, label });
       scopes.push(device.popErrorScope());
-      pipelines.push([pipe, bgl, label]);
+      pipelines.push([pipe, bgl, label, layout(nIn, nOut)[2]]);
       return pipelines.length - 1;
     },
     // Resolves to the validation error message of pipeline id's creation, or "".
@@ -126,29 +124,32 @@
     // dispatch(pipeline, gx, gy, gz, nu, u_0 .. u_{nu-1}, buffer ids in binding order...)
     dispatch(pid, gx, gy, gz, nu, ...rest) {
       check();
-      let ukey = "" + rest[0];
-      for (let k = 1; k < nu; k++) ukey += "," + rest[k];
-      let gkey = pid + "|" + ukey + "|";
+      const [pipe, bgl, , lid] = pipelines[pid];
+      const size = Math.ceil(nu / 4) * 16;
+      if (ringAt + size > RING || (prof && prof.at + 2 > PROF_SLOTS)) flush();
+      const at = ringAt;
+      for (let k = 0; k < nu; k++) ringWords[at / 4 + k] = rest[k];
+      ringAt += Math.ceil(size / SLOT) * SLOT;
+      let gkey = lid + "|" + size + "|";
       for (let k = nu; k < rest.length; k++) gkey += rest[k] + ",";
-      const [pipe, bgl] = pipelines[pid];
       let group = groups.get(gkey);
       if (!group) {
         const entries = [];
         for (let k = nu; k < rest.length; k++) entries.push({ binding: k - nu, resource: { buffer: buffers[rest[k]] } });
-        entries.push({ binding: rest.length - nu, resource: { buffer: uniform(ukey, rest.slice(0, nu)) } });
+        entries.push({ binding: rest.length - nu, resource: { buffer: ring, size } });
         group = device.createBindGroup({ layout: bgl, entries });
         groups.set(gkey, group);
+        made.groups++;
       }
       if (prof) {
-        if (prof.at + 2 > PROF_SLOTS) flush();
         endPass();
         pass = enc().beginComputePass({ timestampWrites: { querySet: prof.set, beginningOfPassWriteIndex: prof.at,
                                                            endOfPassWriteIndex: prof.at + 1 } });
         prof.labels.push(pipelines[pid][2]);
         prof.at += 2;
       } else if (!pass) pass = enc().beginComputePass();
-      pass.setPipeline(pipe);
-      pass.setBindGroup(0, group);
+      if (pipe !== lastPipe) { pass.setPipeline(pipe); lastPipe = pipe; }
+      pass.setBindGroup(0, group, [at]);
       pass.dispatchWorkgroups(gx, gy, gz);
       if (prof) endPass();
     },
@@ -217,6 +218,10 @@
     },
     submits() {
       return submits;
+    },
+    // "submits bindgroups": counts since start, for tests and profiling
+    counts() {
+      return submits + " " + made.groups;
     },
   };
 });

@@ -7,6 +7,9 @@ runtime.js (GPU objects stay on the JavaScript side, Python holds their indices)
 - Dispatches are recorded into one command encoder and submitted when a result is read, when
   BATCH dispatches are pending, when the pending work passes WORK_FLUSH (so that the GPU starts on
   big kernels while Python issues the next ones, instead of idling until a read), or on `flush()`.
+- A dispatch's uniform words (sizes, packed-input offsets, scalar parameters) go into a slot of
+  one ring buffer, bound at a dynamic offset and written once per submit: bind groups name storage
+  buffers only (cached), and a new scalar value costs no GPU object.
 - Readback is a promise; `read_sync` blocks on it through JSPI (`pyodide.ffi.run_sync`) where the
   engine and the call stack allow, and otherwise raises SyncReadError saying what to do instead.
 """
@@ -71,6 +74,7 @@ class WebGPURuntime:
         from pyodide.code import run_js
         source = importlib.resources.files(__package__).joinpath("runtime.js").read_text()
         self.js = run_js(source)(gpu_device, pyodide_js._module)
+        self._dispatch = self.js.dispatch  # (an attribute of a JS object is an FFI lookup per use)
         self.gpu = gpu_device
         limits = gpu_device.limits
         self.max_buffer = int(min(limits.maxStorageBufferBindingSize, limits.maxBufferSize))
@@ -161,7 +165,7 @@ class WebGPURuntime:
 
     def dispatch(self, pid: int, grid, uniforms, ids, work: int = 0) -> None:
         try:
-            self.js.dispatch(pid, grid[0], grid[1], grid[2], len(uniforms), *uniforms, *ids)
+            self._dispatch(pid, grid[0], grid[1], grid[2], len(uniforms), *uniforms, *ids)
         except Exception as e:  # a JsException: device lost
             raise WebGPUError(_js_error(e)) from None
         self.pending += 1
