@@ -71,14 +71,50 @@ def test_under_jit_and_grad():
     assert host == 0
 
 
-def test_other_lengths_and_axes_still_right_on_the_host():
-    x = _complex((2, 12))
-    out, host = _on_device(jnp.fft.fft, x)  # not a power of two: the host
-    assert host == 1
-    _close(out, np.fft.fft(x.astype(np.complex128)))
-    half = np.fft.rfft(np.ones(16)).astype(np.complex64)[:5]
-    out, _ = _on_device(lambda h: jnp.fft.irfft(h, n=16), half)  # jnp pads the half spectrum
-    _close(out, np.fft.irfft(half.astype(np.complex128), n=16))
+@pytest.mark.parametrize("n", [3, 5, 7, 12, 100, 1000, 4097])
+def test_other_lengths_by_bluestein(n):
+    """Any length as Bluestein's chirp convolution of power-of-two FFTs, all on the device."""
+    x = _complex((2, n))
+    for fn, ref in ((jnp.fft.fft, np.fft.fft), (jnp.fft.ifft, np.fft.ifft)):
+        out, host = _on_device(fn, x)
+        assert host == 0 and out.dtype == np.complex64 and out.shape == x.shape
+        _close(out, ref(x.astype(np.complex128)), rtol=1e-6)
+    xr = RNG.standard_normal((3, n)).astype(np.float32)
+    out, host = _on_device(jnp.fft.rfft, xr)
+    assert host == 0 and out.dtype == np.complex64 and out.shape == (3, n // 2 + 1)
+    _close(out, np.fft.rfft(xr.astype(np.float64)), rtol=1e-6)
+    half = np.fft.rfft(xr).astype(np.complex64)
+    half[:, 0] += 0.5j  # ignored at DC (and Nyquist for even n), as numpy and JAX do
+    half[:, -1] += 0.25j
+    out, host = _on_device(lambda h: jnp.fft.irfft(h, n=n), half)
+    assert host == 0 and out.dtype == np.float32 and out.shape == (3, n)
+    _close(out, np.fft.irfft(half.astype(np.complex128), n=n), rtol=1e-6)
+
+
+@pytest.mark.parametrize("width", [3, 9, 12])
+def test_irfft_crops_or_pads_the_half_spectrum(width):
+    half = _complex((2, width))  # fft_p itself with width != n // 2 + 1: numpy's crop / zero padding
+    out, host = _on_device(lambda h: jax.lax.fft(h, jax.lax.FftType.IRFFT, (16,)), half)
+    assert host == 0 and out.shape == (2, 16)
+    _close(out, np.fft.irfft(half.astype(np.complex128), n=16), rtol=1e-6)
+
+
+def test_bluestein_under_jit_grad_and_vmap():
+    x = _complex((4, 24))
+    out, host = _on_device(jax.jit(lambda a: jnp.fft.ifft(jnp.fft.fft(a))), x)
+    assert host == 0
+    _close(out, x.astype(np.complex128), rtol=1e-6)
+    out, host = _on_device(jax.vmap(jnp.fft.fft, in_axes=1, out_axes=1), x.T)
+    assert host == 0
+    _close(out, np.fft.fft(x.astype(np.complex128)).T, rtol=1e-6)
+    xr = RNG.standard_normal(10).astype(np.float32)
+    loss = lambda a: jnp.sum(jnp.real(jnp.fft.rfft(a)) * jnp.arange(6.0))  # noqa: E731
+    got, _ = _on_device(jax.grad(loss), xr)
+    want = jax.grad(loss)(jax.device_put(xr, jax.devices("cpu")[0]))
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-4, atol=1e-4)
+
+
+def test_fft_over_another_axis():
     x = _complex((8, 16))
     out, host = _on_device(lambda a: jnp.fft.fft(a, axis=0), x)  # the axis moved last, then back
     assert host == 0

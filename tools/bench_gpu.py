@@ -26,7 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOADS = ["matmul4096", "hypot16M", "hypot16M_k1000", "sum16M", "softmax4096x4096", "matmul1024",
-             "digits_train", "mandelbrot1024"]
+             "digits_train", "mandelbrot1024", "fft1M", "fft16M", "rfft16M",
+             "cholesky1024", "cholesky4096"]
 # The demos (issue 16): the demo code itself (website/bench/demos/), timed per training step / frame.
 DEMOS = {"digits_train", "mandelbrot1024"}
 LABELS = {
@@ -38,6 +39,11 @@ LABELS = {
     "matmul1024": "matmul 1024 (float32)",
     "digits_train": "digits demo: MLP 64-128-10 training, Adam, batch 128",
     "mandelbrot1024": "Mandelbrot demo: 1024x1024 frame, 256 iterations",
+    "fft1M": "jit ifft(fft(z)), complex64, 2^20",
+    "fft16M": "jit ifft(fft(z)), complex64, 2^24",
+    "rfft16M": "jit irfft(rfft(x)), float32, 2^24",
+    "cholesky1024": "Cholesky 1024 (float32)",
+    "cholesky4096": "Cholesky 4096 (float32)",
 }
 START, END = "<!-- gpu-bench:start -->", "<!-- gpu-bench:end -->"
 VULKAN_DEBS = ["libvulkan1", "libegl1", "libglvnd0", "libopengl0", "libgl1", "libglx0", "libgles2"]

@@ -45,7 +45,33 @@ const WORKLOADS = {
   softmax4096x4096: { k: 50, build: () => [jit((x) => nn.softmax(x, -1)),
     np.array(rand(size(4096) ** 2, 6), { shape: [size(4096), size(4096)] }), []] },
   matmul1024: { k: 100, flops: 2 * 1024 ** 3, build: matmulChain(size(1024), 7) },
+  fft1M: { k: 50, build: fftChain(size(1 << 20), 8) },
+  fft16M: { k: 10, build: fftChain(size(1 << 24), 9) },
+  rfft16M: { k: 10, build: () => [jit((x) => np.fft.irfft(np.fft.rfft(x))),
+    np.array(rand(size(1 << 24), 10), { shape: [size(1 << 24)] }), []] },
+  cholesky1024: { k: 10, flops: 1024 ** 3 / 3, build: choleskyChain(size(1024), 11) },
+  cholesky4096: { k: 3, flops: 4096 ** 3 / 3, build: choleskyChain(size(4096), 12) },
 };
+
+// The previous factor enters (negligibly) so that every step must run, as in gpu_workloads.py.
+function choleskyChain(n, seed) {
+  const step = jit((l, m) => np.linalg.cholesky(m.add(l.mul(1e-12))));
+  return () => {
+    const a = np.array(rand(n * n, seed), { shape: [n, n] });
+    const spd = np.matmul(a.ref, a.transpose()).mul(1 / n).add(np.eye(n));
+    return [step, np.zeros([n, n]), [spd]];
+  };
+}
+
+// jax-js holds complex values as { real, imag } pairs: the chain's state is their [2, n] stack.
+function fftChain(n, seed) {
+  const step = jit((s) => {
+    const [real, imag] = np.split(s, 2, 0);
+    const z = np.fft.ifft(np.fft.fft({ real, imag }));
+    return np.concatenate([z.real, z.imag], 0);
+  });
+  return () => [step, np.array(rand(2 * n, seed), { shape: [2, n] }), []];
+}
 
 // ---- the demos (issue 16), as the benchmark page runs them (demos/jaxjs-demos.js): digits training
 // steps/s (k = steps per timed run, median_s = seconds per step) and Mandelbrot frame time (k = 1).

@@ -99,6 +99,57 @@ def _softmax(rng):
     return jax.jit(softmax), x, (), check
 
 
+# FFTs (issue 15): one op = a transform and its inverse (so that the chain keeps its scale); the
+# bytes count both passes' input and output once.
+@workload("fft1M", 50, nbytes=4 * (1 << 20) * 8)
+def _fft_1m(rng):
+    return _fft_chain(rng, size(1 << 20))
+
+
+@workload("fft16M", 10, nbytes=4 * (1 << 24) * 8)
+def _fft_16m(rng):
+    return _fft_chain(rng, size(1 << 24))
+
+
+def _fft_chain(rng, n):
+    z = (rng.standard_normal(n) + 1j * rng.standard_normal(n)).astype(np.complex64)
+
+    def check(out):
+        np.testing.assert_allclose(out, z, rtol=0, atol=1e-5 * np.log2(n))
+    return jax.jit(lambda v: jnp.fft.ifft(jnp.fft.fft(v))), z, (), check
+
+
+@workload("rfft16M", 10, nbytes=(1 << 24) * 4 * 2 + (1 << 24) * 8)
+def _rfft_16m(rng):
+    n = size(1 << 24)
+    x = rng.standard_normal(n).astype(np.float32)
+
+    def check(out):
+        np.testing.assert_allclose(out, x, rtol=0, atol=1e-5 * np.log2(n))
+    return jax.jit(lambda v: jnp.fft.irfft(jnp.fft.rfft(v), n)), x, (), check
+
+
+# Cholesky of an SPD float32 matrix; the previous factor enters (negligibly) so that every step must run.
+@workload("cholesky1024", 10, flops=1024 ** 3 // 3)
+def _cholesky_1024(rng):
+    return _cholesky_chain(rng, size(1024))
+
+
+@workload("cholesky4096", 3, flops=4096 ** 3 // 3)
+def _cholesky_4096(rng):
+    return _cholesky_chain(rng, size(4096))
+
+
+def _cholesky_chain(rng, n):
+    a = rng.standard_normal((n, n)).astype(np.float32)
+    spd = (a @ a.T / n + np.eye(n)).astype(np.float32)
+
+    def check(out):
+        ref = np.linalg.cholesky(spd.astype(np.float64))
+        assert np.abs(out - ref).max() <= 1e-4 * np.abs(ref).max(), np.abs(out - ref).max()
+    return jax.jit(lambda l, m: jnp.linalg.cholesky(m + l * 1e-12)), np.zeros((n, n), np.float32), (spd,), check
+
+
 # ---- the demos (issue 16): not chains of one op, but the demo code itself, through
 # website/bench/demos/demo_bench.py (the benchmark page's Python): digits training steps/s
 # (k = steps per timed run, median_s = seconds per step) and Mandelbrot frame time (k = 1).

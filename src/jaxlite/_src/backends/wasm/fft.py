@@ -1,6 +1,8 @@
 """The FFT on the wasm device: a hand-written WebAssembly routine for `fft_p` over one axis of a
 power-of-two length, complex64, batched over the leading rows (RFFT and IRFFT included).
-Other lengths, more than one axis and complex128 return None: they run on the host (counted).
+Other lengths (and half spectra to crop or pad) run as Bluestein's convolution of power-of-two
+transforms (backends/bluestein.py); more than one axis is the decomposition of lax/fft.py;
+complex128 returns None: it runs on the host (counted).
 
 The transform is Stockham's autosort FFT (no bit reversal), radix 4 with one radix-2 stage when
 log2(n) is odd, ping-ponging between the output and a scratch row so that the input is never
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from jaxlite._src.backends import bluestein
 from jaxlite._src.backends.wasm.assembler import assemble
 from jaxlite._src.backends.wasm.device import WasmBuffer, WasmDevice
 from jaxlite._src.backends.wasm.render import memory_import
@@ -512,10 +515,13 @@ def fft_rule(dev, bufs, in_avals, params, out_avals):
         return None
     n = lengths[0]
     x_aval, out_aval = in_avals[0], out_avals[0]
-    if n < 1 or n & (n - 1) or C64 not in (x_aval.dtype, out_aval.dtype) or not out_aval.size:
+    if n < 1 or C64 not in (x_aval.dtype, out_aval.dtype) or not out_aval.size or not x_aval.shape[-1]:
         return None
     mode, inverse = _MODES[int(params["fft_type"])]
-    if mode == "c2r" and (n < 2 or x_aval.shape[-1] != n // 2 + 1):  # other sizes crop or pad: the host
+    if n & (n - 1) or mode == "c2r" and n > 1 and x_aval.shape[-1] != n // 2 + 1:
+        # other lengths, and half spectra to crop or pad, as Bluestein's convolution of powers of two
+        return bluestein.fft(dev, fft_rule, bufs, in_avals, params, out_avals)
+    if mode == "c2r" and n < 2:
         return None
     rows = out_aval.size // out_aval.shape[-1]
     with dev.runtime.lock:
