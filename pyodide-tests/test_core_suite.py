@@ -20,7 +20,8 @@ TESTS = Path(__file__).resolve().parent.parent / "tests"
 @run_in_pyodide(packages=["jaxlite", "pytest", "hypothesis"])
 async def _run_suite(selenium, files, device):
     BACKEND_MODULES = ["test_backends.py", "test_wasm_backend.py", "test_webgpu_backend.py", "test_wasm_fft.py",
-                       "test_wasm_linalg.py", "test_eager_speed.py", "test_wasm_eig.py"]
+                       "test_wasm_linalg.py", "test_eager_speed.py", "test_wasm_eig.py",
+                       "test_wasm_complex.py"]
     # The API-surface and semantics modules run once, with wasm (a page's default) as the default
     # device: they exercise the same kernels on every device, and the ones that compare devices
     # (integer edges, indexing modes) check each device explicitly, webgpu included.

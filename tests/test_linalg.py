@@ -58,8 +58,10 @@ def test_values_match_jax():
         assert_close(jnp.linalg.norm(A, o, axis=(1, 2)), jnp_.linalg.norm(A, o, axis=(1, 2)), rtol=1e-5)
     for o in [None, 0, 1, 3, np.inf, -np.inf, 0.5]:
         assert_close(jnp.linalg.norm(B, o, axis=1, keepdims=True), jnp_.linalg.norm(B, o, axis=1, keepdims=True))
-    # Vectors up to sign.
-    assert_close(_sign_fix(jnp.linalg.svd(TALL)[0], -2), _sign_fix(jnp_.linalg.svd(TALL)[0], -2), atol=1e-4)
+    # Vectors up to sign; a full U's columns past min(m, n) are any orthonormal completion.
+    u = jnp.linalg.svd(TALL)[0]
+    assert_close(_sign_fix(u[..., :3], -2), _sign_fix(jnp_.linalg.svd(TALL)[0][..., :3], -2), atol=1e-4)
+    assert_close(np.swapaxes(u, -1, -2) @ u, np.broadcast_to(np.eye(5, dtype=np.float32), (2, 5, 5)), atol=1e-5)
     assert_close(_sign_fix(jnp.linalg.eigh(SPD)[1], -2), _sign_fix(jnp_.linalg.eigh(SPD)[1], -2), atol=1e-4)
     for name, args, kw in [("solve_triangular", (SPD, B), dict(lower=True, trans=1)), ("cho_factor", (SPD,), {}),
                            ("qr", (A,), dict(pivoting=True)), ("expm", (A,), {}), ("expm", (3 * A[0],), {}),

@@ -3,8 +3,9 @@
 It is linear, so its JVP is the transform of the tangent. The transposes follow JAX's
 conventions: a complex FFT is its own transpose (the DFT matrix is symmetric); RFFT and IRFFT
 keep only half the spectrum, so their transposes weigh the bins that stand for two (all but DC
-and, for even n, Nyquist) by 2. On wasm/webgpu the primitive has no lowering yet: it runs on the
-host (numpy.fft), counted in the device's `host_fallbacks`.
+and, for even n, Nyquist) by 2. On wasm and webgpu, one-axis complex64 transforms are device
+routines (backends/wasm/fft.py, backends/webgpu/fft.py; other lengths by backends/bluestein.py) and
+transforms over several axes decompose into one-axis ones; complex128 runs on the host, counted.
 """
 
 from __future__ import annotations

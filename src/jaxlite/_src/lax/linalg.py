@@ -3,9 +3,10 @@ tridiagonal_solve and lu_pivots_to_permutation.
 
 Every primitive takes leading batch dimensions, so vmap moves the batch axis to the front. The cpu
 kernels are numpy (LAPACK where numpy has the routine, small numpy loops where it has not: the
-triangular solve and LU with LAPACK's pivots). On wasm, float32 cholesky, triangular_solve, lu and
-lu_pivots_to_permutation are routines of the device (backends/wasm/linalg.py); the rest, and every
-one on webgpu, run as counted host fallbacks.
+triangular solve and LU with LAPACK's pivots). On wasm, float32 cholesky, triangular_solve, lu,
+lu_pivots_to_permutation (backends/wasm/linalg.py), qr, eigh and svd (backends/wasm/eig.py) are
+routines of the device; on webgpu float32 cholesky (backends/webgpu/linalg.py). The rest run as
+counted host fallbacks.
 The derivative rules follow JAX's jax/_src/lax/linalg.py.
 """
 

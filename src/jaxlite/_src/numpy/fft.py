@@ -113,8 +113,8 @@ def _fft_core_nd(arr, fft_type, s):
 def fftn(a, s=None, axes=None, norm=None):
     """N-D discrete Fourier transform over `axes` (all by default), with shape `s`.
 
-    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
-    host_fallbacks.
+    On wasm and webgpu, complex64 transforms run as device routines (any length); complex128 runs on
+    the host (numpy), counted in the device's host_fallbacks.
     """
     return _fft_core("fftn", FftType.FFT, a, s, axes, norm)
 
@@ -122,8 +122,8 @@ def fftn(a, s=None, axes=None, norm=None):
 def ifftn(a, s=None, axes=None, norm=None):
     """N-D inverse discrete Fourier transform over `axes`.
 
-    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
-    host_fallbacks.
+    On wasm and webgpu, complex64 transforms run as device routines (any length); complex128 runs on
+    the host (numpy), counted in the device's host_fallbacks.
     """
     return _fft_core("ifftn", FftType.IFFT, a, s, axes, norm)
 
@@ -131,8 +131,8 @@ def ifftn(a, s=None, axes=None, norm=None):
 def rfftn(a, s=None, axes=None, norm=None):
     """N-D Fourier transform of real input (half spectrum along the last axis).
 
-    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
-    host_fallbacks.
+    On wasm and webgpu, complex64 transforms run as device routines (any length); complex128 runs on
+    the host (numpy), counted in the device's host_fallbacks.
     """
     return _fft_core("rfftn", FftType.RFFT, a, s, axes, norm)
 
@@ -140,8 +140,8 @@ def rfftn(a, s=None, axes=None, norm=None):
 def irfftn(a, s=None, axes=None, norm=None):
     """Inverse of `rfftn`: a real N-D signal of shape `s`.
 
-    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
-    host_fallbacks.
+    On wasm and webgpu, complex64 transforms run as device routines (any length); complex128 runs on
+    the host (numpy), counted in the device's host_fallbacks.
     """
     return _fft_core("irfftn", FftType.IRFFT, a, s, axes, norm)
 
@@ -161,8 +161,8 @@ def fft(a, n=None, axis=-1, norm=None):
     """1-D discrete Fourier transform along `axis`, cropping or zero-padding to length `n`; `norm` 'backward',
     'ortho' or 'forward'.
 
-    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
-    host_fallbacks.
+    On wasm and webgpu, complex64 transforms run as device routines (any length); complex128 runs on
+    the host (numpy), counted in the device's host_fallbacks.
     """
     return _fft_core_1d("fft", FftType.FFT, a, n, axis, norm)
 
@@ -170,8 +170,8 @@ def fft(a, n=None, axis=-1, norm=None):
 def ifft(a, n=None, axis=-1, norm=None):
     """1-D inverse discrete Fourier transform along `axis`, to length `n`.
 
-    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
-    host_fallbacks.
+    On wasm and webgpu, complex64 transforms run as device routines (any length); complex128 runs on
+    the host (numpy), counted in the device's host_fallbacks.
     """
     return _fft_core_1d("ifft", FftType.IFFT, a, n, axis, norm)
 
@@ -179,8 +179,8 @@ def ifft(a, n=None, axis=-1, norm=None):
 def rfft(a, n=None, axis=-1, norm=None):
     """1-D Fourier transform of real input along `axis`: the n // 2 + 1 non-negative frequency terms.
 
-    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
-    host_fallbacks.
+    On wasm and webgpu, complex64 transforms run as device routines (any length); complex128 runs on
+    the host (numpy), counted in the device's host_fallbacks.
     """
     return _fft_core_1d("rfft", FftType.RFFT, a, n, axis, norm)
 
@@ -189,8 +189,8 @@ def irfft(a, n=None, axis=-1, norm=None):
     """Inverse of `rfft`: a real signal of length `n` (default 2 * (m - 1)) from the non-negative frequency
     terms.
 
-    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
-    host_fallbacks.
+    On wasm and webgpu, complex64 transforms run as device routines (any length); complex128 runs on
+    the host (numpy), counted in the device's host_fallbacks.
     """
     return _fft_core_1d("irfft", FftType.IRFFT, a, n, axis, norm)
 
@@ -199,8 +199,8 @@ def hfft(a, n=None, axis=-1, norm=None):
     """Fourier transform of a Hermitian-symmetric signal given by its first half: a real spectrum of length
     `n`.
 
-    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
-    host_fallbacks.
+    On wasm and webgpu, complex64 transforms run as device routines (any length); complex128 runs on
+    the host (numpy), counted in the device's host_fallbacks.
     """
     conj_a = conj(a)
     _axis_check_1d("hfft", axis)
@@ -211,8 +211,8 @@ def hfft(a, n=None, axis=-1, norm=None):
 def ihfft(a, n=None, axis=-1, norm=None):
     """Inverse of `hfft`: the first half of the Hermitian spectrum of a real signal.
 
-    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
-    host_fallbacks.
+    On wasm and webgpu, complex64 transforms run as device routines (any length); complex128 runs on
+    the host (numpy), counted in the device's host_fallbacks.
     """
     _axis_check_1d("ihfft", axis)
     arr = asarray(a)
@@ -230,8 +230,8 @@ def _fft_core_2d(func_name, fft_type, a, s, axes, norm):
 def fft2(a, s=None, axes=(-2, -1), norm=None):
     """2-D discrete Fourier transform over `axes` (the last two by default), with shape `s`.
 
-    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
-    host_fallbacks.
+    On wasm and webgpu, complex64 transforms run as device routines (any length); complex128 runs on
+    the host (numpy), counted in the device's host_fallbacks.
     """
     return _fft_core_2d("fft2", FftType.FFT, a, s, axes, norm)
 
@@ -239,8 +239,8 @@ def fft2(a, s=None, axes=(-2, -1), norm=None):
 def ifft2(a, s=None, axes=(-2, -1), norm=None):
     """2-D inverse discrete Fourier transform over `axes`.
 
-    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
-    host_fallbacks.
+    On wasm and webgpu, complex64 transforms run as device routines (any length); complex128 runs on
+    the host (numpy), counted in the device's host_fallbacks.
     """
     return _fft_core_2d("ifft2", FftType.IFFT, a, s, axes, norm)
 
@@ -248,8 +248,8 @@ def ifft2(a, s=None, axes=(-2, -1), norm=None):
 def rfft2(a, s=None, axes=(-2, -1), norm=None):
     """2-D Fourier transform of real input over `axes` (half spectrum along the last one).
 
-    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
-    host_fallbacks.
+    On wasm and webgpu, complex64 transforms run as device routines (any length); complex128 runs on
+    the host (numpy), counted in the device's host_fallbacks.
     """
     return _fft_core_2d("rfft2", FftType.RFFT, a, s, axes, norm)
 
@@ -257,8 +257,8 @@ def rfft2(a, s=None, axes=(-2, -1), norm=None):
 def irfft2(a, s=None, axes=(-2, -1), norm=None):
     """Inverse of `rfft2`: a real 2-D signal of shape `s`.
 
-    Differs from JAX: on wasm/webgpu the transform runs on the host (numpy/LAPACK), counted in the device's
-    host_fallbacks.
+    On wasm and webgpu, complex64 transforms run as device routines (any length); complex128 runs on
+    the host (numpy), counted in the device's host_fallbacks.
     """
     return _fft_core_2d("irfft2", FftType.IRFFT, a, s, axes, norm)
 

@@ -16,6 +16,7 @@ import numpy as np
 import jaxlite.numpy as jnp
 from jaxlite._src import core, dtypes, tree_util
 from jaxlite._src.ad_util import stop_gradient
+from jaxlite._src.features import partial
 from jaxlite._src.jit import jit
 from jaxlite._src.lax import control_flow, lax, sorting, structural
 from jaxlite._src.lax.bitcast import bitcast_convert_type
@@ -681,6 +682,9 @@ def _lognormal(key, sigma, shape, dtype):
 _lognormal_staged = _staged(2, 3)(_lognormal)
 
 
+@partial("method='eigh' and 'svd' give JAX's samples on the cpu device; on wasm the factorisations are "
+         "the device's own, whose eigen/singular vectors may differ from LAPACK's by their signs, and so "
+         "the samples (the distribution is the same); method='cholesky', the default, is JAX's everywhere")
 def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky"):
     """Samples of the multivariate normal with `mean` and covariance `cov`, factored by `method` ('cholesky',
     'eigh' or 'svd').
