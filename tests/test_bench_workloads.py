@@ -33,3 +33,13 @@ def test_numpy_and_jaxlite_workloads_agree(workloads):
         assert len(got) == len(want), name
         for g, w in zip(got, want):
             np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=2e-3, atol=2e-3, err_msg=name)
+
+
+def test_eager_ops_agree(workloads):
+    d = workloads.inputs()
+    ours, ref = workloads.eager_ops("jaxlite-cpu", d), workloads.eager_ops("numpy", d)
+    assert list(ours) == list(ref) == workloads.EAGER_OPS
+    for name in ref:
+        got, want = ours[name](), ref[name]()
+        assert got.shape == np.shape(want) and got.dtype == np.asarray(want).dtype, name
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-6, err_msg=name)

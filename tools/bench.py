@@ -1,9 +1,12 @@
 """make bench: run the benchmark page in headless Chromium plus native numpy, write BENCHMARKS.md.
 
     python tools/bench.py [--systems numpy,jaxlite-cpu,jax-js-wasm,jax-js-webgpu] [--out BENCHMARKS.md]
+                          [--only main|eager]
 
 All browser systems run in one page (website/bench/), one after the other, on the same data.
-A system that fails makes the whole run fail: no blank cells.
+A system that fails makes the whole run fail: no blank cells. Two tables: the workloads (rewrites
+the top of BENCHMARKS.md) and eager small-array ops (issue 18, the section between the
+`eager-bench` markers); `--only` runs one of them and leaves the rest of the file as it is.
 """
 
 from __future__ import annotations
@@ -41,7 +44,17 @@ ROWS = [  # (key, label, flops or None)
 ]
 
 
-def run_browser(systems: str, timeout_s: float) -> dict:
+# The eager table (issue 18): workloads.py EAGER_OPS, per system that runs them (website/bench/bench.js).
+EAGER_ROWS = [("a + b", "`a + b`"), ("a + 1", "`a + 1`"), ("a * 2.0", "`a * 2.0`"), ("jnp.sin(a)", "`jnp.sin(a)`"),
+              ("a.sum()", "`a.sum()`"), ("a[3]", "`a[3]`"), ("a[2:5]", "`a[2:5]`"),
+              ("a.reshape(2, 5)", "`a.reshape(2, 5)`"), ("jit(a, b)", "cached jit call, two small inputs")]
+EAGER_COLS = [("numpy", "numpy (Pyodide)"), ("jaxlite-wasm", "jaxlite wasm"),
+              ("jaxlite-webgpu", "jaxlite webgpu (issue cost)"), ("jax-js-wasm", "jax-js wasm"),
+              ("jax-js-webgpu", "jax-js webgpu")]
+EAGER_MARK = "eager-bench"
+
+
+def run_browser(systems: str, timeout_s: float, only: str | None = None) -> dict:
     from playwright.sync_api import sync_playwright
     from serve import serve_in_thread
 
@@ -51,7 +64,7 @@ def run_browser(systems: str, timeout_s: float) -> dict:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_FLAGS)
             page = browser.new_page()
             page.on("console", lambda m: print(f"[page] {m.text}", flush=True) if m.type == "error" else None)
-            page.goto(f"{url}/bench/?systems={systems}")
+            page.goto(f"{url}/bench/?systems={systems}" + (f"&only={only}" if only else ""))
             last = None
             deadline = time.time() + timeout_s
             while time.time() < deadline:
@@ -138,18 +151,62 @@ def table(results: dict, native: dict) -> str:
     return head + "\n".join(lines + extra) + "\n"
 
 
+def eager_table(results: dict) -> str:
+    eager, meta = results["eager"], results["meta"]
+    cols = [(k, label) for k, label in EAGER_COLS if k in eager]
+    head = "| op (10-element float32 `a`, `b`) | " + " | ".join(label for _, label in cols) + " |\n|---|" + "---|" * len(cols)
+    lines = [head]
+    for key, label in EAGER_ROWS:
+        lines.append(f"| {label} | " + " | ".join(fmt_cell(eager[k][key][0], None) for k, _ in cols) + " |")
+    imp = f"{meta['importJaxliteMs']:.0f} ms"
+    lines.append("| `import jaxlite` in the page (wheel loaded) | "
+                 + " | ".join(imp if k.startswith("jaxlite") else "–" for k, _ in cols) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def eager_section(results: dict, commit: str) -> str:
+    meta = results["meta"]
+    return f"""<!-- {EAGER_MARK}:start -->
+## Eager small-array ops
+
+Written by `make bench` (tools/bench.py, `--only eager` for this table alone) on {time.strftime('%Y-%m-%d')} at
+{commit or 'unknown commit'}: Chromium {meta['chromium']} headless on {machine()}; WebGPU adapter:
+{meta['adapter']}. Time per op: a timed run is a loop of N ops (N doubled from 64 until a run takes
+20 ms), median of 7 runs, warm-up excluded. **No op's result is read back**; each run ends with
+one readback of its last result (numpy, jaxlite: `np.asarray`, which on webgpu waits for every op
+queued before it), so queued work is counted. jax-js evaluates lazily: its runs keep their results
+and end with `blockUntilReady` on all of them (then dispose them), so its kernels run inside the
+timed run too. The webgpu columns are therefore issue cost plus one sync per run; on SwiftShader
+(a CPU rasteriser) they say little about a GPU. Targets (issue 18): wasm ≤ 10 µs per op and per
+cached jit call, webgpu ≤ 25 µs with `a + 1` no slower than `a + b`, `import jaxlite` ≤ 250 ms.
+jaxlite's `import jaxlite` is timed alone (the wheel already loaded; `import jaxlite.numpy` and
+`jaxlite.init()` not included); the whole start-up is in the line above the main table.
+
+{eager_table(results)}<!-- {EAGER_MARK}:end -->"""
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--systems", default=DEFAULT_SYSTEMS)
     ap.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
     ap.add_argument("--timeout", type=float, default=1800)
+    ap.add_argument("--only", choices=["main", "eager"], help="run one table; the file keeps the other")
     args = ap.parse_args()
     print(f"Browser systems: {args.systems}", flush=True)
-    results = run_browser(args.systems, args.timeout)
+    results = run_browser(args.systems, args.timeout, args.only)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    old = args.out.read_text() if args.out.exists() else ""
+    eager = eager_section(results, commit) if results["eager"] else None
+    if args.only == "eager":
+        marked = re.compile(rf"<!-- {EAGER_MARK}:start -->.*?<!-- {EAGER_MARK}:end -->", re.S)
+        doc = marked.sub(lambda _: eager, old) if marked.search(old) else old.rstrip("\n") + "\n\n" + eager + "\n"
+        args.out.write_text(doc)
+        print(eager)
+        print(f"wrote {args.out}")
+        return
     print("Native numpy (CPython)", flush=True)
     native, native_info = run_native_numpy()
     meta = results["meta"]
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
     body = table(results, native)
     doc = f"""# Benchmarks
 
@@ -171,11 +228,13 @@ faster): `× np` against numpy in Pyodide, `× jax-js wasm` against jax-js's was
   GPU section below was measured on a GPU (`make bench-gpu`).
 
 {body}"""
-    old = args.out.read_text() if args.out.exists() else ""
+    if eager:
+        doc += "\n" + eager + "\n"
     # Sections written by other runs (the GPU machine, `make bench-demos`, `make bench-minilm`, measurements
     # made by hand) sit between <!-- name:start --> and <!-- name:end --> markers: kept, in their order.
     for m in re.finditer(r"<!-- ([\w-]+):start -->.*?<!-- \1:end -->", old, re.S):
-        doc += "\n" + m.group(0) + "\n"
+        if not (eager and m.group(1) == EAGER_MARK):
+            doc += "\n" + m.group(0) + "\n"
     args.out.write_text(doc)
     print()
     print(body)

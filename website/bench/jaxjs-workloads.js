@@ -1,7 +1,7 @@
 // The benchmark workloads for jax-js, mirroring workloads.py. jax-js moves ownership of every
 // Array passed to a function, so each input is passed as `.ref` and every result is read back
 // (which consumes it) exactly once.
-import { numpy as np, nn, lax, tree, jit, valueAndGrad, init, defaultDevice } from "/vendor/jax-js/index.js";
+import { numpy as np, nn, lax, tree, jit, valueAndGrad, init, defaultDevice, blockUntilReady } from "/vendor/jax-js/index.js";
 
 export const RUNS = 7;
 const WARMUP = 2; // calls, and at least WARMUP_MS: engines tier up new code in the background
@@ -77,5 +77,55 @@ export async function runJaxJs(device, data) {
   const results = {};
   for (const [name, fn] of Object.entries(workloads)) results[name] = await measure(fn);
   tree.dispose(a);
+  return results;
+}
+
+const EAGER_MIN_OPS = 64;
+
+/** Median seconds per op of `op` (workloads.py measure_ops): runs of `reps` ops, none read back;
+ * jax-js evaluates lazily, so each run keeps its results and ends by waiting for all of them
+ * (blockUntilReady), then disposes them. */
+async function measureOps(op) {
+  const run = async (reps) => {
+    const outs = new Array(reps);
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) outs[i] = op();
+    await blockUntilReady(outs);
+    const t = (performance.now() - t0) / 1000;
+    tree.dispose(outs);
+    return t;
+  };
+  const w0 = performance.now();
+  for (let i = 0; i < WARMUP || performance.now() - w0 < WARMUP_MS; i++) await run(EAGER_MIN_OPS);
+  let reps = EAGER_MIN_OPS;
+  while ((await run(reps)) * 1000 < MIN_RUN_MS && reps < 1 << 16) reps *= 2;
+  const times = [];
+  for (let r = 0; r < RUNS; r++) times.push((await run(reps)) / reps);
+  times.sort((a, b) => a - b);
+  return [times[Math.floor(times.length / 2)], reps];
+}
+
+/** The eager rows of workloads.py (EAGER_OPS) in jax-js's API on `device`. */
+export async function runJaxJsEager(device, data) {
+  const available = await init(device);
+  if (!available.includes(device)) throw new Error(`jax-js: device ${device} is not available here`);
+  defaultDevice(device);
+  const [a, b] = ["t10a", "t10b"].map((k) => np.array(data[k].array, { shape: data[k].shape, dtype: np.float32, device }));
+  const addJ = jit((x, y) => x.add(y));
+  const ops = {
+    "a + b": () => a.ref.add(b.ref),
+    "a + 1": () => a.ref.add(1),
+    "a * 2.0": () => a.ref.mul(2.0),
+    "jnp.sin(a)": () => np.sin(a.ref),
+    "a.sum()": () => a.ref.sum(),
+    "a[3]": () => a.ref.slice(3),
+    "a[2:5]": () => a.ref.slice([2, 5]),
+    "a.reshape(2, 5)": () => a.ref.reshape([2, 5]),
+    "jit(a, b)": () => addJ(a.ref, b.ref),
+  };
+  const results = {};
+  for (const [name, op] of Object.entries(ops)) results[name] = await measureOps(op);
+  a.dispose();
+  b.dispose();
   return results;
 }

@@ -202,6 +202,54 @@ def run(system: str) -> dict:
     return results
 
 
+# ---- eager small-array ops (issue 18) -----------------------------------------------------------------
+
+EAGER_OPS = ["a + b", "a + 1", "a * 2.0", "jnp.sin(a)", "a.sum()", "a[3]", "a[2:5]", "a.reshape(2, 5)", "jit(a, b)"]
+EAGER_MIN_OPS = 64  # ops per timed run at least (more until a run lasts MIN_RUN_S)
+
+
+def measure_ops(op, sync):
+    """Median seconds per op: runs of `reps` ops, none read back but the last, whose readback
+    (`sync`) waits for every op queued before it; warm-up excluded."""
+    def run(reps):
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            r = op()
+        sync(r)
+        return time.perf_counter() - t0
+
+    t0, calls = time.perf_counter(), 0
+    while calls < WARMUP or time.perf_counter() - t0 < WARMUP_S:
+        run(EAGER_MIN_OPS)
+        calls += 1
+    reps = EAGER_MIN_OPS
+    while run(reps) < MIN_RUN_S and reps < 1 << 16:
+        reps *= 2
+    return statistics.median(run(reps) / reps for _ in range(RUNS)), reps
+
+
+def eager_ops(system: str, d) -> dict:
+    """The eager rows for 'numpy' or 'jaxlite-<device>' on 10-element float32 arrays: name -> op."""
+    if system == "numpy":
+        a, b = d["t10a"], d["t10b"]
+        sin, add = np.sin, lambda u, v: u + v  # numpy has no jit: the same computation eagerly
+    else:
+        import jaxlite as jax
+        import jaxlite.numpy as jnp
+        device = system.split("-", 1)[1]
+        a, b = (jax.device_put(d[k], device) for k in ("t10a", "t10b"))
+        sin, add = jnp.sin, jax.jit(lambda u, v: u + v)
+    ops = [lambda: a + b, lambda: a + 1, lambda: a * 2.0, lambda: sin(a), lambda: a.sum(), lambda: a[3],
+           lambda: a[2:5], lambda: a.reshape(2, 5), lambda: add(a, b)]
+    return dict(zip(EAGER_OPS, ops))
+
+
+def run_eager(system: str) -> dict:
+    """{op: [seconds per op, ops per run]} for 'numpy' or 'jaxlite-<device>'."""
+    sync = (lambda r: np.asarray(r)) if system == "numpy" else _readback_jaxlite
+    return {name: list(measure_ops(op, sync)) for name, op in eager_ops(system, inputs()).items()}
+
+
 if __name__ == "__main__":  # native numpy in CPython
     import json
     import sys
