@@ -159,7 +159,7 @@ def eager_table(results: dict) -> str:
     for key, label in EAGER_ROWS:
         lines.append(f"| {label} | " + " | ".join(fmt_cell(eager[k][key][0], None) for k, _ in cols) + " |")
     imp = f"{meta['importJaxliteMs']:.0f} ms"
-    lines.append("| `import jaxlite` in the page (wheel loaded) | "
+    lines.append("| `import jaxlite` in the page (wheel loaded, numpy imported) | "
                  + " | ".join(imp if k.startswith("jaxlite") else "–" for k, _ in cols) + " |")
     return "\n".join(lines) + "\n"
 
