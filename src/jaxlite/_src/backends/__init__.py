@@ -44,40 +44,18 @@ class _LazyRoutines(dict):
         for name in modules:
             importlib.import_module(name)
 
-    def get(self, key, default=None):
-        if self._modules:
-            self._load()
-        return super().get(key, default)
 
-    def __getitem__(self, key):
+def _loading_first(method):
+    def read(self, *args):
         if self._modules:
             self._load()
-        return super().__getitem__(key)
+        return method(self, *args)
+    read.__name__ = method.__name__
+    return read
 
-    def __contains__(self, key):
-        if self._modules:
-            self._load()
-        return super().__contains__(key)
 
-    def __iter__(self):
-        if self._modules:
-            self._load()
-        return super().__iter__()
-
-    def __len__(self):
-        if self._modules:
-            self._load()
-        return super().__len__()
-
-    def keys(self):
-        if self._modules:
-            self._load()
-        return super().keys()
-
-    def items(self):
-        if self._modules:
-            self._load()
-        return super().items()
+for _name in ("get", "__getitem__", "__contains__", "__iter__", "__len__", "keys", "items", "values"):
+    setattr(_LazyRoutines, _name, _loading_first(getattr(dict, _name)))
 
 
 async def _start_webgpu() -> None:
