@@ -220,13 +220,17 @@ def build(out: Path, wheel: Path | None) -> None:
 
     for stale in out.glob("jaxlite-*.whl"):
         stale.unlink()
+    def write_lock():
+        lock = {"info": official_lock["info"], "packages": packages}
+        (out / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True))
+
     if wheel is not None:
         shutil.copyfile(wheel, out / wheel.name)
+        packages["jaxlite"] = lock_entry(out / wheel.name, ["numpy"])
+        write_lock()  # the dist boots (for precompile) only with a lock
         precompile(out / wheel.name, out)
         packages["jaxlite"] = lock_entry(out / wheel.name, ["numpy"])
-
-    lock = {"info": official_lock["info"], "packages": packages}
-    (out / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True))
+    write_lock()
     print(f"Pyodide {PYODIDE_VERSION} dist in {out}: {', '.join(sorted(packages))}")
 
 
