@@ -26,18 +26,16 @@ def _reductions(x):
 def test_equal_reduction_plans_compile_once(dev, rng):
     x = rng.standard_normal((5, 37)).astype(np.float32)
     closed = jax.make_jaxpr(_reductions)(x)
+    (xb,) = on(dev, x)
+    want = np.asarray(jax.jit(_reductions)(xb))  # compiles the plan's kernels on dev
     before = dev.compiles
     plans = [fusion.Plan(dev, closed) for _ in range(3)]
-    first = dev.compiles - before
-    assert first >= 1
-    # the same jaxpr traced again (new variables, new reduction levels) compiles nothing either
+    # the same jaxpr traced again (new variables, new reduction levels)
     plans.append(fusion.Plan(dev, jax.make_jaxpr(_reductions)(x)))
-    assert dev.compiles - before == first
-    (xb,) = on(dev, x)
-    want = np.asarray(jax.jit(_reductions)(x))
-    for p in plans:
+    for p in plans:  # (webgpu compiles a kernel at its first launch, wasm when the plan is built)
         (out,) = p.execute([xb._buf])
         np.testing.assert_allclose(dev.get(out, closed.out_avals[0]), want, rtol=1e-5, atol=1e-5)
+    assert dev.compiles == before  # every kernel of the four plans is one the jit call compiled
 
 
 def test_retracing_a_jit_compiles_nothing_new(dev, rng):
