@@ -32,6 +32,25 @@ MANY_MATRICES = 64
 _NAN = "0x7fc00000u"
 
 
+def _entry(n: int, indent: str, guard: str) -> list[str]:
+    """L[i, k] of matrix b (WGSL lines, both kernels' inner step), its stores only where `guard`
+    holds (a WGSL bool; "" for always), and the failure mark where d is not positive."""
+    store = f"out0[base + k * {n}u + i] = select(s / r, r, i == k);"
+    mark = f"if ({guard + ' && ' if guard else ''}i == k && !ok) {{ out1[b] = 1u; }}"
+    return [indent + line for line in (
+        f"var s = a[base + i * {n}u + k];",
+        f"var d = a[base + k * {n}u + k];",
+        "for (var j = 0u; j < k; j++) {",
+        f"  let lk = out0[base + j * {n}u + k];",
+        f"  s -= out0[base + j * {n}u + i] * lk;",
+        "  d -= lk * lk;",
+        "}",
+        "let ok = d > 0.0;",
+        "let r = sqrt(select(1.0, d, ok));",
+        f"if ({guard}) {{ {store} }}" if guard else store,
+        mark)]
+
+
 def _column_kernel(n: int) -> str:
     """Column p.z0 of every matrix: p.n = batch * (n - k) invocations."""
     return "\n".join([
@@ -45,17 +64,7 @@ def _column_kernel(n: int) -> str:
         "  let b = t / rows;",
         "  let i = k + t % rows;",
         f"  let base = b * {n * n}u;",
-        f"  var s = a[base + i * {n}u + k];",
-        f"  var d = a[base + k * {n}u + k];",
-        "  for (var j = 0u; j < k; j++) {",
-        f"    let lk = out0[base + j * {n}u + k];",
-        f"    s -= out0[base + j * {n}u + i] * lk;",
-        "    d -= lk * lk;",
-        "  }",
-        "  let ok = d > 0.0;",
-        "  let r = sqrt(select(1.0, d, ok));",
-        f"  out0[base + k * {n}u + i] = select(s / r, r, i == k);",
-        "  if (i == k && !ok) { out1[b] = 1u; }",
+        *_entry(n, "  ", ""),
         "}"])
 
 
@@ -71,17 +80,7 @@ def _matrix_kernel(n: int) -> str:
         f"  let base = select(0u, b, live) * {n * n}u;",
         f"  for (var k = 0u; k < {n}u; k++) {{",
         f"    for (var i = k + tid; i < {n}u; i += {WG}u) {{",
-        f"      var s = a[base + i * {n}u + k];",
-        f"      var d = a[base + k * {n}u + k];",
-        "      for (var j = 0u; j < k; j++) {",
-        f"        let lk = out0[base + j * {n}u + k];",
-        f"        s -= out0[base + j * {n}u + i] * lk;",
-        "        d -= lk * lk;",
-        "      }",
-        "      let ok = d > 0.0;",
-        "      let r = sqrt(select(1.0, d, ok));",
-        f"      if (live) {{ out0[base + k * {n}u + i] = select(s / r, r, i == k); }}",
-        "      if (live && i == k && !ok) { out1[b] = 1u; }",
+        *_entry(n, "      ", "live"),
         "    }",
         "    storageBarrier();",
         "    workgroupBarrier();",
