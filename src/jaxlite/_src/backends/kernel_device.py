@@ -346,7 +346,7 @@ class KernelDevice(abc.ABC):
         if plan is None:
             plan = self._plans[closed] = fusion.Plan(self, closed)
         if not closed.consts:
-            return plan.execute
+            return plan.runner()
         consts = [dispatch.to_buffer(c, self, a) for c, a in zip(closed.consts, closed.jaxpr.in_avals)]
         return lambda bufs: plan.execute(consts + bufs)
 
