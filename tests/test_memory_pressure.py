@@ -12,7 +12,7 @@ import pytest
 
 import jaxlite as jax
 import jaxlite.numpy as jnp
-from jaxlite._src.backends.wasm.runtime import ALIGN
+from jaxlite._src.backends.wasm.runtime import ALIGN, SMALL
 
 WASM = [d for d in jax.devices() if d.platform == "wasm"]
 needs_wasm = pytest.mark.skipif(not WASM, reason="no WebAssembly engine here")
@@ -89,7 +89,8 @@ def test_allocator_coalesces_neighbours():
     rt = WASM[0].runtime
     with rt.lock:
         # Larger than every free block left by earlier tests: the three come from the top, in a row.
-        n = max(rt.free_blocks.values(), default=0) + 1000
+        # (and above the small sizes, which are kept per size rather than coalesced)
+        n = max([*rt.free_blocks.values(), SMALL]) + 1000
         ptrs = [rt.alloc(n) for _ in range(3)]
         size = -(-n // ALIGN) * ALIGN
         assert ptrs[1] == ptrs[0] + size and ptrs[2] == ptrs[1] + size
@@ -123,3 +124,19 @@ def test_cpu_broadcasts_own_their_memory():
         y = jnp.broadcast_to(jnp.arange(3.0), (4, 3))
     for a in (x, y):
         assert 0 not in np.asarray(a).strides
+
+
+@needs_wasm
+def test_small_blocks_are_kept_per_size_and_returned_when_memory_runs_out():
+    rt = WASM[0].runtime
+    with rt.lock:
+        p = rt.alloc(40)
+        rt.free(p, 40)
+        assert rt.alloc(40) == p  # the kept block of its size, no search
+        live = rt.live_bytes
+        rt.free(p, 40)
+        assert rt.live_bytes == live - ALIGN
+        assert rt._release_small()
+        assert not rt._small
+        # back in the coalescing allocator: inside a free block, or above the lowered top
+        assert rt.top <= p or any(s <= p < s + n for s, n in rt.free_blocks.items())

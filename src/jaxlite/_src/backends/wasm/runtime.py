@@ -18,6 +18,10 @@ from jaxlite._src.core import ResourceExhaustedError
 PAGE = 65536
 MAX_PAGES = 65536  # 4 GiB, the wasm32 limit
 ALIGN = 64  # cache lines, and v128 alignment
+# Eager ops on small arrays allocate one block and free another per op: blocks up to SMALL bytes
+# freed go to a stack per size (up to SMALL_KEEP each) and serve the next request of their size
+# without a search of the free list, and return to it when memory runs out.
+SMALL, SMALL_KEEP = 1024, 16
 
 
 class Runtime:
@@ -33,6 +37,7 @@ class Runtime:
         # Free blocks below top, coalesced: start -> size, and their starts in address order.
         self.free_blocks: dict[int, int] = {}
         self._free_starts: list[int] = []
+        self._small: dict[int, list[int]] = {}  # size -> starts of freed blocks kept for reuse
         self.live_bytes = 0
         self.peak_bytes = 0  # the most live bytes at once (reset_peak() starts a new window)
         # Python threads share the memory, the allocator, the kernels' stack pointer and the
@@ -65,6 +70,11 @@ class Runtime:
     def _alloc(self, nbytes: int) -> int:
         # (arithmetic, not max(): builtin calls cost a microsecond each in Pyodide)
         size = (nbytes + ALIGN - 1) // ALIGN * ALIGN or ALIGN
+        if size <= SMALL:
+            kept = self._small.get(size)
+            if kept:
+                self.live_bytes += size
+                return kept.pop()
         ptr = self._take_free(size) if self._free_starts else None
         if ptr is None:
             ptr = self.top
@@ -75,6 +85,8 @@ class Runtime:
                 if self.pages + grow > MAX_PAGES:
                     grow = need
                 if self.pages + grow > MAX_PAGES or not self._grow(grow):
+                    if self._release_small():
+                        return self._alloc(nbytes)
                     raise ResourceExhaustedError(nbytes, f"wasm memory: cannot allocate {nbytes} bytes (memory "
                                                          f"is {self.pages * PAGE} bytes, {self.live_bytes} in use)")
                 self.pages += grow
@@ -116,6 +128,24 @@ class Runtime:
     def _free(self, ptr: int, nbytes: int) -> None:
         size = (nbytes + ALIGN - 1) // ALIGN * ALIGN or ALIGN
         self.live_bytes -= size
+        if size <= SMALL:
+            kept = self._small.get(size)
+            if kept is None:
+                kept = self._small[size] = []
+            if len(kept) < SMALL_KEEP:
+                kept.append(ptr)
+                return
+        self._free_block(ptr, size)
+
+    def _release_small(self) -> bool:
+        """Return the kept small blocks to the free list (to coalesce); whether there were any."""
+        kept = [(ptr, size) for size, ptrs in self._small.items() for ptr in ptrs]
+        self._small.clear()
+        for ptr, size in kept:
+            self._free_block(ptr, size)
+        return bool(kept)
+
+    def _free_block(self, ptr: int, size: int) -> None:
         if self._free_starts:
             if ptr + size in self.free_blocks:  # merge with the free block after
                 size += self._remove_free(ptr + size)
