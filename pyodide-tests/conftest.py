@@ -76,6 +76,16 @@ def site_url():
     server.shutdown()
 
 
+def watched_page(context):
+    """A new page of `context` whose uncaught errors and console errors collect in `page.errors`
+    (tests assert it stays empty: a page that logs an error has failed even if it looks right)."""
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    return page
+
+
 @pytest.fixture(scope="module")
 def chromium():
     from playwright.sync_api import sync_playwright

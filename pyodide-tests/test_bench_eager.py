@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 import pytest
+from conftest import watched_page
 
 ROOT = Path(__file__).resolve().parent.parent
 SYSTEMS = ["jaxlite-wasm", "jax-js-wasm"]
@@ -20,10 +21,7 @@ def eager_ops():
 @pytest.fixture
 def page(chromium):
     context = chromium.new_context()
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page = watched_page(context)
     yield page
     context.close()
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import watched_page
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-results"
@@ -54,10 +55,7 @@ def example_palette(max_iter):
 
 def open_page(chromium, url):
     context = chromium.new_context(viewport={"width": 1280, "height": 860})
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page = watched_page(context)
     page.goto(url)
     return page
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import watched_page
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-results"
@@ -35,10 +36,7 @@ def feature_modules():
 @pytest.fixture
 def page(chromium):
     context = chromium.new_context(viewport={"width": 1200, "height": 860})
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page = watched_page(context)
     yield page
     context.close()
 
