@@ -64,7 +64,8 @@ async def _start_webgpu() -> None:
     if "webgpu" in dispatch._devices or sys.platform != "emscripten":
         return
     from jaxlite._src.backends.webgpu.device import create_device
-    from jaxlite._src.backends.webgpu import fft, linalg  # noqa: F401  (register the FFT and Cholesky routines)
+    # (register the routines: FFT, the factorisations, and QR/eigh/SVD run by the wasm device)
+    from jaxlite._src.backends.webgpu import fft, linalg, via_wasm  # noqa: F401
     dev = await create_device()
     if dev is not None:
         order = list(dispatch._devices)
