@@ -3,8 +3,9 @@
 These factorisations are iterative and sequential (Householder sweeps, QL iteration, Jacobi
 rotations): there is no staged WGSL version of them here, and without one the webgpu device's
 fallback is numpy on the host, whose lapack-lite in Pyodide runs them 1.6-6x slower than the wasm
-routines (orders 256-512, BENCHMARKS.md). So the operands are read back, factorised in wasm memory, and the results uploaded:
-the same two transfers as the host fallback, a faster factorisation between them. Each such call
+routines (orders 256-512, BENCHMARKS.md). So the operands are read back, factorised in wasm
+memory, and the results uploaded: the same two transfers as the host fallback, a faster
+factorisation between them. Each such call
 counts in `routed` (primitive name -> calls), not in the device's `host_fallbacks`.
 """
 
