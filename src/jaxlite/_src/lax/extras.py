@@ -310,7 +310,6 @@ reduce_precision_p = def_composite(
     vmap=lambda n, vals, dims, **kw: ([reduce_precision_p.bind(vals[0], **kw)], dims))
 
 
-@partial("complex dtypes are only partly supported by jaxlite's devices")
 def complex(x, y):  # noqa: A001
     x, y = lax._scalar_operands(x, y)
     return complex_p.bind(x, y)

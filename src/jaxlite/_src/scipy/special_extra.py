@@ -12,15 +12,12 @@ import numpy as np
 import jaxlite.numpy as jnp
 from jaxlite._src.core import get_aval
 from jaxlite._src.custom_derivatives import custom_jvp
-from jaxlite._src.features import partial
 from jaxlite._src.lax import control_flow, lax
 from jaxlite._src.lax.extras import complex as _complex
 from jaxlite._src.numpy.util import promote_args_inexact
 from jaxlite._src.scipy.special import digamma, gammaln
 
 _EULER = 0.57721566490153286061
-_COMPLEX_ON_KERNELS = ("complex arithmetic has no wasm/webgpu kernels yet (issue 15): under jit there "
-                       "it runs as host fallbacks; values match JAX on every device")
 
 
 def _polyval(coeffs, x):
@@ -193,13 +190,8 @@ _wofz.defjvps(lambda g, ans, z: g * (-(2 * z * ans) + _complex(jnp.zeros_like(la
                                                                   jnp.full_like(lax.real(z), 2 / math.sqrt(math.pi)))))
 
 
-@partial(_COMPLEX_ON_KERNELS)
 def wofz(z):
-    """Elementwise Faddeeva function w(z) = exp(-z**2) erfc(-i z) of complex z.
-
-    Differs from JAX: complex arithmetic has no wasm/webgpu kernels yet, so under jit there it runs as host
-    fallbacks; values match JAX on every device.
-    """
+    """Elementwise Faddeeva function w(z) = exp(-z**2) erfc(-i z) of complex z."""
     (z,) = promote_args_inexact("wofz", z)
     return _wofz(z.astype(np.result_type(get_aval(z).dtype, np.complex64)))
 
