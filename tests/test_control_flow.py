@@ -120,3 +120,36 @@ def test_associative_scan_under_jit_any_length(shape, axis):
     np.testing.assert_allclose(np.asarray(got), np.cumsum(x, axis=axis), rtol=1e-6)
     got = jax.jit(lambda a, b: jnp.concatenate([a, b[:, :0], a], axis=1))(jnp.asarray(x), jnp.asarray(x))
     np.testing.assert_array_equal(np.asarray(got), np.concatenate([x, x], axis=1))
+
+
+@needs_jax
+@pytest.mark.parametrize("case", ["scan", "fori", "fori_traced", "while", "while_tuple", "strong_int", "scan_f16"])
+def test_weakly_typed_initial_carries_are_promoted_as_jax(case):
+    """`fori_loop(0, n, body, 0)` with a float body: JAX converts a weak initial carry to the type
+    of the body's output (strongly typed) and re-traces; strong carries still raise TypeError."""
+    def program(jax, jnp):
+        lax = jax.lax
+        return {
+            "scan": lambda: lax.scan(lambda c, x: (c + x, c), 0, jnp.arange(3.0)),
+            "fori": lambda: lax.fori_loop(0, 3, lambda i, c: c + 0.5, 0),
+            "fori_traced": lambda: jax.jit(lambda n: lax.fori_loop(0, n, lambda i, c: c * 1.5, 1))(3),
+            "while": lambda: lax.while_loop(lambda c: c < 3, lambda c: c + 1.0, 0),
+            "while_tuple": lambda: lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] * 1.5), (0, 1)),
+            "strong_int": lambda: lax.fori_loop(0, 3, lambda i, c: c + 0.5, jnp.int32(0)),
+            "scan_f16": lambda: lax.scan(lambda c, x: (c + x, None), jnp.float16(0), jnp.arange(3.0)),
+        }[case]
+
+    def run(jax, jnp):
+        try:
+            out = program(jax, jnp)()
+        except TypeError:
+            return TypeError
+        return [(np.asarray(v), v.dtype, v.weak_type) for v in jax.tree_util.tree_leaves(out)]
+
+    want, got = run(real_jax, real_jnp), run(jax, jnp)
+    if want is TypeError:
+        assert got is TypeError
+        return
+    assert [(d, w) for _, d, w in got] == [(d, w) for _, d, w in want]
+    for (a, _, _), (b, _, _) in zip(got, want):
+        np.testing.assert_allclose(a, b)

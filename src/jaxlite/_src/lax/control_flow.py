@@ -290,6 +290,20 @@ def _scan_impl(*args, jaxpr, num_consts, num_carry, length, reverse):
     return list(carry) + stacked
 
 
+def _promote_weak_carries(init_flat, in_avals, out_avals):
+    """JAX's promotion of a loop's weakly typed initial carries (`fori_loop(0, n, body, 0)` with a
+    float body): each weak one whose dtype or shape differs from the body's output for it is
+    converted to the type of both together (strongly typed, as convert_element_type makes it);
+    the caller re-traces the body. Whether anything changed."""
+    changed = False
+    for k, (x, a, b) in enumerate(zip(init_flat, in_avals, out_avals)):
+        if a.weak_type and (a.shape != b.shape or a.dtype != b.dtype):
+            dt = dtypes.result_type_with_weak((a.dtype, True), (b.dtype, b.weak_type))[0]
+            init_flat[k] = lax.convert_element_type(x, dt)
+            changed = True
+    return changed
+
+
 def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpose=False):
     if not callable(f):
         raise TypeError("lax.scan: f argument should be a callable.")
@@ -329,6 +343,10 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
 
     closed = _trace(body, carry_avals + x_avals)
     out_carry = closed.out_avals[:len(init_flat)]
+    if _promote_weak_carries(init_flat, carry_avals, out_carry):
+        carry_avals = _avals(init_flat)
+        closed = _trace(body, carry_avals + x_avals)
+        out_carry = closed.out_avals[:len(init_flat)]
     for a, b in zip(carry_avals, out_carry):
         if a.shape != b.shape or a.dtype != b.dtype:
             raise TypeError(f"scan body function carry input and carry output must have equal types, "
@@ -629,6 +647,9 @@ def while_loop(cond_fun, body_fun, init_val):
     if ca.shape != () or ca.dtype != dtypes.bool_:
         raise TypeError(f"cond_fun must return a boolean scalar, but got output type(s) [{ca.str_short()}].")
     body_j = _trace(body_flat, avals)
+    if _promote_weak_carries(init_flat, avals, body_j.out_avals):
+        avals = _avals(init_flat)
+        cond_j, body_j = _trace(cond_flat, avals), _trace(body_flat, avals)
     for a, b in zip(avals, body_j.out_avals):
         if a.shape != b.shape or a.dtype != b.dtype:
             raise TypeError(f"body_fun output and input must have identical types, got\n{b.str_short()}\n"
