@@ -171,3 +171,19 @@ def test_debug_nans_infs_match_jax(name):
 def test_unknown_config_option_raises():
     with pytest.raises(AttributeError, match="Unrecognized config option: jax_no_such_option"):
         jax.config.update("jax_no_such_option", True)
+
+
+@needs_jax
+@pytest.mark.parametrize("traced", [False, True])
+def test_item_assignment_raises_jaxs_type_error(traced):
+    def assign(x):
+        x[0] = 1
+        return x
+
+    errors = []
+    for lib, np_ in ((jax, jnp), (real_jax, real_jnp)):
+        f = lib.jit(assign) if traced else assign
+        with pytest.raises(TypeError) as e:
+            f(np_.ones(3))
+        errors.append(str(e.value))
+    assert errors[0] == errors[1]

@@ -13,6 +13,12 @@ from jaxlite._src.dispatch import _programs, eager_cached, eager_ok, replay_cach
 _LAZY_BYTES = 1 << 16  # as backends/kernel_device.LAZY_BYTES: bigger constants take jnp's path
 
 
+def _no_item_assignment(self, idx, value):
+    raise TypeError("JAX arrays are immutable and do not support in-place item assignment. Instead of "
+                    "x[idx] = y, use x = x.at[idx].set(y) or another .at[] method: "
+                    "https://docs.jax.dev/en/latest/_autosummary/jax.numpy.ndarray.at.html")
+
+
 def _install():
     from jaxlite._src.lax import lax
     from jaxlite._src.numpy import indexing
@@ -79,7 +85,7 @@ def _install():
         methods[f"__{name}__"] = checked(f, fast_ops[name], name=name)
     methods.update({
         "__neg__": jnp.negative, "__pos__": jnp.positive, "__abs__": jnp.abs, "__invert__": jnp.invert,
-        "__getitem__": indexing.getitem, "__round__": lambda self, nd=None: jnp.round(self, nd or 0),
+        "__getitem__": indexing.getitem, "__setitem__": _no_item_assignment, "__round__": lambda self, nd=None: jnp.round(self, nd or 0),
         "astype": lambda self, dtype, copy=False: jnp.astype(self, dtype),
         "reshape": lambda self, *shape, order="C": jnp.reshape(
             self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape, order=order),
