@@ -322,3 +322,30 @@ def test_scipy_loggamma_is_nan_on_the_nonpositive_half_line():
     np.testing.assert_array_equal(np.isnan(got), [True, True, True, False, True, False])
     np.testing.assert_allclose(got[[3, 5]], [6.907178, 0.284683], rtol=1e-5)
     assert float(jax.grad(loggamma)(-3.5)) == 0.0
+
+
+@needs_jax
+@pytest.mark.parametrize("name", ["cumsum", "cumprod", "nancumsum", "nancumprod", "cumulative_sum", "cumulative_prod"])
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "bool", "uint16", "int32", "float32"])
+def test_cumulative_dtypes_as_jax(name, dtype):
+    """cumsum keeps narrow ints (bools accumulate in the default int); the Array API's
+    cumulative_sum promotes them to the default (unsigned) int."""
+    x = np.array([1, 0, 1, 1], dtype)
+    assert_close(getattr(jnp, name)(x), getattr(real_jnp, name)(x))
+
+
+@needs_jax
+@pytest.mark.parametrize("name", ["cumulative_sum", "cumulative_prod"])
+def test_cumulative_array_api_axis_and_include_initial(name):
+    x = np.arange(1, 7, dtype=np.float32).reshape(2, 3)
+    for kw in ({"axis": 0}, {"axis": 1, "include_initial": True}, {"axis": -1, "dtype": np.int8}):
+        assert_close(getattr(jnp, name)(x, **kw), getattr(real_jnp, name)(x, **kw))
+    assert_close(getattr(jnp, name)(x[0], include_initial=True), getattr(real_jnp, name)(x[0], include_initial=True))
+    assert_close(jax.jit(lambda v: getattr(jnp, name)(v, axis=1, include_initial=True))(x),
+                 getattr(real_jnp, name)(x, axis=1, include_initial=True))
+    for bad in (x, np.float32(1)):  # rank 2 without an axis; a scalar
+        with pytest.raises(ValueError) as ours:
+            getattr(jnp, name)(bad)
+        with pytest.raises(ValueError) as theirs:
+            getattr(real_jnp, name)(bad)
+        assert str(ours.value) == str(theirs.value)

@@ -201,18 +201,27 @@ argmax = _arg("argmax", lred.argmax)
 argmin = _arg("argmin", lred.argmin)
 
 
-def _cumulative(name, lax_fn, upcast):
+def _accumulation_dtype(a, dtype, promote_integers: bool):
+    """JAX's: bools accumulate in the default int; with promote_integers (cumulative_sum) so do
+    narrower ints, and narrower unsigned ints in the default unsigned int."""
+    if dtype is not None:
+        return dtypes.check_user_dtype(dtype)
+    dt = a.dtype
+    if dt == np.bool_:
+        return dtypes.default_int()
+    if promote_integers and dt.kind in "iu" and dt.itemsize < dtypes.default_int().itemsize:
+        return dtypes.default_int() if dt.kind == "i" else np.dtype(f"uint{8 * dtypes.default_int().itemsize}")
+    return dt
+
+
+def _cumulative(name, lax_fn):
     def f(a, axis=None, dtype=None, out=None):
         a = asarray(a)
         if axis is None:
             from jaxlite._src.numpy.lax_numpy import ravel
             a, axis = ravel(a), 0
         axis = canonicalize_axis(axis, a.ndim)
-        dt = dtypes.check_user_dtype(dtype) if dtype is not None else a.dtype
-        if dtype is None and upcast and a.dtype.kind in "bi":
-            dt = dtypes.default_int()
-        elif dtype is None and upcast and a.dtype.kind == "u" and a.dtype.itemsize < 4:
-            dt = np.dtype(np.uint32)
+        dt = _accumulation_dtype(a, dtype, False)
         if a.dtype != dt:
             a = lax.convert_element_type(a, dt)
         return lax_fn(a, axis)
@@ -220,8 +229,38 @@ def _cumulative(name, lax_fn, upcast):
     return f
 
 
-cumsum = cumulative_sum = _cumulative("cumsum", lred.cumsum, True)
-cumprod = cumulative_prod = _cumulative("cumprod", lred.cumprod, True)
+cumsum = _cumulative("cumsum", lred.cumsum)
+cumprod = _cumulative("cumprod", lred.cumprod)
+
+
+def _array_api_cumulative(name, what, lax_fn, initial, promote_integers):
+    def f(x, /, *, axis=None, dtype=None, include_initial=False):
+        check_arraylike(name, x)
+        x = asarray(x)
+        if x.ndim == 0:
+            raise ValueError(f"The input must be non-scalar to take a cumulative {what}, however a scalar "
+                             "value or scalar array was given.")
+        if axis is None:
+            if x.ndim > 1:
+                raise ValueError(f"The input array has rank {x.ndim}, however axis was not set to an explicit "
+                                 "value. The axis argument is only optional for one-dimensional arrays.")
+            axis = 0
+        axis = canonicalize_axis(axis, x.ndim)
+        dt = _accumulation_dtype(x, dtype, promote_integers)
+        out = lax_fn(x if x.dtype == dt else lax.convert_element_type(x, dt), axis)
+        if include_initial:
+            shape = list(x.shape)
+            shape[axis] = 1
+            out = structural.concatenate([lax.full(tuple(shape), initial, dt), out], axis)
+        return out
+    f.__name__ = name
+    f.__doc__ = (f"Cumulative {what} of `x` along `axis` (required unless `x` is 1-D), with the initial "
+                 f"value {initial} first where `include_initial` (the Array API's function).")
+    return f
+
+
+cumulative_sum = _array_api_cumulative("cumulative_sum", "sum", lred.cumsum, 0, True)
+cumulative_prod = _array_api_cumulative("cumulative_prod", "product", lred.cumprod, 1, False)
 
 
 # Docstrings of the names the factories above make (one closure per name, so each gets its line).
@@ -238,14 +277,8 @@ _DOCS = {
                "ties, NaN counts as largest."),
     "argmin": ("Index of the smallest element of `a` along `axis` (of the flattened array if None); first one on "
                "ties, NaN counts as smallest."),
-    "cumsum": """Cumulative sum of `a` along `axis` (of the flattened array if None), keeping the length.
-
-Also `cumulative_sum`, which differs from JAX's: no `include_initial`, and axis=None flattens
-instead of requiring 1-D input.""",
-    "cumprod": """Cumulative product of `a` along `axis` (of the flattened array if None), keeping the length.
-
-Also `cumulative_prod`, which differs from JAX's: no `include_initial`, and axis=None flattens
-instead of requiring 1-D input.""",
+    "cumsum": "Cumulative sum of `a` along `axis` (of the flattened array if None), keeping the length.",
+    "cumprod": "Cumulative product of `a` along `axis` (of the flattened array if None), keeping the length.",
 }
 for _name, _doc in _DOCS.items():
     globals()[_name].__doc__ = _doc
