@@ -1,12 +1,18 @@
-"""The webgpu device's Cholesky routine (backends/webgpu/linalg.py): cholesky_p for float32 as
-staged WGSL kernels, batched, not on the host; JAX's NaN for matrices that are not positive
-definite. webgpu exists only inside Pyodide."""
+"""The webgpu device's factorisations (backends/webgpu/linalg.py): cholesky_p, triangular_solve_p,
+lu_p and lu_pivots_to_permutation_p for float32 as staged WGSL kernels, batched, never on the
+host; orders around the block boundaries (NB = TRSV_NB = 64, LU_NB = 32), JAX's NaN for
+matrices that are not positive definite, singular LU, every triangular_solve flag, and the
+jnp.linalg / jax.scipy.linalg functions built on them. webgpu exists only inside Pyodide."""
+
+import itertools
 
 import numpy as np
 import pytest
 
 import jaxlite as jax
 import jaxlite.numpy as jnp
+import jaxlite.scipy.linalg as jsl
+from jaxlite import lax
 
 if "webgpu" not in [d.platform for d in jax.devices()]:
     pytest.skip("no webgpu device", allow_module_level=True)
@@ -21,48 +27,199 @@ def _spd(shape, n):
     return (a @ np.swapaxes(a, -1, -2) / n + np.eye(n)).astype(np.float32)
 
 
+def _general(shape, m, n=None):
+    """Well-conditioned enough for float32 at these orders: a random matrix plus a diagonal shift."""
+    n = m if n is None else n
+    a = RNG.standard_normal((*shape, m, n))
+    return (a + 2 * np.sqrt(max(m, n)) * np.eye(m, n)).astype(np.float32)
+
+
 def _on_gpu(fn, *args):
+    """fn's results on the webgpu device as numpy; asserts that nothing ran on the host."""
     before = dict(GPU.host_fallbacks)
     out = fn(*[jax.device_put(a, GPU) for a in args])
-    host = np.asarray(out)
-    assert out.device == GPU and out.dtype == np.float32
+    leaves = jax.tree_util.tree_leaves(out)
+    host = [np.asarray(x) for x in leaves]
+    assert all(x.device == GPU for x in leaves)
     assert dict(GPU.host_fallbacks) == before, f"host fallbacks: {dict(GPU.host_fallbacks)} vs {before}"
-    return host
+    return host[0] if len(host) == 1 and not isinstance(out, (tuple, list)) else host
 
 
-@pytest.mark.parametrize("shape,n", [((), 1), ((), 5), ((3,), 16), ((2, 2), 33), ((), 130)])
+def _close(got, want, n, scale=1.0):
+    tol = 3e-6 * max(n, 4) * scale
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+# ---- cholesky -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape,n", [((), 1), ((3,), 5), ((), 63), ((2,), 64), ((), 65), ((2, 1), 131)])
 def test_cholesky_matches_numpy(shape, n):
     a = _spd(shape, n)
     got = _on_gpu(jnp.linalg.cholesky, a)
-    want = np.linalg.cholesky(a.astype(np.float64))
-    np.testing.assert_allclose(got, want, rtol=2e-5 * np.sqrt(n), atol=2e-5 * np.sqrt(n))
+    assert got.dtype == np.float32 and got.shape == a.shape
+    _close(got, np.linalg.cholesky(a.astype(np.float64)), n)
     assert np.all(np.triu(got, 1) == 0)
 
 
 def test_not_positive_definite_is_nan_as_in_jax():
-    a = _spd((3,), 6)
-    a[1, 4, 4] = -50.0  # fails at the 5th column: the whole lower triangle of that matrix is NaN
-    a[2, 5, 5] = -1.0  # fails at the last column
-    got = _on_gpu(lambda x: jax.lax.linalg.cholesky(x, symmetrize_input=False), a)
-    want = np.asarray(jax.lax.linalg.cholesky(jax.device_put(a, CPU), symmetrize_input=False))
-    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
-    assert np.isnan(got[1:, 5, 0]).all() and not np.isnan(got[0]).any()
-    assert np.isnan(got[1][np.tril_indices(6)]).all() and np.all(np.triu(got[1], 1) == 0)
-    np.testing.assert_allclose(got[0], want[0], rtol=1e-5, atol=1e-5)
+    a = _spd((4,), 70)
+    a[1, 4, 4] = -50.0   # fails in the first block: the whole lower triangle of that matrix is NaN
+    a[2, 69, 69] = -1.0  # fails at the last column, in the second block
+    a[3, 66, 3] = a[3, 3, 66] = np.nan  # NaN reaches the second block's pivots
+    got = _on_gpu(lambda x: lax.linalg.cholesky(x, symmetrize_input=False), a)
+    want = np.asarray(lax.linalg.cholesky(jax.device_put(a, CPU), symmetrize_input=False))
+    for b in (1, 2, 3):
+        assert np.isnan(got[b][np.tril_indices(70)]).all() and np.all(np.triu(got[b], 1) == 0)
+        assert np.isnan(want[b][np.tril_indices(70)]).all()
+    assert not np.isnan(got[0]).any()
+    _close(got[0], want[0], 70)
 
 
-def test_one_dispatch_per_column_for_large_matrices(monkeypatch):
-    from jaxlite._src.backends.webgpu import linalg  # the routine's two launch shapes give one answer
-    monkeypatch.setattr(linalg, "MATRIX_MAX", 4)
-    a = _spd((2,), 24)
-    a[1, 7, 7] = -3.0
-    got = _on_gpu(lambda x: jax.lax.linalg.cholesky(x, symmetrize_input=False), a)
-    np.testing.assert_allclose(got[0], np.linalg.cholesky(a[0].astype(np.float64)), rtol=1e-5, atol=1e-5)
-    assert np.isnan(got[1][np.tril_indices(24)]).all()
-
-
-def test_under_jit_vmap_and_empty():
+def test_cholesky_under_jit_vmap_and_empty():
     a = _spd((4,), 8)
     got = _on_gpu(jax.jit(jax.vmap(jnp.linalg.cholesky)), a)
-    np.testing.assert_allclose(got, np.linalg.cholesky(a.astype(np.float64)), rtol=1e-5, atol=1e-5)
+    _close(got, np.linalg.cholesky(a.astype(np.float64)), 8)
     assert _on_gpu(jnp.linalg.cholesky, np.zeros((2, 0, 0), np.float32)).shape == (2, 0, 0)
+
+
+# ---- triangular_solve ---------------------------------------------------------------------------
+
+
+def _tri_ref(t, b, left, lower, trans, unit):
+    t = np.tril(t) if lower else np.triu(t)
+    if unit:
+        t = t - np.diag(np.diag(t)) + np.eye(t.shape[-1])
+    op = t.T if trans else t
+    return np.linalg.solve(op, b) if left else np.linalg.solve(op.T, b.T).T
+
+
+@pytest.mark.parametrize("left,lower,trans,unit", list(itertools.product([True, False], repeat=4)))
+def test_triangular_solve_every_flag(left, lower, trans, unit):
+    n = 70  # two diagonal blocks (64 + 6) and a gemm update between them
+    t = _general((2,), n)
+    if unit:  # a unit solve never reads the diagonal
+        t[..., np.arange(n), np.arange(n)] = np.nan
+    b = RNG.standard_normal((2, n, 3) if left else (2, 5, n)).astype(np.float32)
+    fn = lambda t, b: lax.linalg.triangular_solve(t, b, left_side=left, lower=lower,  # noqa: E731
+                                                  transpose_a=trans, unit_diagonal=unit)
+    got = _on_gpu(fn, t, b)
+    assert got.dtype == np.float32 and got.shape == b.shape
+    t64 = np.where(np.isnan(t), 1.0, t).astype(np.float64)
+    for i in range(2):
+        _close(got[i], _tri_ref(t64[i], b[i].astype(np.float64), left, lower, trans, unit), n, 10)
+
+
+@pytest.mark.parametrize("n,cols", [(1, 1), (7, 4), (64, 2), (131, 3)])
+def test_triangular_solve_sizes(n, cols):
+    t = _general((), n)
+    b = RNG.standard_normal((n, cols)).astype(np.float32)
+    got = _on_gpu(lambda t, b: jsl.solve_triangular(t, b, lower=True), t, b)
+    _close(got, _tri_ref(t.astype(np.float64), b.astype(np.float64), True, True, False, False), n, 10)
+    got = _on_gpu(lambda t, b: jsl.solve_triangular(t, b, lower=False, trans=1), t, b)
+    _close(got, _tri_ref(t.astype(np.float64), b.astype(np.float64), True, False, True, False), n, 10)
+
+
+def test_triangular_solve_empty():
+    got = _on_gpu(lambda t, b: lax.linalg.triangular_solve(t, b, left_side=True), np.eye(3, dtype=np.float32),
+                  np.zeros((3, 0), np.float32))
+    assert got.shape == (3, 0)
+
+
+# ---- lu -----------------------------------------------------------------------------------------
+
+
+def _check_lu(a, lu, piv, perm):
+    """a[perm] = L U with |L| <= 1 (partial pivoting), perm as the pivots say. (The pivots are
+    not compared with the cpu kernel's: rounding in another order may swap near-equal ones.)"""
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    assert lu.dtype == np.float32 and piv.dtype == perm.dtype == np.int32
+    assert piv.shape == a.shape[:-2] + (k,) and perm.shape == a.shape[:-2] + (m,)
+    want = np.asarray(lax.linalg.lu_pivots_to_permutation(jax.device_put(piv, CPU), m))
+    np.testing.assert_array_equal(perm, want)
+    for idx in np.ndindex(a.shape[:-2]):
+        l_ = np.tril(lu[idx][:, :k], -1) + np.eye(m, k)
+        assert np.abs(l_).max() <= 1 + 1e-6
+        u = np.triu(lu[idx][:k])
+        _close(l_ @ u, a[idx][perm[idx]], max(m, n), 4)
+
+
+@pytest.mark.parametrize("shape,m,n", [((), 1, 1), ((3,), 5, 5), ((), 33, 33), ((2,), 65, 65), ((), 131, 131),
+                                       ((), 70, 40), ((2,), 40, 70)])
+def test_lu_matches_the_reference(shape, m, n):
+    a = RNG.standard_normal((*shape, m, n)).astype(np.float32)
+    _check_lu(a, *_on_gpu(lax.linalg.lu, a))
+
+
+def test_lu_singular_and_ties():
+    a = RNG.standard_normal((3, 40, 40)).astype(np.float32)
+    a[0, :, 5] = 0.0            # a zero pivot column: left unscaled, as LAPACK
+    a[1, 20] = a[1, 3]          # rank deficient
+    a[2] = np.round(a[2])       # equal magnitudes: the first one is the pivot
+    lu, piv, perm = _on_gpu(lax.linalg.lu, a)
+    _check_lu(a, lu, piv, perm)
+    assert np.isfinite(lu[0]).all()
+    assert piv[2, 0] == np.argmax(np.abs(a[2, :, 0]))  # the first of the largest, as LAPACK
+    want = [np.asarray(x) for x in lax.linalg.lu(jax.device_put(a[:1], CPU))]
+    np.testing.assert_array_equal(piv[:1, :5], want[1][:, :5])  # before the zero column: as the cpu kernel
+    np.testing.assert_array_equal(lu[0, :, 5], want[0][0, :, 5])  # that column: not scaled
+
+
+def test_lu_empty_and_pivots_to_permutation():
+    lu, piv, perm = _on_gpu(lax.linalg.lu, np.zeros((2, 0, 3), np.float32))
+    assert lu.shape == (2, 0, 3) and piv.shape == (2, 0) and perm.shape == (2, 0)
+    lu, piv, perm = _on_gpu(lax.linalg.lu, np.zeros((0, 4), np.float32))
+    np.testing.assert_array_equal(perm, np.arange(0))
+    pivots = np.array([[2, 2, 3], [0, 4, 4]], np.int32)
+    got = _on_gpu(lambda p: lax.linalg.lu_pivots_to_permutation(p, 5), pivots)
+    np.testing.assert_array_equal(got, np.asarray(lax.linalg.lu_pivots_to_permutation(jax.device_put(pivots, CPU), 5)))
+
+
+# ---- the functions built on them ----------------------------------------------------------------
+
+
+def test_linalg_functions_run_on_the_device():
+    n = 67
+    a = _general((2,), n)
+    b = RNG.standard_normal((2, n, 2)).astype(np.float32)
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    _close(_on_gpu(jnp.linalg.solve, a, b), np.linalg.solve(a64, b64), n, 10)
+    _close(_on_gpu(jnp.linalg.inv, a), np.linalg.inv(a64), n, 10)
+    np.testing.assert_allclose(_on_gpu(jnp.linalg.det, a / 8), np.linalg.det(a64 / 8), rtol=1e-3)
+    sign, logdet = _on_gpu(jnp.linalg.slogdet, a)
+    np.testing.assert_array_equal(sign, np.sign(np.linalg.det(a64)))
+    np.testing.assert_allclose(logdet, np.linalg.slogdet(a64)[1], rtol=1e-5)
+
+
+def test_scipy_linalg_functions_run_on_the_device():
+    n = 66
+    a = _general((), n)
+    b = RNG.standard_normal((n, 3)).astype(np.float32)
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    p, l_, u = _on_gpu(jsl.lu, a)
+    _close(p @ l_ @ u, a64, n, 4)
+    lu, piv = _on_gpu(jsl.lu_factor, a)
+    _close(_on_gpu(lambda lu, piv, b: jsl.lu_solve((lu, piv), b), lu, piv, b), np.linalg.solve(a64, b64), n, 10)
+    s = _spd((), n)
+    c = _on_gpu(lambda s: jsl.cho_factor(s, lower=True)[0], s)
+    _close(_on_gpu(lambda c, b: jsl.cho_solve((c, True), b), c, b), np.linalg.solve(s.astype(np.float64), b64), n, 10)
+    _close(_on_gpu(lambda a, b: jsl.solve(a, b), a, b), np.linalg.solve(a64, b64), n, 10)
+
+
+def test_gradient_through_solve_on_the_device():
+    a = _general((), 9)
+    b = RNG.standard_normal(9).astype(np.float32)
+    g = _on_gpu(jax.jit(jax.grad(lambda a, b: jnp.sum(jnp.linalg.solve(a, b) ** 2))), a, b)
+    want = np.asarray(jax.grad(lambda a, b: jnp.sum(jnp.linalg.solve(a, b) ** 2))(jax.device_put(a, CPU),
+                                                                                   jax.device_put(b, CPU)))
+    _close(g, want, 9, 10)
+
+
+def test_grids_wider_than_the_device_allows(monkeypatch):
+    """Batches split over grid rows and gemm's batch chunks (b0) when a grid dimension is short."""
+    monkeypatch.setattr(GPU.runtime, "max_groups", 2)
+    a = _spd((3,), 70)
+    _close(_on_gpu(jnp.linalg.cholesky, a), np.linalg.cholesky(a.astype(np.float64)), 70)
+    g = RNG.standard_normal((3, 40, 40)).astype(np.float32)
+    _check_lu(g, *_on_gpu(lax.linalg.lu, g))

@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOADS = ["matmul4096", "hypot16M", "hypot16M_k1000", "sum16M", "softmax4096x4096", "matmul1024",
              "digits_train", "mandelbrot1024", "fft1M", "fft16M", "rfft16M",
-             "cholesky1024", "cholesky4096"]
+             "cholesky1024", "cholesky4096", "solve4096"]
 # The demos (issue 16): the demo code itself (website/bench/demos/), timed per training step / frame.
 DEMOS = {"digits_train", "mandelbrot1024"}
 LABELS = {
@@ -44,6 +44,7 @@ LABELS = {
     "rfft16M": "jit irfft(rfft(x)), float32, 2^24",
     "cholesky1024": "Cholesky 1024 (float32)",
     "cholesky4096": "Cholesky 4096 (float32)",
+    "solve4096": "solve 4096, one right-hand side (float32; jax-js without jit: its jit rejects triangular_solve)",
 }
 START, END = "<!-- gpu-bench:start -->", "<!-- gpu-bench:end -->"
 VULKAN_DEBS = ["libvulkan1", "libegl1", "libglvnd0", "libopengl0", "libgl1", "libglx0", "libgles2"]

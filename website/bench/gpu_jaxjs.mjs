@@ -51,6 +51,7 @@ const WORKLOADS = {
     np.array(rand(size(1 << 24), 10), { shape: [size(1 << 24)] }), []] },
   cholesky1024: { k: 10, flops: 1024 ** 3 / 3, build: choleskyChain(size(1024), 11) },
   cholesky4096: { k: 3, flops: 4096 ** 3 / 3, build: choleskyChain(size(4096), 12) },
+  solve4096: { k: 3, flops: (2 * 4096 ** 3) / 3, build: solveChain(size(4096), 13) },
 };
 
 // The previous factor enters (negligibly) so that every step must run, as in gpu_workloads.py.
@@ -60,6 +61,17 @@ function choleskyChain(n, seed) {
     const a = np.array(rand(n * n, seed), { shape: [n, n] });
     const spd = np.matmul(a.ref, a.transpose()).mul(1 / n).add(np.eye(n));
     return [step, np.zeros([n, n]), [spd]];
+  };
+}
+
+// jnp.linalg.solve with one right-hand side (jax-js: lu, then two triangularSolves); the previous
+// solution enters the right-hand side, as in gpu_workloads.py.
+function solveChain(n, seed) {
+  // (not jitted: jax-js 0.1.25's jit rejects it, "routine primitive triangular_solve input is not imm")
+  const step = (x, a, b) => np.linalg.solve(a, b.add(x.mul(1e-12)));
+  return () => {
+    const a = np.array(rand(n * n, seed).map((v) => v / Math.sqrt(n)), { shape: [n, n] }).add(np.eye(n).mul(2));
+    return [step, np.zeros([n]), [a, np.array(rand(n, seed + 1), { shape: [n] })]];
   };
 }
 

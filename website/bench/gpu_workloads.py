@@ -150,6 +150,20 @@ def _cholesky_chain(rng, n):
     return jax.jit(lambda l, m: jnp.linalg.cholesky(m + l * 1e-12)), np.zeros((n, n), np.float32), (spd,), check
 
 
+# solve with one right-hand side (LU with partial pivoting, two triangular solves); the previous
+# solution enters the right-hand side (negligibly) so that every step must run.
+@workload("solve4096", 3, flops=2 * 4096 ** 3 // 3)
+def _solve_4096(rng):
+    n = size(4096)
+    a = (rng.standard_normal((n, n)) / np.sqrt(n) + 2 * np.eye(n)).astype(np.float32)
+    b = rng.standard_normal(n).astype(np.float32)
+
+    def check(out):
+        ref = np.linalg.solve(a.astype(np.float64), b.astype(np.float64))
+        assert np.abs(out - ref).max() <= 1e-3 * np.abs(ref).max(), np.abs(out - ref).max()
+    return jax.jit(lambda x, a, b: jnp.linalg.solve(a, b + x * 1e-12)), np.zeros(n, np.float32), (a, b), check
+
+
 # ---- the demos (issue 16): not chains of one op, but the demo code itself, through
 # website/bench/demos/demo_bench.py (the benchmark page's Python): digits training steps/s
 # (k = steps per timed run, median_s = seconds per step) and Mandelbrot frame time (k = 1).
