@@ -1,8 +1,8 @@
 """The wasm device's factorisation routines (backends/wasm/linalg.py): Cholesky, triangular solve,
 LU and LU's permutation run in the device's memory with no host fallback, and give the cpu
-kernels' (and JAX's) results. Sizes straddle the block edges (32 and 128 for Cholesky, 64 for
-left solves, 16 for right solves, 8 and 192 for LU). Runs on wasmtime here and on the browser's engine in
-Pyodide."""
+kernels' (and JAX's) results. Sizes straddle the block edges (32 and 64 for Cholesky, 16 for its
+symmetrising copy, 64 for left solves, 16 for right solves, 8 and 192 for LU, 256 columns for
+gemm). Runs on wasmtime here and on the browser's engine in Pyodide."""
 
 import itertools
 
@@ -88,6 +88,92 @@ def test_cholesky_of_non_spd_is_nan_as_in_jax():
         np.testing.assert_array_equal(got, np.asarray(want, np.float32))
         if real_jax is not None:
             np.testing.assert_array_equal(got, real_jax.lax.linalg.cholesky(a, symmetrize_input=False))
+
+
+# jnp.linalg.cholesky symmetrises inside cholesky_p (symmetrize_input=True): the routine reads the
+# two triangles of each SYMM_TILE tile. Orders around the tile (16) and Cholesky's block (NB = 64).
+SYM_SIZES = [1, 15, 17, 63, 64, 65, 131]
+
+
+def unsymmetric_spd(rng, shape):
+    """An SPD matrix plus noise that is not symmetric: only (x + x^T) / 2 is factored."""
+    return spd(rng, shape) + rng.standard_normal(shape).astype(np.float32)
+
+
+@pytest.mark.parametrize("n", SYM_SIZES)
+def test_symmetrizing_cholesky_equals_symmetrize_then_factor(n, rng):
+    x = unsymmetric_spd(rng, (n, n))
+    sym = ((x + x.T) / np.float32(2)).astype(np.float32)
+    want = np.asarray(L.cholesky_p.bind(*on(sym)))
+    # the same float32 rounding as JAX's (x + x^T) / 2 then the factorisation: bit for bit
+    np.testing.assert_array_equal(np.asarray(jnp.linalg.cholesky(*on(x))), want)
+    np.testing.assert_array_equal(np.asarray(jax.jit(jnp.linalg.cholesky)(*on(x))), want)
+    np.testing.assert_array_equal(np.asarray(L.cholesky(*on(x), symmetrize_input=False)),
+                                  np.asarray(L.cholesky_p.bind(*on(x))))
+    close_to_float64(want, np.linalg.cholesky(sym.astype(np.float64)))
+
+
+@pytest.mark.parametrize("device", [d for d in jax.devices() if d.platform != "cpu"], ids=str)
+def test_every_device_routine_honours_the_symmetrize_flag(device, rng):
+    """cholesky_p(x, symmetrize_input=True) factors (x + x^T) / 2 on each device's routine
+    (webgpu's symmetrises with its own kernels first)."""
+    x = unsymmetric_spd(rng, (2, 70, 70))
+    sym = ((x + np.swapaxes(x, -1, -2)) / np.float32(2)).astype(np.float32)
+    got = np.asarray(L.cholesky(jax.device_put(x, device)))
+    want = np.asarray(L.cholesky(jax.device_put(sym, device), symmetrize_input=False))
+    np.testing.assert_array_equal(got, want)
+
+
+def test_symmetrizing_cholesky_batched_vmapped_and_on_cpu(rng):
+    x = unsymmetric_spd(rng, (2, 3, 33, 33))
+    got = np.asarray(jax.jit(jnp.linalg.cholesky)(*on(x)))
+    with jax.default_device(jax.devices("cpu")[0]):
+        on_cpu = np.asarray(jnp.linalg.cholesky(x))
+    assert_close(got, on_cpu, rtol=1e-5, atol=1e-5)
+    looped = np.stack([np.asarray(jnp.linalg.cholesky(*on(m))) for m in x[0]])
+    np.testing.assert_array_equal(np.asarray(jax.vmap(jnp.linalg.cholesky)(*on(x[0]))), looped)
+    upper = np.asarray(jnp.linalg.cholesky(*on(x[1, 2]), upper=True))
+    np.testing.assert_array_equal(upper, np.swapaxes(got[1, 2], -1, -2))
+
+
+def test_symmetrizing_cholesky_of_non_spd_is_nan():
+    x = np.array([[1, 3, 0], [1, 1, 0], [0, 0, 1]], np.float32)  # symmetrised: [[1, 2], [2, 1]], indefinite
+    got = np.asarray(jnp.linalg.cholesky(*on(x)))
+    assert np.isnan(got[np.tril_indices(3)]).all() and (got[np.triu_indices(3, 1)] == 0).all()
+    if real_jax is not None:
+        np.testing.assert_array_equal(got, real_jnp.linalg.cholesky(x))
+
+
+def test_gradient_of_symmetrizing_cholesky(rng):
+    """The derivative is JAX's: that of cholesky((x + x^T) / 2), so it is symmetric in x."""
+    x = unsymmetric_spd(rng, (5, 5))
+    w = rng.standard_normal((5, 5)).astype(np.float32)
+    f = lambda m: jnp.sum(jnp.linalg.cholesky(m) * jnp.asarray(w))  # noqa: E731
+    with jax.default_device(WASM):
+        got = np.asarray(jax.jit(jax.grad(f))(*on(x)))
+        fwd = np.asarray(jax.jvp(f, (*on(x),), (*on(w),))[1])
+    want = numerical_grad(f, x)
+    np.testing.assert_allclose(got, want, rtol=2e-2, atol=2e-2 * np.abs(want).max())
+    np.testing.assert_allclose(got, got.T, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(fwd, np.sum(got * w), rtol=1e-4)
+    if real_jax is not None:
+        jf = lambda m: real_jnp.sum(real_jnp.linalg.cholesky(m) * w)  # noqa: E731
+        np.testing.assert_allclose(got, real_jax.grad(jf)(x), rtol=2e-4, atol=2e-5)
+        np.testing.assert_allclose(np.asarray(jax.grad(lambda m: jnp.sum(L.cholesky(m) * w))(*on(x))),
+                                   real_jax.grad(lambda m: real_jnp.sum(real_jax.lax.linalg.cholesky(m) * w))(x),
+                                   rtol=2e-4, atol=2e-5)
+
+
+def test_gemm_column_chunks_and_row_tails(rng):
+    """gemm packs NC columns at a time: a left solve with more right-hand sides than NC, and
+    rows that are no multiple of the register tile."""
+    n, cols = 70, wasm_linalg.NC + 45
+    t = rng.standard_normal((n, n)).astype(np.float32) + 2 * np.sqrt(n) * np.eye(n, dtype=np.float32)
+    b = rng.standard_normal((n, cols)).astype(np.float32)
+    params = dict(left_side=True, lower=True, transpose_a=False, conjugate_a=False, unit_diagonal=False)
+    got = np.asarray(L.triangular_solve_p.bind(*on(t, b), **params))
+    exact = np.linalg.solve(np.tril(t).astype(np.float64), b)
+    np.testing.assert_allclose(got, exact, rtol=2e-4, atol=2e-4 * np.abs(exact).max())
 
 
 TRSM_PARAMS = list(itertools.product([True, False], repeat=4))

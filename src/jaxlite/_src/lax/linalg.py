@@ -143,13 +143,15 @@ def _per_matrix(fn, x, out_like):
 cholesky_p = Primitive("cholesky")
 
 
-def _cholesky_abstract(x):
+def _cholesky_abstract(x, *, symmetrize_input=False):
     _check_matrix("cholesky", x)
     return [ShapedArray(x.shape, x.dtype)]
 
 
-def _cholesky_kernel(x):
+def _cholesky_kernel(x, *, symmetrize_input=False):
     x = np.asarray(x)
+    if symmetrize_input:
+        x = (x + np.conj(np.swapaxes(x, -1, -2))) / x.dtype.type(2)
     if x.shape[-1] == 0:
         return x.copy()
 
@@ -165,16 +167,30 @@ def _symmetrize(x):
 
 
 def cholesky(x, *, symmetrize_input: bool = True):
-    x = lax._as_array(x)
-    if symmetrize_input:
-        _check_matrix("cholesky", get_aval(x))
-        x = _symmetrize(x)
-    return cholesky_p.bind(x)
+    # The primitive symmetrises ((x + x^H) / 2) itself: a device routine reads both triangles in
+    # blocks, where a separate elementwise kernel reads x^H column by column (slow on wasm).
+    return cholesky_p.bind(lax._as_array(x), symmetrize_input=bool(symmetrize_input))
 
 
-def _cholesky_jvp(primals, tangents):
+def symmetrized(dev, buf, aval):
+    """(x + x^H) / 2 of a device buffer as the device's own kernels compute it, for a device
+    routine of cholesky_p that does not symmetrise in its own kernels."""
+    key = (tuple(aval.shape), np.dtype(aval.dtype))
+    closed = _symmetrize_jaxprs.get(key)
+    if closed is None:
+        from jaxlite._src import partial_eval as pe  # above the lax modules
+        closed = _symmetrize_jaxprs[key] = pe.make_closed_jaxpr(lambda y: [_symmetrize(y)], [ShapedArray(*key)])
+    return dev.plan_for(closed)([buf])[0]
+
+
+_symmetrize_jaxprs: dict = {}
+
+
+def _cholesky_jvp(primals, tangents, *, symmetrize_input=False):
     (x,), (sigma_dot,) = primals, tangents
-    L = _tril(cholesky_p.bind(x))
+    L = _tril(cholesky_p.bind(x, symmetrize_input=symmetrize_input))
+    if symmetrize_input:  # the derivative of cholesky(sym(x)): JAX's rule at sym(x_dot)
+        sigma_dot = _symmetrize(sigma_dot)
     aval = get_aval(x)
     # Forward mode from arXiv:1602.07527: L_dot = L phi(L^-1 sigma_dot L^-H).
     tmp = triangular_solve(L, sigma_dot, left_side=False, transpose_a=True, conjugate_a=True, lower=True)

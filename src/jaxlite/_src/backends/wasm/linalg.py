@@ -5,18 +5,22 @@ and scalar).
 
 The algorithms are blocked and right-looking over views (pointer, leading dimension) of matrices
 in the linear memory. Every O(n^3) part goes through one strided SIMD kernel, `gemm_sub`
-(C -= op(A) @ op(B), register-blocked as routines.matmul_f32, op(B)'s 8-column strip packed);
-the O(n^2 nb) parts are small kernels: `potf2` (Cholesky's diagonal block), `trsm_rows` (SIMD,
-left solves), `trsm_dot` (SIMD, right solves with transpose_a, Cholesky's panel), `trsm` (the
-other right solves, scalar, any orientation through strides), `getf2` (an LU panel of
-PANEL_BASE columns with partial pivoting: the first entry of largest magnitude, as LAPACK and the
-cpu kernel choose), `laswp` (a panel's row swaps on the other columns), `perm` (pivots to a
-permutation), `triangle` (Cholesky's zero upper triangle, or NaN where the matrix is not
-positive definite, as JAX returns). The drivers (blocked trsm, Cholesky, LU with its recursive
-panel) are WebAssembly functions too, so that a whole batch is one host call: a call from Python
-costs tens of microseconds (more under wasmtime), and a blocked factorisation makes hundreds.
-Where the runtime has worker threads, large matrices run the same drivers written in Python
-instead, which split each gemm's rows across the threads.
+(C -= op(A) @ op(B) in MR x 8 register tiles: op(B) packed NC columns at a time as 8-column
+strips, then each row tile of A runs against every strip, so that A's rows stay in L1 instead of
+being re-read from L2 once per strip: 1.3-1.5x the earlier strip-at-a-time order at Cholesky's
+update shape in Pyodide); the O(n^2 nb) parts are small kernels: `symm` (the symmetrised copy
+(x + x^T) / 2 that cholesky_p(symmetrize_input=True) factors, read in tiles), `potf2`
+(Cholesky's diagonal block), `trsm_rows` (SIMD, left solves), `trsm_dot` (SIMD, right solves
+with transpose_a, Cholesky's panel), `trsm` (the other right solves, scalar, any orientation
+through strides), `getf2` (an LU panel of PANEL_BASE columns with partial pivoting: the first
+entry of largest magnitude, as LAPACK and the cpu kernel choose), `laswp` (a panel's row swaps
+on the other columns, SIMD), `perm` (pivots to a permutation), `triangle` (Cholesky's zero
+upper triangle, or NaN where the matrix is not positive definite, as JAX returns). The drivers
+(blocked trsm, Cholesky, LU with its recursive panel) are WebAssembly functions too, so that a
+whole batch is one host call: a call from Python costs tens of microseconds (more under
+wasmtime), and a blocked factorisation makes hundreds. Where the runtime has worker threads,
+large matrices run the same drivers written in Python instead, which split each gemm's rows
+across the threads.
 float32 only: the assembler has no f64x2 arithmetic; other dtypes return None (host fallback).
 """
 
@@ -31,7 +35,7 @@ from jaxlite._src.backends.wasm.device import PARALLEL_WORK, WasmBuffer, WasmDev
 from jaxlite._src.backends.wasm.render import memory_import
 from jaxlite._src.kernel import ir
 
-MR = 6    # rows of gemm's register tile (as routines.matmul_f32: 12 accumulators + 2 B vectors + 1 A)
+MR = 4    # rows of gemm's register tile: 8 accumulators (6 rows, 12, measured slower in V8: registers)
 NB = 64   # Cholesky's block: gemm's k (its speed) grows with it, and so does the diagonal work (128: slower)
 LEFT_NB = 64     # diagonal blocks of left solves (SIMD trsm_rows), the rest is gemm
 NB_INNER = 32    # Cholesky's diagonal blocks, factored in blocks of this by the scalar potf2
@@ -39,6 +43,8 @@ LU_NB = 192      # LU's outer block: its panel is factored recursively
 PANEL_BASE = 8   # panel width that getf2 factors
 TRSM_NB = 16     # diagonal blocks of right solves (trsm_dot or trsm), the rest is gemm
 KU = 4    # gemm's k unrolling when A's rows are contiguous
+NC = 256  # gemm's columns packed at once: a row tile of A stays in L1 across their strips
+SYMM_TILE = 16   # tiles of the symmetrising copy: a^T's column reads (lines 4n bytes apart, one L1 set) stay in L1
 
 
 class _Wat:
@@ -87,7 +93,8 @@ def _module(shared: bool, funcs, export: str) -> str:
 
 def gemm_sub_wat(trans_a: bool, trans_b: bool, fma: bool, name: str) -> str:
     """kernel(a, b, c, scratch, n, k, lda, ldb, ldc, r0, r1): C[i, :] -= op(A)[i, :] @ op(B) for
-    rows i in [r0, r1) of a float32 view C (row stride ldc, n columns); op(A) is [., k], op(B) [k, n]."""
+    rows i in [r0, r1) of a float32 view C (row stride ldc, n columns); op(A) is [., k], op(B) [k, n];
+    scratch holds 4 * NC * k bytes (NC columns of op(B), packed)."""
     w = _Wat()
     # element strides of op(A)[i, p] and op(B)[p, j]
     w("local.get $lda", "local.set $sa1", "i32.const 1", "local.set $sa2") if not trans_a else \
@@ -115,8 +122,8 @@ def gemm_sub_wat(trans_a: bool, trans_b: bool, fma: bool, name: str) -> str:
     def scalar_block(row_lo, row_hi, col_lo, col_hi):
         w.loop("i2", row_lo, row_hi, lambda: w.loop("j2", col_lo, col_hi, scalar_cell))
 
-    def pack():  # scratch[p, 0:8] = op(B)[p, j:j+8]
-        w("local.get $scratch", "local.set $pk")
+    def pack():  # strip (j - jc) / 8 of the scratch: [p, 0:8] = op(B)[p, j:j+8]
+        _set(w, "pk", "j", "jc", ["i32.sub"], "k", ["i32.mul", "i32.const 2", "i32.shl"], "scratch", ["i32.add"])
 
         def row():
             if not trans_b:
@@ -144,7 +151,7 @@ def gemm_sub_wat(trans_a: bool, trans_b: bool, fma: bool, name: str) -> str:
                   "i32.const 2", "i32.shl", "i32.add", f"local.set $pa{r}")
         else:  # op(A)[i + r, p] = A[p, i + r]: MR neighbours in one row of A
             w("local.get $a", "local.get $i", "i32.const 2", "i32.shl", "i32.add", "local.set $pa0")
-        w("local.get $scratch", "local.set $pb")
+        _set(w, "pb", "j", "jc", ["i32.sub"], "k", ["i32.mul", "i32.const 2", "i32.shl"], "scratch", ["i32.add"])
 
         def ksteps(unroll):
             for u in range(unroll):
@@ -184,15 +191,17 @@ def gemm_sub_wat(trans_a: bool, trans_b: bool, fma: bool, name: str) -> str:
     w("local.get $lda", "i32.const 2", "i32.shl", "local.set $lda4",
       "local.get $ldb", "i32.const 2", "i32.shl", "local.set $ldb4")
 
-    def strip():
-        pack()
-        w.loop("i", "local.get $r0", "local.get $mm", tile, step=f"i32.const {MR}")
-        w("local.get $j", "i32.const 8", "i32.add", "local.set $jend")
-        scalar_block("local.get $mm", "local.get $r1", "local.get $j", "local.get $jend")
-    w.loop("j", "i32.const 0", "local.get $n8", strip, step="i32.const 8")
+    def chunk():  # columns [jc, jce): their strips packed, then each row tile against every strip
+        _set(w, "jce", "jc", NC, ["i32.add"])
+        _set(w, "jce", _sel(["local.get $jce"], ["local.get $n8"], _ex("jce", "n8", ["i32.lt_s"])))
+        w.loop("j", "local.get $jc", "local.get $jce", pack, step="i32.const 8")
+        w.loop("i", "local.get $r0", "local.get $mm",
+               lambda: w.loop("j", "local.get $jc", "local.get $jce", tile, step="i32.const 8"), step=f"i32.const {MR}")
+        scalar_block("local.get $mm", "local.get $r1", "local.get $jc", "local.get $jce")
+    w.loop("jc", "i32.const 0", "local.get $n8", chunk, step=f"i32.const {NC}")
     scalar_block("local.get $r0", "local.get $r1", "local.get $n8", "local.get $n")
     locals_ = [(x, "i32") for x in ("sa1", "sa2", "sb1", "sb2", "n8", "mm", "k4", "i", "j", "p", "i2", "j2", "row",
-                                    "jend", "pb", "pk", "bp", "cp", "lda4", "ldb4")]
+                                    "jc", "jce", "pb", "pk", "bp", "cp", "lda4", "ldb4")]
     locals_ += [(f"pa{r}", "i32") for r in range(MR)] + [("s", "f32"), ("av", "v128"), ("b0", "v128"), ("b1", "v128")]
     locals_ += [(f"acc{r}{h}", "v128") for r in range(MR) for h in range(2)]
     return w.func(name, ["a", "b", "c", "scratch", "n", "k", "lda", "ldb", "ldc", "r0", "r1"], locals_)
@@ -416,15 +425,21 @@ def laswp_wat(name: str) -> str:
         w("local.get $piv", "local.get $j", "i32.const 2", "i32.shl", "i32.add", "i32.load", "local.tee $p",
           "local.get $j", "i32.ne", "if")
 
-        def swap():
-            w.addr("a", "j", "lda", "c", None)
-            w("local.tee $ap")
-            w.addr("a", "p", "lda", "c", None)
-            w("local.tee $bp", "f32.load", "local.get $bp", "local.get $ap", "f32.load", "f32.store", "f32.store")
-        w.loop("c", "local.get $c0", "local.get $c1", swap)
+        _set(w, "ap", _ptr("a", "j", "lda", "c0"))
+        _set(w, "bp", _ptr("a", "p", "lda", "c0"))
+
+        def swap(load, store, size):
+            w("local.get $ap", "local.get $bp", load, "local.get $bp", "local.get $ap", load, store, store)
+            _set(w, "ap", "ap", size, ["i32.add"])
+            _set(w, "bp", "bp", size, ["i32.add"])
+        w.loop("c", "local.get $c0", "local.get $c4", lambda: swap("v128.load align=4", "v128.store align=4", 16),
+               step="i32.const 4")
+        w.loop("c", "local.get $c4", "local.get $c1", lambda: swap("f32.load", "f32.store", 4))
         w("end")
+    _set(w, "c4", "c1", "c1", "c0", ["i32.sub", "i32.const 3", "i32.and", "i32.sub"])
     w.loop("j", "local.get $j0", "local.get $j1", pivot)
-    return w.func(name, ["a", "lda", "c0", "c1", "piv", "j0", "j1"], [(x, "i32") for x in ("j", "c", "p", "ap", "bp")])
+    return w.func(name, ["a", "lda", "c0", "c1", "piv", "j0", "j1"],
+                  [(x, "i32") for x in ("j", "c", "c4", "p", "ap", "bp")])
 
 
 def perm_wat(name: str) -> str:
@@ -464,6 +479,41 @@ def triangle_wat(name: str) -> str:
         w.loop("j", "i32.const 0", "local.get $n", cell)
     w.loop("i", "i32.const 0", "local.get $n", row)
     return w.func(name, ["a", "n", "nan"], [("i", "i32"), ("j", "i32"), ("ap", "i32")])
+
+
+def symm_wat(name: str) -> str:
+    """kernel(a, out, n): the lower triangle of out = (a + a^T) / 2 (n x n; the strict upper
+    triangle is left unwritten: the factorisation never reads it and `triangle` zeroes it), in
+    SYMM_TILE tiles so that a^T's column reads stay in cache: the symmetrised input of
+    cholesky_p(symmetrize_input=True) for the cost of the copy the routine makes anyway."""
+    w = _Wat()
+
+    def tile_rows():
+        _set(w, "ie", "ib", SYMM_TILE, ["i32.add"])
+        _set(w, "ie", _sel(["local.get $ie"], ["local.get $n"], _ex("ie", "n", ["i32.lt_s"])))
+
+        def tile():
+            def row():
+                _set(w, "je", "jb", SYMM_TILE, ["i32.add"])
+                _set(w, "je", _sel(["local.get $je"], _ex("i", 1, ["i32.add"]), _ex("je", "i", ["i32.le_s"])))
+
+                _set(w, "po", _ptr("out", "i", "n", "jb"))
+                _set(w, "pr", _ptr("a", "i", "n", "jb"))
+                _set(w, "pc", _ptr("a", "jb", "n", "i"))
+
+                def cell():  # (x + y) * 0.5 rounds as JAX's (x + y) / 2
+                    w("local.get $po", "local.get $pr", "f32.load", "local.get $pc", "f32.load", "f32.add",
+                      "f32.const 0.5", "f32.mul", "f32.store")
+                    _set(w, "po", "po", 4, ["i32.add"])
+                    _set(w, "pr", "pr", 4, ["i32.add"])
+                    _set(w, "pc", "pc", "n4", ["i32.add"])
+                w.loop("j", "local.get $jb", "local.get $je", cell)
+            w.loop("i", "local.get $ib", "local.get $ie", row)
+        w.loop("jb", "i32.const 0", "local.get $ie", tile, step=f"i32.const {SYMM_TILE}")
+    _set(w, "n4", "n", ["i32.const 2", "i32.shl"])
+    w.loop("ib", "i32.const 0", "local.get $n", tile_rows, step=f"i32.const {SYMM_TILE}")
+    return w.func(name, ["a", "out", "n"], [(v, "i32") for v in ("ib", "ie", "jb", "je", "i", "j", "n4", "po", "pr",
+                                                                 "pc")])
 
 
 # ---- the blocked drivers, in WebAssembly too: one call per batch (a host call costs tens of us) -----------
@@ -666,6 +716,14 @@ def _entries():
             _call(w, "chol", "a", "n", "scratch"), _set(w, "a", "a", "sz", ["i32.add"])))
         return w.func(name, ["a", "n", "batch", "scratch"], [("bi", "i32"), ("sz", "i32")])
 
+    def symm_batch(name):
+        w = _Wat()
+        _set(w, "sz", "n", "n", ["i32.mul", "i32.const 2", "i32.shl"])
+        w.loop("bi", "i32.const 0", "local.get $batch", lambda: (
+            _call(w, "symm", "a", "out", "n"), _set(w, "a", "a", "sz", ["i32.add"]),
+            _set(w, "out", "out", "sz", ["i32.add"])))
+        return w.func(name, ["a", "out", "n", "batch"], [("bi", "i32"), ("sz", "i32")])
+
     def lu_batch(name):
         w = _Wat()
         _set(w, "sz", "m", "n", ["i32.mul", "i32.const 2", "i32.shl"])
@@ -685,14 +743,15 @@ def _entries():
             _set(w, "t", "t", "tsz", ["i32.add"]), _set(w, "x", "x", "xsz", ["i32.add"])))
         return w.func(name, ["t", "x", "n", "rows", "cols", "left", "lower", "trans", "unit", "batch", "scratch"],
                       [("bi", "i32"), ("tsz", "i32"), ("xsz", "i32")])
-    return {"chol_batch": chol_batch, "lu_batch": lu_batch, "trsm_batch": trsm_batch}
+    return {"chol_batch": chol_batch, "symm_batch": symm_batch, "lu_batch": lu_batch, "trsm_batch": trsm_batch}
 
 
 _FUNCS = {"trsm": trsm_wat, "trsm_dot": trsm_dot_wat, "trsm_rows": trsm_rows_wat, "potf2": potf2_wat, "getf2": getf2_wat,
-          "laswp": laswp_wat, "perm": perm_wat, "triangle": triangle_wat, "trsm_blocked": trsm_blocked_wat,
+          "laswp": laswp_wat, "perm": perm_wat, "triangle": triangle_wat, "symm": symm_wat,
+          "trsm_blocked": trsm_blocked_wat,
           "chol": chol_wat, "chol_outer": chol_outer_wat,
           "chol_inner": chol_inner_wat, "lu_panel": lu_panel_wat, "lu": lu_wat, **_entries()}
-SCRATCH = 32 * max(NB, LU_NB, LEFT_NB)  # gemm's packed strip: 8 columns of the largest k a driver uses
+SCRATCH = 4 * NC * max(NB, LU_NB, LEFT_NB)  # gemm's packed columns at the largest k a driver uses
 
 
 def linalg_module(export: str, fma: bool, shared: bool) -> str:
@@ -730,7 +789,7 @@ def _gemm(dev, a, lda, trans_a, b, ldb, trans_b, c, ldc, m, n, k):
     threads = dev.runtime.threads
     parts = threads if threads > 1 and m * n * k >= 8 * PARALLEL_WORK and m >= 2 * MR else 1
     rows = _ranges(m, parts, MR)
-    scratch = [WasmBuffer(dev, 32 * k) for _ in rows]
+    scratch = [WasmBuffer(dev, 4 * min(NC, n) * k) for _ in rows]
     calls = [(a, b, c, s.ptr, n, k, lda, ldb, ldc, lo, hi) for s, (lo, hi) in zip(scratch, rows)]
     if len(calls) > 1:
         dev.runtime.run_parallel(fn, calls)
@@ -837,7 +896,7 @@ def _lu_one(dev, a, m, n, piv):
 
 
 # Matrix order from which the Python drivers (gemm across threads) are used: an estimate, not yet
-# measured in a page with workers, of where halving gemm's time (about 25 ms single-threaded at
+# measured in a page with workers, of where halving gemm's time (about 20 ms single-threaded at
 # 1024 for Cholesky) outweighs some 200 host calls and a worker round trip per gemm.
 THREADED_FROM = 1024
 
@@ -866,8 +925,13 @@ def cholesky_routine(dev, bufs, in_avals, params, out_avals):
         return None
     n = x.shape[-1]
     with dev.runtime.lock:
-        out = _copy(dev, bufs[0], x)
         batch = _batch(x.shape) if n else 0
+        if params.get("symmetrize_input"):
+            out = WasmBuffer(dev, x.size * 4)
+            if batch:
+                _kernel(dev, "symm_batch")(bufs[0].ptr, out.ptr, n, batch)
+        else:
+            out = _copy(dev, bufs[0], x)
         if _threaded(dev, n):
             for b in range(batch):
                 _cholesky_one(dev, out.ptr + b * n * n * 4, n)
