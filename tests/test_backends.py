@@ -210,6 +210,8 @@ def test_random_expression_graphs_match_cpu(program, dtype, device):
     (((1, 1), (1, 1)), (((1,), (0,)), ((), ()))),
     (((130, 67), (67, 200)), (((1,), (0,)), ((), ()))),     # several tiles, ragged edges
     (((4, 0), (0, 3)), (((1,), (0,)), ((), ()))),           # K = 0: zeros
+    (((0, 3), (3, 2)), (((1,), (0,)), ((), ()))),           # no rows
+    (((0, 0), (0, 0)), (((1,), (0,)), ((), ()))),
 ])
 def test_float32_dot_general_uses_the_matmul_routine(dev, shapes, dn, rng):
     a, b = (rng.standard_normal(s).astype(np.float32) for s in shapes)

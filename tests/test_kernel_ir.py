@@ -205,3 +205,16 @@ def test_legalized_reductions_and_bools():
     x, y = Load(b, 0, Index(I32)), Load(b, 1, Index(I32))
     assert [legalize.node(Binary(b, op, x, y)).op for op in ("add", "mul", "max", "min", "xor")] == \
         ["or", "and", "or", "and", "xor"]
+
+
+def test_signed_zero_and_nan_constants_are_distinct_cache_keys():
+    """Kernels are their own cache keys: x / -0.0 after x / 0.0 must not reuse the first kernel
+    (Python's -0.0 == 0.0), and a NaN constant still equals itself."""
+    f32 = np.dtype(np.float32)
+    assert ir.Const(f32, -0.0) != ir.Const(f32, 0.0)
+    assert ir.Const(f32, float("nan")) == ir.Const(f32, float("nan"))
+    x = jax.numpy.array([1.0, -1.0])
+    pos = jax.jit(lambda v: v / 0.0)(x)
+    neg = jax.jit(lambda v: v / -0.0)(x)
+    np.testing.assert_array_equal(np.asarray(pos), [np.inf, -np.inf])
+    np.testing.assert_array_equal(np.asarray(neg), [-np.inf, np.inf])

@@ -9,6 +9,7 @@ nothing. Nodes are frozen dataclasses: structurally hashable, so a Kernel is its
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -101,9 +102,17 @@ def _same(a: Expr, b: Expr) -> bool:
         for u, v in zip(x._values(), y._values()):
             if isinstance(u, Expr):
                 stack.append((u, v))
-            elif not (u is v or u == v):
+            elif not (u is v or _same_value(u, v)):
                 return False
     return True
+
+
+def _same_value(u, v) -> bool:
+    """Equal fields; float constants by IEEE identity: -0.0 is not 0.0 (x / -0.0 is -inf) and
+    NaN is NaN, where Python's == says otherwise."""
+    if type(u) is float and type(v) is float:
+        return u == v and math.copysign(1.0, u) == math.copysign(1.0, v) or u != u and v != v
+    return u == v
 
 
 def _lift(v, like: Expr) -> Expr:
@@ -136,7 +145,13 @@ class RIndex(Expr):
 
 @node
 class Const(Expr):
+    """A literal of this node's dtype."""
     value: float | int | bool
+
+    def __hash__(self):
+        # (a float NaN hashes by identity in Python: every NaN constant would be a new cache key)
+        v = self.value
+        return hash(("Const", self.dtype, "nan" if v != v else v))
 
 
 @node

@@ -236,6 +236,8 @@ class WasmDevice(KernelDevice):
     def _launch_routine(self, routine, bufs, nbytes):
         fn, scratch_nbytes, m = routine
         out = WasmBuffer(self, nbytes)
+        if not m:  # no rows: nothing to compute
+            return out
         ptrs = [b.ptr for b in bufs]
         work = nbytes // 4 * (scratch_nbytes // 32)  # outputs x k
         parts = self.runtime.threads if work >= 8 * PARALLEL_WORK and m >= 2 * routines.MR else 1
