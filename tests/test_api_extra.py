@@ -237,3 +237,83 @@ def test_refs():
         return jax.freeze(ref)
     assert_close(f(2.0), np.array([3.0, 1.0, 1.0], np.float32))
     assert float(jax.grad(lambda x: f(x).sum())(2.0)) == 1.0
+
+
+@needs_jax
+def test_dtypes_extended_hierarchy_and_helpers_as_jax():
+    import jax.dtypes as rd
+    import jaxlite.dtypes as ld
+
+    def answers(lib, jnp_, d):
+        k = lib.random.key(0)
+        return [d.issubdtype(k.dtype, d.prng_key), d.issubdtype(k.dtype, d.extended), d.issubdtype(k.dtype, np.generic),
+                d.issubdtype(k.dtype, jnp_.unsignedinteger), d.issubdtype(jnp_.float32, d.extended),
+                d.issubdtype(np.float32, k.dtype), d.issubdtype(k.dtype, k.dtype), repr(d.float0),
+                d.itemsize_bits(np.bool_), d.itemsize_bits(jnp_.float16), d.itemsize_bits(jnp_.int4),
+                d.scalar_type_of(jnp_.ones(2)), d.scalar_type_of(1), d.scalar_type_of(jnp_.ones(2, bool)),
+                d.scalar_type_of(jnp_.ones(2, jnp_.complex64)), d.scalar_type_of(np.uint8(3))]
+    assert answers(jax, jnp, ld) == answers(real_jax, real_jax.numpy, rd)
+
+
+@needs_jax
+def test_error_classes_have_jaxs_bases():
+    import jax.errors as re
+    import jaxlite.errors as le
+    for name in ("InconclusiveDimensionOperation", "JAXIndexError", "JaxprTypeError", "KeyReuseError"):
+        ours, theirs = getattr(le, name), getattr(re, name)
+        builtin = [c for c in theirs.__mro__ if c.__module__ == "builtins"]
+        assert [c for c in ours.__mro__ if c.__module__ == "builtins"] == builtin, name
+
+
+def test_debug_log_formats_like_print_into_logging(caplog):
+    import logging
+    with caplog.at_level(logging.INFO):
+        jax.debug.log("x is {}", jnp.arange(2.0))
+        jax.jit(lambda v: jax.debug.log("y={y}", y=v * 2))(jnp.ones(2))
+    assert [r.getMessage() for r in caplog.records if "debugging" in r.name] == ["x is [0. 1.]", "y=[2. 2.]"]
+
+
+@needs_jax
+def test_checkpoint_policy_answers():
+    from jax import ad_checkpoint as rac
+    from jaxlite import ad_checkpoint as ac
+    assert ac.Saveable is not ac.Recompute and not isinstance(ac.Saveable, bool)
+    assert ac.Offloadable("device", "pinned_host") == rac.Offloadable("device", "pinned_host")
+    g = jax.grad(jax.checkpoint(lambda x: jnp.sin(jnp.sin(x)), policy=lambda *_, **__: ac.Recompute))(1.0)
+    assert_close(g, real_jax.grad(lambda x: real_jax.numpy.sin(real_jax.numpy.sin(x)))(1.0))
+
+
+@needs_jax
+def test_optimizers_reexports_jaxs_helpers():
+    from jax.example_libraries import optimizers as ropt
+    from jaxlite.example_libraries import optimizers as opt
+    assert opt.map(lambda a, b: a + b, [1, 2], [3, 4]) == ropt.map(lambda a, b: a + b, [1, 2], [3, 4])
+    assert opt.zip([1, 2], "ab") == list(ropt.zip([1, 2], "ab"))
+    assert opt.unzip2([(1, "a"), (2, "b")]) == ropt.unzip2([(1, "a"), (2, "b")])
+    assert opt.partial is ropt.partial
+    for bad in (lambda m: m.zip([1], [1, 2]), lambda m: m.map(lambda a, b: a, [1, 2], [1])):
+        with pytest.raises(ValueError) as ours:
+            bad(opt)
+        with pytest.raises(ValueError) as theirs:
+            bad(ropt)
+        assert str(ours.value) == str(theirs.value)
+
+
+@needs_jax
+@pytest.mark.parametrize("layer, args, shape", [
+    ("ConvTranspose", (4, (3, 3)), (2, 5, 5, 3)),
+    ("ConvTranspose", (2, (2, 2), (2, 2), "SAME"), (1, 4, 3, 2)),
+    ("Conv1DTranspose", (3, (4,), (2,), "VALID"), (2, 7, 2)),
+    ("Conv", (4, (3, 3), (1, 1), "SAME"), (2, 5, 5, 3)),
+])
+def test_stax_convolution_layers_equal_jax(layer, args, shape):
+    from jax.example_libraries import stax as rstax
+    from jaxlite.example_libraries import stax
+    init, apply = getattr(stax, layer)(*args)
+    rinit, rapply = getattr(rstax, layer)(*args)
+    out_shape, params = init(jax.random.PRNGKey(0), shape)
+    rshape, rparams = rinit(real_jax.random.PRNGKey(0), shape)
+    assert tuple(out_shape) == tuple(rshape)
+    assert_close(params, rparams, rtol=1e-5, atol=1e-6)
+    x = np.random.RandomState(1).randn(*shape).astype(np.float32)
+    assert_close(apply(params, x), rapply(rparams, x), rtol=1e-4, atol=1e-5)

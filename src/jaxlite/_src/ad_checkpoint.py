@@ -10,11 +10,34 @@ from __future__ import annotations
 
 import inspect
 import types
+from typing import NamedTuple
 
 from jaxlite._src import ad, tree_util
 from jaxlite._src.features import not_applicable, partial
 
 _POLICY_NOTE = "accepted by checkpoint(policy=...); jaxlite's checkpoint recomputes as nothing_saveable does"
+
+
+class _PolicyAnswer:
+    """What a policy may return besides a bool (jax.ad_checkpoint.Saveable / Recompute)."""
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __repr__(self):
+        return self._name
+
+
+Saveable = _PolicyAnswer("Saveable")
+Recompute = _PolicyAnswer("Recompute")
+
+
+class Offloadable(NamedTuple):
+    """A policy's answer that moves a residual between memory kinds (src -> dst); a page has one
+    memory per device, so jaxlite's checkpoint treats it as any other answer (it recomputes)."""
+    src: str
+    dst: str
 
 
 def _policy(fn):

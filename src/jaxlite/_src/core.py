@@ -144,6 +144,24 @@ class JaxRuntimeError(RuntimeError):
     """JAX's error for failures while running a computation (jax.errors.JaxRuntimeError)."""
 
 
+class JAXIndexError(IndexError):
+    """JAX's IndexError (jax.errors.JAXIndexError)."""
+
+
+class JaxprTypeError(TypeError):
+    """A jaxpr whose equations do not type-check (jax.errors.JaxprTypeError)."""
+
+
+class KeyReuseError(JAXTypeError):
+    """A PRNG key consumed twice under jax_debug_key_reuse (jax.errors.KeyReuseError; jaxlite does
+    not track key reuse, so nothing raises it here)."""
+
+
+class InconclusiveDimensionOperation(Exception):
+    """A comparison of symbolic dimensions without a definite answer (jax.errors; jaxlite's shapes
+    are always concrete, so nothing raises it here)."""
+
+
 class ResourceExhaustedError(JaxRuntimeError, MemoryError):
     """A device out of memory: JAX raises JaxRuntimeError ("RESOURCE_EXHAUSTED"); a MemoryError too,
     so Python's own handlers for running out of memory catch it."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import string
 import sys
 
@@ -41,35 +42,51 @@ class _FormatChecker(string.Formatter):
 _checker = _FormatChecker()
 
 
-def _print_now(fmt, printoptions, has_placeholders, *args, **kwargs):
+_logger = logging.getLogger(__name__)
+
+
+def _print_now(fmt, printoptions, has_placeholders, use_logging, *args, **kwargs):
     if has_placeholders:
         with np.printoptions(**printoptions):
             msg = fmt.format(*args, **kwargs)
     else:
         msg = " ".join((fmt, *(str(a) for a in args)))
-    sys.stdout.write(msg + "\n")
+    if use_logging:
+        _logger.info(msg)
+    else:
+        sys.stdout.write(msg + "\n")
 
 
-def _debug_print(fmt: str, *args, ordered=False, partitioned=False, skip_format_check=False, **kwargs):
+def _debug_print(fmt: str, *args, ordered=False, partitioned=False, skip_format_check=False, _use_logging=False,
+                 **kwargs):
     if not skip_format_check:
         _checker.format(fmt, *args, **kwargs)
     has_placeholders = bool(fmt) and next(iter(string.Formatter().parse(fmt)))[1] is not None
     # numpy's print options as they are now, when the print is traced (as JAX does)
     printoptions = {k: v for k, v in np.get_printoptions().items() if k != "override_repr"}
-    debug_callback(lambda *a, **k: _print_now(fmt, printoptions, has_placeholders, *a, **k), *args,
+    debug_callback(lambda *a, **k: _print_now(fmt, printoptions, has_placeholders, _use_logging, *a, **k), *args,
                    ordered=ordered, **kwargs)
 
 
 def print(fmt: str | None = None, *args, ordered: bool = False, partitioned: bool = False,  # noqa: A001
-          skip_format_check: bool = False, **kwargs):
+          skip_format_check: bool = False, _use_logging: bool = False, **kwargs):
     """Print values from inside jit, vmap (once per element) and grad (primal values), formatted
     as `fmt.format(*args, **kwargs)`."""
+    opts = dict(ordered=ordered, skip_format_check=skip_format_check, _use_logging=_use_logging)
     if fmt is not None:
-        _debug_print(fmt, *args, ordered=ordered, skip_format_check=skip_format_check, **kwargs)
+        _debug_print(fmt, *args, **opts, **kwargs)
         return None
     if args or kwargs:
         raise TypeError(f"debug_print received unexpected arguments in the two-call form: {args=} {kwargs=}")
-    return lambda f, *a, **k: _debug_print(f, *a, ordered=ordered, skip_format_check=skip_format_check, **k)
+    return lambda f, *a, **k: _debug_print(f, *a, **opts, **k)
+
+
+def log(fmt: str | None = None, *args, ordered: bool = False, partitioned: bool = False,
+        skip_format_check: bool = False, **kwargs):
+    """jax.debug.print's values and formatting, written to the `logging` module (logger
+    jaxlite._src.debugging, level INFO) instead of stdout."""
+    return print(fmt, *args, ordered=ordered, partitioned=partitioned, skip_format_check=skip_format_check,
+                 _use_logging=True, **kwargs)
 
 
 @partial("enters Python's pdb at the caller's frame once the values before it are computed; JAX's "

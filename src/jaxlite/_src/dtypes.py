@@ -222,10 +222,52 @@ def is_weakly_typed(x) -> bool:
     return dtype_and_weak(x)[1]
 
 
+class extended(np.generic):
+    """The scalar type of JAX's extended dtypes (here the PRNG key dtypes): only for issubdtype."""
+
+
+class prng_key(extended):
+    """The scalar type of PRNG key dtypes: issubdtype(jax.random.key(0).dtype, prng_key) holds."""
+
+
+def _extended_type(x):
+    t = x if isinstance(x, type) else getattr(x, "type", None) if not isinstance(x, np.dtype) else None
+    return t if isinstance(t, type) and issubclass(t, extended) else None
+
+
 def issubdtype(a, b) -> bool:
+    ta, tb = _extended_type(a), _extended_type(b)
+    if ta is not None or tb is not None:  # key dtypes are no numpy dtype: only their own hierarchy
+        if ta is None:
+            return False
+        return issubclass(ta, b) if isinstance(b, type) else a == b
     if isinstance(a, np.dtype) or not isinstance(a, type):
         a = np.dtype(a)
     return np.issubdtype(a, b)
+
+
+def itemsize_bits(dtype) -> int:
+    """The bits one element of dtype takes (4 for int4, 8 for bool)."""
+    dt = np.dtype(dtype)
+    if dt.kind == "V" and dt.names is None:  # ml_dtypes' narrow types are 1-byte scalars
+        import ml_dtypes
+        info = ml_dtypes.iinfo(dt) if "int" in dt.name else ml_dtypes.finfo(dt)
+        return int(info.bits)
+    return 8 * dt.itemsize
+
+
+def scalar_type_of(x) -> type:
+    """The Python scalar type of x's dtype: bool, int, float or complex."""
+    dt = dtype_and_weak(x)[0]
+    if issubdtype(dt, np.bool_):
+        return bool
+    if issubdtype(dt, np.integer):
+        return int
+    if issubdtype(dt, np.complexfloating):
+        return complex
+    if issubdtype(dt, np.floating) or dt.kind == "V":
+        return float
+    raise TypeError(f"Invalid scalar value {x}")
 
 
 def is_float(dtype) -> bool:

@@ -12,6 +12,12 @@ from typing import Any, Callable, NamedTuple
 
 import jaxlite as jax
 import jaxlite.numpy as jnp
+from jaxlite._src.util import safe_map, safe_zip, unzip2
+
+# JAX's module re-exports these helpers under their builtin names.
+map = safe_map  # noqa: A001
+zip = safe_zip  # noqa: A001
+partial = functools.partial
 
 OptimizerState = namedtuple("OptimizerState", ["packed_state", "tree_def", "subtree_defs"])
 jax.tree_util.register_pytree_node(

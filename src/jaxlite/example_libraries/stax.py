@@ -41,16 +41,11 @@ def Dense(out_dim, W_init=glorot_normal(), b_init=normal()):
     return init_fun, apply_fun
 
 
-def GeneralConv(dimension_numbers, out_chan, filter_shape, strides=None, padding="VALID", W_init=None,
-                b_init=normal(1e-6)):
-    """A convolution in the layout given by dimension_numbers (e.g. ('NHWC', 'HWIO', 'NHWC'))."""
+def _conv_layer(conv, dimension_numbers, out_chan, filter_shape, W_init, b_init):
+    """init_fun/apply_fun of a convolution layer: conv(inputs, W) + b, the kernel's shape read from
+    its spec ('O' the output channels, 'I' the input's, the spatial sizes in order)."""
     lhs_spec, rhs_spec, out_spec = dimension_numbers
-    one = (1,) * len(filter_shape)
-    strides = strides or one
     W_init = W_init or glorot_normal(rhs_spec.index("I"), rhs_spec.index("O"))
-
-    def conv(x, W):
-        return lax.conv_general_dilated(x, W, strides, padding, one, one, dimension_numbers=dimension_numbers)
 
     def init_fun(rng, input_shape):
         spatial = iter(filter_shape)
@@ -67,7 +62,28 @@ def GeneralConv(dimension_numbers, out_chan, filter_shape, strides=None, padding
     return init_fun, apply_fun
 
 
+def GeneralConv(dimension_numbers, out_chan, filter_shape, strides=None, padding="VALID", W_init=None,
+                b_init=normal(1e-6)):
+    """A convolution in the layout given by dimension_numbers (e.g. ('NHWC', 'HWIO', 'NHWC'))."""
+    one = (1,) * len(filter_shape)
+
+    def conv(x, W):
+        return lax.conv_general_dilated(x, W, strides or one, padding, one, one, dimension_numbers=dimension_numbers)
+    return _conv_layer(conv, dimension_numbers, out_chan, filter_shape, W_init, b_init)
+
+
+def GeneralConvTranspose(dimension_numbers, out_chan, filter_shape, strides=None, padding="VALID", W_init=None,
+                         b_init=normal(1e-6)):
+    """A transposed convolution (lax.conv_transpose) in the layout given by dimension_numbers."""
+    def conv(x, W):
+        return lax.conv_transpose(x, W, strides or (1,) * len(filter_shape), padding,
+                                  dimension_numbers=dimension_numbers)
+    return _conv_layer(conv, dimension_numbers, out_chan, filter_shape, W_init, b_init)
+
+
 Conv = functools.partial(GeneralConv, ("NHWC", "HWIO", "NHWC"))
+Conv1DTranspose = functools.partial(GeneralConvTranspose, ("NHC", "HIO", "NHC"))
+ConvTranspose = functools.partial(GeneralConvTranspose, ("NHWC", "HWIO", "NHWC"))
 
 
 def BatchNorm(axis=(0, 1, 2), epsilon=1e-5, center=True, scale=True, beta_init=zeros, gamma_init=ones):

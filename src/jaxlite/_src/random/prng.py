@@ -121,6 +121,7 @@ class KeyTy:
     name = "key<fry>"
     itemsize = 8
     _impl_name = IMPL_NAME
+    type = dtypes.prng_key  # (for issubdtype, as JAX's key dtypes' scalar type)
 
     def __repr__(self):
         return self.name
