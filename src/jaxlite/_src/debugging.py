@@ -45,6 +45,17 @@ _checker = _FormatChecker()
 _logger = logging.getLogger(__name__)
 
 
+class DebugEffect:
+    """The effect of jax.debug.callback/print (jax.debug.DebugEffect)."""
+
+
+class OrderedDebugEffect:
+    """The effect of an ordered jax.debug.callback/print (jax.debug.OrderedDebugEffect)."""
+
+
+debug_effect, ordered_debug_effect = DebugEffect(), OrderedDebugEffect()
+
+
 def _print_now(fmt, printoptions, has_placeholders, use_logging, *args, **kwargs):
     if has_placeholders:
         with np.printoptions(**printoptions):
