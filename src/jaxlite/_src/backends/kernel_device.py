@@ -182,8 +182,9 @@ class KernelDevice(abc.ABC):
         return self.stages and all(self.supports_dtype(a.dtype) for a in (*in_avals, *out_avals))
 
     def can_scatter(self, prim, in_avals, out_avals) -> bool:
-        return (all(self.supports_dtype(a.dtype) for a in (*in_avals, *out_avals))
-                and in_avals[1].dtype.itemsize <= 4)
+        if not all(self.supports_dtype(a.dtype) for a in (*in_avals, *out_avals)):
+            return self.complex_kernels and kcomplex.can_scatter(self, prim, in_avals, out_avals)
+        return in_avals[1].dtype.itemsize <= 4
 
     # -- capability --------------------------------------------------------------------------------
 

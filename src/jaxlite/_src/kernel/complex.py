@@ -23,7 +23,9 @@ import numpy as np
 from jaxlite._src.kernel import ir, lower
 from jaxlite._src.kernel import math as kmath
 from jaxlite._src.kernel.ir import I32, Binary, Cast, Const, Expr, Load, Reduce, RIndex, Select, Unary, where
-from jaxlite._src.lax import arith, lax, reductions
+from jaxlite._src import core
+from jaxlite._src import partial_eval as pe
+from jaxlite._src.lax import arith, lax, reductions, structural
 
 _PART = {np.dtype(np.complex64): np.dtype(np.float32), np.dtype(np.complex128): np.dtype(np.float64)}
 _COMPLEX = {p: c for c, p in _PART.items()}
@@ -148,6 +150,10 @@ def _sqrt(z):
     a, b = z
     r = _hypot(a, b)
     t = _m("sqrt", _abs(a) * 0.5 + r * 0.5)
+    # near overflow from sqrt(r) sqrt((1 + |a|/r) / 2): compilers that reassociate (SwiftShader's)
+    # turn the halves above into (|a| + r) * 0.5, which overflows
+    big = r.gt(float(np.finfo(r.dtype).max) / 4) & _isfinite(r)
+    t = where(big, _m("sqrt", r) * _m("sqrt", 0.5 + 0.5 * (_abs(a) / r)), t)
     u = _abs(b) / (t * 2.0)
     pos = a.ge(0.0)
     re = where(pos, t, u)
@@ -214,13 +220,24 @@ def _one(z):
     return Pair(Const(z.re.dtype, 1.0), Const(z.re.dtype, 0.0))
 
 
+def _lexicographic(greater: bool):
+    """XLA's complex max/min: z where z > w (< w), ordered by the real part, then the
+    imaginary, else w; a comparison with NaN is false, so NaN in z gives w and NaN in w gives w."""
+    def rule(z, w):
+        first = z.re.gt(w.re) if greater else z.re.lt(w.re)
+        then = z.im.gt(w.im) if greater else z.im.lt(w.im)
+        pick = first | (z.re.eq(w.re) & then)
+        return Pair(where(pick, z.re, w.re), where(pick, z.im, w.im))
+    return rule
+
+
 UNARY = {"neg": lambda z: Pair(-z.re, -z.im), "conj": lambda z: Pair(z.re, -z.im), "exp": _exp, "expm1": _expm1,
          "log": _log, "log1p": _log1p, "sqrt": _sqrt, "rsqrt": lambda z: _div(_one(z), _sqrt(z)),
          "sinh": _sinh, "cosh": _cosh, "tanh": _tanh, "sin": _rot(_sinh), "cos": _cos, "tan": _rot(_tanh),
          "sign": _sign, "square": lambda z: Pair((z.re + z.im) * (z.re - z.im), 2.0 * z.re * z.im),
          "exp2": lambda z: _exp(_mul(z, Pair(Const(z.re.dtype, math.log(2)), Const(z.re.dtype, 0.0))))}
 BINARY = {"add": lambda z, w: Pair(z.re + w.re, z.im + w.im), "sub": lambda z, w: Pair(z.re - w.re, z.im - w.im),
-          "mul": _mul, "div": _div, "pow": _pow}
+          "mul": _mul, "div": _div, "pow": _pow, "max": _lexicographic(True), "min": _lexicographic(False)}
 # real results of complex operands
 TO_REAL = {"real": lambda z: z.re, "imag": lambda z: z.im, "abs": lambda z: _hypot(*z)}
 # the real math ops each rule expands through (a device must have them all)
@@ -233,7 +250,8 @@ MATH_NEEDS = {"exp": {"exp", "sin", "cos"}, "exp2": {"exp", "sin", "cos"}, "expm
 
 # ---- the rewrite -------------------------------------------------------------------------------------
 
-UNROLL = 64  # complex products (no pair accumulator in a Reduce) are unrolled up to this length
+UNROLL = 64  # complex products (no pair accumulator in a Reduce) are unrolled up to this length;
+# longer ones run as products of chunks (_chunked_prod)
 
 
 def realify(exprs) -> tuple[tuple, int]:
@@ -351,6 +369,41 @@ def _reduce(e: Reduce, memo: dict) -> Pair:
     return terms[0]
 
 
+_CHUNKED: dict = {}
+
+
+def _chunked_prod(avals, axes):
+    """A complex reduce_prod over more than UNROLL elements per result, for kernel plans: the
+    reduced axes moved last and flattened, padded with ones to whole chunks of UNROLL, and
+    reduced a chunk at a time (each step a kernel of unrolled pair products, materialised as
+    every reduction is) until one chunk is left. None for every other reduce_prod."""
+    (x,) = avals
+    n = int(np.prod([x.shape[d] for d in axes], dtype=np.int64))
+    if not is_complex(x.dtype) or n <= UNROLL:
+        return None
+    key = (x.shape, np.dtype(x.dtype), tuple(axes))
+    if key not in _CHUNKED:
+        kept = [d for d in range(len(x.shape)) if d not in axes]
+        lead = tuple(x.shape[d] for d in kept)
+
+        def fn(v):
+            v = structural.reshape(structural.transpose(v, (*kept, *axes)), (*lead, n))
+            m = n
+            while m > UNROLL:
+                chunks = -(-m // UNROLL)
+                one = np.ones((), v.dtype)
+                v = structural.pad(v, one, [(0, 0, 0)] * len(lead) + [(0, chunks * UNROLL - m, 0)])
+                v = reductions.reduce_prod_p.bind(structural.reshape(v, (*lead, chunks, UNROLL)),
+                                                  axes=(len(lead) + 1,))
+                m = chunks
+            return [reductions.reduce_prod_p.bind(v, axes=(len(lead),))]
+        _CHUNKED[key] = pe.make_closed_jaxpr(fn, [x])
+    return _CHUNKED[key]
+
+
+core.decomposition_rules[reductions.reduce_prod_p] = _chunked_prod
+
+
 def _relevel(exprs, level, counter=None):
     """The expressions with loop `level` and every loop nested inside them renumbered (renderers
     declare one counter per level, so a copy of a loop body needs its own), or with the counter
@@ -392,17 +445,44 @@ lower.lowerings[arith.square_p] = _part_rule("square", lower.lowerings[arith.squ
 # selects move pairs; the rest are pair rules above).
 PRIMS = frozenset({
     "neg", "add", "sub", "mul", "div", "abs", "sqrt", "rsqrt", "sign", "exp", "exp2", "log", "expm1", "log1p",
-    "sin", "cos", "tan", "sinh", "cosh", "tanh", "pow", "integer_pow", "square", "eq", "ne", "select_n",
+    "sin", "cos", "tan", "sinh", "cosh", "tanh", "pow", "integer_pow", "square", "eq", "ne", "select_n", "max", "min",
     "convert_element_type", "real", "imag", "conj", "copy", "copy_p", "stop_gradient", "reduce_sum",
     "reduce_prod", "dot_general", "broadcast_in_dim", "reshape", "transpose", "slice", "rev", "concatenate",
     "pad", "gather", "dynamic_slice", "dynamic_update_slice", "iota"})
 
 
+def can_scatter(device, prim, in_avals, out_avals) -> bool:
+    """Complex scatter and scatter-add on wasm run as float scatters over the parts
+    (realify_scatter): each part lands on its own float, and wasm applies the updates in order.
+    (On webgpu, whose updates race, a set could take the parts of one element from two
+    duplicates; its scatter-add of parts is not yet tested on a GPU.) mul/min/max need both parts
+    of the old value at once: they stay on the host."""
+    op = lower.SCATTER_OPS[prim]
+    if device.platform != "wasm" or op not in (None, "add") or in_avals[1].dtype.itemsize > 4:
+        return False
+    return all(device.supports_dtype(a.dtype) or (a.dtype in _PART and device.supports_dtype(_PART[a.dtype]))
+               for a in (*in_avals, *out_avals))
+
+
+def realify_scatter(kernel: ir.Kernel) -> tuple[ir.Kernel, int]:
+    """A scatter kernel with complex values as one over float parts: update j writes part j & 1
+    of update j // 2 to float 2 index + (j & 1) of the interleaved buffer. Returns it and the
+    factor the update count grows by (1 for a real scatter, which comes back unchanged)."""
+    (value,) = kernel.outs
+    if not is_complex(value.dtype):
+        return kernel, 1
+    (part,), scale = realify((value,))
+    j = ir.Index(I32)
+    (index,) = ir.rewrite((kernel.scatter.index,), lambda n, kids: j // 2 if n == j else None)
+    index = ir.where(index.lt(0), -1, index * 2 + (j & 1))
+    return ir.Kernel(kernel.name, tuple(map(buffer_dtype, kernel.in_dtypes)), (part,),
+                     ir.Scatter(index, kernel.scatter.op), kernel.params), scale
+
+
 def can_lower(device, prim, in_avals, out_avals) -> bool:
     """Whether `device` runs `prim` on these (some complex) operands as a kernel: the parts' dtype
     renders there, the primitive has a pair rule, the device expands the real math ops the rule
-    goes through (for complex128 only those accurate in float64: log and pow need atan2, which is
-    not, and stay on the host as float64 atan2 does)."""
+    goes through (for complex128 only those accurate in float64, kmath.TABLE[op].f64_accurate)."""
     wide = False
     for a in (*in_avals, *out_avals):
         dt = np.dtype(a.dtype)

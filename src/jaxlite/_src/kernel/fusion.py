@@ -473,11 +473,11 @@ class Plan:
         index, value = lower.scatter_exprs(operand.aval.shape, self._as_val(indices), self._as_val(updates),
                                            p["dimension_numbers"], p["mode"])
         (value, index), tokens = canonical((value, index))
-        kernel = ir.Kernel(eqn.primitive.name, tuple(self._slot_dtype[t] for t in tokens), (value,),
-                           ir.Scatter(index, op))
+        kernel, scale = kcomplex.realify_scatter(ir.Kernel(
+            eqn.primitive.name, tuple(self._slot_dtype[t] for t in tokens), (value,), ir.Scatter(index, op)))
         out = self._new_slot(operand.aval.dtype)
-        self.steps.append(ScatterStep(self.device.compile(kernel), tuple(tokens), base, out, updates.aval.size,
-                                      np.dtype(operand.aval.dtype)))
+        self.steps.append(ScatterStep(self.device.compile(kernel), tuple(tokens), base, out, updates.aval.size * scale,
+                                      kcomplex.buffer_dtype(operand.aval.dtype)))
         self._env[eqn.out_binders[0]] = ("slot", out)
 
     def _stored(self, shape, dtype, at) -> int:

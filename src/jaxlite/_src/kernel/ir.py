@@ -163,18 +163,21 @@ class Param(Expr):
 
 @node
 class Load(Expr):
+    """Element `index` of input buffer `arg`."""
     arg: int
     index: Expr
 
 
 @node
 class Unary(Expr):
+    """`op` (an arithmetic or math table name) applied to x."""
     op: str
     x: Expr
 
 
 @node
 class Binary(Expr):
+    """`op` applied to a and b."""
     op: str
     a: Expr
     b: Expr
@@ -182,13 +185,21 @@ class Binary(Expr):
 
 @node
 class Select(Expr):
+    """on_true where cond holds, else on_false."""
     cond: Expr
     on_true: Expr
     on_false: Expr
 
 
 @node
+class Branch(Select):
+    """A Select that evaluates only the side it picks: for a costly side that is rarely taken
+    (sin's exact reduction of huge arguments). A renderer without branches treats it as a Select."""
+
+
+@node
 class Cast(Expr):
+    """x converted to this node's dtype."""
     x: Expr
 
 
@@ -200,6 +211,7 @@ class Bitcast(Expr):
 
 @node
 class Reduce(Expr):
+    """`body` over `size` values of the counter RIndex(level), combined by `op`."""
     op: str  # one of REDUCE_OPS; the accumulator starts at identity(op, dtype)
     body: Expr
     size: int
@@ -217,6 +229,7 @@ class Scatter:
 
 @dataclass(frozen=True)
 class Kernel:
+    """The input dtypes and one expression per output: a compiled unit, and its own cache key."""
     name: str
     in_dtypes: tuple
     outs: tuple  # one Expr per output; output k has dtype outs[k].dtype
@@ -353,7 +366,7 @@ def with_children(e: Expr, kids: tuple) -> Expr:
     if isinstance(e, Binary):
         return Binary(e.dtype, e.op, *kids)
     if isinstance(e, Select):
-        return Select(e.dtype, *kids)
+        return type(e)(e.dtype, *kids)
     if isinstance(e, Reduce):
         return Reduce(e.dtype, e.op, kids[0], e.size, e.level)
     return e

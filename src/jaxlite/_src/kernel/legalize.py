@@ -117,6 +117,8 @@ def _shift(op: str, a: Expr, b: Expr) -> Expr:
         if op != "shr_s":
             return Const(dt, 0)
         return Binary(w, op, x, Const(w, bits - 1)).cast(dt)
+    if isinstance(b, Binary) and b.op == "and" and isinstance(b.b, Const) and 0 <= int(b.b.value) < bits:
+        return Binary(w, op, x, b.cast(w)).cast(dt)  # a count masked below the width is in range
     out_of_range = b.ge(bits) if dt.kind == "u" else b.lt(0) | b.ge(bits)
     if op == "shr_s":  # shifting by width - 1 fills with the sign
         return Binary(w, op, x, where(out_of_range, bits - 1, b).cast(w)).cast(dt)

@@ -7,7 +7,7 @@ an expansion from `TABLE[op]`, so that no renderer knows any function:
 - `f64`: computed in float64 (range reduction plus a short polynomial). float64 inputs get about
   1e-13 relative accuracy; float32 inputs, on a target with float64 (WebAssembly), are computed
   in float64 and rounded once: correctly rounded in practice (1 ulp bound). Where the float64
-  expansion is only float32-grade (`f64_accurate=False`: pow, atan2, cbrt, erf, erfc), float64
+  expansion is only float32-grade (`f64_accurate=False`: pow, cbrt, erf, erfc), float64
   inputs stay on the host.
 - `f32`: computed in float32 arithmetic only, for targets without float64 (WGSL): the classic
   single-precision algorithms (Cody-Waite range reduction, cephes' minimax polynomials), within
@@ -22,11 +22,13 @@ absolute error 2^-11 on [-pi, pi] and nothing outside; exp: 3 + 2|x| ulp), and G
 liberty; the expansions are measured, the builtins are not. (sqrt, floor, round, abs are raw IR
 ops, exact in WGSL.)
 
-sin/cos/tan reduce by a 33+53-bit pi/2 in float64, accurate for |x| < 2**28 * pi/2 (about 4.2e8),
-and by a four-part pi/4 in float32, accurate for |x| < 2**23; beyond that (where float32 inputs
-are 32, resp. 1 apart) results are bounded but not accurate: a Payne-Hanek reduction is still to
-be written. Shared subexpressions (powers of the reduced argument) are computed once by the
-renderers' CSE.
+sin/cos/tan reduce exactly at every magnitude: by Cody-Waite below 2^20 (float64 expansion, a
+33+53-bit pi/2) or 2^23 (float32 expansion, a four-part pi/4), beyond by Payne-Hanek in integers
+(a window of 2/pi's bits chosen by the exponent, times the significand: 64-bit words in float64,
+32-bit ones with 16-bit partial products in float32, as WGSL has no 64-bit integers). The float64
+expansion puts it in an `ir.Branch` (an `if` in WebAssembly), so the common case pays nothing;
+WGSL computes both sides and selects. Shared subexpressions (powers of the reduced argument) are
+computed once by the renderers' CSE.
 
 Adding a unary math function: its lax primitive (lax/lax.py, with its cpu kernel and rules), one
 `register(...)` call here with its expansions, and its primitive -> op entry in
@@ -46,6 +48,7 @@ from jaxlite._src.kernel.ir import Binary, Bitcast, Cast, Const, Expr, Select, U
 
 F64 = np.dtype(np.float64)
 I64 = np.dtype(np.int64)
+U64 = np.dtype(np.uint64)
 F32 = np.dtype(np.float32)
 I32 = np.dtype(np.int32)
 U32 = np.dtype(np.uint32)
@@ -136,14 +139,110 @@ def _sincos_reduce(x):
     return r, q
 
 
-def _sin_poly(r):
-    r2 = r * r
-    return r * horner(r2, [(-1) ** k / math.factorial(2 * k + 1) for k in range(8)])
+def _two_over_pi_words(n: int, zeros: int, width: int = 64) -> tuple:
+    """`zeros` zero bits, then the bits of 2/pi after the binary point, as n words of `width`
+    bits: pi by Machin's formula in integers, with 64 guard bits."""
+    total = width * n
+    bits = total + 64
+
+    def atan_inv(k):  # atan(1/k) * 2^bits
+        acc, term, j = 0, (1 << bits) // k, 0
+        while term:
+            acc += term // (2 * j + 1) * (-1) ** j
+            term //= k * k
+            j += 1
+        return acc
+
+    pi = 16 * atan_inv(5) - 4 * atan_inv(239)  # pi * 2^bits, off by a few units
+    frac = ((1 << (2 * bits + total)) // pi * 2 >> bits) >> zeros  # floor(2^total * 2/pi) >> zeros
+    return tuple((frac >> (width * (n - 1 - k))) & ((1 << width) - 1) for k in range(n))
 
 
-def _cos_poly(r):
+# 25 zero bits first, so that the window of every float32 from 1 to 2^128 starts in word 0 or 1
+_TWO_OVER_PI = _two_over_pi_words(4, 25)
+
+
+def _sincos_reduce_narrow(x):
+    """x * 2/pi mod 4 (as r, its nearest quadrant q) for an x of at most 24 significant bits
+    (float32 and narrower) with 1 <= |x| < 2^128, exact in integers (Payne-Hanek): x = m 2^E
+    with an integer m < 2^24, and only the bits of 2/pi from weight 2^(1-E) down matter mod 4
+    (those above make multiples of 4). A 64-bit window W of them (plus the top half of the next
+    one) times m, mod 2^64, is x * 2/pi mod 4 in fixed point with 62 fraction bits; the quadrant
+    is its top two bits. Every float32 is then reduced to a small fraction of a float32 ulp,
+    whatever its size."""
+    bits = Bitcast(U64, un("abs", x))
+    m = ((bits >> 29) & 0x7FFFFF) | (1 << 23)
+    o = ((bits >> 52) & 0x7FF) - (1023 - 25 + 23 + 2)  # the window's first bit: E - 2 + 25
+    j, s = (o >> 6).eq(0), o & 63
+    words = [sel(j, Const(U64, _TWO_OVER_PI[k]), Const(U64, _TWO_OVER_PI[k + 1])) for k in range(3)]
+    back = (Const(U64, 63) - s) & 63  # (a >> 1) >> (63 - s) is a >> (64 - s), 0 for s = 0
+
+    def window(hi, lo):
+        return (hi << s) | ((lo >> 1) >> back)
+
+    w, w2 = window(words[0], words[1]), window(words[1], words[2])
+    prod = m * w + ((m * (w2 >> 32)) >> 32) + (1 << 61)  # + 1/2: the nearest quadrant
+    q = Cast(I64, prod >> 62)
+    f = Cast(I64, prod & ((1 << 62) - 1)) - (1 << 61)
+    r = Cast(F64, f) * c(math.pi / 2 * 2.0 ** -62)
+    neg = x.lt(0.0)
+    return sel(neg, un("neg", r), r), sel(neg, Const(I64, 4) - q, q) & 3
+
+
+# 34 zero bits first: the window of every float64 from 2^20 to 2^1024 starts in word 0 .. 15
+_TWO_OVER_PI_WIDE = _two_over_pi_words(19, 34)
+
+
+def _sincos_reduce_wide(x):
+    """(r, q) as _sincos_reduce_narrow for a float64 2^20 <= |x| < 2^1024: m < 2^53, so the
+    window is chosen from 16 words, and the product runs to 126 fraction bits (m times the next
+    word exactly, in 32-bit halves, plus the top of the one after): relative errors of 2^-52 even
+    at the float64 closest to a multiple of pi/2 (about 2^-61 of a quadrant away)."""
+    bits = Bitcast(U64, un("abs", x))
+    m = (bits & ((1 << 52) - 1)) | (1 << 52)
+    o = ((bits >> 52) & 0x7FF) - (1075 - 34 + 2)  # the window's first bit: E - 2 + 34
+    j, s = o >> 6, o & 63
+    back = (Const(U64, 63) - s) & 63
+
+    def word(k):  # _TWO_OVER_PI_WIDE[j + k]
+        out = Const(U64, _TWO_OVER_PI_WIDE[k + 15])
+        for i in range(14, -1, -1):
+            out = sel(j.eq(i), Const(U64, _TWO_OVER_PI_WIDE[k + i]), out)
+        return out
+
+    b = [word(k) for k in range(4)]
+    w, w2, w3 = ((b[k] << s) | ((b[k + 1] >> 1) >> back) for k in range(3))
+    low32 = 0xFFFFFFFF
+    mh, ml, wh, wl = m >> 32, m & low32, w2 >> 32, w2 & low32
+    a, bb = mh * wl, ml * wh
+    t = (a & low32) + (bb & low32) + ((ml * wl) >> 32)
+    hi = mh * wh + (a >> 32) + (bb >> 32) + (t >> 32)  # m * w2 / 2^64, exactly
+    lo = m * w2  # mod 2^64
+    w3h, w3l = w3 >> 32, w3 & low32
+    lo3 = lo + mh * w3h + ((mh * w3l) >> 32) + ((ml * w3h) >> 32)  # + m * w3 / 2^64, to 3 units
+    prod = m * w + hi + Cast(U64, lo3.lt(lo)) + (1 << 61)  # + the carry, + 1/2: the nearest quadrant
+    q = Cast(I64, prod >> 62)
+    f = Cast(F64, Cast(I64, prod & ((1 << 62) - 1)) - (1 << 61)) + Cast(F64, lo3) * c(2.0 ** -64)
+    r = f * c(math.pi / 2 * 2.0 ** -62)
+    neg = x.lt(0.0)
+    return sel(neg, un("neg", r), r), sel(neg, Const(I64, 4) - q, q) & 3
+
+
+def _narrow_arg(x) -> bool:
+    """Whether the float64 argument is a cast from a float of at most 24 significant bits: the
+    expansion may then use its exact reduction and shorter polynomials (a float32 result needs
+    a relative error of 2^-30, not 2^-53)."""
+    return isinstance(x, Cast) and x.x.dtype.kind == "f" and x.x.dtype.itemsize <= 4
+
+
+def _sin_poly(r, terms=8):
     r2 = r * r
-    return horner(r2, [(-1) ** k / math.factorial(2 * k) for k in range(9)])
+    return r * horner(r2, [(-1) ** k / math.factorial(2 * k + 1) for k in range(terms)])
+
+
+def _cos_poly(r, terms=9):
+    r2 = r * r
+    return horner(r2, [(-1) ** k / math.factorial(2 * k) for k in range(terms)])
 
 
 def _quadrant(q, s, co, shift):
@@ -152,30 +251,44 @@ def _quadrant(q, s, co, shift):
     return y
 
 
-def _sin64(x):
+def _sincos64(x, shift):
+    # Cody-Waite is exact while k * (pi/2's 33-bit head) is (k < 2^20); beyond, Payne-Hanek, in
+    # a branch: the common case does not pay for it
     r, q = _sincos_reduce(x)
-    y = _quadrant(q, _sin_poly(r), _cos_poly(r), 0)
+    huge = un("abs", x).ge(2.0 ** 20)
+    narrow = _narrow_arg(x)
+    r_big, q_big = (_sincos_reduce_narrow if narrow else _sincos_reduce_wide)(x)
+    r, q = ir.Branch(F64, huge, r_big, r), ir.Branch(I64, huge, q_big, q)
+    if narrow:  # |r| <= pi/4: Taylor to degree 11 (sin) and 10 (cos) is within 2^-33 relative
+        s, co = _sin_poly(r, 6), _cos_poly(r, 6)
+    else:
+        s, co = _sin_poly(r), _cos_poly(r)
+    y = _quadrant(q, s, co, shift)
     return sel(un("abs", x).lt(math.inf), y, c(math.nan))
+
+
+def _sin64(x):
+    return _sincos64(x, 0)
 
 
 def _cos64(x):
-    r, q = _sincos_reduce(x)
-    y = _quadrant(q, _sin_poly(r), _cos_poly(r), 1)
-    return sel(un("abs", x).lt(math.inf), y, c(math.nan))
+    return _sincos64(x, 1)
 
 
 def _tan64(x):
     return _sin64(x) / _cos64(x)
 
 
-def _atan64(x):
+def _atan64(x, narrow=None):
+    """Taylor on |u| <= tan(pi/8): 16 terms for float32 results (2e-14), 24 for float64 ones."""
+    narrow = _narrow_arg(x) if narrow is None else narrow
     a = un("abs", x)
     inv = a.gt(1.0)
     t = sel(inv, 1.0 / a, a)  # t in [0, 1]
     mid = t.gt(c(math.sqrt(2) - 1))
     u = sel(mid, (t - 1.0) / (t + 1.0), t)  # |u| <= tan(pi/8)
     u2 = u * u
-    at = u * horner(u2, [(-1) ** k / (2 * k + 1) for k in range(16)])
+    at = u * horner(u2, [(-1) ** k / (2 * k + 1) for k in range(16 if narrow else 24)])
     at = sel(mid, c(math.pi / 4) + at, at)
     at = sel(inv, c(math.pi / 2) - at, at)
     y = sel(x.lt(0.0), un("neg", at), at)
@@ -183,7 +296,7 @@ def _atan64(x):
 
 
 def _asin64(x):
-    y = _atan64(x / un("sqrt", (c(1.0) - x) * (c(1.0) + x)))
+    y = _atan64(x / un("sqrt", (c(1.0) - x) * (c(1.0) + x)), _narrow_arg(x))
     return sel(un("abs", x).gt(1.0), c(math.nan), y)
 
 
@@ -232,7 +345,7 @@ def _atan2_64(y, x):
     sign = sel(neg_y, c(-1.0), c(1.0))
     inf = c(math.inf)
     ax, ay = un("abs", x), un("abs", y)
-    r = _atan64(ay / ax)
+    r = _atan64(ay / ax, _narrow_arg(x) and _narrow_arg(y))
     r = sel(neg_x, c(pi) - r, r)
     r = sel(ay.eq(0.0), sel(neg_x, c(pi), c(0.0)), r)
     both_inf = ax.eq(inf) & ay.eq(inf)
@@ -435,6 +548,50 @@ def _logistic32(x):
     return where(x.ge(0.0), 1.0, e) / (1.0 + e)
 
 
+# 2 zero bits first, so that the window of every float32 from 2^23 up starts at bit E = exponent - 23
+_TWO_OVER_PI32 = _two_over_pi_words(7, 2, 32)
+
+
+def _mulhi32(ml, mh, w):
+    """The high 32 bits of m * w for m = mh 2^16 + ml < 2^24 and a u32 w, in 16-bit pieces
+    (WGSL has no 64-bit integers)."""
+    wl, wh = w & 0xFFFF, w >> 16
+    mid = ml * wh
+    t = mh * wl + (mid & 0xFFFF) + ((ml * wl) >> 16)
+    return mh * wh + (mid >> 16) + (t >> 16)
+
+
+def _payne_hanek32(ax):
+    """(r, q): ax * 2/pi mod 4 = q + r / (pi/2), q its nearest quadrant, for a float32
+    2^23 <= ax < 2^128, in 32-bit integers: ax = m 2^E, and only 2/pi's bits from weight 2^(1-E)
+    down matter mod 4. A 96-bit window of them, shifted into place by E, times m gives the
+    quadrant and 62 fraction bits (as in _sincos_reduce_narrow, there with 64-bit words)."""
+    bits = Bitcast(U32, ax)
+    m = (bits & 0x7FFFFF) | 0x800000
+    e = (bits >> 23) - 150  # E in [0, 104]: the window starts at bit E of _TWO_OVER_PI32
+    j, s = e >> 5, e & 31
+    back = (Const(U32, 31) - s) & 31
+
+    def word(k):  # _TWO_OVER_PI32[j + k]
+        out = Const(U32, _TWO_OVER_PI32[k + 3])
+        for i in (2, 1, 0):
+            out = where(j.eq(i), Const(U32, _TWO_OVER_PI32[k + i]), out)
+        return out
+
+    b = [word(k) for k in range(4)]
+    w0, w1, w2 = ((b[k] << s) | ((b[k + 1] >> 1) >> back) for k in range(3))
+    ml, mh = m & 0xFFFF, m >> 16
+    lo = m * w1  # mod 2^32
+    low = lo + ((m >> 8) * (w2 >> 16) >> 8)  # + the top of m * w2 (to 2^-54 of a quadrant)
+    high = m * w0 + _mulhi32(ml, mh, w1) + Cast(U32, low.lt(lo))  # mod 2^32: the carry
+    high = high + 0x20000000  # + 1/2: the nearest quadrant
+    q = high >> 30
+    fi = Bitcast(I32, (high & 0x3FFFFFFF) - 0x20000000)  # the fraction's top 32 bits, signed
+    fh = Cast(F32, fi)  # rounded to 24 bits; what it dropped is added with the low word
+    fl = Cast(F32, fi - Cast(I32, fh)) * 4294967296.0 + Cast(F32, low)
+    return fh * (math.pi / 2 * 2.0 ** -30) + fl * (math.pi / 2 * 2.0 ** -62), q
+
+
 # pi/4 in four parts: the first three have at most 12 significant bits (their products with the
 # 12-bit halves of j are exact), the last is the float32 rest.
 _PIO4 = (0.78515625, 2.4187564849853516e-4, 3.7747668102383614e-8, 1.2816720757972595e-12)
@@ -444,14 +601,17 @@ _COS = [2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2]
 
 def _sincos32(x, want_cos: bool):
     """cephes' sinf/cosf: j = the even multiple of pi/4 nearest |x|, r = |x| - j pi/4 in
-    Cody-Waite steps with j split into 12-bit halves (exact up to |x| = 2^23), a polynomial on
-    [-pi/4, pi/4], octant j & 7 picks sin or cos and the sign."""
+    Cody-Waite steps with j split into 12-bit halves (exact up to |x| = 2^23; beyond, the exact
+    reduction in integers), a polynomial on [-pi/4, pi/4], octant j & 7 picks sin or cos and the
+    sign."""
     ax = _abs(x)
     j = (Cast(U32, ax * 1.27323954473516) + 1) & 0xFFFFFFFE
     jh, jl, y = Cast(F32, j >> 12), Cast(F32, j & 0xFFF), Cast(F32, j)
     p1, p2, p3, p4 = _PIO4
     r = ax - jh * (p1 * 4096) - jl * p1 - jh * (p2 * 4096) - jl * p2 - jh * (p3 * 4096) - jl * p3 - y * p4
-    r = where(ax.lt(8388608.0), r, 0.0)  # bounded beyond 2^23
+    big = ax.ge(8388608.0)
+    r_big, q_big = _payne_hanek32(ax)
+    r, j = where(big, r_big, r), where(big, q_big << 1, j)
     z = r * r
     s = _poly(z, _SIN) * z * r + r
     co = _poly(z, _COS) * z * z - z * 0.5 + 1.0
@@ -692,7 +852,7 @@ register("cbrt", _cbrt32, _cbrt64, f64_accurate=False)
 register("erf", _erf32, _erf64, f64_accurate=False)
 register("erfc", _erfc32, _erfc64, f64_accurate=False)
 register("pow", _pow32, _pow64, f64_accurate=False, arity=2)
-register("atan2", _atan2_32, _atan2_64, f64_accurate=False, arity=2)
+register("atan2", _atan2_32, _atan2_64, arity=2)
 register("lgamma", _lgamma32)
 register("digamma", _digamma32)
 

@@ -240,8 +240,24 @@ def _rem_kernel(x, y):
 div_p = binop("div", _NUM, _div_kernel)
 rem_p = binop("rem", _INT + "f", _rem_kernel)
 pow_p = binop("pow", _FLOAT, np.power)
-max_p = binop("max", _ANY, np.maximum)
-min_p = binop("min", _ANY, np.minimum)
+def _lex_pick(greater: bool):
+    """XLA's max/min: numpy's for reals; complex numbers compare lexicographically (real part,
+    then imaginary) and the result is x where x is strictly greater (less), else y, so that a NaN
+    in x gives y and a NaN in y gives y (numpy propagates either)."""
+    real = np.maximum if greater else np.minimum
+
+    def kernel(x, y):
+        x, y = np.asarray(x), np.asarray(y)
+        if x.dtype.kind != "c":
+            return real(x, y)
+        a, b = (x, y) if greater else (y, x)
+        first = (a.real > b.real) | ((a.real == b.real) & (a.imag > b.imag))
+        return np.where(first, x, y).astype(np.result_type(x, y))
+    return kernel
+
+
+max_p = binop("max", _ANY, _lex_pick(True))
+min_p = binop("min", _ANY, _lex_pick(False))
 atan2_p = binop("atan2", "f", np.arctan2)
 nextafter_p = binop("nextafter", "f", np.nextafter)
 and_p = binop("and", _INTB, np.bitwise_and)

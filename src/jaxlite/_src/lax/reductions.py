@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from jaxlite._src import ad, ad_util, batching, dtypes
@@ -40,29 +42,44 @@ def _make_reduce(name, kinds, kernel):
 def _np_max(x, axes):
     if x.size == 0:
         return np.full(tuple(d for i, d in enumerate(x.shape) if i not in axes), _identity_max(x.dtype), x.dtype)
+    if x.dtype.kind == "c":
+        return _complex_fold(x, axes, lax.max_p, _identity_max(x.dtype))
     return np.max(x, axis=axes)
 
 
 def _np_min(x, axes):
     if x.size == 0:
         return np.full(tuple(d for i, d in enumerate(x.shape) if i not in axes), _identity_min(x.dtype), x.dtype)
+    if x.dtype.kind == "c":
+        return _complex_fold(x, axes, lax.min_p, _identity_min(x.dtype))
     return np.min(x, axis=axes)
+
+
+def _complex_fold(x, axes, prim, identity):
+    """A complex max/min reduction as XLA's CPU runs it: the binary lexicographic rule folded from
+    the identity in order (which decides where a NaN ends up)."""
+    kept = [d for d in range(x.ndim) if d not in axes]
+    flat = np.transpose(x, kept + list(axes)).reshape([x.shape[d] for d in kept] + [-1])
+    acc = np.full(flat.shape[:-1], identity, x.dtype)
+    for k in range(flat.shape[-1]):
+        acc = cpu.kernels[prim](acc, flat[..., k])
+    return acc
 
 
 def _identity_max(dt):
     dt = np.dtype(dt)
-    return -np.inf if dt.kind == "f" else (False if dt.kind == "b" else np.iinfo(dt).min)
+    return -np.inf if dt.kind in "fc" else (False if dt.kind == "b" else np.iinfo(dt).min)
 
 
 def _identity_min(dt):
     dt = np.dtype(dt)
-    return np.inf if dt.kind == "f" else (True if dt.kind == "b" else np.iinfo(dt).max)
+    return np.inf if dt.kind in "fc" else (True if dt.kind == "b" else np.iinfo(dt).max)
 
 
 reduce_sum_p = _make_reduce("reduce_sum", "iufc", lambda x, axes: np.sum(x, axis=axes, dtype=x.dtype))
 reduce_prod_p = _make_reduce("reduce_prod", "iufc", lambda x, axes: np.prod(x, axis=axes, dtype=x.dtype))
-reduce_max_p = _make_reduce("reduce_max", "iufb", _np_max)
-reduce_min_p = _make_reduce("reduce_min", "iufb", _np_min)
+reduce_max_p = _make_reduce("reduce_max", "iufcb", _np_max)
+reduce_min_p = _make_reduce("reduce_min", "iufcb", _np_min)
 reduce_and_p = _make_reduce("reduce_and", "b", lambda x, axes: np.all(x, axis=axes))
 reduce_or_p = _make_reduce("reduce_or", "b", lambda x, axes: np.any(x, axis=axes))
 reduce_xor_p = _make_reduce("reduce_xor", "iub", lambda x, axes: np.bitwise_xor.reduce(x, axis=axes)
@@ -158,7 +175,10 @@ argmax_p = Primitive("argmax")
 argmin_p = Primitive("argmin")
 
 
-def _arg_abstract(x, axes, index_dtype):
+def _arg_abstract(x, axes, index_dtype, compare="gt"):
+    if np.dtype(x.dtype).kind == "c":  # (XLA's argmax/argmin compare with gt/lt, which take no complex)
+        raise TypeError(f"{compare} does not accept dtype {np.dtype(x.dtype).name} at position 0. Accepted dtypes "
+                        "at position 0 are subtypes of integer, floating, bool.")
     if len(axes) != 1 or not 0 <= axes[0] < x.ndim:
         raise ValueError(f"Invalid axes {axes} for operand of shape {x.shape}")
     if x.shape[axes[0]] == 0:
@@ -167,7 +187,7 @@ def _arg_abstract(x, axes, index_dtype):
 
 
 for _p, _f in ((argmax_p, np.argmax), (argmin_p, np.argmin)):
-    abstract_eval_rules[_p] = _arg_abstract
+    abstract_eval_rules[_p] = functools.partial(_arg_abstract, compare="gt" if _p is argmax_p else "lt")
     cpu.kernels[_p] = (lambda f: lambda x, axes, index_dtype: f(x, axis=axes[0]).astype(index_dtype))(_f)
     batching.vmap_rules[_p] = (lambda p: lambda n, vals, dims, axes, index_dtype: (
         [p.bind(batching.moveaxis(vals[0], dims[0], 0), axes=(axes[0] + 1,), index_dtype=index_dtype)], [0]))(_p)

@@ -122,6 +122,8 @@ class _Emitter:
             self._unary(e)
         elif isinstance(e, Binary):
             self._binary(e)
+        elif isinstance(e, ir.Branch):
+            self._branch(e)
         elif isinstance(e, Select):
             self.expr(e.on_true)
             self.expr(e.on_false)
@@ -138,6 +140,18 @@ class _Emitter:
             self._reduce(e)
         else:
             raise Unsupported(f"IR node {type(e).__name__}")
+
+    def _branch(self, e: ir.Branch):
+        """if/else: each side in its own CSE scope, since what one side computes the other and
+        the code after both cannot read."""
+        self.expr(e.cond)
+        self.emit(f"if (result {wtype(e.dtype)})")
+        for k, side in enumerate((e.on_true, e.on_false)):
+            outer = self.scopes[-1]
+            self.scopes.append({"counts": outer["counts"], "cache": dict(outer["cache"])})
+            self.expr(side)
+            self.scopes.pop()
+            self.emit("else" if k == 0 else "end")
 
     def _address(self, index: Expr, dtype):
         self.expr(index)

@@ -260,6 +260,7 @@ class WebGPUDevice(KernelDevice):
     math_ops = kmath.ops(float64=False)
     prim_routines: dict = {}  # filled by the modules that define routines (see KernelDevice)
     const_type = WebGPUConst
+    complex_kernels = True  # complex64 as float32 pairs (kernel/complex.py); complex128 has no WGSL type
 
     def __init__(self, runtime: WebGPURuntime, id: int = 0):
         super().__init__(id)

@@ -18,7 +18,10 @@ Values are kept in 32-bit registers: bool and 8/16-bit integers are stored as 32
 device legalizes every kernel first (kernel/legalize.py: XLA's integer division, shifts,
 narrow-integer wrap and saturating casts as plain IR), so each node here is the raw WGSL
 operation; a cast to an 8/16-bit integer wraps. What stays here is WGSL's own quirks: NaN-safe
-float comparisons (compilers may assume no NaNs), NaN-propagating float max/min, float16 rounding.
+float comparisons (compilers may assume no NaNs), NaN-propagating float max/min, float16 rounding,
+float arithmetic on literals folded here (WGSL rejects a constant expression whose value is
+infinite or NaN), and products and quotients with a literal zero or infinity spelled out on the
+bits (compilers fold x * 0.0 to 0.0; complex kernels need NaN there).
 Every intermediate is a `let` (common subexpressions once); a value is placed in the outermost
 loop it does not depend on.
 """
@@ -83,6 +86,7 @@ class _Emitter:
         self._levels: dict = {}
         self.index_name = "i"
         self.lane_vectors: dict = {}  # arg -> (vec4 name, lane) for contiguous loads in a lane
+        self.folded: dict = {}  # float arithmetic on literals -> its Const (see `fold`)
 
     # -- placement -----------------------------------------------------------------------------
 
@@ -211,6 +215,9 @@ class _Emitter:
         x = self.value(e.x)
         dt, op = e.dtype, e.op
         if _is_float(dt):
+            folded = self.fold(e, (e.x,))
+            if folded is not None:
+                return folded
             if op == "neg":
                 return f"-{x}"
             if op in ("abs", "floor", "ceil", "trunc"):
@@ -236,11 +243,60 @@ class _Emitter:
             return self._math(e)
         if e.op in ir.COMPARISONS and _is_float(e.a.dtype):
             return self._float_compare(e)
-        return self.binary_text(e.op, self.value(e.a), self.value(e.b), e.a.dtype)
+        a, b = self.value(e.a), self.value(e.b)
+        if _is_float(e.dtype):
+            special = self.fold(e, (e.a, e.b)) or self._special_operand(e, a, b)
+            if special is not None:
+                return special
+        return self.binary_text(e.op, a, b, e.a.dtype)
+
+    def const(self, e: Expr):
+        """e as a Const when it is one or was folded into one (its operands rendered first)."""
+        return e if isinstance(e, Const) else self.folded.get(e)
+
+    def fold(self, e, operands) -> str | None:
+        """Float arithmetic on literals computed here in IEEE arithmetic (numpy, per operation in
+        e's dtype): WGSL evaluates it when the shader is created and rejects every such expression
+        whose value is infinite or NaN (`3.0f / 0.0f`, from a complex mean's Smith division)."""
+        fn = _FOLD.get(e.op)
+        vals = [self.const(x) for x in operands]
+        if fn is None or any(v is None for v in vals):
+            return None
+        t = np.dtype(e.dtype).type
+        with np.errstate(all="ignore"):
+            c = self.folded[e] = Const(e.dtype, float(fn(*(t(v.value) for v in vals))))
+        return self.literal(c.value, c.dtype)
+
+    def _special_operand(self, e: Binary, a: str, b: str) -> str | None:
+        """A product or quotient with a literal zero, infinity or NaN, as IEEE defines it: WGSL
+        leaves infinities and NaN indeterminate, and compilers fold `x * 0.0` to 0.0 (SwiftShader)
+        where XLA gives NaN for an infinite x (the imaginary part of inf * (1 + 0i))."""
+        if e.op not in ("mul", "div"):
+            return None
+        ka, kb = self.const(e.a), self.const(e.b)
+        if any(k is not None and np.isnan(k.value) for k in (ka, kb)):
+            return f"{self.helper('nan')}()"
+        if e.op == "mul" and kb is None and ka is not None:  # the literal on the right
+            ka, kb, a, b = kb, ka, b, a
+        if kb is None or np.isfinite(kb.value) and kb.value != 0:
+            return None
+        # x * 0 and x / inf are zeros (NaN for infinite x); x * inf and x / 0 infinities (NaN for zero x)
+        bits, nan = f"bitcast<u32>({a})", f"{self.helper('nan')}()"
+        sign = f"({bits} & 0x80000000u)" if not np.signbit(kb.value) else f"(~{bits} & 0x80000000u)"
+        if (kb.value == 0) == (e.op == "mul"):
+            return f"select(bitcast<f32>({sign}), {nan}, ({bits} & 0x7fffffffu) >= 0x7f800000u)"
+        mag = f"({bits} & 0x7fffffffu)"
+        return f"select(bitcast<f32>({sign} | 0x7f800000u), {nan}, {mag} == 0u || {mag} > 0x7f800000u)"
 
     def _float_compare(self, e: Binary) -> str:
         """IEEE comparisons spelled out: WGSL lets implementations assume there are no NaNs (and
-        compilers fold x != x), so NaN operands are tested on their bits."""
+        compilers fold x != x), so NaN operands are tested on their bits; so are comparisons with
+        an infinite literal (which the same assumption lets a compiler decide)."""
+        self.value(e.a), self.value(e.b)  # (operands first: either may fold into a literal)
+        for x, lit, op in ((e.a, e.b, e.op), (e.b, e.a, _SWAP[e.op])):
+            k = self.const(lit) if lit != x else None
+            if k is not None and np.isinf(k.value):
+                return self._inf_compare(op, self.value(x), k.value < 0)
         nans = [f"{self.helper('isnan')}({self.value(x)})" for x in dict.fromkeys((e.a, e.b))
                 if not (isinstance(x, Const) and not np.isnan(x.value))]
         if e.a == e.b:
@@ -252,6 +308,19 @@ class _Emitter:
         if e.op == "ne":
             return f"({plain} || {' || '.join(nans)})"
         return f"({plain} && !({' || '.join(nans)}))"
+
+    def _inf_compare(self, op: str, x: str, neg: bool) -> str:
+        """`x op inf` (or `x op -inf`) on x's bits."""
+        same = f"(bitcast<u32>({x}) == {'0xff800000u' if neg else '0x7f800000u'})"
+        number = f"!{self.helper('isnan')}({x})"
+        inside = ("lt", "le") if not neg else ("gt", "ge")  # the side of the infinity where numbers are
+        if op == "eq":
+            return same
+        if op == "ne":
+            return f"!{same}"
+        if op in inside:
+            return number if op in ("le", "ge") else f"({number} && !{same})"
+        return same if op in ("le", "ge") else "false"
 
     def binary_text(self, op: str, a: str, b: str, adt) -> str:
         r = reg(adt)
@@ -356,6 +425,10 @@ class _Emitter:
 
 
 _CMP = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+_SWAP = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}  # a op b == b swapped a
+# float operations `fold` computes on literals (lax.max/min propagate NaN, as numpy's)
+_FOLD = {"neg": np.negative, "abs": np.abs, "add": np.add, "sub": np.subtract, "mul": np.multiply,
+         "div": np.divide, "max": np.maximum, "min": np.minimum}
 _ARITH = {"add": "+", "sub": "-", "mul": "*", "div": "/", "rem": "%", "and": "&", "or": "|", "xor": "^"}
 
 def bindings(ins, outs, offset_words: int = 0, n_params: int = 0) -> list[str]:

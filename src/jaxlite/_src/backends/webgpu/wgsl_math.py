@@ -2,7 +2,7 @@
 
 inf and NaN come from a runtime zero (`jl_zero`): in WGSL a constant expression that evaluates to
 inf or NaN is a shader-creation error. NaN tests look at the bits because a compiler may fold
-`x != x`. lax.max/min propagate NaN (WGSL's max/min need not); sqrt of a negative is NaN; float16
+`x != x`. lax.max/min propagate NaN (WGSL's max/min need not); sqrt keeps IEEE's special values; float16
 arithmetic in float32 registers rounds per operation; fmod is exact. The transcendental functions
 are not here: they are float32 IR from the math table (kernel/math.py), rendered like any
 other expression.
@@ -41,7 +41,14 @@ fn jl_f16(x: f32) -> f32 {
 }""")
 _fn("max", ("isnan",), "fn jl_max(a: f32, b: f32) -> f32 { return select(max(a, b), a + b, jl_isnan(a) || jl_isnan(b)); }")
 _fn("min", ("isnan",), "fn jl_min(a: f32, b: f32) -> f32 { return select(min(a, b), a + b, jl_isnan(a) || jl_isnan(b)); }")
-_fn("sqrt", ("nan",), "fn jl_sqrt(x: f32) -> f32 { return select(sqrt(x), jl_nan(), x < 0.0); }")
+# sqrt with IEEE's special values on the bits (WGSL's sqrt is 1/inverseSqrt(x), loose at 0 and inf):
+# +-0 and +inf are their own roots; negatives (not -0) and NaN give NaN.
+_fn("sqrt", ("nan",), """
+fn jl_sqrt(x: f32) -> f32 {
+  let b = bitcast<u32>(x);
+  let r = select(sqrt(x), x, (b & 0x7fffffffu) == 0u || b == 0x7f800000u);
+  return select(r, jl_nan(), b > 0x7f800000u && b != 0x80000000u);
+}""")
 # Exact fmod: subtract the largest |b| * 2^k <= r until r < |b|; every subtraction is exact.
 _fn("fmod", ("nan", "isnan", "isinf"), """
 fn jl_fmod(a: f32, b: f32) -> f32 {
