@@ -1,4 +1,4 @@
-"""jax.lax.linalg: the linear-algebra primitives (host kernels; counted host fallbacks on wasm/webgpu)."""
+"""jax.lax.linalg: the linear-algebra primitives (device routines on wasm and webgpu, see _src/lax/linalg.py)."""
 
 from jaxlite._src.lax.linalg import (cholesky, cholesky_p, eig, eig_p, eigh, eigh_p, lu, lu_p,  # noqa: F401
                                      lu_pivots_to_permutation, lu_pivots_to_permutation_p, qr, qr_p, svd, svd_p,

@@ -1,12 +1,13 @@
 """Linear-algebra primitives (jax.lax.linalg): cholesky, triangular_solve, lu, qr, eigh, svd, eig,
-tridiagonal_solve and lu_pivots_to_permutation.
+tridiagonal_solve, lu_pivots_to_permutation, geqrf and schur.
 
 Every primitive takes leading batch dimensions, so vmap moves the batch axis to the front. The cpu
 kernels are numpy (LAPACK where numpy has the routine, small numpy loops where it has not: the
 triangular solve and LU with LAPACK's pivots). On wasm, float32 cholesky, triangular_solve, lu,
 lu_pivots_to_permutation (backends/wasm/linalg.py), qr, eigh and svd (backends/wasm/eig.py) are
-routines of the device; on webgpu float32 cholesky (backends/webgpu/linalg.py). The rest run as
-counted host fallbacks.
+routines of the device; on webgpu float32 cholesky, triangular_solve, lu and
+lu_pivots_to_permutation (backends/webgpu/linalg.py), and qr, eigh and svd by the wasm device's
+routines (backends/webgpu/via_wasm.py). The rest run as counted host fallbacks.
 The derivative rules follow JAX's jax/_src/lax/linalg.py.
 """
 
@@ -839,3 +840,202 @@ cpu.kernels[tridiagonal_solve_p] = _tridiagonal_kernel
 ad.jvp_rules[tridiagonal_solve_p] = _tridiagonal_jvp
 ad.transpose_rules[tridiagonal_solve_p] = _tridiagonal_transpose
 _batch_vmap(tridiagonal_solve_p)
+
+
+# ---- geqrf (LAPACK's compact Householder QR: jnp.linalg.qr(mode='raw'), slogdet(method='qr')) ------
+
+geqrf_p = Primitive("geqrf", multiple_results=True)
+
+
+def _geqrf_abstract(x):
+    _check_matrix("geqrf", x, square=False)
+    m, n = x.shape[-2:]
+    return [ShapedArray(x.shape, x.dtype), ShapedArray(x.shape[:-2] + (min(m, n),), x.dtype)]
+
+
+def _geqrf_kernel(x):
+    x = np.asarray(x)
+    m, n = x.shape[-2:]
+    flat = x.reshape((int(np.prod(x.shape[:-2])), m, n))
+    hs, taus = np.empty_like(flat), np.zeros((flat.shape[0], min(m, n)), x.dtype)
+    with np.errstate(all="ignore"):
+        for i, a in enumerate(flat):
+            if a.size:
+                h, tau = np.linalg.qr(a, mode="raw")  # h comes transposed (Fortran order)
+                hs[i], taus[i] = h.T, tau
+    return [hs.reshape(x.shape), taus.reshape(x.shape[:-2] + (min(m, n),))]
+
+
+def geqrf(x):
+    """LAPACK geqrf: (a, taus) with R in a's upper triangle and the Householder vectors below it
+    (implicit unit diagonal), H_i = I - tau_i v_i v_i^H. Not differentiable, as in JAX."""
+    return tuple(geqrf_p.bind(lax._as_array(x)))
+
+
+abstract_eval_rules[geqrf_p] = _geqrf_abstract
+cpu.kernels[geqrf_p] = _geqrf_kernel
+_batch_vmap(geqrf_p)
+
+
+# ---- schur (JAX runs it on CPU only, through LAPACK gees; here Hessenberg + shifted QR in numpy) ----
+
+schur_p = Primitive("schur", multiple_results=True)
+
+
+def _schur_abstract(x, *, output):
+    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+        raise ValueError(f"The input to schur must be a square matrix. Got shape {x.shape}.")
+    if not dtypes.issubdtype(x.dtype, np.inexact):
+        raise TypeError(f"schur requires a floating-point or complex operand, got {x.dtype}")
+    dt = _complex_dtype(x.dtype) if output == "complex" else x.dtype
+    return [ShapedArray(x.shape, dt), ShapedArray(x.shape, dt)]
+
+
+def _householder_to_hessenberg(a):
+    n = a.shape[0]
+    t, z = a.copy(), np.eye(n, dtype=a.dtype)
+    for k in range(n - 2):
+        v = t[k + 1:, k].copy()
+        norm = np.linalg.norm(v)
+        if norm == 0:
+            continue
+        v[0] += (v[0] / abs(v[0]) if v[0] != 0 else 1) * norm
+        v /= np.linalg.norm(v)
+        t[k + 1:, :] -= 2 * np.outer(v, v.conj() @ t[k + 1:, :])
+        t[:, k + 1:] -= 2 * np.outer(t[:, k + 1:] @ v, v.conj())
+        z[:, k + 1:] -= 2 * np.outer(z[:, k + 1:] @ v, v.conj())
+    return np.triu(t, -1), z
+
+
+def _deflate_from(t, hi, eps):
+    """The first row of the unreduced block ending at `hi`; negligible subdiagonals become zero."""
+    lo = hi
+    while lo > 0:
+        scale = abs(t[lo - 1, lo - 1]) + abs(t[lo, lo]) or np.abs(t).max()
+        if abs(t[lo, lo - 1]) <= eps * scale:
+            t[lo, lo - 1] = 0
+            break
+        lo -= 1
+    return lo
+
+
+def _complex_schur(a):
+    """Single-shift QR with Wilkinson shifts (exceptional shifts every 10 stalls), Givens rotations."""
+    t, z = _householder_to_hessenberg(a)
+    n, eps, hi, stall = a.shape[0], np.finfo(np.float64).eps, a.shape[0] - 1, 0
+    while hi > 0:
+        lo = _deflate_from(t, hi, eps)
+        if lo == hi:
+            hi, stall = hi - 1, 0
+            continue
+        p, q, r, s = t[hi - 1, hi - 1], t[hi - 1, hi], t[hi, hi - 1], t[hi, hi]
+        disc = np.sqrt(((p - s) / 2) ** 2 + q * r)
+        mu = min(((p + s) / 2 + disc, (p + s) / 2 - disc), key=lambda m: abs(m - s))
+        if stall and stall % 10 == 0:
+            mu = s + abs(r)
+        x, y = t[lo, lo] - mu, t[lo + 1, lo]
+        for k in range(lo, hi):
+            if k > lo:
+                x, y = t[k, k - 1], t[k + 1, k - 1]
+            nrm = np.hypot(abs(x), abs(y))
+            if nrm == 0:
+                continue
+            c, sn = x / nrm, y / nrm
+            g = np.array([[np.conj(c), np.conj(sn)], [-sn, c]])
+            t[k:k + 2, :] = g @ t[k:k + 2, :]
+            t[:, k:k + 2] = t[:, k:k + 2] @ g.conj().T
+            z[:, k:k + 2] = z[:, k:k + 2] @ g.conj().T
+            if k > lo:
+                t[k + 1, k - 1] = 0
+        stall += 1
+        if stall > 30 * n:
+            return np.full_like(t, np.nan), np.full_like(z, np.nan)
+    return np.triu(t), z
+
+
+def _reflector(x):
+    v = x.copy()
+    v[0] += (1.0 if v[0] >= 0 else -1.0) * np.linalg.norm(x)
+    nv = np.linalg.norm(v)
+    return np.eye(len(x)) if nv == 0 else np.eye(len(x)) - 2 * np.outer(v, v) / nv ** 2
+
+
+def _real_schur(a):
+    """Francis double-shift QR (Golub & Van Loan 7.5), then 2x2 blocks with real eigenvalues split."""
+    t, z = _householder_to_hessenberg(a)
+    n, eps, hi, stall = a.shape[0], np.finfo(np.float64).eps, a.shape[0] - 1, 0
+    while hi > 0:
+        lo = _deflate_from(t, hi, eps)
+        if lo >= hi - 1:
+            hi, stall = lo - 1, 0
+            continue
+        m = hi - 1
+        s, d = t[m, m] + t[hi, hi], t[m, m] * t[hi, hi] - t[m, hi] * t[hi, m]
+        if stall and stall % 10 == 0:
+            w = abs(t[hi, hi - 1]) + abs(t[hi - 1, hi - 2])
+            s, d = 1.5 * w, w * w
+        x = t[lo, lo] ** 2 + t[lo, lo + 1] * t[lo + 1, lo] - s * t[lo, lo] + d
+        y = t[lo + 1, lo] * (t[lo, lo] + t[lo + 1, lo + 1] - s)
+        zz = t[lo + 1, lo] * t[lo + 2, lo + 1]
+        for k in range(lo, hi - 1):
+            p = _reflector(np.array([x, y, zz]))
+            c0 = lo if k == lo else k - 1
+            t[k:k + 3, c0:] = p @ t[k:k + 3, c0:]
+            r = min(k + 3, hi)
+            t[:r + 1, k:k + 3] = t[:r + 1, k:k + 3] @ p
+            z[:, k:k + 3] = z[:, k:k + 3] @ p
+            x, y = t[k + 1, k], t[k + 2, k]
+            if k < hi - 2:
+                zz = t[k + 3, k]
+        p = _reflector(np.array([x, y]))
+        t[hi - 1:hi + 1, hi - 2:] = p @ t[hi - 1:hi + 1, hi - 2:]
+        t[:hi + 1, hi - 1:hi + 1] = t[:hi + 1, hi - 1:hi + 1] @ p
+        z[:, hi - 1:hi + 1] = z[:, hi - 1:hi + 1] @ p
+        stall += 1
+        if stall > 30 * n:
+            return np.full_like(t, np.nan), np.full_like(z, np.nan)
+    t = np.triu(t, -1)
+    for i in range(n - 1):
+        if abs(t[i + 1, i]) <= eps * (abs(t[i, i]) + abs(t[i + 1, i + 1])):
+            t[i + 1, i] = 0  # round-off left by the rotations of the neighbouring blocks
+            continue
+        p, q, r, s = t[i, i], t[i, i + 1], t[i + 1, i], t[i + 1, i + 1]
+        disc = ((p - s) / 2) ** 2 + q * r
+        if disc < 0:
+            continue
+        lam = (p + s) / 2 + np.copysign(np.sqrt(disc), (p - s) / 2 or 1.0)
+        v = max((np.array([q, lam - p]), np.array([lam - s, r])), key=np.linalg.norm)
+        v = v / np.linalg.norm(v)
+        g = np.array([[v[0], -v[1]], [v[1], v[0]]])
+        t[i:i + 2, :] = g.T @ t[i:i + 2, :]
+        t[:, i:i + 2] = t[:, i:i + 2] @ g
+        z[:, i:i + 2] = z[:, i:i + 2] @ g
+        t[i + 1, i] = 0
+    return np.triu(t, -1), z
+
+
+def _schur_kernel(x, *, output):
+    x = np.asarray(x)
+    n = x.shape[-1]
+    cplx = output == "complex" or np.iscomplexobj(x)
+    out_dt = _complex_dtype(x.dtype) if output == "complex" else x.dtype
+    flat = x.reshape((int(np.prod(x.shape[:-2])), n, n)).astype(np.complex128 if cplx else np.float64)
+    ts, zs = np.empty(flat.shape, out_dt), np.empty(flat.shape, out_dt)
+    with np.errstate(all="ignore"):
+        for i, a in enumerate(flat):
+            if not np.isfinite(a).all():
+                ts[i] = zs[i] = np.nan
+            else:
+                ts[i], zs[i] = (_complex_schur if cplx else _real_schur)(a)
+    return [ts.reshape(x.shape), zs.reshape(x.shape)]
+
+
+def schur(x, *, output: str = "real"):
+    """Schur decomposition x = z @ t @ z^H: t upper triangular ('complex') or quasi-triangular with
+    2x2 blocks for complex pairs ('real'). Not differentiable, as in JAX."""
+    return tuple(schur_p.bind(lax._as_array(x), output=output))
+
+
+abstract_eval_rules[schur_p] = _schur_abstract
+cpu.kernels[schur_p] = _schur_kernel
+_batch_vmap(schur_p)

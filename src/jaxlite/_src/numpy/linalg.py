@@ -71,30 +71,27 @@ def _inexact(name, *args):
 
 
 def cholesky(a, *, upper=False, symmetrize_input=True):
-    """Cholesky factor of a Hermitian positive-definite matrix (lower, or upper with `upper=True`), batched.
-
-    Differs from JAX: on wasm/webgpu the factorization runs on the host (numpy/LAPACK), counted in the
-    device's host_fallbacks.
-    """
+    """Cholesky factor of a Hermitian positive-definite matrix (lower, or upper with `upper=True`), batched;
+    NaN where the matrix is not positive definite, as JAX."""
     (a,) = _inexact("cholesky", a)
     _square("cholesky", a)
     L = lax_linalg.cholesky(a, symmetrize_input=symmetrize_input)
     return _H(L) if upper else L
 
 
-@partial("mode='raw' (Householder reflectors and taus) is not supported")
 def qr(a, mode="reduced"):
-    """QR decomposition a = q @ r, batched; `mode` 'reduced', 'complete' or 'r'.
+    """QR decomposition a = q @ r, batched; `mode` 'reduced', 'complete', 'r' or 'raw' (LAPACK's
+    Householder form (h, tau), h transposed as numpy's).
 
-    Differs from JAX: mode='raw' is not supported; on wasm/webgpu the factorization runs on the host
-    (numpy/LAPACK), counted in host_fallbacks.
+    Differs from JAX: on wasm/webgpu the factorization runs on the host (numpy/LAPACK), counted in
+    host_fallbacks.
     """
     (a,) = _inexact("qr", a)
     if a.ndim < 2:
         raise ValueError("Argument to QR decomposition must have ndims >= 2")
     if mode not in ("reduced", "complete", "r"):
         if mode == "raw":
-            raise NotImplementedError("jnp.linalg.qr(mode='raw') is not supported by jaxlite")
+            return _qr_raw(a)
         raise ValueError(f"Unsupported QR decomposition mode '{mode}'")
     q, r = lax_linalg.qr(a, pivoting=False, full_matrices=(mode == "complete"))
     return r if mode == "r" else QRResult(q, r)
@@ -292,18 +289,17 @@ def _slogdet_jvp(primals, tangents):
     return (sign, ans), (sign_dot, ans_dot)
 
 
-@partial("method='qr' is not supported (the default LU method is)")
 def slogdet(a, *, method=None):
-    """Sign and natural log of the absolute determinant, batched, stable where det would overflow.
+    """Sign and natural log of the absolute determinant, batched, stable where det would overflow;
+    `method` 'lu' (default) or 'qr' (real inputs only, as JAX's).
 
-    Differs from JAX: method='qr' is not supported (the default LU method is); on wasm/webgpu the LU
-    factorization runs on the host, counted in host_fallbacks.
+    Differs from JAX: on wasm/webgpu the factorization runs on the host, counted in host_fallbacks.
     """
     (a,) = _inexact("slogdet", a)
     _square("slogdet", a)
     if method not in (None, "lu"):
         if method == "qr":
-            raise NotImplementedError("jnp.linalg.slogdet(method='qr') is not supported by jaxlite")
+            return SlogdetResult(*_slogdet_qr(a))
         raise ValueError(f"Unknown slogdet method '{method}'. Supported methods are 'lu' (`None`), and 'qr'.")
     return SlogdetResult(*_slogdet(a))
 
@@ -756,3 +752,35 @@ def diagonal(x, /, *, offset=0):
 
 
 del core
+
+
+# ---- qr(mode='raw') and slogdet(method='qr') over LAPACK's geqrf ----------------------------------
+
+
+def _qr_raw(a):
+    h, taus = lax_linalg.geqrf(a)
+    return QRResult(jnp.matrix_transpose(h), taus)
+
+
+def _slogdet_qr_value(a):
+    if dtypes.issubdtype(a.dtype, np.complexfloating):
+        raise NotImplementedError("slogdet method='qr' not implemented for complex inputs")
+    n = a.shape[-1]
+    h, taus = lax_linalg.geqrf(a)
+    diag = jnp.diagonal(h, axis1=-2, axis2=-1)
+    logdet = reductions.sum(jnp.log(jnp.abs(diag)), axis=-1)
+    # Each Householder reflection actually applied (tau != 0) has determinant -1.
+    flips = reductions.prod(jnp.where(taus[..., :max(n - 1, 0)] != 0, -1, 1), axis=-1).astype(a.dtype)
+    return reductions.prod(jnp.sign(diag), axis=-1) * flips, logdet
+
+
+@custom_jvp
+def _slogdet_qr(a):
+    return _slogdet_qr_value(a)
+
+
+@_slogdet_qr.defjvp
+def _slogdet_qr_jvp(primals, tangents):
+    (x,), (g,) = primals, tangents
+    sign, ans = _slogdet_qr_value(x)
+    return (sign, ans), (jnp.zeros_like(sign), jnp.trace(solve(x, g), axis1=-1, axis2=-2))

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from jaxlite._src import ad, dtypes
 from jaxlite._src.custom_derivatives import custom_jvp
 from jaxlite._src.features import partial
-from jaxlite._src.lax import lax, linalg as lax_linalg
+from jaxlite._src.lax import linalg as lax_linalg
 from jaxlite._src.lax.control_flow import cond, scan, switch
-from jaxlite._src.numpy import lax_numpy as jnp, linalg as np_linalg
+from jaxlite._src.numpy import lax_numpy as jnp, linalg as np_linalg, reductions
 from jaxlite._src.numpy.functional import vectorize
-from jaxlite._src.numpy.util import asarray, broadcast_shapes, check_arraylike, promote_dtypes, promote_dtypes_inexact
+from jaxlite._src.numpy.util import asarray, check_arraylike, promote_dtypes, promote_dtypes_inexact
+from jaxlite._src.scipy.special_matrices import (circulant, companion, convolution_matrix, dft, fiedler,  # noqa: F401
+                                                 fiedler_companion, hadamard, hankel, helmert, hilbert, invhilbert,
+                                                 invpascal, leslie, pascal, toeplitz)
 
-__all__ = ["block_diag", "cho_factor", "cho_solve", "cholesky", "det", "eigh", "expm", "inv", "lu", "lu_factor",
-           "lu_solve", "qr", "solve", "solve_triangular", "svd", "toeplitz"]
+__all__ = ["block_diag", "cho_factor", "cho_solve", "cholesky", "det", "eigh", "eigh_tridiagonal", "expm",
+           "expm_frechet", "funm", "hessenberg", "inv", "lu", "lu_factor", "lu_solve", "polar", "qr", "qr_multiply",
+           "rsf2csf", "schur", "solve", "solve_sylvester", "solve_triangular", "sqrtm", "svd", "circulant", "companion",
+           "convolution_matrix", "dft", "fiedler", "fiedler_companion", "hadamard", "hankel", "helmert", "hilbert",
+           "invhilbert", "invpascal", "leslie", "pascal", "toeplitz"]
 
 
 def _inexact(name, *args):
@@ -135,20 +142,17 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True):
     return (jnp.matmul(p, l), u) if permute_l else (p, l, u)
 
 
-@partial("mode='raw' is not supported")
 def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_finite=True):
-    """QR decomposition a = q @ r; `mode` 'full', 'economic' or 'r', optionally with column `pivoting`.
+    """QR decomposition a = q @ r; `mode` 'full', 'economic' or 'r' (JAX has no 'raw' here: a ValueError),
+    optionally with column `pivoting`.
 
-    Differs from JAX: mode='raw' is not supported; on wasm/webgpu the factorization runs on the host,
-    counted in host_fallbacks.
+    Differs from JAX: on wasm/webgpu the factorization runs on the host, counted in host_fallbacks.
     """
     (a,) = _inexact("qr", a)
     if mode in ("full", "r"):
         full_matrices = True
     elif mode == "economic":
         full_matrices = False
-    elif mode == "raw":
-        raise NotImplementedError("jax.scipy.linalg.qr(mode='raw') is not supported by jaxlite")
     else:
         raise ValueError(f"Unsupported QR decomposition mode '{mode}'")
     out = lax_linalg.qr(a, pivoting=pivoting, full_matrices=full_matrices)
@@ -249,25 +253,6 @@ def block_diag(*arrs):
     return acc
 
 
-def toeplitz(c, r=None):
-    """Toeplitz matrix with first column `c` and first row `r` (r = conj(c) if None), batched."""
-    if r is None:
-        check_arraylike("toeplitz", c)
-        r = jnp.conj(asarray(c))
-    else:
-        check_arraylike("toeplitz", c, r)
-    c, r = jnp.atleast_1d(asarray(c)), jnp.atleast_1d(asarray(r))
-    c, r = promote_dtypes(c, r)
-    m, n = c.shape[-1], r.shape[-1]
-    batch = broadcast_shapes(c.shape[:-1], r.shape[:-1])
-    if m == 0 or n == 0:
-        return jnp.empty(batch + (m, n), c.dtype)
-    elems = jnp.concatenate((jnp.broadcast_to(jnp.flip(c, -1), batch + (m,)),
-                             jnp.broadcast_to(r[..., 1:], batch + (n - 1,))), axis=-1)
-    idx = (m - 1) - np.arange(m)[:, None] + np.arange(n)[None, :]
-    return elems[..., idx]
-
-
 # ---- expm: scaling and squaring with Padé approximants (Higham 2005), JAX's orders and bounds -----
 
 _PADE = {3: (120., 60., 12., 1.),
@@ -340,4 +325,324 @@ def expm(A, *, upper_triangular=False, max_squarings=16):
     return _expm_one(A, upper_triangular, max_squarings)
 
 
-del lax
+
+def expm_frechet(A, E, *, method=None, compute_expm=True):
+    """Frechet derivative of expm at A in direction E (with expm(A) first when `compute_expm`), as the JVP
+    of expm."""
+    A, E = asarray(A), asarray(E)
+    if A.ndim < 2 or A.shape[-2] != A.shape[-1]:
+        raise ValueError(f"expected A to be a (batched) square matrix, got A.shape={A.shape}")
+    if E.ndim < 2 or E.shape[-2] != E.shape[-1]:
+        raise ValueError(f"expected E to be a (batched) square matrix, got E.shape={E.shape}")
+    if A.shape != E.shape:
+        raise ValueError(f"expected A and E to be the same shape, got A.shape={A.shape} E.shape={E.shape}")
+    expm_A, frechet = ad.jvp(lambda a: expm(a, upper_triangular=False, max_squarings=16), (A,), (E,))
+    return (expm_A, frechet) if compute_expm else frechet
+
+
+# ---- polar, qr_multiply ----------------------------------------------------------------------------
+
+
+def _polar_2d(a, side, method):
+    m, n = a.shape
+    if method == "qdwh":
+        if not ((m >= n and side == "right") or (m < n and side == "left")):
+            raise NotImplementedError("method='qdwh' only supports mxn matrices where m < n where side='right' and "
+                                      f"m >= n side='left', got {a.shape} with {side=}")
+    elif method != "svd":
+        raise ValueError(f"Unknown polar decomposition method {method}.")
+    u, s, vh = lax_linalg.svd(a, full_matrices=False)
+    s = s.astype(u.dtype)
+    if side == "right":
+        return u @ vh, (_H(vh) * s[None, :]) @ vh
+    return u @ vh, (u * s[None, :]) @ _H(u)
+
+
+@partial("method='qdwh' is computed through the SVD (the same factors to rounding); eps and max_iterations are "
+         "ignored")
+def polar(a, side="right", *, method="qdwh", eps=None, max_iterations=None):
+    """Polar decomposition a = u @ p (side='right') or p @ u (side='left'), p positive semidefinite, batched.
+
+    Differs from JAX: method='qdwh' runs through the SVD (same factors to rounding; eps, max_iterations are
+    ignored); on wasm/webgpu the SVD is a device routine for float32, else a counted host fallback.
+    """
+    a = asarray(a)
+    if a.ndim < 2:
+        raise ValueError("The input `a` must be at least a 2-D array.")
+    if side not in ("right", "left"):
+        raise ValueError("The argument `side` must be either 'right' or 'left'.")
+    if not dtypes.issubdtype(a.dtype, np.inexact):  # JAX does not promote here
+        if method == "qdwh":
+            raise ValueError(f"data type {a.dtype.type} not inexact")
+        raise TypeError(f"svd does not accept dtype {a.dtype}: it requires a floating-point or complex operand")
+    sig = "(m,n)->(m,n),(n,n)" if side == "right" else "(m,n)->(m,n),(m,m)"
+    return vectorize(lambda x: _polar_2d(x, side, method), signature=sig)(a)
+
+
+def qr_multiply(a, c, mode="right", pivoting=False, conjugate=False, overwrite_a=False, overwrite_c=False):
+    """(c @ Q, R) for mode='right' or (Q @ c, R) for mode='left' with the economic QR of `a` (Q conjugated
+    with `conjugate`), plus the column permutation with `pivoting`; batched.
+
+    Differs from JAX: Q is formed explicitly from the Householder QR instead of applied by LAPACK ormqr (same
+    values to rounding); on wasm/webgpu the QR is a device routine for float32, else a counted host fallback.
+    """
+    a, c = promote_dtypes_inexact(asarray(a), asarray(c))
+    if mode not in ("right", "left"):
+        raise ValueError(f"mode must be 'right' or 'left', got {mode!r}")
+    onedim = c.ndim == 1
+    if onedim:
+        c = c[:, None] if mode == "left" else c[None, :]
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    if mode == "left" and c.shape[-2] != k:
+        raise ValueError(f"Array shapes are not compatible for Q @ c operation: a has shape {tuple(a.shape)} so Q "
+                         f"has {k} columns, but c has {c.shape[-2]} rows (expected {k}).")
+    if mode == "right" and c.shape[-1] != m:
+        raise ValueError(f"Array shapes are not compatible for c @ Q operation: a has shape {tuple(a.shape)} so Q "
+                         f"has {m} rows, but c has {c.shape[-1]} columns (expected {m}).")
+    q, r, *p = lax_linalg.qr(a, pivoting=pivoting, full_matrices=False)
+    if conjugate:
+        q = jnp.conj(q)
+    out = jnp.matmul(c, q) if mode == "right" else jnp.matmul(q, c)
+    if onedim:
+        out = out.ravel()
+    return (out, r, p[0]) if pivoting else (out, r)
+
+
+# ---- eigh_tridiagonal ------------------------------------------------------------------------------
+
+
+@partial("eigenvalues and vectors come from eigh of the dense tridiagonal matrix (O(n^3)) rather than JAX's "
+         "bisection and inverse iteration: eigenvector signs may differ; tol and key are ignored")
+def eigh_tridiagonal(d, e, *, eigvals_only=False, select="a", select_range=None, tol=None, key=None):
+    """Eigenvalues (ascending), and eigenvectors unless `eigvals_only`, of the symmetric/Hermitian tridiagonal
+    matrix with diagonal `d` and off-diagonal `e`; select='i' keeps indices select_range[0]..select_range[1].
+
+    Differs from JAX: computed by eigh of the dense matrix (eigenvector signs may differ from JAX's inverse
+    iteration; tol and key are ignored); on wasm/webgpu eigh is a device routine for float32.
+    """
+    alpha, beta = asarray(d), asarray(e)
+    supported = (np.float32, np.float64, np.complex64, np.complex128)
+    if alpha.dtype != beta.dtype:
+        raise TypeError(f"diagonal and off-diagonal values must have same dtype, got {alpha.dtype} and {beta.dtype}")
+    if alpha.dtype not in supported:
+        raise TypeError("Only float32 and float64 inputs are supported as inputs to "
+                        f"jax.scipy.linalg.eigh_tridiagonal, got {alpha.dtype} and {beta.dtype}")
+    n = alpha.shape[0]
+    if n <= 1:
+        return jnp.real(alpha) if eigvals_only else (jnp.real(alpha), jnp.eye(n, dtype=alpha.dtype))
+    if select == "a":
+        lo, hi = 0, n - 1
+    elif select == "i":
+        if select_range is None:
+            raise ValueError("for select='i', select_range must be specified.")
+        if select_range[0] > select_range[1]:
+            raise ValueError("Got empty index range in select_range.")
+        lo, hi = int(select_range[0]), int(select_range[1])
+    elif select == "v":
+        raise NotImplementedError("eigh_tridiagonal(..., select='v') is not implemented yet.")
+    else:
+        raise ValueError("'select must have a value in {'a', 'i', 'v'}.")
+    t = jnp.diag(alpha) + jnp.diag(beta, -1) + jnp.diag(jnp.conj(beta), 1)
+    v, w = lax_linalg.eigh(t, lower=True, symmetrize_input=False)
+    if eigvals_only:
+        return w[lo:hi + 1]
+    return w[lo:hi + 1], v[:, lo:hi + 1]
+
+
+# ---- Hessenberg and Schur forms and what JAX builds on them -----------------------------------------
+
+
+def _hessenberg_2d(a):
+    """Householder reduction with LAPACK gehrd's reflectors (beta = -sign(Re alpha) |x|), H_k = I - tau v v^H."""
+    n = a.shape[-1]
+    q = jnp.eye(n, dtype=a.dtype)
+    for k in range(n - 1):  # the last, one-element step makes a complex subdiagonal entry real
+        x = a[k + 1:, k]
+        alpha, rest = x[0], x[1:]
+        xnorm = jnp.sqrt(reductions.sum(jnp.real(rest * jnp.conj(rest))))
+        trivial = (xnorm == 0) & (jnp.imag(alpha) == 0)
+        beta = -jnp.where(jnp.real(alpha) >= 0, 1.0, -1.0).astype(xnorm.dtype) * jnp.sqrt(
+            jnp.real(alpha * jnp.conj(alpha)) + xnorm ** 2)
+        beta = beta.astype(a.dtype)
+        denom = jnp.where(trivial, jnp.ones_like(alpha), alpha - beta)
+        tau = jnp.where(trivial, jnp.zeros_like(alpha), (beta - alpha) / jnp.where(trivial, 1, beta))
+        v = jnp.concatenate([jnp.ones((1,), a.dtype), rest / denom])
+        vh = jnp.conj(v)
+        blk = a[k + 1:, :]
+        a = a.at[k + 1:, :].set(blk - jnp.conj(tau) * v[:, None] * (vh @ blk)[None, :])
+        cols = a[:, k + 1:]
+        a = a.at[:, k + 1:].set(cols - tau * (cols @ v)[:, None] * vh[None, :])
+        qc = q[:, k + 1:]
+        q = q.at[:, k + 1:].set(qc - tau * (qc @ v)[:, None] * vh[None, :])
+    return jnp.triu(a, -1), q
+
+
+def hessenberg(a, *, calc_q=False, overwrite_a=False, check_finite=True):
+    """Hessenberg form h = q^H a q (with q when `calc_q`), batched, by Householder reflections as LAPACK's."""
+    a = asarray(a)
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise ValueError(f"Argument to Hessenberg reduction must have shape [..., n, n], got shape {a.shape}")
+    if not dtypes.issubdtype(a.dtype, np.inexact):
+        raise TypeError(f"hessenberg does not accept dtype {a.dtype}: it requires a floating-point or complex "
+                        "operand")
+    if a.shape[-1] == 0:
+        return (jnp.zeros_like(a), jnp.zeros_like(a)) if calc_q else jnp.zeros_like(a)
+    h, q = vectorize(_hessenberg_2d, signature="(n,n)->(n,n),(n,n)")(a)
+    return (h, q) if calc_q else h
+
+
+@partial("runs on the host (numpy Hessenberg + shifted QR) as JAX runs it on CPU only; T and Z are not unique "
+         "and may differ from LAPACK's (eigenvalue order, 2x2 block form, signs); not differentiable, as in JAX")
+def schur(a, output="real"):
+    """Schur decomposition a = z @ t @ z^H, batched: t quasi-upper-triangular ('real') or upper-triangular
+    ('complex').
+
+    Differs from JAX: a numpy Hessenberg + shifted-QR host kernel (a counted host fallback on wasm/webgpu);
+    t and z may differ from LAPACK's by eigenvalue order, the form of 2x2 blocks and signs.
+    """
+    if output not in ("real", "complex"):
+        raise ValueError(f"Expected 'output' to be either 'real' or 'complex', got {output=}.")
+    return lax_linalg.schur(asarray(a), output=output)
+
+
+def _rsf2csf_2d(T, Z):
+    n = T.shape[0]
+    dt = jnp.result_type(T.dtype, np.complex64)
+    T, Z = T.astype(dt), Z.astype(dt)
+    eps = jnp.finfo(dt).eps
+    for m in range(n - 1, 0, -1):
+        p, q, r, s = T[m - 1, m - 1], T[m - 1, m], T[m, m - 1], T[m, m]
+        mu = (p - s) / 2 + jnp.sqrt(((p - s) / 2) ** 2 + q * r)  # LAPACK's first eigenvalue minus s
+        nrm = jnp.sqrt(jnp.abs(mu) ** 2 + jnp.abs(r) ** 2).astype(dt)
+        split = jnp.abs(r) > eps * (jnp.abs(p) + jnp.abs(s))
+        nrm = jnp.where(split, nrm, 1)
+        c, sn = mu / nrm, r / nrm
+        G = jnp.stack([jnp.stack([jnp.conj(c), sn]), jnp.stack([-sn, c])])
+        T2 = T.at[m - 1:m + 1, m - 1:].set(G @ T[m - 1:m + 1, m - 1:])
+        T2 = T2.at[:m + 1, m - 1:m + 1].set(T2[:m + 1, m - 1:m + 1] @ _H(G))
+        Z2 = Z.at[:, m - 1:m + 1].set(Z[:, m - 1:m + 1] @ _H(G))
+        T, Z = jnp.where(split, T2, T), jnp.where(split, Z2, Z)
+        T = T.at[m, m - 1].set(0)
+    return T, Z
+
+
+def rsf2csf(T, Z, check_finite=True):
+    """Complex Schur form (T, Z) from a real Schur form, by a Givens rotation per 2x2 block; batched."""
+    T, Z = asarray(T), asarray(Z)
+    if T.ndim < 2 or T.shape[-1] != T.shape[-2]:
+        raise ValueError(f"Input 'T' must be square, got {T.shape=}")
+    if Z.ndim < 2 or Z.shape[-1] != Z.shape[-2] or Z.shape[-1] != T.shape[-1]:
+        raise ValueError(f"Input 'Z' must be square with the same size as 'T', got {T.shape=} {Z.shape=}")
+    T, Z = promote_dtypes_inexact(T, Z)
+    return vectorize(_rsf2csf_2d, signature="(n,n),(n,n)->(n,n),(n,n)")(T, Z)
+
+
+def _sqrtm_triu(T):
+    n = T.shape[0]
+    d = jnp.sqrt(jnp.diagonal(T))
+    U = jnp.diag(d)
+    for j in range(n):
+        for i in range(j - 1, -1, -1):
+            s = U[i, i + 1:j] @ U[i + 1:j, j] if j - i > 1 else jnp.zeros((), T.dtype)
+            U = U.at[i, j].set(jnp.where(T[i, j] == s, 0, (T[i, j] - s) / (d[i] + d[j])))
+    return U
+
+
+def sqrtm(A, blocksize=1):
+    """Principal matrix square root by the complex Schur method (Bjorck & Hammarling), complex result.
+
+    Differs from JAX: the Schur decomposition is a numpy host kernel (a counted host fallback on
+    wasm/webgpu); values agree to rounding.
+    """
+    if blocksize > 1:
+        raise NotImplementedError("Blocked version is not implemented yet.")
+    (A,) = _inexact("sqrtm", A)
+    if A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise ValueError(f"diag input must be 1d or 2d, got {A.shape}" if A.ndim > 2 else
+                         f"sqrtm expects a square matrix, got {A.shape}")
+    T, Z = schur(A, output="complex")
+    return Z @ _sqrtm_triu(T) @ _H(Z)
+
+
+def funm(A, func, disp=True):
+    """f(A) for a scalar function `func` by Parlett's recurrence on the complex Schur form (complex result);
+    with disp=False also an error estimate.
+
+    Differs from JAX: the Schur decomposition is a numpy host kernel (a counted host fallback on
+    wasm/webgpu); values agree to rounding.
+    """
+    A = asarray(A)
+    if A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise ValueError("expected square array_like input")
+    T, Z = rsf2csf(*schur(A))
+    n = T.shape[0]
+    F = jnp.diag(func(jnp.diagonal(T))).astype(T.dtype)
+    minden = jnp.abs(T[0, 0])
+    for p in range(1, n):
+        for i in range(n - p):
+            j = i + p
+            s = T[i, j] * (F[j, j] - F[i, i]) + T[i, i + 1:j] @ F[i + 1:j, j] - F[i, i + 1:j] @ T[i + 1:j, j]
+            den = T[j, j] - T[i, i]
+            F = F.at[i, j].set(jnp.where(den != 0, s / jnp.where(den != 0, den, 1), s))
+            minden = jnp.minimum(minden, jnp.abs(den))
+    F = Z @ F @ _H(Z)
+    if disp:
+        return F
+    tol = float(jnp.finfo(F.dtype).eps)
+    minden = jnp.where(minden == 0.0, tol, minden)
+    err = jnp.where(reductions.any(jnp.isinf(F)), np.inf,
+                    jnp.minimum(1, jnp.maximum(tol, (tol / minden) * np_linalg.norm(jnp.triu(T, 1), 1))))
+    return F, err
+
+
+# ---- solve_sylvester: A X + X B = C -----------------------------------------------------------------
+
+
+def _sylvester_triangular(R, S, F):
+    """Y with R Y + Y S = F for upper-triangular R and lower-triangular S, element by element from the
+    bottom-right corner (a scan over the m*n positions)."""
+    m, n = F.shape
+    rows, cols = jnp.arange(m), jnp.arange(n)
+
+    def step(Y, idx):
+        i, j = idx // n, idx % n
+        row_term = reductions.sum(jnp.where(rows > i, R[i, :] * Y[:, j], 0))
+        col_term = reductions.sum(jnp.where(cols > j, Y[i, :] * S[:, j], 0))
+        return Y.at[i, j].set((F[i, j] - row_term - col_term) / (R[i, i] + S[j, j])), None
+    return scan(step, jnp.zeros_like(F), jnp.arange(m * n - 1, -1, -1))[0]
+
+
+def _sylvester_2d(A, B, C, method, tol):
+    m, n = C.shape
+    if method == "schur":
+        R, U = schur(A, output="complex")
+        S, V = schur(_H(B), output="complex")
+        Y = _sylvester_triangular(R, _H(S), _H(U) @ C.astype(R.dtype) @ V)
+        X = U @ Y @ _H(V)
+        eig_a, eig_b = jnp.diagonal(R), jnp.conj(jnp.diagonal(S))
+    elif method == "eigen":
+        eig_a, UA = np_linalg.eig(A)
+        eig_b, UB = np_linalg.eig(B)
+        F = np_linalg.solve(UA, C.astype(eig_a.dtype) @ UB)
+        X = UA @ (F / (eig_a[:, None] + eig_b[None, :])) @ np_linalg.inv(UB)
+    else:
+        raise ValueError(f'Unrecognized method {method}. The two valid methods are either "schur" or "eigen".')
+    if not dtypes.issubdtype(C.dtype, np.complexfloating):
+        X = jnp.real(X)
+    singular = reductions.any(jnp.abs(eig_a[:, None] + eig_b[None, :]) < tol)
+    return jnp.where(singular, jnp.full_like(X, np.nan), X)
+
+
+def solve_sylvester(A, B, C, *, method="schur", tol=1e-8):
+    """X with A @ X + X @ B = C, batched; NaN where A and -B share an eigenvalue (within `tol`).
+
+    Differs from JAX: the Schur/eig decompositions are numpy host kernels (counted host fallbacks on
+    wasm/webgpu); values agree to rounding.
+    """
+    A, B, C = promote_dtypes_inexact(asarray(A), asarray(B), asarray(C))
+    m, n = C.shape[-2:]
+    if A.shape[-2:] != (m, m) or B.shape[-2:] != (n, n):
+        raise ValueError(f"Incompatible shapes for Sylvester equation:\nA: {A.shape}\nB: {B.shape}\nC: {C.shape}")
+    return vectorize(lambda a, b, c: _sylvester_2d(a, b, c, method, tol),
+                     signature="(m,m),(n,n),(m,n)->(m,n)")(A, B, C)
