@@ -211,3 +211,82 @@ def test_the_analysis_sees_function_level_and_relative_imports(tmp_path, code, e
         mods[".".join([PKG, *name.split("/")]).removesuffix(".__init__")] = path
     found = cycles(import_graph(mods))
     assert bool(found) == expect_cycle, found
+
+
+# ---- what `import jaxlite` loads -----------------------------------------------------------------
+# A first program (`jnp.arange(10) + 1`, jit, grad) needs the tracing core, lax, the common jnp
+# functions and the kernel layer of the default device; everything else loads on first use, through
+# module `__getattr__`s (jaxlite, jaxlite.numpy, jaxlite.lax) or inside the function that needs it.
+# In Pyodide each module costs finding, reading and unmarshalling it besides running its body:
+# `import jaxlite` there went from 102 modules to 78 with these.
+LAZY_MODULES = [
+    "jaxlite._src.stages", "jaxlite._src.lax.linalg", "jaxlite._src.numpy.linalg", "jaxlite._src.lax.fft",
+    "jaxlite._src.numpy.fft", "jaxlite.numpy.linalg", "jaxlite.numpy.fft", "jaxlite.lax.linalg",
+    *(f"jaxlite._src.numpy.{m}" for m in ("setops", "calculus", "statistics", "nan_functions", "polynomial",
+                                            "special_math", "ordering", "windows", "functional",
+                                            "ufunc_objects")),
+    *(f"jaxlite._src.lax.{m}" for m in ("parallel", "extras", "ragged", "rng", "staging", "tokens")),
+    "jaxlite.random", "jaxlite.nn", "jaxlite.scipy", "jaxlite.optax", "jaxlite.display", "jaxlite.loaders",
+    "jaxlite.models", "jaxlite.stages", "jaxlite._src.backends.webgpu", "jaxlite._src.backends.wasm.linalg",
+    "jaxlite._src.backends.wasm.eig", "jaxlite._src.backends.wasm.fft",
+    "fractions",  # lax.special's zeta computes its Bernoulli numbers on first use
+]
+# The jaxlite modules a plain import loads today (78; wasmtime's CPython glue aside): a new eager
+# module needs a reason to raise this.
+MAX_EAGER_MODULES = 78
+
+
+def _loaded_by_import():
+    subprocess = pytest.importorskip("subprocess")
+    import sys
+    if sys.platform == "emscripten":
+        pytest.skip("needs a fresh interpreter (a subprocess)")
+    code = "import sys, jaxlite; print('\\n'.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return set(out.split())
+
+
+def test_import_jaxlite_loads_no_module_a_first_program_does_not_need():
+    loaded = _loaded_by_import()
+    eager = [m for m in LAZY_MODULES if m in loaded or any(n.startswith(m + ".") for n in loaded)]
+    assert not eager, f"`import jaxlite` loads {eager}: load them on first use (module __getattr__)"
+    ours = sorted(m for m in loaded if m.startswith("jaxlite"))
+    assert len(ours) <= MAX_EAGER_MODULES, (
+        f"`import jaxlite` loads {len(ours)} jaxlite modules (at most {MAX_EAGER_MODULES}): {ours}")
+
+
+@pytest.mark.parametrize("public, families, prefix", [
+    ("jaxlite.numpy", "_LAZY_FAMILIES", "jaxlite._src.numpy."),
+    ("jaxlite.lax", "_LAZY_FAMILIES", "jaxlite._src.lax."),
+])
+def test_lazy_names_resolve_to_their_family_and_are_listed(public, families, prefix):
+    import importlib
+    mod = importlib.import_module(public)
+    for family, names in getattr(mod, families).items():
+        impl = importlib.import_module(prefix + family)
+        if hasattr(impl, "__all__") and public == "jaxlite.numpy":
+            assert sorted(names) == sorted(impl.__all__), family
+        for name in names:
+            # an eager name of the same spelling would shadow the family's (no __getattr__ call)
+            assert getattr(mod, name) is getattr(impl, name), f"{public}.{name}"
+            assert name in dir(mod)
+
+
+def test_lazy_modules_work_by_attribute_and_by_from_import():
+    import jaxlite as jax
+    import jaxlite.numpy as jnp
+    from jaxlite.numpy import histogram, unique  # noqa: F401
+    from jaxlite.numpy.linalg import norm
+    from jaxlite.lax import FftType, psum  # noqa: F401
+    from jaxlite.scipy.special import erf  # noqa: F401
+    assert jnp.linalg.norm is norm and jnp.fft.fft is not None and jax.lax.linalg.cholesky is not None
+    assert jax.scipy.linalg.solve is not None and jax.random.key is not None and jax.nn.relu is not None
+    assert {"linalg", "fft", "unique"} <= set(dir(jnp)) and "linalg" in dir(jax.lax)
+    assert [int(v) for v in jnp.unique(jnp.array([3, 1, 3]))] == [1, 3]
+    assert float(jnp.linalg.norm(jnp.array([3.0, 4.0]))) == 5.0
+    traced = jax.jit(lambda x: x * 2).trace(jnp.ones(3))  # stages.py loads here
+    assert traced.lower().compile()(jnp.ones(3)).tolist() == [2.0, 2.0, 2.0]
+    with pytest.raises(AttributeError):
+        jnp.no_such_name  # noqa: B018
+    with pytest.raises(AttributeError):
+        jax.lax.no_such_name  # noqa: B018

@@ -15,7 +15,7 @@ import numpy as np
 
 from jaxlite._src.lax import bitcast, convolution, dot, lax, reductions, slicing, sorting, special, structural  # noqa: F401
 from jaxlite._src.lax import control_flow  # noqa: F401
-from jaxlite._src import ad, array_methods, backends, core, custom_derivatives, dispatch, stages, tree_util  # noqa: F401
+from jaxlite._src import ad, array_methods, backends, core, custom_derivatives, dispatch, tree_util  # noqa: F401
 from jaxlite._src import jit as jit_module
 from jaxlite._src.ad import _argnums_tuple, _check_input_dtype_grad
 from jaxlite._src.api_util import flatten_fun
@@ -27,7 +27,15 @@ from jaxlite._src.numpy import lax_numpy as jnp
 from jaxlite._src.remat import checkpoint, remat  # noqa: F401
 
 array_methods._install()
-jit_module.register_stages(stages.Traced)
+
+
+def _traced(*args):
+    """`jit(f).trace(...)`: stages.py loads on the first ahead-of-time call (few programs make one)."""
+    from jaxlite._src.stages import Traced
+    return Traced(*args)
+
+
+jit_module.register_stages(_traced)
 backends.discover()
 
 

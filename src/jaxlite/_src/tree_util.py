@@ -13,6 +13,7 @@ from typing import Any, Callable, Hashable, NamedTuple, TypeVar
 
 @dataclasses.dataclass(frozen=True)
 class DictKey:
+    """A dict entry in a key path (`['a']`)."""
     key: Hashable
 
     def __str__(self):
@@ -21,6 +22,7 @@ class DictKey:
 
 @dataclasses.dataclass(frozen=True)
 class SequenceKey:
+    """A tuple or list position in a key path (`[0]`)."""
     idx: int
 
     def __str__(self):
@@ -29,6 +31,7 @@ class SequenceKey:
 
 @dataclasses.dataclass(frozen=True)
 class GetAttrKey:
+    """An attribute in a key path (`.name`)."""
     name: str
 
     def __str__(self):

@@ -59,7 +59,7 @@ from jaxlite._src.lax.control_flow import cond_p, scan_p, while_p  # noqa: F401,
 from jaxlite._src.ad_util import stop_gradient_p  # noqa: F401,E402
 from jaxlite._src.lax.special import digamma_p  # noqa: F401,E402
 
-# Window reductions, generic reduce, conv helpers, collectives and the smaller helpers.
+# Window reductions, generic reduce, conv helpers.
 from jaxlite._src.lax.windowed_reductions import (reduce, reduce_window, reduce_window_max_p,  # noqa: F401,E402
                                                   reduce_window_min_p, reduce_window_shape_tuple,
                                                   reduce_window_sum_p)
@@ -67,35 +67,16 @@ from jaxlite._src.lax.convolution import (conv_general_dilated_patches, conv_gen
                                           conv_general_shape_tuple, conv_shape_tuple, conv_transpose,
                                           conv_transpose_shape_tuple, conv_with_general_padding)
 from jaxlite._src.lax.convolution import ConvDimensionNumbers as ConvGeneralDilatedDimensionNumbers  # noqa: F401,E402
-from jaxlite._src.lax.parallel import (all_gather, all_gather_p, all_to_all, all_to_all_p, axis_index,  # noqa: F401,E402
-                                       axis_index_p, axis_size, pbroadcast, pcast, pmax, pmax_p, pmean, pmin, pmin_p,
-                                       ppermute, ppermute_p, precv, psend, pshuffle, psum, psum_p, psum_scatter,
-                                       pswapaxes, ragged_all_to_all, with_sharding_constraint)
-from jaxlite._src.lax.extras import (DotAlgorithm, DotAlgorithmPreset, DotDimensionNumbers, Precision,  # noqa: F401,E402
-                                     PrecisionLike, RoundingMethod, batch_matmul, broadcast_like, broadcast_shapes,
-                                     broadcast_to_rank, clamp, collapse, complex, composite, cumlogsumexp,
-                                     custom_linear_solve, custom_root, dtype, empty, full_like, index_take,
-                                     platform_dependent, reduce_precision, split, stack, tile, unstack)
-from jaxlite._src.lax.extras import (AccuracyMode, Tolerance, approx_max_k, approx_min_k,  # noqa: F401,E402
-                                     scatter_apply, scatter_sub)
-from jaxlite._src.lax.extras import (approx_top_k_p, clamp_p, complex_p, cumlogsumexp_p, eq_to_p,  # noqa: F401,E402
-                                     le_to_p, linear_solve_p, lt_to_p, reduce_precision_p, scatter_sub_p, split_p,
-                                     stack_p, tile_p, unstack_p)
 from jaxlite._src.lax.structural import squeeze_p  # noqa: F401,E402
 from jaxlite._src.lax.sorting import top_k_p  # noqa: F401,E402
-from jaxlite._src.lax.staging import dce_sink_p, stage_p  # noqa: F401,E402
 from jaxlite._src.lax.windowed_reductions import (reduce_p, reduce_window_p, select_and_gather_add_p,  # noqa: F401,E402
                                                   select_and_scatter_add_p, select_and_scatter_p)
 from jaxlite._src.lax.special import (bessel_i0e_p, bessel_i1e_p, erf_inv_p, igamma_grad_a_p, igamma_p,  # noqa: F401,E402
                                       igammac_p, polygamma_p, regularized_incomplete_beta_p, zeta_p)
 from jaxlite._src.lax.arith import clz, clz_p, mulhi, mulhi_p, square, square_p  # noqa: F401,E402
 from jaxlite._src.lax.copies import copy_p, optimization_barrier, optimization_barrier_p  # noqa: F401,E402
-from jaxlite._src.lax.tokens import after_all, after_all_p, create_token, create_token_p  # noqa: F401,E402
-from jaxlite._src.lax.ragged import RaggedDotDimensionNumbers, ragged_dot, ragged_dot_general  # noqa: F401,E402
-from jaxlite._src.lax.rng import RandomAlgorithm, rng_bit_generator, rng_bit_generator_p, rng_uniform  # noqa: F401,E402
 from jaxlite._src.lax.convolution import conv_general_dilated_local  # noqa: F401,E402
 from jaxlite._src.lax.dot import scaled_dot  # noqa: F401,E402
-from jaxlite._src.lax.staging import dce_sink, shape_as_value, stage  # noqa: F401,E402
 
 # Names that are not functions of ours, or cannot apply here (tools/features.py reads this).
 _FEATURE_NOTES = {
@@ -147,6 +128,42 @@ from jaxlite._src.lax.special import (bessel_i0e, bessel_i1e, betainc, digamma, 
                                       igamma_grad_a, igammac, polygamma, random_gamma_grad,
                                       regularized_incomplete_beta, zeta)
 
-# FFT (jaxlite/_src/lax/fft.py).
-from jaxlite._src.lax.fft import FftType, fft, fft_p  # noqa: F401,E402
-from jaxlite.lax import linalg  # noqa
+# Loaded on first use: `lax.linalg`, the FFT, the collectives (a page has one device), the smaller
+# helpers, ragged dots, rng_bit_generator, staging and tokens. A first program needs none of them,
+# and their modules were a good part of `import jaxlite` in Pyodide. Each family lists the names it
+# gives jax.lax (tests/test_import_graph.py checks they resolve to the family's own objects).
+_LAZY_FAMILIES = {
+    "fft": ("FftType", "fft", "fft_p"),
+    "parallel": ("all_gather", "all_gather_p", "all_to_all", "all_to_all_p", "axis_index", "axis_index_p",
+                 "axis_size", "pbroadcast", "pcast", "pmax", "pmax_p", "pmean", "pmin", "pmin_p", "ppermute",
+                 "ppermute_p", "precv", "psend", "pshuffle", "psum", "psum_p", "psum_scatter", "pswapaxes",
+                 "ragged_all_to_all", "with_sharding_constraint"),
+    "extras": ("AccuracyMode", "DotAlgorithm", "DotAlgorithmPreset", "DotDimensionNumbers", "Precision",
+               "PrecisionLike", "RoundingMethod", "Tolerance", "approx_max_k", "approx_min_k", "approx_top_k_p",
+               "batch_matmul", "broadcast_like", "broadcast_shapes", "broadcast_to_rank", "clamp", "clamp_p",
+               "collapse", "complex", "complex_p", "composite", "cumlogsumexp", "cumlogsumexp_p",
+               "custom_linear_solve", "custom_root", "dtype", "empty", "eq_to_p", "full_like", "index_take",
+               "le_to_p", "linear_solve_p", "lt_to_p", "platform_dependent", "reduce_precision",
+               "reduce_precision_p", "scatter_apply", "scatter_sub", "scatter_sub_p", "split", "split_p", "stack",
+               "stack_p", "tile", "tile_p", "unstack", "unstack_p"),
+    "ragged": ("RaggedDotDimensionNumbers", "ragged_dot", "ragged_dot_general"),
+    "rng": ("RandomAlgorithm", "rng_bit_generator", "rng_bit_generator_p", "rng_uniform"),
+    "staging": ("dce_sink", "dce_sink_p", "shape_as_value", "stage", "stage_p"),
+    "tokens": ("after_all", "after_all_p", "create_token", "create_token_p"),
+}
+_LAZY_NAMES = {name: f"jaxlite._src.lax.{family}" for family, names in _LAZY_FAMILIES.items() for name in names}
+
+
+def __getattr__(name):
+    import importlib
+    if name == "linalg":
+        return importlib.import_module("jaxlite.lax.linalg")
+    if name not in _LAZY_NAMES:
+        raise AttributeError(f"module 'jaxlite.lax' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_NAMES) | {"linalg"})

@@ -42,15 +42,53 @@ _FEATURE_NOTES = {
                                "and the report string can differ from JAX's opt_einsum ones"),
 }
 
-# ---- part A: set operations, polynomials, histograms, nan-reductions, functional tools, windows ----
-from jaxlite._src.numpy.setops import *  # noqa: F401,F403,E402
-from jaxlite._src.numpy.calculus import *  # noqa: F401,F403,E402
-from jaxlite._src.numpy.statistics import *  # noqa: F401,F403,E402
-from jaxlite._src.numpy.nan_functions import *  # noqa: F401,F403,E402
-from jaxlite._src.numpy.polynomial import *  # noqa: F401,F403,E402
-from jaxlite._src.numpy.special_math import *  # noqa: F401,F403,E402
-from jaxlite._src.numpy.ordering import *  # noqa: F401,F403,E402
-from jaxlite._src.numpy.windows import *  # noqa: F401,F403,E402
-from jaxlite._src.numpy.functional import *  # noqa: F401,F403,E402
-from jaxlite.numpy import fft  # noqa
-from jaxlite.numpy import linalg  # noqa
+# ---- loaded on first use -----------------------------------------------------------------------
+# Families a first program rarely touches (set operations, polynomials, histograms, nan-reductions,
+# functional tools, windows; `jnp.fft`, `jnp.linalg`) load when one of their names is first read:
+# their modules were a good part of `import jaxlite` in Pyodide. Each family lists its module's
+# `__all__` (tests/test_import_graph.py checks the two agree).
+_LAZY_FAMILIES = {
+    "setops": ("unique", "unique_all", "unique_counts", "unique_inverse", "unique_values", "isin", "intersect1d",
+               "union1d", "setdiff1d", "setxor1d"),
+    "calculus": ("diff", "ediff1d", "gradient", "trapezoid", "interp", "unwrap"),
+    "statistics": ("bincount", "digitize", "histogram_bin_edges", "histogram", "histogram2d", "histogramdd", "cov",
+                   "corrcoef"),
+    "nan_functions": ("nanargmax", "nanargmin", "nancumprod", "nancumsum", "nanmedian", "nanpercentile", "nanprod",
+                      "nanquantile", "nanstd", "nanvar"),
+    "polynomial": ("vander", "convolve", "correlate", "poly", "polyadd", "polysub", "polymul", "polydiv", "polyder",
+                   "polyint", "polyval", "polyfit", "roots"),
+    "special_math": ("i0", "gcd", "lcm", "spacing"),
+    "ordering": ("lexsort", "partition", "argpartition", "sort_complex"),
+    "windows": ("bartlett", "blackman", "hamming", "hanning", "kaiser"),
+    "functional": ("select", "piecewise", "vectorize", "apply_along_axis", "apply_over_axes", "ufunc", "frompyfunc"),
+    # jnp.add and the other functions JAX makes jnp.ufunc objects (their class lives in functional):
+    # the plain functions star-imported above are unbound below until the first read
+    "ufunc_objects": ("add", "multiply", "subtract", "maximum", "minimum", "bitwise_and", "bitwise_or",
+                      "bitwise_xor", "logical_and", "logical_or", "logical_xor", "logaddexp", "logaddexp2",
+                      "negative"),
+}
+_LAZY_NAMES = {name: family for family, names in _LAZY_FAMILIES.items() for name in names}
+for _name in _LAZY_FAMILIES["ufunc_objects"]:
+    del globals()[_name]
+del _name
+_LAZY_SUBMODULES = frozenset({"fft", "linalg"})
+
+
+def __getattr__(name):
+    import importlib
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f"jaxlite.numpy.{name}")
+    family = _LAZY_NAMES.get(name)
+    if family is None:
+        raise AttributeError(f"module 'jaxlite.numpy' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"jaxlite._src.numpy.{family}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_NAMES) | _LAZY_SUBMODULES)
+
+
+# `from jaxlite.numpy import *` brings the lazy names too (loading their families then)
+__all__ = sorted(n for n in {*globals(), *_LAZY_NAMES, *_LAZY_SUBMODULES} if not n.startswith("_"))

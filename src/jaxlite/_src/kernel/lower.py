@@ -23,6 +23,7 @@ from jaxlite._src.lax.dot import dot_general_p
 
 @dataclass
 class Val:
+    """A lazy array: `at(i)` is its element at flat index i."""
     shape: tuple
     dtype: np.dtype
     at: Callable[[Expr], Expr]

@@ -10,8 +10,8 @@ a few ulp. Derivatives are JAX's rules (lgamma and digamma's helpers keep custom
 
 from __future__ import annotations
 
+import functools
 import math
-from fractions import Fraction
 
 import numpy as np
 
@@ -541,19 +541,23 @@ def random_gamma_grad(a, x):
 
 def _bernoulli(n):
     """Exact Bernoulli numbers B_0..B_n (B_1 = -1/2)."""
+    from fractions import Fraction  # on first use of zeta: fractions (and decimal) cost `import jaxlite` time
     b = [Fraction(0)] * (n + 1)
     for m in range(n + 1):
         b[m] = Fraction(1, 1) if m == 0 else -sum(math.comb(m + 1, k) * b[k] for k in range(m)) / (m + 1)
     return b
 
 
-# B_2j / (2j)! for j = 1..12: the Euler-Maclaurin correction terms XLA uses.
-_ZETA_COEFFS = [float(b / math.factorial(2 * j)) for j, b in enumerate(_bernoulli(24)[2::2], 1)]
+@functools.cache
+def _zeta_coeffs():
+    """B_2j / (2j)! for j = 1..12: the Euler-Maclaurin correction terms XLA uses."""
+    return [float(b / math.factorial(2 * j)) for j, b in enumerate(_bernoulli(24)[2::2], 1)]
 
 
 @_upcast
 def _zeta_impl(x, q):
     dt = get_aval(x).dtype
+    coeffs = _zeta_coeffs()
     # Ten terms summed directly, the tail by Euler-Maclaurin with twelve Bernoulli terms.
     acc = q
     initial = lax.pow(q, -x)
@@ -566,8 +570,8 @@ def _zeta_impl(x, q):
     inv_sq = 1.0 / (acc * acc)
     horner = _like(x, 0.0)
     for j in range(12, 1, -1):
-        horner = (x + (2 * j - 3)) * (x + (2 * j - 2)) * inv_sq * (horner + _ZETA_COEFFS[j - 1])
-    s = s + neg_power * (0.5 + x / acc * (_ZETA_COEFFS[0] + horner))
+        horner = (x + (2 * j - 3)) * (x + (2 * j - 2)) * inv_sq * (horner + coeffs[j - 1])
+    s = s + neg_power * (0.5 + x / acc * (coeffs[0] + horner))
     # The plain sum already has full precision when its next term is below rounding.
     s = _where(lax.lt(lax.abs(neg_power), lax.abs(initial) * _eps(dt)), initial, s)
     nan, inf = _like(x, float("nan")), _like(x, float("inf"))
