@@ -172,7 +172,8 @@ def eager_section(results: dict, commit: str) -> str:
 Written by `make bench` (tools/bench.py, `--only eager` for this table alone) on {time.strftime('%Y-%m-%d')} at
 {commit or 'unknown commit'}: Chromium {meta['chromium']} headless on {machine()}; WebGPU adapter:
 {meta['adapter']}. Time per op: a timed run is a loop of N ops (N doubled from 64 until a run takes
-20 ms), median of 7 runs, warm-up excluded. **No op's result is read back**; each run ends with
+20 ms), median of 7 runs, warm-up excluded; numpy's and jaxlite's runs go round-robin over the ops,
+so a slow phase of the page (below) slows all of them alike. **No op's result is read back**; each run ends with
 one readback of its last result (numpy, jaxlite: `np.asarray`, which on webgpu waits for every op
 queued before it), so queued work is counted. jax-js evaluates lazily: its runs keep their results
 and end with `blockUntilReady` on all of them (then dispose them), so its kernels run inside the

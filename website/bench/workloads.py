@@ -208,24 +208,33 @@ EAGER_OPS = ["a + b", "a + 1", "a * 2.0", "jnp.sin(a)", "a.sum()", "a[3]", "a[2:
 EAGER_MIN_OPS = 64  # ops per timed run at least (more until a run lasts MIN_RUN_S)
 
 
-def measure_ops(op, sync):
-    """Median seconds per op: runs of `reps` ops, none read back but the last, whose readback
-    (`sync`) waits for every op queued before it; warm-up excluded."""
-    def run(reps):
+def measure_ops(ops: dict, sync) -> dict:
+    """{name: [median seconds per op, ops per run]}: runs of `reps` ops, none read back but the
+    last, whose readback (`sync`) waits for every op queued before it; warm-up excluded. The runs
+    go round-robin over the ops, so that the engine tiering its code up in the background (seconds
+    into the page) or a collection slows every op alike rather than the ones measured first."""
+    def run(op, reps):
         t0 = time.perf_counter()
         for _ in range(reps):
             r = op()
         sync(r)
         return time.perf_counter() - t0
 
-    t0, calls = time.perf_counter(), 0
-    while calls < WARMUP or time.perf_counter() - t0 < WARMUP_S:
-        run(EAGER_MIN_OPS)
-        calls += 1
-    reps = EAGER_MIN_OPS
-    while run(reps) < MIN_RUN_S and reps < 1 << 16:
-        reps *= 2
-    return statistics.median(run(reps) / reps for _ in range(RUNS)), reps
+    reps = {}
+    for name, op in ops.items():
+        t0, calls = time.perf_counter(), 0
+        while calls < WARMUP or time.perf_counter() - t0 < WARMUP_S:
+            run(op, EAGER_MIN_OPS)
+            calls += 1
+        n = EAGER_MIN_OPS
+        while run(op, n) < MIN_RUN_S and n < 1 << 16:
+            n *= 2
+        reps[name] = n
+    times = {name: [] for name in ops}
+    for _ in range(RUNS):
+        for name, op in ops.items():
+            times[name].append(run(op, reps[name]) / reps[name])
+    return {name: [statistics.median(times[name]), reps[name]] for name in ops}
 
 
 def eager_ops(system: str, d) -> dict:
@@ -249,12 +258,12 @@ def eager_ops(system: str, d) -> dict:
 def run_eager(system: str) -> dict:
     """{op: [seconds per op, ops per run]} for 'numpy' or 'jaxlite-<device>'."""
     if system == "numpy":
-        return {name: list(measure_ops(op, np.asarray)) for name, op in eager_ops(system, inputs()).items()}
+        return measure_ops(eager_ops(system, inputs()), np.asarray)
     import jaxlite as jax
     before = jax.config.jax_default_device
     jax.config.update("jax_default_device", system.split("-", 1)[1])
     try:
-        return {name: list(measure_ops(op, _readback_jaxlite)) for name, op in eager_ops(system, inputs()).items()}
+        return measure_ops(eager_ops(system, inputs()), _readback_jaxlite)
     finally:
         jax.config.update("jax_default_device", before)
 
