@@ -16,7 +16,7 @@ PYODIDE  := build/pyodide
 STAMPS   := .stamps
 PORT     ?= 8000
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-SOURCES  := $(shell find src -name '*.py' 2>/dev/null) pyproject.toml
+SOURCES  := $(shell find src -name '*.py' -o -name '*.js' 2>/dev/null) pyproject.toml
 VERSION   = $(shell sed -n 's/__version__ = "\(.*\)"/\1/p' src/jaxlite/version.py)
 WHEEL     = dist/jaxlite-$(VERSION)-py3-none-any.whl
 
