@@ -895,10 +895,11 @@ def _lu_one(dev, a, m, n, piv):
 # ---- the primitives' routines ------------------------------------------------------------------------
 
 
-# Matrix order from which the Python drivers (gemm across threads) are used: an estimate, not yet
-# measured in a page with workers, of where halving gemm's time (about 20 ms single-threaded at
-# 1024 for Cholesky) outweighs some 200 host calls and a worker round trip per gemm.
-THREADED_FROM = 1024
+# Matrix order from which the Python drivers (gemm across threads) are used. Measured in Chromium
+# on a 2-core machine (two threads, relaxed-SIMD FMA) at 1024: Cholesky 47 ms threaded against 30 ms
+# with the WebAssembly driver on one thread, solve 60 against 47 ms (the host calls and a worker
+# round trip per gemm cost more than the second core gains there); larger orders are not measured.
+THREADED_FROM = 2048
 
 
 def _threaded(dev, n) -> bool:
