@@ -17,6 +17,7 @@ from jaxlite._src.backends.webgpu import render
 from jaxlite._src.backends.webgpu.device import expand_math
 from jaxlite._src.kernel import complex as kcomplex
 from jaxlite._src.kernel import fusion, ir, legalize
+from complex_cases import DEN, EDGE, NUM, RECORDED, UNARY
 
 
 GPUS = [d for d in jax.devices() if d.platform == "webgpu"]
@@ -26,36 +27,10 @@ needs_gpu = pytest.mark.skipif(GPU is None, reason="no webgpu device here (Pyodi
 F32, C64 = np.dtype(np.float32), np.dtype(np.complex64)
 inf, nan = np.inf, np.nan
 
-# The special values of tests/test_wasm_complex.py (which checks the wasm device against JAX).
-EDGE = np.array([0, -0.0, 1 + 1j, -2 + 0.5j, complex(inf, 0), complex(-inf, 0), complex(0, inf), complex(inf, inf),
-                 complex(nan, 0), complex(0, nan), 1e30 + 1e30j, complex(3e38, 1), 1e-30 + 1e-30j, -1 + 0j,
-                 complex(-1, -0.0), 100 + 1j, -100 + 1j, 1 + 100j, 0.5 - 0.25j, 1 + 1e-4j], np.complex64)
 # Functions that take sin or cos of a part (or square it) skip the huge finite values here: this file
 # checks the pair rules in WGSL, not the float32 range reduction of sin/cos at 1e30.
 TRIG = {"exp", "tanh", "tan", "sin", "cos", "sinh", "cosh", "expm1", "exp2", "square"}
 EDGE_TRIG = EDGE[~(np.isfinite(EDGE) & (np.abs(EDGE) > 1e20))]
-UNARY = ["exp", "log", "sqrt", "abs", "sign", "tanh", "tan", "sin", "cos", "sinh", "cosh", "expm1", "log1p",
-         "negative", "conj", "real", "imag", "square", "reciprocal", "angle", "exp2", "isfinite"]
-DEN = np.array([0, 0, complex(inf, 0), complex(1, inf), 1e-30 + 1e-30j, 1e30 + 1e30j, 2 + 1j, complex(nan, 1),
-                3 - 4j, -0.5 + 1e-3j], np.complex64)
-NUM = np.array([1 + 1j, 0, 1 + 1j, 1, 1, 1e30, complex(inf, 1), 1, 1e20 - 2e20j, 7 + 0.5j], np.complex64)
-# JAX 0.10.2's CPU results (complex64) for sqrt(EDGE) and NUM / DEN
-RECORDED = {
-    "sqrt": [
-        (0.0, 0.0), (0.0, 0.0), (1.0986840724945068, 0.45508986711502075),
-        (0.17543205618858337, 1.4250531196594238), (inf, 0.0), (0.0, inf), (inf, inf), (inf, inf), (nan, nan),
-        (nan, nan), (1098684041265152.0, 455089869291520.0), (1.7320507716308828e+19, 2.886751447237242e-20),
-        (1.098684106542948e-15, 4.550898914338502e-16), (0.0, 1.0), (0.0, 1.0),
-        (10.00012493133545, 0.04999937489628792), (0.04999937489628792, 10.00012493133545),
-        (7.106511116027832, 7.035801410675049), (0.727673351764679, -0.17178037762641907),
-        (1.0, 4.999999873689376e-05),
-    ],
-    "divide": [
-        (inf, inf), (nan, nan), (0.0, 0.0), (0.0, -0.0), (5.000000075237331e+29, -5.000000075237331e+29),
-        (0.5, -0.5), (inf, -inf), (nan, nan), (4.400000123364232e+19, -8.000000424209809e+18),
-        (-13.997943878173828, -1.0279958248138428),
-    ],
-}
 
 
 @pytest.fixture(autouse=True)
