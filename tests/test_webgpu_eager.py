@@ -130,3 +130,15 @@ def test_kept_results_reuse_pooled_buffers(rng):
             np.asarray(kept[-1])
         assert rt.created == created
         np.testing.assert_array_equal(np.asarray(kept[7]), np.asarray(a) * np.float32(7))
+
+
+def test_scalar_parameters_are_numpys_bits():
+    """The fast conversion of Python scalars to uniform words gives numpy's float32/int32 bits,
+    rounding, signed zeros, NaN, subnormals and overflow to inf included."""
+    for dtype, values in ((np.float32, [1.0, 0.1, -2.5, -0.0, 1e-45, 1e-46, float("nan"), float("inf"), -1e39,
+                                        3.4028235677973366e38, 16777217, 2 ** 31 - 1]),
+                          (np.int32, [0, 1, -1, -(2 ** 31), 2 ** 31 - 1])):
+        fast = GPU.param_converter(dtype)
+        for v in values:
+            with np.errstate(over="ignore"):
+                assert fast(v) == GPU.scalar_arg(np.asarray(v, dtype)), (dtype, v)

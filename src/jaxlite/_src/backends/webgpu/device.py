@@ -11,6 +11,8 @@ Eager dispatch and jit plans come from KernelDevice (as for wasm). What is WebGP
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 
 from jaxlite._src.backends.kernel_device import KernelDevice, LazyConst, renderable
@@ -20,6 +22,8 @@ import dataclasses
 
 from jaxlite._src.kernel import ir, legalize
 from jaxlite._src.kernel import math as kmath
+
+_F32, _U32 = struct.Struct("<f"), struct.Struct("<I")
 
 _STORAGE = {"b1": np.uint32, "i1": np.int32, "i2": np.int32, "u1": np.uint32, "u2": np.uint32,
             "f4": np.float32, "i4": np.int32, "u4": np.uint32, "f2": np.float32,
@@ -315,6 +319,25 @@ class WebGPUDevice(KernelDevice):
         if st.itemsize != 4:
             return None
         return int((value if value.dtype == st else value.astype(st)).view(np.uint32))
+
+    def param_converter(self, dtype):
+        """A Python float as its float32 bits and an int32 as its two's-complement word with struct
+        and a mask: numpy's scalar conversions cost about a microsecond each in Pyodide, which made
+        `a + 1` slower than `a + b` (other dtypes, and floats beyond float32's range, go through
+        scalar_arg)."""
+        dtype = np.dtype(dtype)
+        if dtype == np.float32:
+            slow = super().param_converter(dtype)
+
+            def bits(v, pack=_F32.pack, unpack=_U32.unpack):
+                try:
+                    return unpack(pack(v))[0]
+                except OverflowError:  # (numpy rounds it to inf)
+                    return slow(v)
+            return bits
+        if dtype == np.int32:
+            return lambda v: v & 0xFFFFFFFF
+        return super().param_converter(dtype)
 
     def get(self, buf: WebGPUBuffer | WebGPUConst, aval) -> np.ndarray:
         if type(buf) is WebGPUConst:
