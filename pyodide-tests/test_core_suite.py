@@ -21,7 +21,11 @@ TESTS = Path(__file__).resolve().parent.parent / "tests"
 async def _run_suite(selenium, files, device):
     BACKEND_MODULES = ["test_backends.py", "test_wasm_backend.py", "test_webgpu_backend.py", "test_wasm_fft.py",
                        "test_wasm_linalg.py", "test_eager_speed.py", "test_wasm_eig.py",
-                       "test_wasm_complex.py"]
+                       "test_wasm_complex.py", "test_wasm_trig.py"]
+    # The webgpu modules use the webgpu device explicitly: they run where it is the default (Node's
+    # Dawn and Chromium's WebGPU), not again in the cpu and wasm runs.
+    WEBGPU_MODULES = ["test_webgpu_eager.py", "test_webgpu_fft.py", "test_webgpu_linalg.py",
+                      "test_webgpu_complex.py", "test_webgpu_via_wasm.py"]
     # The API-surface and semantics modules run once, with wasm (a page's default) as the default
     # device: they exercise the same kernels on every device, and the ones that compare devices
     # (integer edges, indexing modes) check each device explicitly, webgpu included.
@@ -37,7 +41,8 @@ async def _run_suite(selenium, files, device):
                     "test_lax_primitive_objects.py", "test_lax_tokens_rng.py", "test_numpy_scalar_types.py",
                     "test_jax_corpus.py",
                     "test_safetensors.py", "test_tokenizers.py", "test_examples.py", "test_build_docs.py",
-                    "test_minilm.py", "test_optax.py", "test_import_graph.py", "test_jit_options.py"]
+                    "test_minilm.py", "test_optax.py", "test_import_graph.py", "test_jit_options.py",
+                    "test_scipy_linalg_extra.py", "test_ufunc_objects.py"]
     import contextlib
     import io
     import os
@@ -62,6 +67,8 @@ async def _run_suite(selenium, files, device):
     skip = [] if device == "cpu" else [f"--ignore={root}/{f}" for f in BACKEND_MODULES]
     if device != "wasm":
         skip += [f"--ignore={root}/{f}" for f in ONCE_MODULES if f in files]
+    if device != "webgpu":
+        skip += [f"--ignore={root}/{f}" for f in WEBGPU_MODULES if f in files]
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         code = pytest.main([root, "-q", "-rs", "-p", "no:cacheprovider", "-x", *skip])
