@@ -271,15 +271,20 @@ def _slogdet_lu(a):
     return sign, jnp.real(logdet)
 
 
-@custom_jvp
-def _slogdet(a):
-    return _slogdet_lu(a)
+def _with_slogdet_jvp(value):
+    """slogdet computed by `value` (the LU or the QR route), with JAX's derivative:
+    d log|det x| = tr(x^-1 dx); the sign's tangent is zero for real x."""
+    f = custom_jvp(value)
+
+    @f.defjvp
+    def jvp(primals, tangents):
+        return _slogdet_jvp(value, primals, tangents)
+    return f
 
 
-@_slogdet.defjvp
-def _slogdet_jvp(primals, tangents):
+def _slogdet_jvp(value, primals, tangents):
     (x,), (g,) = primals, tangents
-    sign, ans = _slogdet_lu(x)
+    sign, ans = value(x)
     ans_dot = jnp.trace(solve(x, g), axis1=-1, axis2=-2)
     if dtypes.issubdtype(x.dtype, np.complexfloating):
         sign_dot = (ans_dot - jnp.real(ans_dot).astype(ans_dot.dtype)) * sign
@@ -289,12 +294,12 @@ def _slogdet_jvp(primals, tangents):
     return (sign, ans), (sign_dot, ans_dot)
 
 
+_slogdet = _with_slogdet_jvp(_slogdet_lu)
+
+
 def slogdet(a, *, method=None):
     """Sign and natural log of the absolute determinant, batched, stable where det would overflow;
-    `method` 'lu' (default) or 'qr' (real inputs only, as JAX's).
-
-    Differs from JAX: on wasm/webgpu the factorization runs on the host, counted in host_fallbacks.
-    """
+    `method` 'lu' (default) or 'qr' (real inputs only, as JAX's)."""
     (a,) = _inexact("slogdet", a)
     _square("slogdet", a)
     if method not in (None, "lu"):
@@ -774,13 +779,4 @@ def _slogdet_qr_value(a):
     return reductions.prod(jnp.sign(diag), axis=-1) * flips, logdet
 
 
-@custom_jvp
-def _slogdet_qr(a):
-    return _slogdet_qr_value(a)
-
-
-@_slogdet_qr.defjvp
-def _slogdet_qr_jvp(primals, tangents):
-    (x,), (g,) = primals, tangents
-    sign, ans = _slogdet_qr_value(x)
-    return (sign, ans), (jnp.zeros_like(sign), jnp.trace(solve(x, g), axis1=-1, axis2=-2))
+_slogdet_qr = _with_slogdet_jvp(_slogdet_qr_value)  # (real inputs only: slogdet checks)
