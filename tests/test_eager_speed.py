@@ -440,3 +440,43 @@ def test_a_unary_replay_whose_step_reads_its_operand_twice(rng):
     for _ in range(3):
         np.testing.assert_array_equal(np.asarray(jnp.isnan(x)), np.isnan(a))
         np.testing.assert_array_equal(np.asarray(x.conj()), a)
+
+
+def test_unlocked_launch_paths_give_the_same_results(rng):
+    """Pyodide's runtime takes no lock and launches eager ops through the launcher's list-free
+    forms (pair, one, one_param); the same forms on a wasmtime runtime that takes no lock."""
+    try:
+        from jaxlite._src.backends.wasm.device import WasmDevice
+        from jaxlite._src.backends.wasm.runtime import WasmtimeRuntime
+    except ImportError:
+        pytest.skip("no wasmtime here")
+    try:
+        import wasmtime  # noqa: F401
+    except ImportError:
+        pytest.skip("no wasmtime here")
+
+    class Unlocked(WasmtimeRuntime):
+        locking = False
+
+    dev = WasmDevice(Unlocked(), id=7)
+    x = rng.standard_normal(10).astype(np.float32)
+    y = rng.standard_normal(10).astype(np.float32)
+    with jax.default_device(dev):
+        a, b = jnp.asarray(x), jnp.asarray(y)
+        zeros = jnp.zeros(10, jnp.float32)  # a constant operand: the launcher's constant check
+        for _ in range(3):  # the first call records, the others replay
+            outs = [a + b, a * 2.5, 3 - a, jnp.sin(a), a[3], a[2:5], a.reshape(2, 5), a + zeros, zeros * b]
+        f = jax.jit(lambda u, v: u * v + 1.0)
+        for _ in range(3):  # the cached call launches its one kernel directly
+            jitted = [f(a, b), f(a, zeros)]
+    outs += jitted
+    want = [x + y, x * np.float32(2.5), 3 - x, np.sin(x), x[3], x[2:5], x.reshape(2, 5), x, 0 * y,
+            x * y + 1, np.ones_like(x)]
+    assert len(outs) == len(want)
+    for o, w in zip(outs, want):
+        assert o.devices() == {dev}
+        np.testing.assert_allclose(np.asarray(o), w, rtol=2e-6, atol=1e-6)
+    rt = dev.runtime
+    live = rt.live_bytes
+    del outs, o, jitted
+    assert rt.live_bytes < live  # dropped results went back to the allocator

@@ -137,6 +137,6 @@ def test_small_blocks_are_kept_per_size_and_returned_when_memory_runs_out():
         rt.free(p, 40)
         assert rt.live_bytes == live - ALIGN
         assert rt._release_small()
-        assert not rt._small
+        assert not any(rt._small)
         # back in the coalescing allocator: inside a free block, or above the lowered top
         assert rt.top <= p or any(s <= p < s + n for s, n in rt.free_blocks.items())

@@ -42,7 +42,7 @@ def _install():
                     prog = _programs.get(key)
                     if prog and prog.pair and self._device is prog.device is other._device \
                             and not (self._committed or other._committed):
-                        return ArrayImpl(prog.aval, prog.run([self._buf, other._buf])[0], prog.device)
+                        return ArrayImpl(prog.aval, prog.call(self._buf, other._buf), prog.device)
                     return eager_cached(key, f, (self, other))
                 if fast is not None and (t is float or t is int):
                     # The scalar goes to the kernel as a launch parameter (one kernel for all values).
@@ -51,7 +51,7 @@ def _install():
                     if hit is not None and hit[0] is self._device and not self._committed and \
                             type(self._buf) is not hit[0].const_type and (t is float or -_INT32 <= other < _INT32):
                         dev, launch, aval, convert, _ = hit
-                        return ArrayImpl(aval, launch([self._buf], (convert(other),))[0], dev)
+                        return ArrayImpl(aval, launch(self._buf, convert(other)), dev)
                     c = _with_scalar(None, self, other, swapped, inexact)
                     if c is not None:
                         out = eager_cached(key, with_const, (self, c), keyed=1)
@@ -128,7 +128,7 @@ def _replayed(name, method):
             except TypeError:  # unhashable arguments (lists): the ordinary call
                 return method(self, *args, **kwargs)
             if prog and prog.unary and prog.device is self._device:
-                return ArrayImpl(prog.aval, prog.run([self._buf])[0], prog.device)
+                return ArrayImpl(prog.aval, prog.call(self._buf), prog.device)
             return eager_cached(key, lambda x: method(x, *args, **kwargs), (self,))
         return method(self, *args, **kwargs)
     m.__name__ = name
@@ -197,7 +197,8 @@ def _learn_scalar(key, prog) -> None:
         if len(_scalar_runs) > 4096:
             _scalar_runs.clear()
         # (prog holds the key's aval alive: its id is not reused while the entry exists)
-        _scalar_runs[key] = (prog.device, launch, prog.aval, prog.device.param_converter(prog.avals[1].dtype), prog)
+        one = getattr(launch, "one_param", None) or (lambda b, p: launch([b], (p,))[0])
+        _scalar_runs[key] = (prog.device, one, prog.aval, prog.device.param_converter(prog.avals[1].dtype), prog)
 
 
 _weak_avals: dict = {}  # (shape, dtype) -> (weakly typed aval, size) of small shapes

@@ -221,13 +221,32 @@ class _TraceState(threading.local):
         self.dynamic_trace: MainTrace | None = None
 
 
+# How many transformations and eager recordings are running in all threads. Where none is, an
+# eager operation skips the per-thread checks of the trace state (dispatch.eager_ok): those cost
+# microseconds in Pyodide, where an eager op costs a few.
+busy = [0]
+_busy_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def busy_scope():
+    with _busy_lock:
+        busy[0] += 1
+    try:
+        yield
+    finally:
+        with _busy_lock:
+            busy[0] -= 1
+
+
 @contextlib.contextmanager
 def new_main(trace_type: type, global_data=None):
     stack = _state.trace_stack
     main = MainTrace(len(stack), trace_type, global_data)
     stack.append(main)
     try:
-        yield main
+        with busy_scope():
+            yield main
     finally:
         stack.pop()
 
@@ -236,7 +255,8 @@ def new_main(trace_type: type, global_data=None):
 def new_dynamic(main: MainTrace):
     prev, _state.dynamic_trace = _state.dynamic_trace, main
     try:
-        yield
+        with busy_scope():
+            yield
     finally:
         _state.dynamic_trace = prev
 

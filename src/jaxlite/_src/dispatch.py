@@ -266,7 +266,7 @@ class _Program:
     """Recorded steps: (executor, input positions, number of outputs) over a list of slots that
     holds the operands' buffers, then the constants the operation made (from static values: a
     divisor, a zero), then each step's outputs; `result` is the position of the result."""
-    __slots__ = ("steps", "result", "aval", "device", "avals", "consts", "run", "ins", "pair", "unary")
+    __slots__ = ("steps", "result", "aval", "device", "avals", "consts", "run", "ins", "pair", "unary", "call")
 
     def __init__(self, steps, result, aval, device, avals, consts, n_operands):
         self.steps, self.result, self.aval, self.device, self.avals = steps, result, aval, device, avals
@@ -278,6 +278,14 @@ class _Program:
             self.run = self.ins = None
         self.pair = self.ins == (0, 1)  # run([first operand, second operand]) is the whole replay
         self.unary = self.ins == (0,)  # run([the operand]) is (not `x != x`, whose step reads it twice)
+        # call(*operand buffers) -> the result's buffer, for those two cases
+        run = self.run
+        if self.pair:
+            self.call = getattr(run, "pair", None) or (lambda a, b: run([a, b])[0])
+        elif self.unary:
+            self.call = getattr(run, "one", None) or (lambda a: run([a])[0])
+        else:
+            self.call = None
 
     def replay(self, bufs):
         if self.run is not None:
@@ -292,9 +300,11 @@ class _Program:
 def eager_ok() -> bool:
     """Nothing is traced in this thread and no debug check wants to see each primitive. (The
     replays were recorded with the present x64 mode, which decides jnp's dtypes.)"""
-    st = core._state
-    if st.dynamic_trace is not None or len(st.trace_stack) != 1 or _flags["jax_debug_nans"] \
-            or _flags["jax_debug_infs"] or _rec.steps is not None:  # (recording: every step through bind)
+    if _busy[0]:  # a transformation or a recording runs somewhere: is it this thread's?
+        st = core._state
+        if st.dynamic_trace is not None or len(st.trace_stack) != 1 or _rec.steps is not None:
+            return False  # (recording: every step through bind)
+    if _flags["jax_debug_nans"] or _flags["jax_debug_infs"]:
         return False
     if _flags["jax_enable_x64"] != _x64[0]:
         _x64[0] = _flags["jax_enable_x64"]
@@ -305,6 +315,7 @@ def eager_ok() -> bool:
 
 
 _x64 = [False]
+_busy = core.busy
 replay_epoch = [0]  # counts x64 mode changes: cached calls made in another mode are stale
 replay_caches: list = [_programs]  # caches of recorded operations: emptied when the x64 mode changes
 
@@ -333,7 +344,7 @@ def replayed_unary(f):
             key = (f, id(x.aval))
             prog = _programs.get(key)
             if prog and prog.unary and prog.device is x._device:
-                return ArrayImpl(prog.aval, prog.run([x._buf])[0], prog.device)
+                return ArrayImpl(prog.aval, prog.call(x._buf), prog.device)
             return eager_cached(key, f, (x,))
         return f(x)
     g.__name__, g.__qualname__, g.__doc__, g.__wrapped__ = f.__name__, f.__qualname__, f.__doc__, f
@@ -355,7 +366,8 @@ def _record(key, fn, operands, keyed):
     reads = array.host_reads[0]
     _rec.steps = []
     try:
-        out = fn(*operands)
+        with core.busy_scope():
+            out = fn(*operands)
     finally:
         steps, _rec.steps = _rec.steps, None
     prog = False

@@ -364,18 +364,23 @@ class _FastCall:
     """A cached jit call on uncommitted Arrays of one device, nothing traced: the arguments'
     buffers go straight to the device's plan for the jaxpr (what pjit's impl and run_jaxpr do
     for such a call, minus their checks, which held when this was made)."""
-    __slots__ = ("device", "run", "out_avals", "single", "out_tree", "epoch", "avals")
+    __slots__ = ("device", "run", "out_avals", "single", "out_tree", "epoch", "avals", "pair")
 
     def __init__(self, device, run, out_avals, out_tree, avals):
         self.device, self.run, self.out_avals, self.out_tree, self.avals = device, run, out_avals, out_tree, avals
         self.single = out_tree == tree_util.tree_structure(0)  # one Array out: no pytree to build
         self.epoch = dispatch.replay_epoch[0]
+        # two arguments, one kernel, one result: the launcher's list-free form, where it has one
+        self.pair = getattr(run, "pair", None) if self.single and len(avals) == 2 else None
 
     def call(self, args):
         dev = self.device
         for a in args:
             if a._device is not dev or a._committed:
                 return _MISS
+        if self.pair is not None:
+            a, b = args
+            return ArrayImpl(self.out_avals[0], self.pair(a._buf, b._buf), dev)
         outs = self.run([a._buf for a in args])
         if self.single:
             return ArrayImpl(self.out_avals[0], outs[0], dev)

@@ -274,6 +274,20 @@ class KernelDevice(abc.ABC):
                 launch = variants[mask] = self.launcher(*self._build_prim(prim, in_avals, params, out_avals, mask))
             return launch
         run_consts.with_params = with_params
+        # The launcher's list-free forms (see WasmDevice.launcher), behind the same constant check.
+        inner_pair, inner_one = getattr(run, "pair", None), getattr(run, "one", None)
+        if inner_pair is not None:
+            def pair(a, b):
+                if type(a) is const or type(b) is const:
+                    return run_consts([a, b])[0]
+                return inner_pair(a, b)
+            run_consts.pair = pair
+        if inner_one is not None:
+            def one(a):
+                if type(a) is const:
+                    return run_consts([a])[0]
+                return inner_one(a)
+            run_consts.one = one
         return run_consts
 
     def run_primitive(self, prim, bufs, in_avals, params, out_avals):

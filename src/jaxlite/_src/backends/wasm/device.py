@@ -9,7 +9,6 @@ Primitives without a lowering run on the host with numpy (read, compute, write b
 from __future__ import annotations
 
 import dataclasses
-import sys
 
 import numpy as np
 
@@ -26,6 +25,8 @@ from jaxlite._src.lax import lax
 class WasmBuffer:
     __slots__ = ("ptr", "nbytes", "device")
 
+    # An eager op makes one and drops one: every call here counts (a few hundred nanoseconds
+    # each in Pyodide).
     def __init__(self, device, nbytes: int):
         self.ptr = None
         self.device = device
@@ -35,12 +36,15 @@ class WasmBuffer:
         device._live += 1
         device.buffers_made += 1
 
-    def __del__(self, _finalizing=sys.is_finalizing):
-        # At interpreter exit module globals (sys, the runtime's) may already be gone; the memory
-        # goes with the process then.
-        if self.ptr is not None and not _finalizing():
-            self.device.runtime.free(self.ptr, self.nbytes)
-            self.device._live -= 1
+    def __del__(self):
+        ptr = self.ptr
+        if ptr is not None:
+            device = self.device
+            try:
+                device.runtime.free(ptr, self.nbytes)
+            except Exception:  # at interpreter exit the runtime may be half gone; so is the memory
+                return
+            device._live -= 1
 
 
 class WasmConst(LazyConst):
@@ -162,11 +166,43 @@ class WasmDevice(KernelDevice):
                 fn(*[b.ptr for b in bufs], out.ptr, *params, 0, n)
             return [out]
 
+        if self.runtime.locking:
+            return run
+
+        # Without threads: no lock, and no argument list built for the common arities.
         def run_unlocked(bufs, params=()):
             out = WasmBuffer(dev, nbytes)
-            fn(*[b.ptr for b in bufs], out.ptr, *params, 0, n)
+            if params:
+                if len(bufs) == 1 and len(params) == 1:
+                    fn(bufs[0].ptr, out.ptr, params[0], 0, n)
+                else:
+                    fn(*[b.ptr for b in bufs], out.ptr, *params, 0, n)
+            elif len(bufs) == 2:
+                a, b = bufs
+                fn(a.ptr, b.ptr, out.ptr, 0, n)
+            elif len(bufs) == 1:
+                fn(bufs[0].ptr, out.ptr, 0, n)
+            else:
+                fn(*[b.ptr for b in bufs], out.ptr, 0, n)
             return [out]
-        return run if self.runtime.locking else run_unlocked
+
+        # Buffers in, buffer out, for callers that know the arity (eager operators): no lists.
+        def pair(a, b):
+            out = WasmBuffer(dev, nbytes)
+            fn(a.ptr, b.ptr, out.ptr, 0, n)
+            return out
+
+        def one(a):
+            out = WasmBuffer(dev, nbytes)
+            fn(a.ptr, out.ptr, 0, n)
+            return out
+
+        def one_param(a, p):
+            out = WasmBuffer(dev, nbytes)
+            fn(a.ptr, out.ptr, p, 0, n)
+            return out
+        run_unlocked.pair, run_unlocked.one, run_unlocked.one_param = pair, one, one_param
+        return run_unlocked
 
     def launch(self, k, bufs, n, dtype, params=()):
         out = WasmBuffer(self, n * dtype.itemsize)
