@@ -262,8 +262,9 @@ def getitem(x, idx):
 # device) the operation is replayed per static index (dispatch.eager_cached).
 
 # (device, id of x's interned aval) for x[int], (..., start, stop, step) for x[slice] -> (device,
-# run(bufs, params), output aval, start parameter conversion, rows, elements per row, start of a
-# slice, x's aval (kept: its id stays unique)), or None where the device has no such kernel.
+# launch(buffer, start parameter) -> buffer, output aval, start parameter conversion, rows,
+# elements per row, a slice's start as a parameter, x's aval (kept: its id stays unique)), or None
+# where the device has no such kernel.
 _runs: dict = {}
 dispatch.replay_caches.append(_runs)
 
@@ -293,8 +294,8 @@ def _take_leading(x, idx, is_int: bool):
     if is_int:
         if not -n <= idx < n:
             return None  # the ordinary path clamps, as JAX does
-        start = idx % n * inner
-    return ArrayImpl(out_aval, launch([x._buf], (convert(start),))[0], dev)
+        return ArrayImpl(out_aval, launch(x._buf, convert(idx % n * inner)), dev)
+    return ArrayImpl(out_aval, launch(x._buf, start), dev)
 
 
 def _leading_run(x, is_int: bool, start: int, length: int):
@@ -318,7 +319,10 @@ def _leading_run(x, is_int: bool, start: int, length: int):
     out = dispatch.interned(core.ShapedArray(shape, aval.dtype, aval.weak_type))
     if len(_runs) > 4096:
         _runs.clear()
-    return dev, launch, out, dev.param_converter(np.int32), aval.shape[0], inner, start * inner, aval
+    # launch(buffer, start parameter) -> buffer: the launcher's list-free form where it has one
+    one = getattr(launch, "one_param", None) or (lambda b, p: launch([b], (p,))[0])
+    convert = dev.param_converter(np.int32)
+    return dev, one, out, convert, aval.shape[0], inner, convert(start * inner), aval
 
 
 def _eager_cached_take(x, idx, is_int: bool):
