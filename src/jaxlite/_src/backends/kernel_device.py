@@ -163,7 +163,14 @@ class KernelDevice(abc.ABC):
         positions, what eager dispatch calls on every op of its signature (a device may prepare
         it once)."""
         launch = self.launch
-        return lambda bufs, params=(): [launch(kern, bufs, n, dtype, params)]
+
+        def run(bufs, params=()):
+            return [launch(kern, bufs, n, dtype, params)]
+        # list-free forms for callers that know the arity (eager operators, jit's cached calls)
+        run.pair = lambda a, b: launch(kern, [a, b], n, dtype, ())
+        run.one = lambda a: launch(kern, [a], n, dtype, ())
+        run.one_param = lambda a, p: launch(kern, [a], n, dtype, (p,))
+        return run
 
     def put_dense(self, value: np.ndarray):
         """A device buffer holding `value` (put may return a LazyConst for 0-d values)."""
