@@ -328,9 +328,12 @@ def test_threaded_drivers_give_the_same_results(rng, monkeypatch):
             np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
 
 
-def test_float64_keeps_the_host_routine():
+def test_complex_keeps_the_host_routine():
     jax.config.update("jax_enable_x64", True)  # conftest turns it off again
     got = L.cholesky_p.bind(jax.device_put(np.eye(3) * 4.0, WASM))
-    assert got.dtype == np.float64
+    assert got.dtype == np.float64  # float64: the f64x2 module (tests/test_wasm_linalg_f64.py)
     np.testing.assert_allclose(np.asarray(got), np.eye(3) * 2)
-    assert WASM.host_fallbacks.pop("cholesky") == 1  # float64: the assembler has no f64x2 arithmetic yet
+    got = L.cholesky_p.bind(jax.device_put(np.eye(3) * (4.0 + 0j), WASM))
+    assert got.dtype == np.complex128
+    np.testing.assert_allclose(np.asarray(got), np.eye(3) * 2)
+    assert WASM.host_fallbacks.pop("cholesky") == 1  # complex: no routine

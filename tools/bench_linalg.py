@@ -55,8 +55,8 @@ def profile(f):
     spent = defaultdict(float)
     orig = wl._kernel
 
-    def timed(dev, name, *flags):
-        fn = orig(dev, name, *flags)
+    def timed(dev, name, *flags, **kw):
+        fn = orig(dev, name, *flags, **kw)
 
         def run(*args):
             t = CLOCK()

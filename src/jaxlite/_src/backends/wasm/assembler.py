@@ -4,8 +4,8 @@ No external tool exists in the browser, so kernels are assembled here. Supported
 imported or own memory (shared allowed), functions with params/results/locals, exports, and flat
 (non-folded) instruction sequences: structured control (block/loop/if/else/end, br/br_if by label
 or depth), locals, memory access with offset/align, numeric instructions of i32/i64/f32/f64,
-conversions, saturating truncation, and SIMD v128 including relaxed-SIMD fma. Tests compare the
-output with wasmtime.wat2wasm byte for byte (custom sections aside).
+conversions, saturating truncation, and SIMD v128 (f32x4 and f64x2 arithmetic) including relaxed-SIMD
+fma. Tests compare the output with wasmtime.wat2wasm byte for byte (custom sections aside).
 """
 
 from __future__ import annotations
@@ -115,9 +115,16 @@ _SIMD = {  # 0xFD prefix, no immediates
     "i32x4.trunc_sat_f32x4_s": 0xF8, "i32x4.trunc_sat_f32x4_u": 0xF9, "f32x4.convert_i32x4_s": 0xFA,
     "f32x4.convert_i32x4_u": 0xFB,
     "f32x4.relaxed_madd": 0x105, "f32x4.relaxed_nmadd": 0x106,
+    "f64x2.ceil": 0x74, "f64x2.floor": 0x75, "f64x2.trunc": 0x7A, "f64x2.nearest": 0x94,
+    "i64x2.add": 0xCE, "i64x2.sub": 0xD1,
+    "f64x2.abs": 0xEC, "f64x2.neg": 0xED, "f64x2.sqrt": 0xEF, "f64x2.add": 0xF0, "f64x2.sub": 0xF1,
+    "f64x2.mul": 0xF2, "f64x2.div": 0xF3, "f64x2.min": 0xF4, "f64x2.max": 0xF5, "f64x2.pmin": 0xF6,
+    "f64x2.pmax": 0xF7,
+    "f64x2.relaxed_madd": 0x107, "f64x2.relaxed_nmadd": 0x108,
 }
 _SIMD_LANE = {"i32x4.extract_lane": 0x1B, "i32x4.replace_lane": 0x1C, "f32x4.extract_lane": 0x1F,
-              "f32x4.replace_lane": 0x20}
+              "f32x4.replace_lane": 0x20, "i64x2.extract_lane": 0x1D, "i64x2.replace_lane": 0x1E,
+              "f64x2.extract_lane": 0x21, "f64x2.replace_lane": 0x22}
 _MEM = {  # name: (opcode bytes, natural alignment log2)
     "i32.load": (b"\x28", 2), "i64.load": (b"\x29", 3), "f32.load": (b"\x2a", 2), "f64.load": (b"\x2b", 3),
     "i32.load8_s": (b"\x2c", 0), "i32.load8_u": (b"\x2d", 0), "i32.load16_s": (b"\x2e", 1),
@@ -127,7 +134,7 @@ _MEM = {  # name: (opcode bytes, natural alignment log2)
     "f32.store": (b"\x38", 2), "f64.store": (b"\x39", 3), "i32.store8": (b"\x3a", 0),
     "i32.store16": (b"\x3b", 1), "i64.store8": (b"\x3c", 0), "i64.store16": (b"\x3d", 1),
     "i64.store32": (b"\x3e", 2), "v128.load": (b"\xfd" + uleb(0x00), 4), "v128.store": (b"\xfd" + uleb(0x0B), 4),
-    "v128.load32_splat": (b"\xfd" + uleb(0x09), 2),
+    "v128.load32_splat": (b"\xfd" + uleb(0x09), 2), "v128.load64_splat": (b"\xfd" + uleb(0x0A), 3),
 }
 
 # ---- parsing ---------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """QR, symmetric eigendecomposition and SVD on the wasm device: routines for `qr_p`, `eigh_p` and
-`svd_p` in `WasmDevice.prim_routines`, float32, batched, each batch one call into WebAssembly.
+`svd_p` in `WasmDevice.prim_routines`, float32 and float64, batched, each batch one call into
+WebAssembly.
 
 - qr: unblocked Householder as LAPACK's sgeqr2/sorg2r: reflector j from column j with
   beta = -sign(alpha) * ||x|| (slarfg: tau = 0 and no sign change where the column below the
@@ -15,18 +16,20 @@
   column half of each rotation is strided).
 - svd: one-sided Jacobi (Hestenes) on the rows of W = B^T, B = A (m >= n) or A^T (m < n), so
   every dot product and rotation runs over contiguous floats; columns p, q count as orthogonal
-  when |w_p . w_q| <= sqrt(M) eps ||w_p|| ||w_q|| (sgesvj's tolerance: the float32 dot products
+  when |w_p . w_q| <= sqrt(M) eps ||w_p|| ||w_q|| (sgesvj's tolerance: the vector dot products
   carry that much rounding). From order PRECONDITION_FROM on, W first turns by the eigenvectors
   of its Gram matrix (the eigh above): Jacobi then needs a sweep or two instead of about ten and
   keeps its own accuracy (the Gram matrix's squared condition number only slows it down). B is
-  scaled by a power of two so that float32 sums of squares neither overflow nor underflow.
+  scaled by a power of two so that sums of squares neither overflow nor underflow.
   Singular values descending; U's columns w_i / s_i, and where s_i is zero or U is full (m x m),
   completed by Gram-Schmidt (twice) from unit vectors.
 
 Eigenvectors and singular vectors are unique up to sign only, and these signs are not LAPACK's.
 A matrix with a non-finite entry gives NaN in every output (JAX's CPU result for eigh and svd).
-Other dtypes, pivoted QR and svd's subset_by_index return None: they run on the host (counted).
-The inner loops are SIMD f32x4; the assembler has no f64x2, so float64 is scalar-only here.
+Complex dtypes, pivoted QR and svd's subset_by_index return None: they run on the host (counted).
+The generators take the element type: float32 data runs f32x4 inner loops with norms, dot
+products and rotation angles in float64; float64 data runs the same code on f64x2 (the `fT`/`vT`
+spellings of `_EWat`) with float64's epsilon in the tolerances.
 """
 
 from __future__ import annotations
@@ -37,12 +40,13 @@ import numpy as np
 
 from jaxlite._src.backends.wasm.assembler import assemble
 from jaxlite._src.backends.wasm.device import WasmBuffer, WasmDevice
-from jaxlite._src.backends.wasm.linalg import _Wat, _batch, _ex, _f32, _g, _module, _ptr, _set
+from jaxlite._src.backends.wasm.linalg import F32, F64, Elem, _Wat, _batch, _elem, _ex, _g, _module, _ptr, _set
 
-EPS = 2.0 ** -23      # float32 machine epsilon
+EPS = {"f32": 2.0 ** -23, "f64": 2.0 ** -52}  # machine epsilon of the data
 MAX_SWEEPS = 30       # Jacobi converges quadratically: about 10 sweeps from W itself, 1-3 preconditioned
-ZERO_SIGMA = 1e-35    # singular values below this get a completed U column (1 / s overflows)
-QL_TOL = 2.0 ** -30   # e_m counts as zero below this relative to |d_m| + |d_m+1| (float32 data: ample)
+ZERO_SIGMA = {"f32": 1e-35, "f64": 1e-300}  # singular values below this get a completed U column (1 / s overflows)
+# e_m counts as zero below this relative to |d_m| + |d_m+1| (float32 data: ample; float64: its epsilon)
+QL_TOL = {"f32": 2.0 ** -30, "f64": 2.0 ** -52}
 PRECONDITION_FROM = 16  # matrix order from which the svd starts from the Gram matrix's eigenvectors
 QL_ITERATIONS = 30    # per eigenvalue (LAPACK's limit); QL converges cubically, 2-3 is usual
 
@@ -50,19 +54,49 @@ _F32 = {"c", "s", "xs", "ys", "sc", "fin", "af", "tf", "mx", "pw", "ipw"}
 _F64 = {"th", "t", "ds", "dal", "dbeta", "xx", "yy", "xy", "dd", "tol", "tf64", "tb", "tg",
         "tr", "tp", "tc", "ts"}
 _V128 = {"cv", "sv", "xv", "yv", "a4", "xx_v", "yy_v", "xy_v", "dd_v"}
+_I64 = {"ebits64"}
+
+
+class _EWat(_Wat):
+    """_Wat whose instructions name the element type t neutrally, translated as they are written:
+    `fT.` its scalar operations, `vT.` its SIMD shape, `shT` the shift of an element's address,
+    `to64`/`from64` the conversions to and from the float64 that norms and rotations are computed
+    in (nothing for float64 data)."""
+
+    def __call__(self, *ins: str) -> None:
+        t = self.t
+        conv = {"to64": "f64.promote_f32", "from64": "f32.demote_f64"} if t is F32 else {"to64": None, "from64": None}
+        for i in ins:
+            if i in conv:
+                if conv[i]:
+                    self.lines.append(conv[i])
+                continue
+            self.lines.append(re.sub(r"\bshT\b", f"i32.const {t.shift}",
+                                     re.sub(r"\bvT\.", f"{t.v}.", re.sub(r"\bfT\.", f"{t.s}.", i))))
 
 
 def _fn(w: _Wat, name: str, params) -> str:
-    """The function, its locals read off the body (types by the name sets above; the rest i32)."""
+    """The function, its locals read off the body (types by the name sets above, _F32's being the
+    data's type; the rest i32)."""
     seen = dict.fromkeys(re.findall(r"local\.(?:get|set|tee) \$(\w+)", "\n".join(w.lines)))
-    types = [(v, "f32" if v in _F32 else "f64" if v in _F64 else "v128" if v in _V128 else "i32")
-             for v in seen if v not in params]
+    types = [(v, w.t.s if v in _F32 else "f64" if v in _F64 else "v128" if v in _V128 else "i64" if v in _I64
+              else "i32") for v in seen if v not in params]
     return w.func(name, params, types)
 
 
 def _at(base, idx):
-    """Instructions for base + idx * 4."""
+    """Instructions for the address of element idx of the data array base."""
+    return _ex(base, idx) + ["shT", "i32.shl", "i32.add"]
+
+
+def _ati(base, idx):
+    """Instructions for base + idx * 4 (an int32 array)."""
     return _ex(base, idx) + ["i32.const 2", "i32.shl", "i32.add"]
+
+
+def _p(base, r, ld, c):
+    """The address of element [r, c] of the data matrix base with row stride ld."""
+    return _ptr(base, r, ld, c)[:-3] + ["shT", "i32.shl", "i32.add"]
 
 
 def _walk(w, n, ptrs, vec, one, between=None):
@@ -71,8 +105,8 @@ def _walk(w, n, ptrs, vec, one, between=None):
     first = next(iter(ptrs))
     for ptr, base in ptrs.items():
         _set(w, ptr, base)
-    _set(w, "wend", first, n, ["i32.const -4", "i32.and", "i32.const 2", "i32.shl", "i32.add"])
-    _set(w, "wstop", first, n, ["i32.const 2", "i32.shl", "i32.add"])
+    _set(w, "wend", first, n, [f"i32.const {-w.t.lanes}", "i32.and", "shT", "i32.shl", "i32.add"])
+    _set(w, "wstop", first, n, ["shT", "i32.shl", "i32.add"])
 
     def run(body, stop, step):
         w.n += 1
@@ -85,22 +119,22 @@ def _walk(w, n, ptrs, vec, one, between=None):
     run(vec, "wend", 16)
     if between:
         between()
-    run(one, "wstop", 4)
+    run(one, "wstop", w.t.size)
 
 
 def _axpy(w, n, py, px, a):
-    """y[0:n] += a * x[0:n] (a an f32 local)."""
-    w(f"local.get ${a}", "f32x4.splat", "local.set $a4")
+    """y[0:n] += a * x[0:n] (a a local of the data's type)."""
+    w(f"local.get ${a}", "vT.splat", "local.set $a4")
     _walk(w, n, {"ay": py, "ax": px},
           lambda: w("local.get $ay", "local.get $ay", "v128.load align=4", "local.get $a4", "local.get $ax",
-                    "v128.load align=4", "f32x4.mul", "f32x4.add", "v128.store align=4"),
-          lambda: w("local.get $ay", "local.get $ay", "f32.load", f"local.get ${a}", "local.get $ax", "f32.load",
-                    "f32.mul", "f32.add", "f32.store"))
+                    "v128.load align=4", "vT.mul", "vT.add", "v128.store align=4"),
+          lambda: w("local.get $ay", "local.get $ay", "fT.load", f"local.get ${a}", "local.get $ax", "fT.load",
+                    "fT.mul", "fT.add", "fT.store"))
 
 
 def _rotate(w, n, px, py):
-    """x, y = c x - s y, s x + c y over n floats (c, s: f32 locals)."""
-    w("local.get $c", "f32x4.splat", "local.set $cv", "local.get $s", "f32x4.splat", "local.set $sv")
+    """x, y = c x - s y, s x + c y over n floats (c, s: locals of the data's type)."""
+    w("local.get $c", "vT.splat", "local.set $cv", "local.get $s", "vT.splat", "local.set $sv")
 
     def body(load, store, ty, c, s, x, y):
         w("local.get $ax", load, f"local.set ${x}", "local.get $ay", load, f"local.set ${y}",
@@ -109,12 +143,12 @@ def _rotate(w, n, px, py):
           "local.get $ay", f"local.get ${x}", f"local.get ${s}", f"{ty}.mul", f"local.get ${y}", f"local.get ${c}",
           f"{ty}.mul", f"{ty}.add", store)
     _walk(w, n, {"ax": px, "ay": py},
-          lambda: body("v128.load align=4", "v128.store align=4", "f32x4", "cv", "sv", "xv", "yv"),
-          lambda: body("f32.load", "f32.store", "f32", "c", "s", "xs", "ys"))
+          lambda: body("v128.load align=4", "v128.store align=4", "vT", "cv", "sv", "xv", "yv"),
+          lambda: body("fT.load", "fT.store", "fT", "c", "s", "xs", "ys"))
 
 
 def _dots(w, n, pairs):
-    """For each (acc, px, py): the float64 local acc = x[0:n] . y[0:n], summed in f32x4 lanes."""
+    """For each (acc, px, py): the float64 local acc = x[0:n] . y[0:n], summed in vector lanes."""
     ptrs = {f"w_{base}": base for _, px, py in pairs for base in (px, py)}
     for acc, _, _ in pairs:
         w("v128.const i32x4 0 0 0 0", f"local.set ${acc}_v", "f64.const 0", f"local.set ${acc}")
@@ -122,87 +156,87 @@ def _dots(w, n, pairs):
     def vec():
         for acc, px, py in pairs:
             w(f"local.get ${acc}_v", f"local.get $w_{px}", "v128.load align=4", f"local.get $w_{py}",
-              "v128.load align=4", "f32x4.mul", "f32x4.add", f"local.set ${acc}_v")
+              "v128.load align=4", "vT.mul", "vT.add", f"local.set ${acc}_v")
 
     def lanes():
         for acc, _, _ in pairs:
-            for lane in range(4):
-                w(f"local.get ${acc}", f"local.get ${acc}_v", f"f32x4.extract_lane {lane}", "f64.promote_f32",
+            for lane in range(w.t.lanes):
+                w(f"local.get ${acc}", f"local.get ${acc}_v", f"vT.extract_lane {lane}", "to64",
                   "f64.add", f"local.set ${acc}")
 
     def one():
         for acc, px, py in pairs:
-            w(f"local.get ${acc}", f"local.get $w_{px}", "f32.load", "f64.promote_f32", f"local.get $w_{py}",
-              "f32.load", "f64.promote_f32", "f64.mul", "f64.add", f"local.set ${acc}")
+            w(f"local.get ${acc}", f"local.get $w_{px}", "fT.load", "to64", f"local.get $w_{py}",
+              "fT.load", "to64", "f64.mul", "f64.add", f"local.set ${acc}")
     _walk(w, n, ptrs, vec, one, lanes)
 
 
 def _fill(w, var, n, ptr, value):
-    """ptr[0:n] = value (an f32 instruction)."""
-    w.loop(var, "i32.const 0", _g(n), lambda: w(*_at(ptr, var), value, "f32.store"))
+    """ptr[0:n] = value (an instruction pushing a value of the data's type)."""
+    w.loop(var, "i32.const 0", _g(n), lambda: w(*_at(ptr, var), value, "fT.store"))
 
 
 def _eye(w, ptr, rows, cols):
     w.loop("i", "i32.const 0", _g(rows), lambda: w.loop("j", "i32.const 0", _g(cols), lambda: w(
-        *_ptr(ptr, "i", cols, "j"), "f32.const 1", "f32.const 0", "local.get $i", "local.get $j", "i32.eq",
-        "select", "f32.store")))
+        *_p(ptr, "i", cols, "j"), "fT.const 1", "fT.const 0", "local.get $i", "local.get $j", "i32.eq",
+        "select", "fT.store")))
 
 
 def _sort(w, perm, n, key, ascending):
-    """perm = argsort of key(idx) (instructions pushing the f32 key of the index in local $ki),
+    """perm = argsort of key(idx) (instructions pushing the key, of the data's type, of the index in local $ki),
     stable (insertion sort)."""
-    w.loop("i", "i32.const 0", _g(n), lambda: w(*_at(perm, "i"), "local.get $i", "i32.store"))
+    w.loop("i", "i32.const 0", _g(n), lambda: w(*_ati(perm, "i"), "local.get $i", "i32.store"))
 
     def insert():
-        w(*_at(perm, "i"), "i32.load", "local.set $cur", "local.get $i", "i32.const 1", "i32.sub", "local.set $j")
+        w(*_ati(perm, "i"), "i32.load", "local.set $cur", "local.get $i", "i32.const 1", "i32.sub", "local.set $j")
         w("block $sx", "loop $sl", "local.get $j", "i32.const 0", "i32.lt_s", "br_if $sx")
-        w(*_at(perm, "j"), "i32.load", "local.set $ki", *key(), "local.get $cur", "local.set $ki", *key(),
-          "f32.gt" if ascending else "f32.lt", "i32.eqz", "br_if $sx")
-        w(*_at(perm, "j"), "i32.const 4", "i32.add", *_at(perm, "j"), "i32.load", "i32.store",
+        w(*_ati(perm, "j"), "i32.load", "local.set $ki", *key(), "local.get $cur", "local.set $ki", *key(),
+          "fT.gt" if ascending else "fT.lt", "i32.eqz", "br_if $sx")
+        w(*_ati(perm, "j"), "i32.const 4", "i32.add", *_ati(perm, "j"), "i32.load", "i32.store",
           "local.get $j", "i32.const 1", "i32.sub", "local.set $j", "br $sl", "end", "end")
-        w(*_at(perm, "j"), "i32.const 4", "i32.add", "local.get $cur", "i32.store")
+        w(*_ati(perm, "j"), "i32.const 4", "i32.add", "local.get $cur", "i32.store")
     w.loop("i", "i32.const 1", _g(n), insert)
 
 
 def _jacobi_angle(w, app, aqq, apq):
-    """From float64 locals: t = tan of the rotation that zeroes apq, c, s as f32 locals."""
+    """From float64 locals: t = tan of the rotation that zeroes apq, c, s in the data's type."""
     w(f"local.get ${aqq}", f"local.get ${app}", "f64.sub", "f64.const 2", f"local.get ${apq}", "f64.mul", "f64.div",
       "local.tee $th", "f64.abs", "local.get $th", "local.get $th", "f64.mul", "f64.const 1", "f64.add", "f64.sqrt",
       "f64.add", "local.set $t",
       "f64.const 1", "local.get $th", "f64.copysign", "local.get $t", "f64.div", "local.set $t",
       "f64.const 1", "local.get $t", "local.get $t", "f64.mul", "f64.const 1", "f64.add", "f64.sqrt", "f64.div",
-      "local.tee $dd", "f32.demote_f64", "local.set $c",
-      "local.get $dd", "local.get $t", "f64.mul", "f32.demote_f64", "local.set $s")
+      "local.tee $dd", "from64", "local.set $c",
+      "local.get $dd", "local.get $t", "f64.mul", "from64", "local.set $s")
 
 
 # ---- qr -------------------------------------------------------------------------------------------------
 
 
-def qr_wat(name: str) -> str:
+def qr_wat(name: str, t: Elem = F32) -> str:
     """(x, q, r, m, n, qc, batch, a, wv, tau): for each m x n matrix of x, Q (m x qc) and R (qc x n),
     qc = m (full) or min(m, n); a (m x n), wv (max(n, qc)) and tau (min(m, n)) are scratch."""
-    w = _Wat()
+    w = _EWat(t)
     _set(w, "k", _ex("m", "n", "m", "n", ["i32.lt_s", "select"]))
 
     def reflector():
-        _set(w, "dal", _ptr("a", "j", "n", "j"), ["f32.load", "f64.promote_f32"])
+        _set(w, "dal", _p("a", "j", "n", "j"), ["fT.load", "to64"])
         w("f64.const 0", "local.set $ds")
         w.loop("i", "local.get $j i32.const 1 i32.add", "local.get $m", lambda: w(
-            "local.get $ds", *_ptr("a", "i", "n", "j"), "f32.load", "f64.promote_f32", "local.tee $dd",
+            "local.get $ds", *_p("a", "i", "n", "j"), "fT.load", "to64", "local.tee $dd",
             "local.get $dd", "f64.mul", "f64.add", "local.set $ds"))
-        w(*_at("tau", "j"), "f32.const 0", "f32.store")
+        w(*_at("tau", "j"), "fT.const 0", "fT.store")
         w("local.get $ds", "f64.const 0", "f64.ne", "if")
         w("local.get $dal", "local.get $dal", "f64.mul", "local.get $ds", "f64.add", "f64.sqrt", "local.get $dal",
           "f64.copysign", "f64.neg", "local.set $dbeta")
         w(*_at("tau", "j"), "local.get $dbeta", "local.get $dal", "f64.sub", "local.get $dbeta", "f64.div",
-          "f32.demote_f64", "f32.store")
-        w("f64.const 1", "local.get $dal", "local.get $dbeta", "f64.sub", "f64.div", "f32.demote_f64", "local.set $sc")
+          "from64", "fT.store")
+        w("f64.const 1", "local.get $dal", "local.get $dbeta", "f64.sub", "f64.div", "from64", "local.set $sc")
         w.loop("i", "local.get $j i32.const 1 i32.add", "local.get $m", lambda: w(
-            *_ptr("a", "i", "n", "j"), "local.tee $ap", "local.get $ap", "f32.load", "local.get $sc", "f32.mul",
-            "f32.store"))
-        w(*_ptr("a", "j", "n", "j"), "local.get $dbeta", "f32.demote_f64", "f32.store")
+            *_p("a", "i", "n", "j"), "local.tee $ap", "local.get $ap", "fT.load", "local.get $sc", "fT.mul",
+            "fT.store"))
+        w(*_p("a", "j", "n", "j"), "local.get $dbeta", "from64", "fT.store")
         _set(w, "nc", "n", "j", ["i32.sub", "i32.const 1", "i32.sub"])
-        _set(w, "row", _ptr("a", "j", "n", _ex("j", 1, ["i32.add"])))
+        _set(w, "row", _p("a", "j", "n", _ex("j", 1, ["i32.add"])))
         apply_h("row", "nc", "n", "a", "j")
         w("end")
 
@@ -211,39 +245,39 @@ def qr_wat(name: str) -> str:
         wv = v^T rows, then each row -= tau v_i wv."""
         _walk(w, nc, {"ay": "wv", "ax": row}, lambda: w("local.get $ay", "local.get $ax", "v128.load align=4",
                                                         "v128.store align=4"),
-              lambda: w("local.get $ay", "local.get $ax", "f32.load", "f32.store"))
+              lambda: w("local.get $ay", "local.get $ax", "fT.load", "fT.store"))
 
         def rows(update):
             w.loop("i", f"local.get ${j} i32.const 1 i32.add", "local.get $m", lambda: (
-                _set(w, "ri", row, "i", j, ["i32.sub"], ld, ["i32.mul", "i32.const 2", "i32.shl", "i32.add"]),
-                _set(w, "af", _ptr("a", "i", "n", j), ["f32.load"]),
+                _set(w, "ri", row, "i", j, ["i32.sub"], ld, ["i32.mul", "shT", "i32.shl", "i32.add"]),
+                _set(w, "af", _p("a", "i", "n", j), ["fT.load"]),
                 update()))
         rows(lambda: _axpy(w, nc, "wv", "ri", "af"))
-        _set(w, "af", _at("tau", j), ["f32.load", "f32.neg"])
+        _set(w, "af", _at("tau", j), ["fT.load", "fT.neg"])
         _axpy(w, nc, row, "wv", "af")
-        rows(lambda: (_set(w, "af", "af", _at("tau", j), ["f32.load", "f32.neg", "f32.mul"]),
+        rows(lambda: (_set(w, "af", "af", _at("tau", j), ["fT.load", "fT.neg", "fT.mul"]),
                       _axpy(w, nc, "ri", "wv", "af")))
 
     def matrix():
         _set(w, "mn", "m", "n", ["i32.mul"])
-        w.loop("i", "i32.const 0", "local.get $mn", lambda: w(*_at("a", "i"), *_at("x", "i"), "f32.load", "f32.store"))
+        w.loop("i", "i32.const 0", "local.get $mn", lambda: w(*_at("a", "i"), *_at("x", "i"), "fT.load", "fT.store"))
         w.loop("j", "i32.const 0", "local.get $k", reflector)
         w.loop("i", "i32.const 0", "local.get $qc", lambda: w.loop("j", "i32.const 0", "local.get $n", lambda: w(
-            *_ptr("r", "i", "n", "j"), *_ptr("a", "i", "n", "j"), "f32.load", "f32.const 0", "local.get $j",
-            "local.get $i", "i32.ge_s", "select", "f32.store")))
+            *_p("r", "i", "n", "j"), *_p("a", "i", "n", "j"), "fT.load", "fT.const 0", "local.get $j",
+            "local.get $i", "i32.ge_s", "select", "fT.store")))
         _eye(w, "q", "m", "qc")
 
         def backward():
             _set(w, "j", "k", 1, ["i32.sub"], "jj", ["i32.sub"])
-            w(*_at("tau", "j"), "f32.load", "f32.const 0", "f32.ne", "if")
+            w(*_at("tau", "j"), "fT.load", "fT.const 0", "fT.ne", "if")
             _set(w, "nc", "qc", "j", ["i32.sub"])
-            _set(w, "row", _ptr("q", "j", "qc", "j"))
+            _set(w, "row", _p("q", "j", "qc", "j"))
             apply_h("row", "nc", "qc", "q", "j")
             w("end")
         w.loop("jj", "i32.const 0", "local.get $k", backward)
-        _set(w, "x", "x", "mn", ["i32.const 2", "i32.shl", "i32.add"])
-        _set(w, "q", "q", "m", "qc", ["i32.mul", "i32.const 2", "i32.shl", "i32.add"])
-        _set(w, "r", "r", "qc", "n", ["i32.mul", "i32.const 2", "i32.shl", "i32.add"])
+        _set(w, "x", "x", "mn", ["shT", "i32.shl", "i32.add"])
+        _set(w, "q", "q", "m", "qc", ["i32.mul", "shT", "i32.shl", "i32.add"])
+        _set(w, "r", "r", "qc", "n", ["i32.mul", "shT", "i32.shl", "i32.add"])
     w.loop("b", "i32.const 0", "local.get $batch", matrix)
     return _fn(w, name, ["x", "q", "r", "m", "n", "qc", "batch", "a", "wv", "tau"])
 
@@ -256,49 +290,49 @@ def _d(arr, idx):
     return _ex(arr, idx) + ["i32.const 3", "i32.shl", "i32.add"]
 
 
-def symeig_wat(name: str) -> str:
+def symeig_wat(name: str, t: Elem = F32) -> str:
     """(a, n, q, zt, d, e, tau, pv): the eigenvalues d (float64, unsorted) and eigenvectors (the
     rows of zt) of the symmetric n x n matrix a (overwritten); q (n x n), e (n float64), tau, pv
     (n) are scratch."""
-    w = _Wat()
+    w = _EWat(t)
 
     def tridiagonal_step():
         """Reflector j from row j right of the diagonal (v = (1, ...) left in a[j, j + 1:]), then
         A22 = H A22 H as A22 -= v w^T + w v^T with w = p - (tau / 2)(p . v) v, p = tau A22 v."""
         _set(w, "ln", "n", "j", ["i32.sub", "i32.const 1", "i32.sub"])
-        _set(w, "vp", _ptr("a", "j", "n", _ex("j", 1, ["i32.add"])))
-        _set(w, "dal", "vp", ["f32.load", "f64.promote_f32"])
+        _set(w, "vp", _p("a", "j", "n", _ex("j", 1, ["i32.add"])))
+        _set(w, "dal", "vp", ["fT.load", "to64"])
         w("f64.const 0", "local.set $ds")
         w.loop("i", "i32.const 1", "local.get $ln", lambda: w(
-            "local.get $ds", *_at("vp", "i"), "f32.load", "f64.promote_f32", "local.tee $dd", "local.get $dd",
+            "local.get $ds", *_at("vp", "i"), "fT.load", "to64", "local.tee $dd", "local.get $dd",
             "f64.mul", "f64.add", "local.set $ds"))
-        w(*_d("d", "j"), *_ptr("a", "j", "n", "j"), "f32.load", "f64.promote_f32", "f64.store")
-        w(*_d("e", "j"), "local.get $dal", "f64.store", *_at("tau", "j"), "f32.const 0", "f32.store")
+        w(*_d("d", "j"), *_p("a", "j", "n", "j"), "fT.load", "to64", "f64.store")
+        w(*_d("e", "j"), "local.get $dal", "f64.store", *_at("tau", "j"), "fT.const 0", "fT.store")
         w("local.get $ds", "f64.const 0", "f64.ne", "if")
         w("local.get $dal", "local.get $dal", "f64.mul", "local.get $ds", "f64.add", "f64.sqrt", "local.get $dal",
           "f64.copysign", "f64.neg", "local.set $dbeta")
         w(*_d("e", "j"), "local.get $dbeta", "f64.store")
         w(*_at("tau", "j"), "local.get $dbeta", "local.get $dal", "f64.sub", "local.get $dbeta", "f64.div",
-          "f32.demote_f64", "local.tee $tf", "f32.store")
-        w("f64.const 1", "local.get $dal", "local.get $dbeta", "f64.sub", "f64.div", "f32.demote_f64", "local.set $sc")
+          "from64", "local.tee $tf", "fT.store")
+        w("f64.const 1", "local.get $dal", "local.get $dbeta", "f64.sub", "f64.div", "from64", "local.set $sc")
         w.loop("i", "i32.const 1", "local.get $ln", lambda: w(
-            *_at("vp", "i"), "local.tee $ap", "local.get $ap", "f32.load", "local.get $sc", "f32.mul", "f32.store"))
-        w("local.get $vp", "f32.const 1", "f32.store")
+            *_at("vp", "i"), "local.tee $ap", "local.get $ap", "fT.load", "local.get $sc", "fT.mul", "fT.store"))
+        w("local.get $vp", "fT.const 1", "fT.store")
 
         def p_entry():  # pv[i] = tau A22[i, :] . v
-            _set(w, "ri", "vp", "i", 1, ["i32.add"], "n", ["i32.mul", "i32.const 2", "i32.shl", "i32.add"])
+            _set(w, "ri", "vp", "i", 1, ["i32.add"], "n", ["i32.mul", "shT", "i32.shl", "i32.add"])
             _dots(w, "ln", [("dd", "ri", "vp")])
-            w(*_at("pv", "i"), "local.get $dd", "f32.demote_f64", "local.get $tf", "f32.mul", "f32.store")
+            w(*_at("pv", "i"), "local.get $dd", "from64", "local.get $tf", "fT.mul", "fT.store")
         w.loop("i", "i32.const 0", "local.get $ln", p_entry)
         _dots(w, "ln", [("dd", "pv", "vp")])
-        _set(w, "af", "dd", ["f32.demote_f64", "local.get $tf", "f32.mul", "f32.const -0.5", "f32.mul"])
+        _set(w, "af", "dd", ["from64", "local.get $tf", "fT.mul", "fT.const -0.5", "fT.mul"])
         _axpy(w, "ln", "pv", "vp", "af")
 
         def rank2():  # row i of A22 -= v_i w + w_i v
-            _set(w, "ri", "vp", "i", 1, ["i32.add"], "n", ["i32.mul", "i32.const 2", "i32.shl", "i32.add"])
-            _set(w, "af", _at("vp", "i"), ["f32.load", "f32.neg"])
+            _set(w, "ri", "vp", "i", 1, ["i32.add"], "n", ["i32.mul", "shT", "i32.shl", "i32.add"])
+            _set(w, "af", _at("vp", "i"), ["fT.load", "fT.neg"])
             _axpy(w, "ln", "ri", "pv", "af")
-            _set(w, "af", _at("pv", "i"), ["f32.load", "f32.neg"])
+            _set(w, "af", _at("pv", "i"), ["fT.load", "fT.neg"])
             _axpy(w, "ln", "ri", "vp", "af")
         w.loop("i", "i32.const 0", "local.get $ln", rank2)
         w("end")
@@ -309,24 +343,24 @@ def symeig_wat(name: str) -> str:
 
         def back():
             _set(w, "j", "n", 2, ["i32.sub"], "jj", ["i32.sub"])
-            _set(w, "tf", _at("tau", "j"), ["f32.load"])
-            w("local.get $tf", "f32.const 0", "f32.ne", "if")
+            _set(w, "tf", _at("tau", "j"), ["fT.load"])
+            w("local.get $tf", "fT.const 0", "fT.ne", "if")
             _set(w, "ln", "n", "j", ["i32.sub", "i32.const 1", "i32.sub"])
-            _set(w, "vp", _ptr("a", "j", "n", _ex("j", 1, ["i32.add"])))
-            _set(w, "row", _ptr("q", _ex("j", 1, ["i32.add"]), "n", _ex("j", 1, ["i32.add"])))
-            _fill(w, "i", "ln", "pv", "f32.const 0")
+            _set(w, "vp", _p("a", "j", "n", _ex("j", 1, ["i32.add"])))
+            _set(w, "row", _p("q", _ex("j", 1, ["i32.add"]), "n", _ex("j", 1, ["i32.add"])))
+            _fill(w, "i", "ln", "pv", "fT.const 0")
 
             def rows(update):
                 w.loop("i", "i32.const 0", "local.get $ln", lambda: (
-                    _set(w, "ri", "row", "i", "n", ["i32.mul", "i32.const 2", "i32.shl", "i32.add"]),
-                    _set(w, "af", _at("vp", "i"), ["f32.load"]), update()))
+                    _set(w, "ri", "row", "i", "n", ["i32.mul", "shT", "i32.shl", "i32.add"]),
+                    _set(w, "af", _at("vp", "i"), ["fT.load"]), update()))
             rows(lambda: _axpy(w, "ln", "pv", "ri", "af"))
-            rows(lambda: (_set(w, "af", "af", "tf", ["f32.mul", "f32.neg"]), _axpy(w, "ln", "ri", "pv", "af")))
+            rows(lambda: (_set(w, "af", "af", "tf", ["fT.mul", "fT.neg"]), _axpy(w, "ln", "ri", "pv", "af")))
             w("end")
         _set(w, "nm1", "n", 1, ["i32.sub"])
         w.loop("jj", "i32.const 0", "local.get $nm1", back)
         w.loop("i", "i32.const 0", "local.get $n", lambda: w.loop("j", "i32.const 0", "local.get $n", lambda: w(
-            *_ptr("zt", "i", "n", "j"), *_ptr("q", "j", "n", "i"), "f32.load", "f32.store")))
+            *_p("zt", "i", "n", "j"), *_p("q", "j", "n", "i"), "fT.load", "fT.store")))
 
     def ql():
         """Implicit QL with Wilkinson's shift on (d, e) (EISPACK's tql2 as Numerical Recipes'
@@ -335,7 +369,7 @@ def symeig_wat(name: str) -> str:
             w("i32.const 0", "local.set $it", "loop $ql")
             w("local.get $l", "local.set $m", "block $fm", "loop $fml",
               "local.get $m", "local.get $nm1", "i32.ge_s", "br_if $fm",
-              *_d("e", "m"), "f64.load", "f64.abs", f"f64.const {QL_TOL}",
+              *_d("e", "m"), "f64.load", "f64.abs", f"f64.const {QL_TOL[t.s]}",
               *_d("d", "m"), "f64.load", "f64.abs", *_d("d", _ex("m", 1, ["i32.add"])), "f64.load", "f64.abs",
               "f64.add", "f64.mul", "f64.le", "br_if $fm",
               "local.get $m", "i32.const 1", "i32.add", "local.set $m", "br $fml", "end", "end")
@@ -369,9 +403,9 @@ def symeig_wat(name: str) -> str:
               "local.get $ts", "local.get $tr", "f64.mul", "local.set $tp",
               *_d("d", _ex("i", 1, ["i32.add"])), "local.get $tg", "local.get $tp", "f64.add", "f64.store",
               "local.get $tc", "local.get $tr", "f64.mul", "local.get $tb", "f64.sub", "local.set $tg")
-            w("local.get $tc", "f32.demote_f64", "local.set $c", "local.get $ts", "f32.demote_f64", "local.set $s")
-            _set(w, "pp", _ptr("zt", "i", "n", 0))
-            _set(w, "qq", _ptr("zt", _ex("i", 1, ["i32.add"]), "n", 0))
+            w("local.get $tc", "from64", "local.set $c", "local.get $ts", "from64", "local.set $s")
+            _set(w, "pp", _p("zt", "i", "n", 0))
+            _set(w, "qq", _p("zt", _ex("i", 1, ["i32.add"]), "n", 0))
             _rotate(w, "n", "pp", "qq")
             w("local.get $i", "i32.const 1", "i32.sub", "local.set $i", "br $il", "end", "end")
             w("local.get $under", "i32.eqz", "if",
@@ -383,20 +417,20 @@ def symeig_wat(name: str) -> str:
 
     _set(w, "nm1", "n", 1, ["i32.sub"])
     w.loop("j", "i32.const 0", "local.get $nm1", tridiagonal_step)
-    w(*_d("d", "nm1"), *_ptr("a", "nm1", "n", "nm1"), "f32.load", "f64.promote_f32", "f64.store")
+    w(*_d("d", "nm1"), *_p("a", "nm1", "n", "nm1"), "fT.load", "to64", "f64.store")
     form_q()
     ql()
     return _fn(w, name, ["a", "n", "q", "zt", "d", "e", "tau", "pv"])
 
 
-def eigh_wat(name: str) -> str:
+def eigh_wat(name: str, t: Elem = F32) -> str:
     """(x, v, wo, n, k, lo, batch, lower, a, q, zt, perm, d, e, tau, pv, wf): for each n x n matrix
     of x (the triangle `lower` names), eigenvectors v (n x k) and eigenvalues wo (k) of ascending
     ranks [lo, lo + k). Scratch: a, q, zt (n x n), perm, tau, pv, wf (n), d, e (n float64)."""
-    w = _Wat()
+    w = _EWat(t)
 
     def load():  # a = the symmetric matrix of x's triangle; fin = sum(x - x): NaN where not finite
-        w("f32.const 0", "local.set $fin")
+        w("fT.const 0", "local.set $fin")
 
         def cell():
             # lower: x[max(i, j), min(i, j)], upper: x[min, max]
@@ -404,32 +438,32 @@ def eigh_wat(name: str) -> str:
             _set(w, "lw", _ex("i", "j", "i", "j", ["i32.lt_s", "select"]))
             _set(w, "src", _ex("hi", "lw", "lower", ["select", "local.get $n", "i32.mul"], "lw", "hi", "lower",
                                ["select", "i32.add"]))
-            w(*_ptr("a", "i", "n", "j"), *_at("x", "src"), "f32.load", "local.tee $xs", "f32.store",
-              "local.get $fin", "local.get $xs", "local.get $xs", "f32.sub", "f32.add", "local.set $fin")
+            w(*_p("a", "i", "n", "j"), *_at("x", "src"), "fT.load", "local.tee $xs", "fT.store",
+              "local.get $fin", "local.get $xs", "local.get $xs", "fT.sub", "fT.add", "local.set $fin")
         w.loop("i", "i32.const 0", "local.get $n", lambda: w.loop("j", "i32.const 0", "local.get $n", cell))
 
     def matrix():
         load()
-        w("local.get $fin", "local.get $fin", "f32.eq", "if")
+        w("local.get $fin", "local.get $fin", "fT.eq", "if")
         w(*_ex("a", "n", "q", "zt", "d", "e", "tau", "pv"), "call $symeig")
         w.loop("i", "i32.const 0", "local.get $n", lambda: w(
-            *_at("wf", "i"), *_d("d", "i"), "f64.load", "f32.demote_f64", "f32.store"))
-        _sort(w, "perm", "n", lambda: _at("wf", "ki") + ["f32.load"], True)
+            *_at("wf", "i"), *_d("d", "i"), "f64.load", "from64", "fT.store"))
+        _sort(w, "perm", "n", lambda: _at("wf", "ki") + ["fT.load"], True)
 
         def column():
-            _set(w, "src", _at("perm", _ex("lo", "i", ["i32.add"])), ["i32.load"])
-            w(*_at("wo", "i"), *_at("wf", "src"), "f32.load", "f32.store")
+            _set(w, "src", _ati("perm", _ex("lo", "i", ["i32.add"])), ["i32.load"])
+            w(*_at("wo", "i"), *_at("wf", "src"), "fT.load", "fT.store")
             w.loop("r", "i32.const 0", "local.get $n", lambda: w(
-                *_ptr("v", "r", "k", "i"), *_ptr("zt", "src", "n", "r"), "f32.load", "f32.store"))
+                *_p("v", "r", "k", "i"), *_p("zt", "src", "n", "r"), "fT.load", "fT.store"))
         w.loop("i", "i32.const 0", "local.get $k", column)
         w("else")
-        _fill(w, "i", "k", "wo", "f32.const nan")
+        _fill(w, "i", "k", "wo", "fT.const nan")
         _set(w, "nk", "n", "k", ["i32.mul"])
-        _fill(w, "i", "nk", "v", "f32.const nan")
+        _fill(w, "i", "nk", "v", "fT.const nan")
         w("end")
-        _set(w, "x", "x", "n", "n", ["i32.mul", "i32.const 2", "i32.shl", "i32.add"])
-        _set(w, "v", "v", "n", "k", ["i32.mul", "i32.const 2", "i32.shl", "i32.add"])
-        _set(w, "wo", "wo", "k", ["i32.const 2", "i32.shl", "i32.add"])
+        _set(w, "x", "x", "n", "n", ["i32.mul", "shT", "i32.shl", "i32.add"])
+        _set(w, "v", "v", "n", "k", ["i32.mul", "shT", "i32.shl", "i32.add"])
+        _set(w, "wo", "wo", "k", ["shT", "i32.shl", "i32.add"])
     w.loop("b", "i32.const 0", "local.get $batch", matrix)
     return _fn(w, name, ["x", "v", "wo", "n", "k", "lo", "batch", "lower", "a", "q", "zt", "perm", "d", "e", "tau",
                          "pv", "wf"])
@@ -438,34 +472,39 @@ def eigh_wat(name: str) -> str:
 # ---- svd ------------------------------------------------------------------------------------------------
 
 
-def svd_wat(name: str) -> str:
+def svd_wat(name: str, t: Elem = F32) -> str:
     """(x, so, M, N, s1, s2, batch, uv, R, ut, ut_i, ut_r, ut_step, vb, vb_i, vb_c, vb_step, wk, pt, utb,
     perm, sig): the SVD of B (M x N, M >= N, B[r, i] = x[r * s1 + i * s2]) per matrix of x:
     singular values so (N), and with uv the rows of U_B^T (R of them: N, or M when full) written
     to ut[i * ut_i + r * ut_r] and of V_B^T to vb[i * vb_i + c * vb_c] (so A^T's factors land
     transposed). Scratch: wk (N x M), pt (N x N), utb (R x M), perm (N), sig (N)."""
-    w = _Wat()
+    w = _EWat(t)
 
     def load():
-        """wk = B^T scaled by pw, the power of two at or below max |b| (so that the float32 sums
+        """wk = B^T scaled by pw, the power of two at or below max |b| (so that the sums
         of squares neither overflow nor underflow); fin = sum(x - x), NaN where not finite."""
-        w("f32.const 0", "local.set $fin", "f32.const 0", "local.set $mx")
+        w("fT.const 0", "local.set $fin", "fT.const 0", "local.set $mx")
         w.loop("i", "i32.const 0", "local.get $N", lambda: w.loop("r", "i32.const 0", "local.get $M", lambda: w(
-            *_ptr("wk", "i", "M", "r"), *_at("x", _ex("r", "s1", ["i32.mul"], "i", "s2", ["i32.mul", "i32.add"])),
-            "f32.load", "local.tee $xs", "f32.store",
-            "local.get $fin", "local.get $xs", "local.get $xs", "f32.sub", "f32.add", "local.set $fin",
-            "local.get $mx", "local.get $xs", "f32.abs", "f32.max", "local.set $mx")))
-        w("local.get $mx", "i32.reinterpret_f32", "i32.const 0x7f800000", "i32.and", "local.tee $ebits",
-          "f32.reinterpret_i32", "f32.const 0x1p-64", "local.get $ebits", "select", "local.set $pw")
-        w("f32.const 1", "local.get $pw", "f32.div", "local.set $ipw", "local.get $pw", "f32.const 1", "f32.ne", "if")
+            *_p("wk", "i", "M", "r"), *_at("x", _ex("r", "s1", ["i32.mul"], "i", "s2", ["i32.mul", "i32.add"])),
+            "fT.load", "local.tee $xs", "fT.store",
+            "local.get $fin", "local.get $xs", "local.get $xs", "fT.sub", "fT.add", "local.set $fin",
+            "local.get $mx", "local.get $xs", "fT.abs", "fT.max", "local.set $mx")))
+        if w.t is F32:
+            w("local.get $mx", "i32.reinterpret_f32", "i32.const 0x7f800000", "i32.and", "local.tee $ebits",
+              "f32.reinterpret_i32", "f32.const 0x1p-64", "local.get $ebits", "select", "local.set $pw")
+        else:
+            w("local.get $mx", "i64.reinterpret_f64", "i64.const 0x7ff0000000000000", "i64.and", "local.tee $ebits64",
+              "f64.reinterpret_i64", "f64.const 0x1p-64", "local.get $ebits64", "i64.eqz", "i32.eqz", "select",
+              "local.set $pw")
+        w("fT.const 1", "local.get $pw", "fT.div", "local.set $ipw", "local.get $pw", "fT.const 1", "fT.ne", "if")
         _set(w, "mn", "M", "N", ["i32.mul"])
         w.loop("i", "i32.const 0", "local.get $mn", lambda: w(
-            *_at("wk", "i"), *_at("wk", "i"), "f32.load", "local.get $ipw", "f32.mul", "f32.store"))
+            *_at("wk", "i"), *_at("wk", "i"), "fT.load", "local.get $ipw", "fT.mul", "fT.store"))
         w("end")
 
     def pair():
-        _set(w, "pp", _ptr("wk", "p", "M", 0))
-        _set(w, "qq", _ptr("wk", "q", "M", 0))
+        _set(w, "pp", _p("wk", "p", "M", 0))
+        _set(w, "qq", _p("wk", "q", "M", 0))
         _dots(w, "M", [("xx", "pp", "pp"), ("yy", "qq", "qq"), ("xy", "pp", "qq")])
         w("local.get $xy", "f64.abs", "local.get $tol", "local.get $xx", "f64.sqrt", "f64.mul", "local.get $yy",
           "f64.sqrt", "f64.mul", "f64.gt", "if")
@@ -473,23 +512,23 @@ def svd_wat(name: str) -> str:
         _jacobi_angle(w, "xx", "yy", "xy")
         _rotate(w, "M", "pp", "qq")
         w("local.get $uv", "if")
-        _set(w, "pp", _ptr("pt", "p", "N", 0))
-        _set(w, "qq", _ptr("pt", "q", "N", 0))
+        _set(w, "pp", _p("pt", "p", "N", 0))
+        _set(w, "qq", _p("pt", "q", "N", 0))
         _rotate(w, "N", "pp", "qq")
         w("end", "end")
 
     def complete():
         """utb row i: the first unit vector with a part orthogonal to rows [0, i) of at least
         1 / sqrt(2 M), that part (two Gram-Schmidt passes), normalised."""
-        _set(w, "ui", _ptr("utb", "i", "M", 0))
+        _set(w, "ui", _p("utb", "i", "M", 0))
         w("i32.const 0", "local.set $e", "block $cx", "loop $cl")
-        _fill(w, "r", "M", "ui", "f32.const 0")
-        w(*_at("ui", "e"), "f32.const 1", "f32.store")
+        _fill(w, "r", "M", "ui", "fT.const 0")
+        w(*_at("ui", "e"), "fT.const 1", "fT.store")
         for _ in range(2):
             def project():
-                _set(w, "ul", _ptr("utb", "l", "M", 0))
+                _set(w, "ul", _p("utb", "l", "M", 0))
                 _dots(w, "M", [("dd", "ui", "ul")])
-                _set(w, "af", "dd", ["f32.demote_f64", "f32.neg"])
+                _set(w, "af", "dd", ["from64", "fT.neg"])
                 _axpy(w, "M", "ui", "ul", "af")
             w.loop("l", "i32.const 0", "local.get $i", project)
         _dots(w, "M", [("dd", "ui", "ui")])
@@ -497,78 +536,78 @@ def svd_wat(name: str) -> str:
           "f64.gt", "br_if $cx")
         w("local.get $e", "i32.const 1", "i32.add", "local.tee $e", "local.get $M", "i32.lt_s", "br_if $cl", "end",
           "end")
-        _set(w, "af", "dd", ["f64.sqrt", "f32.demote_f64", "local.set $sc", "f32.const 1", "local.get $sc", "f32.div"])
+        _set(w, "af", "dd", ["f64.sqrt", "from64", "local.set $sc", "fT.const 1", "local.get $sc", "fT.div"])
         w.loop("r", "i32.const 0", "local.get $M", lambda: w(
-            *_at("ui", "r"), "local.get $af", *_at("ui", "r"), "f32.load", "f32.mul", "f32.store"))
+            *_at("ui", "r"), "local.get $af", *_at("ui", "r"), "fT.load", "fT.mul", "fT.store"))
 
     def factors():
         def urow():
             # rows [0, N) of U_B^T: w_src / s_src, unless s_src is zero; the rest completed
-            _set(w, "ui", _ptr("utb", "i", "M", 0))
-            _set(w, "src", _ex(_at("perm", "i") + ["i32.load"], [_g(0)], "i", "N", ["i32.lt_s", "select"]))
-            _set(w, "sc", _at("sig", "src"), ["f32.load"])
-            w("local.get $i", "local.get $N", "i32.lt_s", "local.get $sc", f"f32.const {ZERO_SIGMA}", "f32.gt",
+            _set(w, "ui", _p("utb", "i", "M", 0))
+            _set(w, "src", _ex(_ati("perm", "i") + ["i32.load"], [_g(0)], "i", "N", ["i32.lt_s", "select"]))
+            _set(w, "sc", _at("sig", "src"), ["fT.load"])
+            w("local.get $i", "local.get $N", "i32.lt_s", "local.get $sc", f"fT.const {ZERO_SIGMA[t.s]}", "fT.gt",
               "i32.and", "if")
-            _set(w, "af", ["f32.const 1", "local.get $sc", "f32.div"])
-            _set(w, "pp", _ptr("wk", "src", "M", 0))
+            _set(w, "af", ["fT.const 1", "local.get $sc", "fT.div"])
+            _set(w, "pp", _p("wk", "src", "M", 0))
             w.loop("r", "i32.const 0", "local.get $M", lambda: w(
-                *_at("ui", "r"), "local.get $af", *_at("pp", "r"), "f32.load", "f32.mul", "f32.store"))
+                *_at("ui", "r"), "local.get $af", *_at("pp", "r"), "fT.load", "fT.mul", "fT.store"))
             w("else")
             complete()
             w("end")
             w.loop("r", "i32.const 0", "local.get $M", lambda: w(
                 *_at("ut", _ex("i", "ut_i", ["i32.mul"], "r", "ut_r", ["i32.mul", "i32.add"])), *_at("ui", "r"),
-                "f32.load", "f32.store"))
+                "fT.load", "fT.store"))
         w.loop("i", "i32.const 0", "local.get $R", urow)
 
         def vrow():
-            _set(w, "src", _at("perm", "i"), ["i32.load"])
+            _set(w, "src", _ati("perm", "i"), ["i32.load"])
             w.loop("r", "i32.const 0", "local.get $N", lambda: w(
                 *_at("vb", _ex("i", "vb_i", ["i32.mul"], "r", "vb_c", ["i32.mul", "i32.add"])),
-                *_ptr("pt", "src", "N", "r"), "f32.load", "f32.store"))
+                *_p("pt", "src", "N", "r"), "fT.load", "fT.store"))
         w.loop("i", "i32.const 0", "local.get $N", vrow)
 
     def nan_factors():
         w.loop("i", "i32.const 0", "local.get $R", lambda: w.loop("r", "i32.const 0", "local.get $M", lambda: w(
-            *_at("ut", _ex("i", "ut_i", ["i32.mul"], "r", "ut_r", ["i32.mul", "i32.add"])), "f32.const nan",
-            "f32.store")))
+            *_at("ut", _ex("i", "ut_i", ["i32.mul"], "r", "ut_r", ["i32.mul", "i32.add"])), "fT.const nan",
+            "fT.store")))
         w.loop("i", "i32.const 0", "local.get $N", lambda: w.loop("r", "i32.const 0", "local.get $N", lambda: w(
-            *_at("vb", _ex("i", "vb_i", ["i32.mul"], "r", "vb_c", ["i32.mul", "i32.add"])), "f32.const nan",
-            "f32.store")))
+            *_at("vb", _ex("i", "vb_i", ["i32.mul"], "r", "vb_c", ["i32.mul", "i32.add"])), "fT.const nan",
+            "fT.store")))
 
     def precondition():
         """W = V0^T W and pt = V0^T, V0 the eigenvectors of the Gram matrix W W^T (= B^T B): the
         rows come out nearly orthogonal, and Jacobi restores the accuracy the Gram matrix loses in
         a sweep or two instead of ten."""
         def gram_row():
-            _set(w, "pp", _ptr("wk", "i", "M", 0))
+            _set(w, "pp", _p("wk", "i", "M", 0))
 
             def entry():
-                _set(w, "qq", _ptr("wk", "j", "M", 0))
+                _set(w, "qq", _p("wk", "j", "M", 0))
                 _dots(w, "M", [("dd", "pp", "qq")])
-                w(*_ptr("g", "i", "N", "j"), "local.get $dd", "f32.demote_f64", "local.tee $xs", "f32.store",
-                  *_ptr("g", "j", "N", "i"), "local.get $xs", "f32.store")
+                w(*_p("g", "i", "N", "j"), "local.get $dd", "from64", "local.tee $xs", "fT.store",
+                  *_p("g", "j", "N", "i"), "local.get $xs", "fT.store")
             w.loop("j", "local.get $i", "local.get $N", entry)
         w.loop("i", "i32.const 0", "local.get $N", gram_row)
         w(*_ex("g", "N", "utb", "pt", "d", "e", "tau", "pv"), "call $symeig")
 
         def rotated_row():  # utb[i] = sum_j pt[i, j] wk[j]
-            _set(w, "ui", _ptr("utb", "i", "M", 0))
-            _fill(w, "r", "M", "ui", "f32.const 0")
+            _set(w, "ui", _p("utb", "i", "M", 0))
+            _fill(w, "r", "M", "ui", "fT.const 0")
 
             def term():
-                _set(w, "af", _ptr("pt", "i", "N", "j"), ["f32.load"])
-                _set(w, "pp", _ptr("wk", "j", "M", 0))
+                _set(w, "af", _p("pt", "i", "N", "j"), ["fT.load"])
+                _set(w, "pp", _p("wk", "j", "M", 0))
                 _axpy(w, "M", "ui", "pp", "af")
             w.loop("j", "i32.const 0", "local.get $N", term)
         w.loop("i", "i32.const 0", "local.get $N", rotated_row)
         _set(w, "mn", "M", "N", ["i32.mul"])
-        w.loop("i", "i32.const 0", "local.get $mn", lambda: w(*_at("wk", "i"), *_at("utb", "i"), "f32.load",
-                                                              "f32.store"))
+        w.loop("i", "i32.const 0", "local.get $mn", lambda: w(*_at("wk", "i"), *_at("utb", "i"), "fT.load",
+                                                              "fT.store"))
 
     def matrix():
         load()
-        w("local.get $fin", "local.get $fin", "f32.eq", "if")
+        w("local.get $fin", "local.get $fin", "fT.eq", "if")
         w("local.get $N", f"i32.const {PRECONDITION_FROM}", "i32.ge_s", "if")
         precondition()
         w("else")
@@ -585,27 +624,27 @@ def svd_wat(name: str) -> str:
         w("end")
 
         def norm():
-            _set(w, "pp", _ptr("wk", "i", "M", 0))
+            _set(w, "pp", _p("wk", "i", "M", 0))
             _dots(w, "M", [("dd", "pp", "pp")])
-            w(*_at("sig", "i"), "local.get $dd", "f64.sqrt", "f32.demote_f64", "f32.store")
+            w(*_at("sig", "i"), "local.get $dd", "f64.sqrt", "from64", "fT.store")
         w.loop("i", "i32.const 0", "local.get $N", norm)
-        _sort(w, "perm", "N", lambda: _at("sig", "ki") + ["f32.load"], False)
+        _sort(w, "perm", "N", lambda: _at("sig", "ki") + ["fT.load"], False)
         w.loop("i", "i32.const 0", "local.get $N", lambda: w(
-            *_at("so", "i"), *_at("sig", _at("perm", "i") + ["i32.load"]), "f32.load", "local.get $pw", "f32.mul",
-            "f32.store"))
+            *_at("so", "i"), *_at("sig", _ati("perm", "i") + ["i32.load"]), "fT.load", "local.get $pw", "fT.mul",
+            "fT.store"))
         w("local.get $uv", "if")
         factors()
         w("end", "else")
-        _fill(w, "i", "N", "so", "f32.const nan")
+        _fill(w, "i", "N", "so", "fT.const nan")
         w("local.get $uv", "if")
         nan_factors()
         w("end", "end")
-        _set(w, "x", "x", "M", "N", ["i32.mul", "i32.const 2", "i32.shl", "i32.add"])
-        _set(w, "so", "so", "N", ["i32.const 2", "i32.shl", "i32.add"])
-        _set(w, "ut", "ut", "ut_step", ["i32.const 2", "i32.shl", "i32.add"])
-        _set(w, "vb", "vb", "vb_step", ["i32.const 2", "i32.shl", "i32.add"])
-    # the orthogonality tolerance: sqrt(M) eps (f32x4 dot products of M terms)
-    w("local.get $M", "f64.convert_i32_s", "f64.sqrt", f"f64.const {EPS}", "f64.mul", "local.set $tol")
+        _set(w, "x", "x", "M", "N", ["i32.mul", "shT", "i32.shl", "i32.add"])
+        _set(w, "so", "so", "N", ["shT", "i32.shl", "i32.add"])
+        _set(w, "ut", "ut", "ut_step", ["shT", "i32.shl", "i32.add"])
+        _set(w, "vb", "vb", "vb_step", ["shT", "i32.shl", "i32.add"])
+    # the orthogonality tolerance: sqrt(M) eps (vector dot products of M terms)
+    w("local.get $M", "f64.convert_i32_s", "f64.sqrt", f"f64.const {EPS[t.s]}", "f64.mul", "local.set $tol")
     w.loop("b", "i32.const 0", "local.get $batch", matrix)
     return _fn(w, name, ["x", "so", "M", "N", "s1", "s2", "batch", "uv", "R", "ut", "ut_i", "ut_r", "ut_step",
                          "vb", "vb_i", "vb_c", "vb_step", "wk", "pt", "utb", "perm", "sig", "g", "d", "e", "tau", "pv"])
@@ -614,17 +653,21 @@ def svd_wat(name: str) -> str:
 _FUNCS = {"qr": qr_wat, "eigh": eigh_wat, "svd": svd_wat}
 
 
-def _kernel(dev, name):
+def eig_module(name: str, shared: bool, t: Elem = F32) -> str:
+    return _module(shared, [_FUNCS[name](name, t)] + ([symeig_wat("symeig", t)] if name != "qr" else []), name)
+
+
+def _kernel(dev, name, t: Elem = F32):
     shared = dev.runtime.shared
-    return dev.compile_cached(("eig", name, shared), lambda: dev.runtime.instantiate(
-        assemble(_module(shared, [_FUNCS[name](name)] + ([symeig_wat("symeig")] if name != "qr" else []), name))))
+    return dev.compile_cached(("eig", name, shared, t.s), lambda: dev.runtime.instantiate(
+        assemble(eig_module(name, shared, t))))
 
 
-def _scratch(dev, *counts):
-    """Pointers to one scratch buffer split into arrays of counts 4-byte elements (kept alive by
-    the returned buffer)."""
-    buf = WasmBuffer(dev, 4 * max(1, sum(counts)))
-    offsets = np.cumsum((0,) + counts[:-1]) * 4
+def _scratch(dev, t, *counts):
+    """Pointers to one scratch buffer split into arrays of counts elements of t (kept alive by
+    the returned buffer; the float64 d and e count two elements each: ample for float64 data)."""
+    buf = WasmBuffer(dev, t.size * max(1, sum(counts)))
+    offsets = np.cumsum((0,) + counts[:-1]) * t.size
     return buf, [buf.ptr + int(o) for o in offsets]
 
 
@@ -633,23 +676,25 @@ def _scratch(dev, *counts):
 
 def qr_routine(dev, bufs, in_avals, params, out_avals):
     (x,) = in_avals
-    if not _f32(x) or params["pivoting"]:
+    t = _elem(x)
+    if t is None or params["pivoting"]:
         return None
     m, n = x.shape[-2:]
     k = min(m, n)
     qc = m if params["full_matrices"] else k
     batch = _batch(x.shape)
     with dev.runtime.lock:
-        q, r = WasmBuffer(dev, 4 * batch * m * qc), WasmBuffer(dev, 4 * batch * qc * n)
+        q, r = WasmBuffer(dev, t.size * batch * m * qc), WasmBuffer(dev, t.size * batch * qc * n)
         if batch and m * qc:
-            keep, ptrs = _scratch(dev, m * n, max(n, qc), k)
-            _kernel(dev, "qr")(bufs[0].ptr, q.ptr, r.ptr, m, n, qc, batch, *ptrs)
+            keep, ptrs = _scratch(dev, t, m * n, max(n, qc), k)
+            _kernel(dev, "qr", t)(bufs[0].ptr, q.ptr, r.ptr, m, n, qc, batch, *ptrs)
     return [q, r]
 
 
 def eigh_routine(dev, bufs, in_avals, params, out_avals):
     (x,) = in_avals
-    if not _f32(x):
+    t = _elem(x)
+    if t is None:
         return None
     n = x.shape[-1]
     lo, hi = params["subset_by_index"] or (0, n)
@@ -657,10 +702,10 @@ def eigh_routine(dev, bufs, in_avals, params, out_avals):
     batch = _batch(x.shape)
     # sort_eigenvalues=False: JAX's CPU (LAPACK's syevd) returns them ascending all the same
     with dev.runtime.lock:
-        v, wo = WasmBuffer(dev, 4 * batch * n * k), WasmBuffer(dev, 4 * batch * k)
+        v, wo = WasmBuffer(dev, t.size * batch * n * k), WasmBuffer(dev, t.size * batch * k)
         if batch and n and k:
-            keep, ptrs = _scratch(dev, n * n, n * n, n * n, n, 2 * n, 2 * n, n, n, n)
-            _kernel(dev, "eigh")(bufs[0].ptr, v.ptr, wo.ptr, n, k, lo, batch, int(params["lower"]), *ptrs)
+            keep, ptrs = _scratch(dev, t, n * n, n * n, n * n, n, 2 * n, 2 * n, n, n, n)
+            _kernel(dev, "eigh", t)(bufs[0].ptr, v.ptr, wo.ptr, n, k, lo, batch, int(params["lower"]), *ptrs)
     return [v, wo]
 
 
@@ -670,13 +715,14 @@ def svd_routine(dev, bufs, in_avals, params, out_avals):
     big, k = max(m, n), min(m, n)
     uv, full = params["compute_uv"], params["full_matrices"]
     # (an empty matrix with factors: identities, made by the host)
-    if not _f32(x) or params["subset_by_index"] is not None or (uv and not k):
+    t = _elem(x)
+    if t is None or params["subset_by_index"] is not None or (uv and not k):
         return None
     batch = _batch(x.shape)
     trans = m < n  # work on B = A^T
     rows = big if (uv and full) else k  # rows of U_B^T
     with dev.runtime.lock:
-        outs = [WasmBuffer(dev, 4 * a.size) for a in out_avals]
+        outs = [WasmBuffer(dev, t.size * a.size) for a in out_avals]
         if batch and k:
             uc = out_avals[1].shape[-1] if uv else 0
             u, vh = (outs[1].ptr, outs[2].ptr) if uv else (0, 0)
@@ -684,9 +730,9 @@ def svd_routine(dev, bufs, in_avals, params, out_avals):
                 ut, vb = (u, 1, uc, m * uc), (vh, n, 1, n * n)
             else:  # U = V_B (m x m): row i of V_B^T is column i; V^T = U_B^T (rows x n)
                 ut, vb = (vh, n, 1, rows * n), (u, 1, uc, m * uc)
-            keep, ptrs = _scratch(dev, k * big, k * k, rows * big, k, k, k * k, 2 * k, 2 * k, k, k)
+            keep, ptrs = _scratch(dev, t, k * big, k * k, rows * big, k, k, k * k, 2 * k, 2 * k, k, k)
             strides = (1, n) if trans else (n, 1)
-            _kernel(dev, "svd")(bufs[0].ptr, outs[0].ptr, big, k, *strides, batch, int(uv), rows, *ut, *vb, *ptrs)
+            _kernel(dev, "svd", t)(bufs[0].ptr, outs[0].ptr, big, k, *strides, batch, int(uv), rows, *ut, *vb, *ptrs)
     return outs
 
 

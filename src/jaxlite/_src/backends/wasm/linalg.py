@@ -21,12 +21,16 @@ whole batch is one host call: a call from Python costs tens of microseconds (mor
 wasmtime), and a blocked factorisation makes hundreds. Where the runtime has worker threads,
 large matrices run the same drivers written in Python instead, which split each gemm's rows
 across the threads.
-float32 only: the assembler has no f64x2 arithmetic; other dtypes return None (host fallback).
+float32 and float64 (under jax_enable_x64): every generator takes the element type (`Elem`:
+f32x4 or f64x2 vectors, 4- or 8-byte elements) and each dtype gets its own module; gemm's register
+tile is MR rows of two vectors either way (8 float32 columns, 4 float64), so that both keep 8
+accumulators in registers. Other dtypes (complex) return None and run on the host (counted).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -47,12 +51,36 @@ NC = 256  # gemm's columns packed at once: a row tile of A stays in L1 across th
 SYMM_TILE = 16   # tiles of the symmetrising copy: a^T's column reads (lines 4n bytes apart, one L1 set) stay in L1
 
 
+@dataclass(frozen=True)
+class Elem:
+    """The element type a module is generated for: its scalar type, its SIMD shape and lanes per
+    v128, and log2 of its size (an element's address is base + index << shift)."""
+    s: str
+    v: str
+    lanes: int
+    shift: int
+
+    @property
+    def size(self) -> int:
+        return 1 << self.shift
+
+    @property
+    def splat(self) -> str:
+        return f"v128.load{8 * self.size}_splat"
+
+
+F32 = Elem("f32", "f32x4", 4, 2)
+F64 = Elem("f64", "f64x2", 2, 3)
+ELEMS = {np.dtype(np.float32): F32, np.dtype(np.float64): F64}
+
+
 class _Wat:
     """Flat WAT lines with structured loops (the assembler takes no folded instructions)."""
 
-    def __init__(self):
+    def __init__(self, t: Elem = F32):
         self.lines: list[str] = []
         self.n = 0
+        self.t = t
 
     def __call__(self, *ins: str) -> None:
         self.lines.extend(ins)
@@ -67,14 +95,14 @@ class _Wat:
         self(f"local.get ${var}", step, "i32.add", f"local.set ${var}", f"br $l{lab}", "end", "end")
 
     def addr(self, base, i, s1, j, s2):
-        """base + (i * s1 + j * s2) * 4 for locals (s1/s2 locals or None for 1)."""
+        """base + (i * s1 + j * s2) * element size for locals (s1/s2 locals or None for 1)."""
         self(f"local.get ${base}", f"local.get ${i}")
         if s1:
             self(f"local.get ${s1}", "i32.mul")
         self(f"local.get ${j}")
         if s2:
             self(f"local.get ${s2}", "i32.mul")
-        self("i32.add", "i32.const 2", "i32.shl", "i32.add")
+        self("i32.add", f"i32.const {self.t.shift}", "i32.shl", "i32.add")
 
     def func(self, name, params, locals_, result=None):
         body = "\n".join("    " + line for line in self.lines)
@@ -91,52 +119,55 @@ def _module(shared: bool, funcs, export: str) -> str:
 # ---- kernels -------------------------------------------------------------------------------------------
 
 
-def gemm_sub_wat(trans_a: bool, trans_b: bool, fma: bool, name: str) -> str:
+def gemm_sub_wat(trans_a: bool, trans_b: bool, fma: bool, name: str, t: Elem = F32) -> str:
     """kernel(a, b, c, scratch, n, k, lda, ldb, ldc, r0, r1): C[i, :] -= op(A)[i, :] @ op(B) for
-    rows i in [r0, r1) of a float32 view C (row stride ldc, n columns); op(A) is [., k], op(B) [k, n];
-    scratch holds 4 * NC * k bytes (NC columns of op(B), packed)."""
-    w = _Wat()
+    rows i in [r0, r1) of a view C (row stride ldc, n columns); op(A) is [., k], op(B) [k, n];
+    scratch holds NC * k elements (NC columns of op(B), packed). The register tile is MR rows of
+    two vectors (NR = 8 float32 columns, 4 float64: the same 8 accumulators either way)."""
+    w = _Wat(t)
+    nr, sz, ty, vt = 2 * t.lanes, t.size, t.s, t.v
     # element strides of op(A)[i, p] and op(B)[p, j]
     w("local.get $lda", "local.set $sa1", "i32.const 1", "local.set $sa2") if not trans_a else \
         w("i32.const 1", "local.set $sa1", "local.get $lda", "local.set $sa2")
     w("local.get $ldb", "local.set $sb1", "i32.const 1", "local.set $sb2") if not trans_b else \
         w("i32.const 1", "local.set $sb1", "local.get $ldb", "local.set $sb2")
-    w("local.get $n", "local.get $n", "i32.const 8", "i32.rem_s", "i32.sub", "local.set $n8")
+    w("local.get $n", "local.get $n", f"i32.const {nr}", "i32.rem_s", "i32.sub", "local.set $n8")
     w("local.get $r1", "local.get $r1", "local.get $r0", "i32.sub", f"i32.const {MR}", "i32.rem_s", "i32.sub",
       "local.set $mm")
     w("local.get $k", "local.get $k", f"i32.const {KU}", "i32.rem_s", "i32.sub", "local.set $k4")
 
     def scalar_cell():  # C[i2, j2] -= sum_p op(A)[i2, p] op(B)[p, j2]
         w.addr("c", "i2", "ldc", "j2", None)
-        w("local.tee $cp", "f32.load", "local.set $s")
+        w("local.tee $cp", f"{ty}.load", "local.set $s")
 
         def step():
             w("local.get $s")
             w.addr("a", "i2", "sa1", "p", "sa2")
-            w("f32.load")
+            w(f"{ty}.load")
             w.addr("b", "p", "sb1", "j2", "sb2")
-            w("f32.load", "f32.mul", "f32.sub", "local.set $s")
+            w(f"{ty}.load", f"{ty}.mul", f"{ty}.sub", "local.set $s")
         w.loop("p", "i32.const 0", "local.get $k", step)
-        w("local.get $cp", "local.get $s", "f32.store")
+        w("local.get $cp", "local.get $s", f"{ty}.store")
 
     def scalar_block(row_lo, row_hi, col_lo, col_hi):
         w.loop("i2", row_lo, row_hi, lambda: w.loop("j2", col_lo, col_hi, scalar_cell))
 
-    def pack():  # strip (j - jc) / 8 of the scratch: [p, 0:8] = op(B)[p, j:j+8]
-        _set(w, "pk", "j", "jc", ["i32.sub"], "k", ["i32.mul", "i32.const 2", "i32.shl"], "scratch", ["i32.add"])
+    def pack():  # strip (j - jc) / NR of the scratch: [p, 0:NR] = op(B)[p, j:j+NR] (32 bytes a row)
+        _set(w, "pk", "j", "jc", ["i32.sub"], "k", ["i32.mul", f"i32.const {t.shift}", "i32.shl"], "scratch",
+             ["i32.add"])
 
         def row():
             if not trans_b:
                 w("local.get $pk")
                 w.addr("b", "p", "ldb", "j", None)
-                w("local.tee $bp", "v128.load align=4", "v128.store",
-                  "local.get $pk", "local.get $bp", "v128.load offset=16 align=4", "v128.store offset=16")
-            else:  # op(B)[p, j + q] = B[j + q, p]: eight rows of B, ldb apart
+                w("local.tee $bp", f"v128.load align={sz}", "v128.store",
+                  "local.get $pk", "local.get $bp", f"v128.load offset=16 align={sz}", "v128.store offset=16")
+            else:  # op(B)[p, j + q] = B[j + q, p]: NR rows of B, ldb apart
                 w.addr("b", "j", "ldb", "p", None)
                 w("local.set $bp")
-                for q in range(8):
-                    w("local.get $pk", "local.get $bp", "f32.load", f"f32.store offset={4 * q}")
-                    if q < 7:
+                for q in range(nr):
+                    w("local.get $pk", "local.get $bp", f"{ty}.load", f"{ty}.store offset={sz * q}")
+                    if q < nr - 1:
                         w("local.get $bp", "local.get $ldb4", "i32.add", "local.set $bp")
             w("local.get $pk", "i32.const 32", "i32.add", "local.set $pk")
         w.loop("p", "i32.const 0", "local.get $k", row)
@@ -148,10 +179,11 @@ def gemm_sub_wat(trans_a: bool, trans_b: bool, fma: bool, name: str) -> str:
         if not trans_a:
             for r in range(MR):  # pa_r = &A[i + r, 0]
                 w("local.get $a", "local.get $i", f"i32.const {r}", "i32.add", "local.get $lda", "i32.mul",
-                  "i32.const 2", "i32.shl", "i32.add", f"local.set $pa{r}")
+                  f"i32.const {t.shift}", "i32.shl", "i32.add", f"local.set $pa{r}")
         else:  # op(A)[i + r, p] = A[p, i + r]: MR neighbours in one row of A
-            w("local.get $a", "local.get $i", "i32.const 2", "i32.shl", "i32.add", "local.set $pa0")
-        _set(w, "pb", "j", "jc", ["i32.sub"], "k", ["i32.mul", "i32.const 2", "i32.shl"], "scratch", ["i32.add"])
+            w("local.get $a", "local.get $i", f"i32.const {t.shift}", "i32.shl", "i32.add", "local.set $pa0")
+        _set(w, "pb", "j", "jc", ["i32.sub"], "k", ["i32.mul", f"i32.const {t.shift}", "i32.shl"], "scratch",
+             ["i32.add"])
 
         def ksteps(unroll):
             for u in range(unroll):
@@ -159,21 +191,21 @@ def gemm_sub_wat(trans_a: bool, trans_b: bool, fma: bool, name: str) -> str:
                   "local.get $pb", f"v128.load offset={u * 32 + 16}", "local.set $b1")
                 for r in range(MR):
                     if trans_a:
-                        w("local.get $pa0", f"v128.load32_splat offset={4 * r}", "local.set $av")
+                        w("local.get $pa0", f"{t.splat} offset={sz * r}", "local.set $av")
                     else:
-                        w(f"local.get $pa{r}", f"v128.load32_splat offset={u * 4}", "local.set $av")
+                        w(f"local.get $pa{r}", f"{t.splat} offset={u * sz}", "local.set $av")
                     for h in range(2):
                         if fma:
-                            w("local.get $av", f"local.get $b{h}", f"local.get $acc{r}{h}", "f32x4.relaxed_madd")
+                            w("local.get $av", f"local.get $b{h}", f"local.get $acc{r}{h}", f"{vt}.relaxed_madd")
                         else:
-                            w(f"local.get $acc{r}{h}", "local.get $av", f"local.get $b{h}", "f32x4.mul", "f32x4.add")
+                            w(f"local.get $acc{r}{h}", "local.get $av", f"local.get $b{h}", f"{vt}.mul", f"{vt}.add")
                         w(f"local.set $acc{r}{h}")
                 if trans_a:
                     w("local.get $pa0", "local.get $lda4", "i32.add", "local.set $pa0")
             w("local.get $pb", f"i32.const {unroll * 32}", "i32.add", "local.set $pb")
             if not trans_a:
                 for r in range(MR):
-                    w(f"local.get $pa{r}", f"i32.const {unroll * 4}", "i32.add", f"local.set $pa{r}")
+                    w(f"local.get $pa{r}", f"i32.const {unroll * sz}", "i32.add", f"local.set $pa{r}")
 
         if trans_a:
             w.loop("p", "i32.const 0", "local.get $k", lambda: ksteps(1))
@@ -183,35 +215,36 @@ def gemm_sub_wat(trans_a: bool, trans_b: bool, fma: bool, name: str) -> str:
         for r in range(MR):
             w("local.get $i", f"i32.const {r}", "i32.add", "local.set $row")
             w.addr("c", "row", "ldc", "j", None)
-            w("local.tee $cp", "local.get $cp", "v128.load align=4", f"local.get $acc{r}0", "f32x4.sub",
-              "v128.store align=4",
-              "local.get $cp", "local.get $cp", "v128.load offset=16 align=4", f"local.get $acc{r}1", "f32x4.sub",
-              "v128.store offset=16 align=4")
+            w("local.tee $cp", "local.get $cp", f"v128.load align={sz}", f"local.get $acc{r}0", f"{vt}.sub",
+              f"v128.store align={sz}",
+              "local.get $cp", "local.get $cp", f"v128.load offset=16 align={sz}", f"local.get $acc{r}1", f"{vt}.sub",
+              f"v128.store offset=16 align={sz}")
 
-    w("local.get $lda", "i32.const 2", "i32.shl", "local.set $lda4",
-      "local.get $ldb", "i32.const 2", "i32.shl", "local.set $ldb4")
+    w("local.get $lda", f"i32.const {t.shift}", "i32.shl", "local.set $lda4",
+      "local.get $ldb", f"i32.const {t.shift}", "i32.shl", "local.set $ldb4")
 
     def chunk():  # columns [jc, jce): their strips packed, then each row tile against every strip
         _set(w, "jce", "jc", NC, ["i32.add"])
         _set(w, "jce", _sel(["local.get $jce"], ["local.get $n8"], _ex("jce", "n8", ["i32.lt_s"])))
-        w.loop("j", "local.get $jc", "local.get $jce", pack, step="i32.const 8")
+        w.loop("j", "local.get $jc", "local.get $jce", pack, step=f"i32.const {nr}")
         w.loop("i", "local.get $r0", "local.get $mm",
-               lambda: w.loop("j", "local.get $jc", "local.get $jce", tile, step="i32.const 8"), step=f"i32.const {MR}")
+               lambda: w.loop("j", "local.get $jc", "local.get $jce", tile, step=f"i32.const {nr}"),
+               step=f"i32.const {MR}")
         scalar_block("local.get $mm", "local.get $r1", "local.get $jc", "local.get $jce")
     w.loop("jc", "i32.const 0", "local.get $n8", chunk, step=f"i32.const {NC}")
     scalar_block("local.get $r0", "local.get $r1", "local.get $n8", "local.get $n")
     locals_ = [(x, "i32") for x in ("sa1", "sa2", "sb1", "sb2", "n8", "mm", "k4", "i", "j", "p", "i2", "j2", "row",
                                     "jc", "jce", "pb", "pk", "bp", "cp", "lda4", "ldb4")]
-    locals_ += [(f"pa{r}", "i32") for r in range(MR)] + [("s", "f32"), ("av", "v128"), ("b0", "v128"), ("b1", "v128")]
+    locals_ += [(f"pa{r}", "i32") for r in range(MR)] + [("s", ty), ("av", "v128"), ("b0", "v128"), ("b1", "v128")]
     locals_ += [(f"acc{r}{h}", "v128") for r in range(MR) for h in range(2)]
     return w.func(name, ["a", "b", "c", "scratch", "n", "k", "lda", "ldb", "ldc", "r0", "r1"], locals_)
 
 
-def trsm_wat(name: str) -> str:
+def trsm_wat(name: str, t: Elem = F32) -> str:
     """kernel(t, x, n, k, t1, t2, x1, x2, fwd, unit): op(T) X = B in place, op(T)[i, p] =
     t[i * t1 + p * t2], X[i, c] = x[i * x1 + c * x2] (so any orientation of either is strides),
     n x n triangular (lower: fwd = 1, rows in order; upper: fwd = 0, rows in reverse)."""
-    w = _Wat()
+    w = _Wat(t)
 
     def row():
         # i = fwd ? step : n - 1 - step; the solved rows p are [0, i) or (i, n)
@@ -222,33 +255,33 @@ def trsm_wat(name: str) -> str:
 
         def col():
             w.addr("x", "i", "x1", "c", "x2")
-            w("local.tee $xp", "f32.load", "local.set $s")
+            w("local.tee $xp", f"{t.s}.load", "local.set $s")
 
             def term():
                 w("local.get $s")
                 w.addr("t", "i", "t1", "p", "t2")
-                w("f32.load")
+                w(f"{t.s}.load")
                 w.addr("x", "p", "x1", "c", "x2")
-                w("f32.load", "f32.mul", "f32.sub", "local.set $s")
+                w(f"{t.s}.load", f"{t.s}.mul", f"{t.s}.sub", "local.set $s")
             w.loop("p", "local.get $plo", "local.get $phi", term)
             w("local.get $xp", "local.get $s")
             w("local.get $s")
             w.addr("t", "i", "t1", "i", "t2")
-            w("f32.load", "f32.div", "local.get $unit", "select", "f32.store")
+            w(f"{t.s}.load", f"{t.s}.div", "local.get $unit", "select", f"{t.s}.store")
         w.loop("c", "i32.const 0", "local.get $k", col)
     w.loop("step", "i32.const 0", "local.get $n", row)
     return w.func(name, ["t", "x", "n", "k", "t1", "t2", "x1", "x2", "fwd", "unit"],
                     [("step", "i32"), ("i", "i32"), ("c", "i32"), ("p", "i32"), ("plo", "i32"), ("phi", "i32"),
-                     ("xp", "i32"), ("s", "f32")])
+                     ("xp", "i32"), ("s", t.s)])
 
 
-def trsm_rows_wat(name: str) -> str:
+def trsm_rows_wat(name: str, t: Elem = F32) -> str:
     """kernel(t, x, n, k, t1, t2, ldx, fwd, unit): as trsm_wat for X with contiguous rows (a left
-    solve): row i of X minus T[i, p] times each solved row p, four columns at a time."""
-    w = _Wat()
+    solve): row i of X minus T[i, p] times each solved row p, a vector of columns at a time."""
+    w = _Wat(t)
 
     def axpy(vec_op, scalar_op):
-        w.loop("c", "i32.const 0", "local.get $k4", lambda: vec_op(), step="i32.const 4")
+        w.loop("c", "i32.const 0", "local.get $k4", lambda: vec_op(), step=f"i32.const {t.lanes}")
         w.loop("c", "local.get $k4", "local.get $k", lambda: scalar_op())
 
     def row():
@@ -256,129 +289,132 @@ def trsm_rows_wat(name: str) -> str:
           "local.get $fwd", "select", "local.set $i")
         w("i32.const 0", "local.get $i", "i32.const 1", "i32.add", "local.get $fwd", "select", "local.set $plo")
         w("local.get $i", "local.get $n", "local.get $fwd", "select", "local.set $phi")
-        w("local.get $x", "local.get $i", "local.get $ldx", "i32.mul", "i32.const 2", "i32.shl", "i32.add",
+        w("local.get $x", "local.get $i", "local.get $ldx", "i32.mul", f"i32.const {t.shift}", "i32.shl", "i32.add",
           "local.set $xi")
 
         def term():
             w.addr("t", "i", "t1", "p", "t2")
-            w("f32.load", "local.tee $tv", "f32x4.splat", "local.set $tv4")
-            w("local.get $x", "local.get $p", "local.get $ldx", "i32.mul", "i32.const 2", "i32.shl", "i32.add",
+            w(f"{t.s}.load", "local.tee $tv", f"{t.v}.splat", "local.set $tv4")
+            w("local.get $x", "local.get $p", "local.get $ldx", "i32.mul", f"i32.const {t.shift}", "i32.shl", "i32.add",
               "local.set $xp")
 
             def vec():
-                w("local.get $xi", "local.get $c", "i32.const 2", "i32.shl", "i32.add", "local.tee $q",
-                  "local.get $q", "v128.load align=4", "local.get $tv4",
-                  "local.get $xp", "local.get $c", "i32.const 2", "i32.shl", "i32.add", "v128.load align=4",
-                  "f32x4.mul", "f32x4.sub", "v128.store align=4")
+                w("local.get $xi", "local.get $c", f"i32.const {t.shift}", "i32.shl", "i32.add", "local.tee $q",
+                  "local.get $q", f"v128.load align={t.size}", "local.get $tv4",
+                  "local.get $xp", "local.get $c", f"i32.const {t.shift}", "i32.shl", "i32.add",
+                  f"v128.load align={t.size}", f"{t.v}.mul", f"{t.v}.sub", f"v128.store align={t.size}")
 
             def one():
-                w("local.get $xi", "local.get $c", "i32.const 2", "i32.shl", "i32.add", "local.tee $q",
-                  "local.get $q", "f32.load", "local.get $tv",
-                  "local.get $xp", "local.get $c", "i32.const 2", "i32.shl", "i32.add", "f32.load",
-                  "f32.mul", "f32.sub", "f32.store")
+                w("local.get $xi", "local.get $c", f"i32.const {t.shift}", "i32.shl", "i32.add", "local.tee $q",
+                  "local.get $q", f"{t.s}.load", "local.get $tv",
+                  "local.get $xp", "local.get $c", f"i32.const {t.shift}", "i32.shl", "i32.add", f"{t.s}.load",
+                  f"{t.s}.mul", f"{t.s}.sub", f"{t.s}.store")
             axpy(vec, one)
         w.loop("p", "local.get $plo", "local.get $phi", term)
         w("local.get $unit", "i32.eqz", "if")
         w.addr("t", "i", "t1", "i", "t2")
-        w("f32.load", "local.tee $tv", "f32x4.splat", "local.set $tv4")
-        axpy(lambda: w("local.get $xi", "local.get $c", "i32.const 2", "i32.shl", "i32.add", "local.tee $q",
-                       "local.get $q", "v128.load align=4", "local.get $tv4", "f32x4.div", "v128.store align=4"),
-             lambda: w("local.get $xi", "local.get $c", "i32.const 2", "i32.shl", "i32.add", "local.tee $q",
-                       "local.get $q", "f32.load", "local.get $tv", "f32.div", "f32.store"))
+        w(f"{t.s}.load", "local.tee $tv", f"{t.v}.splat", "local.set $tv4")
+        axpy(lambda: w("local.get $xi", "local.get $c", f"i32.const {t.shift}", "i32.shl", "i32.add", "local.tee $q",
+                       "local.get $q", f"v128.load align={t.size}", "local.get $tv4", f"{t.v}.div",
+                       f"v128.store align={t.size}"),
+             lambda: w("local.get $xi", "local.get $c", f"i32.const {t.shift}", "i32.shl", "i32.add", "local.tee $q",
+                       "local.get $q", f"{t.s}.load", "local.get $tv", f"{t.s}.div", f"{t.s}.store"))
         w("end")
-    w("local.get $k", "local.get $k", "i32.const 4", "i32.rem_s", "i32.sub", "local.set $k4")
+    w("local.get $k", "local.get $k", f"i32.const {t.lanes}", "i32.rem_s", "i32.sub", "local.set $k4")
     w.loop("step", "i32.const 0", "local.get $n", row)
     return w.func(name, ["t", "x", "n", "k", "t1", "t2", "ldx", "fwd", "unit"],
                     [(v, "i32") for v in ("step", "i", "c", "p", "plo", "phi", "xi", "xp", "q", "k4")]
-                    + [("tv", "f32"), ("tv4", "v128")])
+                    + [("tv", t.s), ("tv4", "v128")])
 
 
-def trsm_dot_wat(name: str) -> str:
+def trsm_dot_wat(name: str, t: Elem = F32) -> str:
     """(t, x, n, k, ldt, ldx, fwd, unit): as trsm_wat for op(T)[i, p] = t[i * ldt + p] and
     X[i, c] = x[c * ldx + i] (a right solve with transpose_a, as Cholesky's panel is): each row
-    of x solved on its own, the sums over p as dot products four at a time."""
-    w = _Wat()
+    of x solved on its own, the sums over p as dot products a vector at a time."""
+    w = _Wat(t)
 
     def row_of_x():
-        _set(w, "xr", "x", "c", "ldx", ["i32.mul", "i32.const 2", "i32.shl", "i32.add"])
+        _set(w, "xr", "x", "c", "ldx", ["i32.mul", f"i32.const {t.shift}", "i32.shl", "i32.add"])
 
         def elem():
             w("local.get $step", "local.get $n", "i32.const 1", "i32.sub", "local.get $step", "i32.sub",
               "local.get $fwd", "select", "local.set $i")
             w("i32.const 0", "local.get $i", "i32.const 1", "i32.add", "local.get $fwd", "select", "local.set $plo")
             w("local.get $i", "local.get $n", "local.get $fwd", "select", "local.set $phi")
-            _set(w, "ti", "t", "i", "ldt", ["i32.mul", "i32.const 2", "i32.shl", "i32.add"])
-            _set(w, "p4", "phi", "phi", "plo", ["i32.sub", "i32.const 3", "i32.and", "i32.sub"])
+            _set(w, "ti", "t", "i", "ldt", ["i32.mul", f"i32.const {t.shift}", "i32.shl", "i32.add"])
+            _set(w, "p4", "phi", "phi", "plo", ["i32.sub", f"i32.const {t.lanes - 1}", "i32.and", "i32.sub"])
             w("v128.const i32x4 0 0 0 0", "local.set $acc")
             w.loop("p", "local.get $plo", "local.get $p4", lambda: w(
-                "local.get $acc", "local.get $ti", "local.get $p", "i32.const 2", "i32.shl", "i32.add",
-                "v128.load align=4", "local.get $xr", "local.get $p", "i32.const 2", "i32.shl", "i32.add",
-                "v128.load align=4", "f32x4.mul", "f32x4.add", "local.set $acc"), step="i32.const 4")
-            w("local.get $xr", "local.get $i", "i32.const 2", "i32.shl", "i32.add", "local.tee $xp", "f32.load")
-            for lane in range(4):
-                w("local.get $acc", f"f32x4.extract_lane {lane}", "f32.sub")
+                "local.get $acc", "local.get $ti", "local.get $p", f"i32.const {t.shift}", "i32.shl", "i32.add",
+                f"v128.load align={t.size}", "local.get $xr", "local.get $p", f"i32.const {t.shift}", "i32.shl",
+                "i32.add", f"v128.load align={t.size}", f"{t.v}.mul", f"{t.v}.add", "local.set $acc"),
+                step=f"i32.const {t.lanes}")
+            w("local.get $xr", "local.get $i", f"i32.const {t.shift}", "i32.shl", "i32.add", "local.tee $xp",
+              f"{t.s}.load")
+            for lane in range(t.lanes):
+                w("local.get $acc", f"{t.v}.extract_lane {lane}", f"{t.s}.sub")
             w("local.set $s")
             w.loop("p", "local.get $p4", "local.get $phi", lambda: w(
-                "local.get $s", "local.get $ti", "local.get $p", "i32.const 2", "i32.shl", "i32.add", "f32.load",
-                "local.get $xr", "local.get $p", "i32.const 2", "i32.shl", "i32.add", "f32.load",
-                "f32.mul", "f32.sub", "local.set $s"))
-            w("local.get $xp", "local.get $s", "local.get $s", "local.get $ti", "local.get $i", "i32.const 2",
-              "i32.shl", "i32.add", "f32.load", "f32.div", "local.get $unit", "select", "f32.store")
+                "local.get $s", "local.get $ti", "local.get $p", f"i32.const {t.shift}", "i32.shl", "i32.add",
+                f"{t.s}.load", "local.get $xr", "local.get $p", f"i32.const {t.shift}", "i32.shl", "i32.add",
+                f"{t.s}.load", f"{t.s}.mul", f"{t.s}.sub", "local.set $s"))
+            w("local.get $xp", "local.get $s", "local.get $s", "local.get $ti", "local.get $i", f"i32.const {t.shift}",
+              "i32.shl", "i32.add", f"{t.s}.load", f"{t.s}.div", "local.get $unit", "select", f"{t.s}.store")
         w.loop("step", "i32.const 0", "local.get $n", elem)
     w.loop("c", "i32.const 0", "local.get $k", row_of_x)
     return w.func(name, ["t", "x", "n", "k", "ldt", "ldx", "fwd", "unit"],
                   [(v, "i32") for v in ("c", "step", "i", "p", "p4", "plo", "phi", "xr", "ti", "xp")]
-                  + [("s", "f32"), ("acc", "v128")])
+                  + [("s", t.s), ("acc", "v128")])
 
 
-def potf2_wat(name: str) -> str:
+def potf2_wat(name: str, t: Elem = F32) -> str:
     """kernel(a, n, lda) -> 1, or 0 where the block is not positive definite: the lower Cholesky
     factor of the n x n block in place, column by column (left-looking within the block)."""
-    w = _Wat()
-    w("f32.const 1", "local.set $d")
+    w = _Wat(t)
+    w(f"{t.s}.const 1", "local.set $d")
 
     def column():
         def rowi():
             w.addr("a", "i", "lda", "j", None)
-            w("local.tee $ap", "f32.load", "local.set $s")
+            w("local.tee $ap", f"{t.s}.load", "local.set $s")
 
             def term():
                 w("local.get $s")
                 w.addr("a", "i", "lda", "p", None)
-                w("f32.load")
+                w(f"{t.s}.load")
                 w.addr("a", "j", "lda", "p", None)
-                w("f32.load", "f32.mul", "f32.sub", "local.set $s")
+                w(f"{t.s}.load", f"{t.s}.mul", f"{t.s}.sub", "local.set $s")
             w.loop("p", "i32.const 0", "local.get $j", term)
             w("local.get $i", "local.get $j", "i32.eq", "if")
             # a NaN goes on as NaN (LAPACK's s <= 0 test, and JAX's result for NaN entries)
-            w("local.get $s", "f32.const 0", "f32.le", "if", "i32.const 0", "return", "end")
-            w("local.get $s", "f32.sqrt", "local.set $d", "local.get $ap", "local.get $d", "f32.store")
-            w("else", "local.get $ap", "local.get $s", "local.get $d", "f32.div", "f32.store", "end")
+            w("local.get $s", f"{t.s}.const 0", f"{t.s}.le", "if", "i32.const 0", "return", "end")
+            w("local.get $s", f"{t.s}.sqrt", "local.set $d", "local.get $ap", "local.get $d", f"{t.s}.store")
+            w("else", "local.get $ap", "local.get $s", "local.get $d", f"{t.s}.div", f"{t.s}.store", "end")
         w.loop("i", "local.get $j", "local.get $n", rowi)
     w.loop("j", "i32.const 0", "local.get $n", column)
     w("i32.const 1")
-    return w.func(name, ["a", "n", "lda"], [("i", "i32"), ("j", "i32"), ("p", "i32"), ("ap", "i32"), ("s", "f32"),
-                                        ("d", "f32")], result="i32")
+    return w.func(name, ["a", "n", "lda"], [("i", "i32"), ("j", "i32"), ("p", "i32"), ("ap", "i32"), ("s", t.s),
+                                        ("d", t.s)], result="i32")
 
 
-def getf2_wat(name: str) -> str:
+def getf2_wat(name: str, t: Elem = F32) -> str:
     """kernel(a, m, n, lda, piv, base): LU with partial pivoting of an m x n panel in place, as the
     cpu kernel does it (the first largest |value|, NaN counting as largest as in np.argmax; a zero
     pivot leaves its column unscaled); piv[j] = base + the pivot row."""
-    w = _Wat()
+    w = _Wat(t)
     w("local.get $m", "local.get $n", "local.get $m", "local.get $n", "i32.lt_s", "select", "local.set $kmin")
 
     def column():
         w("local.get $j", "local.set $p")
         w.addr("a", "j", "lda", "j", None)
-        w("f32.load", "f32.abs", "local.set $best")
+        w(f"{t.s}.load", f"{t.s}.abs", "local.set $best")
 
         def search():
             w.addr("a", "i", "lda", "j", None)
-            w("f32.load", "f32.abs", "local.tee $v")
+            w(f"{t.s}.load", f"{t.s}.abs", "local.tee $v")
             # take it if larger, or if it is the first NaN (best not NaN yet)
-            w("local.get $best", "f32.gt", "local.get $v", "local.get $v", "f32.ne", "local.get $best",
-              "local.get $best", "f32.eq", "i32.and", "i32.or", "if",
+            w("local.get $best", f"{t.s}.gt", "local.get $v", "local.get $v", f"{t.s}.ne", "local.get $best",
+              "local.get $best", f"{t.s}.eq", "i32.and", "i32.or", "if",
               "local.get $v", "local.set $best", "local.get $i", "local.set $p", "end")
         w("local.get $j", "i32.const 1", "i32.add", "local.set $i0")
         w.loop("i", "local.get $i0", "local.get $m", search)
@@ -389,60 +425,61 @@ def getf2_wat(name: str) -> str:
             w.addr("a", "j", "lda", "c", None)
             w("local.tee $ap")
             w.addr("a", "p", "lda", "c", None)
-            w("local.tee $bp", "f32.load", "local.get $bp", "local.get $ap", "f32.load", "f32.store", "f32.store")
+            w("local.tee $bp", f"{t.s}.load", "local.get $bp", "local.get $ap", f"{t.s}.load", f"{t.s}.store",
+              f"{t.s}.store")
         w("local.get $p", "local.get $j", "i32.ne", "if")
         w.loop("c", "i32.const 0", "local.get $n", swap)
         w("end")
         w.addr("a", "j", "lda", "j", None)
-        w("f32.load", "local.set $piv_v")
+        w(f"{t.s}.load", "local.set $piv_v")
 
         def below():
-            w("local.get $piv_v", "f32.const 0", "f32.ne", "if")
+            w("local.get $piv_v", f"{t.s}.const 0", f"{t.s}.ne", "if")
             w.addr("a", "i", "lda", "j", None)
-            w("local.tee $ap", "local.get $ap", "f32.load", "local.get $piv_v", "f32.div", "f32.store", "end")
+            w("local.tee $ap", "local.get $ap", f"{t.s}.load", "local.get $piv_v", f"{t.s}.div", f"{t.s}.store", "end")
             w.addr("a", "i", "lda", "j", None)
-            w("f32.load", "local.set $l")
+            w(f"{t.s}.load", "local.set $l")
 
             def update():
                 w.addr("a", "i", "lda", "c", None)
-                w("local.tee $ap", "local.get $ap", "f32.load", "local.get $l")
+                w("local.tee $ap", "local.get $ap", f"{t.s}.load", "local.get $l")
                 w.addr("a", "j", "lda", "c", None)
-                w("f32.load", "f32.mul", "f32.sub", "f32.store")
+                w(f"{t.s}.load", f"{t.s}.mul", f"{t.s}.sub", f"{t.s}.store")
             w("local.get $j", "i32.const 1", "i32.add", "local.set $c0")
             w.loop("c", "local.get $c0", "local.get $n", update)
         w.loop("i", "local.get $i0", "local.get $m", below)
     w.loop("j", "i32.const 0", "local.get $kmin", column)
     return w.func(name, ["a", "m", "n", "lda", "piv", "base"],
                     [(x, "i32") for x in ("kmin", "j", "i", "i0", "c", "c0", "p", "ap", "bp")]
-                    + [("best", "f32"), ("v", "f32"), ("piv_v", "f32"), ("l", "f32")])
+                    + [(v, t.s) for v in ("best", "v", "piv_v", "l")])
 
 
-def laswp_wat(name: str) -> str:
+def laswp_wat(name: str, t: Elem = F32) -> str:
     """kernel(a, lda, c0, c1, piv, j0, j1): for j in [j0, j1) swap rows j and piv[j] of columns [c0, c1)."""
-    w = _Wat()
+    w = _Wat(t)
 
     def pivot():
         w("local.get $piv", "local.get $j", "i32.const 2", "i32.shl", "i32.add", "i32.load", "local.tee $p",
           "local.get $j", "i32.ne", "if")
 
-        _set(w, "ap", _ptr("a", "j", "lda", "c0"))
-        _set(w, "bp", _ptr("a", "p", "lda", "c0"))
+        _set(w, "ap", _ptr("a", "j", "lda", "c0", t.shift))
+        _set(w, "bp", _ptr("a", "p", "lda", "c0", t.shift))
 
         def swap(load, store, size):
             w("local.get $ap", "local.get $bp", load, "local.get $bp", "local.get $ap", load, store, store)
             _set(w, "ap", "ap", size, ["i32.add"])
             _set(w, "bp", "bp", size, ["i32.add"])
-        w.loop("c", "local.get $c0", "local.get $c4", lambda: swap("v128.load align=4", "v128.store align=4", 16),
-               step="i32.const 4")
-        w.loop("c", "local.get $c4", "local.get $c1", lambda: swap("f32.load", "f32.store", 4))
+        w.loop("c", "local.get $c0", "local.get $c4",
+               lambda: swap(f"v128.load align={t.size}", f"v128.store align={t.size}", 16), step=f"i32.const {t.lanes}")
+        w.loop("c", "local.get $c4", "local.get $c1", lambda: swap(f"{t.s}.load", f"{t.s}.store", t.size))
         w("end")
-    _set(w, "c4", "c1", "c1", "c0", ["i32.sub", "i32.const 3", "i32.and", "i32.sub"])
+    _set(w, "c4", "c1", "c1", "c0", ["i32.sub", f"i32.const {t.lanes - 1}", "i32.and", "i32.sub"])
     w.loop("j", "local.get $j0", "local.get $j1", pivot)
     return w.func(name, ["a", "lda", "c0", "c1", "piv", "j0", "j1"],
                   [(x, "i32") for x in ("j", "c", "c4", "p", "ap", "bp")])
 
 
-def perm_wat(name: str) -> str:
+def perm_wat(name: str, t: Elem = F32) -> str:
     """kernel(piv, perm, k, m, batch): perm[b] = arange(m) with the k swaps (j, clip(piv[b, j])) applied."""
     w = _Wat()
 
@@ -466,27 +503,27 @@ def perm_wat(name: str) -> str:
     return w.func(name, ["piv", "perm", "k", "m", "batch"], [(x, "i32") for x in ("b", "i", "j", "p", "q", "ap", "bp")])
 
 
-def triangle_wat(name: str) -> str:
+def triangle_wat(name: str, t: Elem = F32) -> str:
     """kernel(a, n, nan_lower): zero the strict upper triangle of an n x n matrix; with nan_lower
     fill the lower one (diagonal included) with NaN: JAX's result for a failed Cholesky."""
-    w = _Wat()
+    w = _Wat(t)
 
     def row():
         def cell():
             w.addr("a", "i", "n", "j", None)
-            w("local.tee $ap", "f32.const nan", "local.get $ap", "f32.load", "local.get $nan", "select",
-              "f32.const 0", "local.get $j", "local.get $i", "i32.le_s", "select", "f32.store")
+            w("local.tee $ap", f"{t.s}.const nan", "local.get $ap", f"{t.s}.load", "local.get $nan", "select",
+              f"{t.s}.const 0", "local.get $j", "local.get $i", "i32.le_s", "select", f"{t.s}.store")
         w.loop("j", "i32.const 0", "local.get $n", cell)
     w.loop("i", "i32.const 0", "local.get $n", row)
     return w.func(name, ["a", "n", "nan"], [("i", "i32"), ("j", "i32"), ("ap", "i32")])
 
 
-def symm_wat(name: str) -> str:
+def symm_wat(name: str, t: Elem = F32) -> str:
     """kernel(a, out, n): the lower triangle of out = (a + a^T) / 2 (n x n; the strict upper
     triangle is left unwritten: the factorisation never reads it and `triangle` zeroes it), in
     SYMM_TILE tiles so that a^T's column reads stay in cache: the symmetrised input of
     cholesky_p(symmetrize_input=True) for the cost of the copy the routine makes anyway."""
-    w = _Wat()
+    w = _Wat(t)
 
     def tile_rows():
         _set(w, "ie", "ib", SYMM_TILE, ["i32.add"])
@@ -497,20 +534,20 @@ def symm_wat(name: str) -> str:
                 _set(w, "je", "jb", SYMM_TILE, ["i32.add"])
                 _set(w, "je", _sel(["local.get $je"], _ex("i", 1, ["i32.add"]), _ex("je", "i", ["i32.le_s"])))
 
-                _set(w, "po", _ptr("out", "i", "n", "jb"))
-                _set(w, "pr", _ptr("a", "i", "n", "jb"))
-                _set(w, "pc", _ptr("a", "jb", "n", "i"))
+                _set(w, "po", _ptr("out", "i", "n", "jb", t.shift))
+                _set(w, "pr", _ptr("a", "i", "n", "jb", t.shift))
+                _set(w, "pc", _ptr("a", "jb", "n", "i", t.shift))
 
                 def cell():  # (x + y) * 0.5 rounds as JAX's (x + y) / 2
-                    w("local.get $po", "local.get $pr", "f32.load", "local.get $pc", "f32.load", "f32.add",
-                      "f32.const 0.5", "f32.mul", "f32.store")
-                    _set(w, "po", "po", 4, ["i32.add"])
-                    _set(w, "pr", "pr", 4, ["i32.add"])
+                    w("local.get $po", "local.get $pr", f"{t.s}.load", "local.get $pc", f"{t.s}.load", f"{t.s}.add",
+                      f"{t.s}.const 0.5", f"{t.s}.mul", f"{t.s}.store")
+                    _set(w, "po", "po", t.size, ["i32.add"])
+                    _set(w, "pr", "pr", t.size, ["i32.add"])
                     _set(w, "pc", "pc", "n4", ["i32.add"])
                 w.loop("j", "local.get $jb", "local.get $je", cell)
             w.loop("i", "local.get $ib", "local.get $ie", row)
         w.loop("jb", "i32.const 0", "local.get $ie", tile, step=f"i32.const {SYMM_TILE}")
-    _set(w, "n4", "n", ["i32.const 2", "i32.shl"])
+    _set(w, "n4", "n", [f"i32.const {t.shift}", "i32.shl"])
     w.loop("ib", "i32.const 0", "local.get $n", tile_rows, step=f"i32.const {SYMM_TILE}")
     return w.func(name, ["a", "out", "n"], [(v, "i32") for v in ("ib", "ie", "jb", "je", "i", "j", "n4", "po", "pr",
                                                                  "pc")])
@@ -531,9 +568,14 @@ def _ex(*parts):
     return out
 
 
-def _ptr(base, r, ld, c):
-    """base + (r * ld + c) * 4."""
-    return _ex(base, r, ld) + ["i32.mul"] + _ex(c) + ["i32.add", "i32.const 2", "i32.shl", "i32.add"]
+def _ptr(base, r, ld, c, shift=2):
+    """base + (r * ld + c) << shift (4-byte elements unless told)."""
+    return _ex(base, r, ld) + ["i32.mul"] + _ex(c) + ["i32.add", f"i32.const {shift}", "i32.shl", "i32.add"]
+
+
+def _elem_ptr(t: Elem):
+    """_ptr for matrices of t."""
+    return lambda base, r, ld, c: _ptr(base, r, ld, c, t.shift)
 
 
 def _sel(a, b, cond):
@@ -557,11 +599,12 @@ def _if(w, cond, then, otherwise=None):
     w("end")
 
 
-def trsm_blocked_wat(name: str) -> str:
+def trsm_blocked_wat(name: str, t: Elem = F32) -> str:
     """(t, ldt, x, ldx, rows, cols, left, lower, trans, unit, scratch): op(T) X = B (left) or
     X op(T) = B in place on X [rows, cols], in blocks along T's order: each diagonal block by a
     scalar kernel, the rest of X updated through gemm."""
-    w = _Wat()
+    ep = _elem_ptr(t)
+    w = _Wat(t)
     _set(w, "efflow", "lower", "trans", ["i32.ne"])
     _set(w, "size", _sel(["local.get $rows"], ["local.get $cols"], "left"))
     _set(w, "blk", _sel([f"i32.const {LEFT_NB}"], [f"i32.const {TRSM_NB}"], "left"))
@@ -577,31 +620,31 @@ def trsm_blocked_wat(name: str) -> str:
         _set(w, "nb", "s1", "s0", ["i32.sub"])
         _set(w, "lo", _sel(["local.get $s1"], ["i32.const 0"], "fwd"))
         _set(w, "rn", _sel(_ex("size", "s1", ["i32.sub"]), ["local.get $s0"], "fwd"))
-        _set(w, "diag", _ptr("t", "s0", "ldt", "s0"))
+        _set(w, "diag", ep("t", "s0", "ldt", "s0"))
 
         def left():
-            _call(w, "trsm_rows", ["local.get $diag"], _ptr("x", "s0", "ldx", 0), "nb", "cols",
+            _call(w, "trsm_rows", ["local.get $diag"], ep("x", "s0", "ldx", 0), "nb", "cols",
                   _sel([_g(1)], ["local.get $ldt"], "trans"), _sel(["local.get $ldt"], [_g(1)], "trans"),
                   "ldx", "fwd", "unit")
             _if(w, _ex("rn", 0, ["i32.gt_s"]), lambda: _if(
                 w, "trans",
-                lambda: _call(w, "gemm_tn", _ptr("t", "s0", "ldt", "lo"), _ptr("x", "s0", "ldx", 0),
-                              _ptr("x", "lo", "ldx", 0), "scratch", "cols", "nb", "ldt", "ldx", "ldx", 0, "rn"),
-                lambda: _call(w, "gemm_nn", _ptr("t", "lo", "ldt", "s0"), _ptr("x", "s0", "ldx", 0),
-                              _ptr("x", "lo", "ldx", 0), "scratch", "cols", "nb", "ldt", "ldx", "ldx", 0, "rn")))
+                lambda: _call(w, "gemm_tn", ep("t", "s0", "ldt", "lo"), ep("x", "s0", "ldx", 0),
+                              ep("x", "lo", "ldx", 0), "scratch", "cols", "nb", "ldt", "ldx", "ldx", 0, "rn"),
+                lambda: _call(w, "gemm_nn", ep("t", "lo", "ldt", "s0"), ep("x", "s0", "ldx", 0),
+                              ep("x", "lo", "ldx", 0), "scratch", "cols", "nb", "ldt", "ldx", "ldx", 0, "rn")))
 
         def right():  # X op(T) = B  <=>  op(T)^T X^T = B^T: the kernel on transposed strides
             _if(w, "trans",
-                lambda: _call(w, "trsm_dot", ["local.get $diag"], _ptr("x", 0, "ldx", "s0"), "nb", "rows", "ldt",
+                lambda: _call(w, "trsm_dot", ["local.get $diag"], ep("x", 0, "ldx", "s0"), "nb", "rows", "ldt",
                               "ldx", "fwd", "unit"),
-                lambda: _call(w, "trsm", ["local.get $diag"], _ptr("x", 0, "ldx", "s0"), "nb", "rows", 1, "ldt",
+                lambda: _call(w, "trsm", ["local.get $diag"], ep("x", 0, "ldx", "s0"), "nb", "rows", 1, "ldt",
                               1, "ldx", "fwd", "unit"))
             _if(w, _ex("rn", 0, ["i32.gt_s"]), lambda: _if(
                 w, "trans",
-                lambda: _call(w, "gemm_nt", _ptr("x", 0, "ldx", "s0"), _ptr("t", "lo", "ldt", "s0"),
-                              _ptr("x", 0, "ldx", "lo"), "scratch", "rn", "nb", "ldx", "ldt", "ldx", 0, "rows"),
-                lambda: _call(w, "gemm_nn", _ptr("x", 0, "ldx", "s0"), _ptr("t", "s0", "ldt", "lo"),
-                              _ptr("x", 0, "ldx", "lo"), "scratch", "rn", "nb", "ldx", "ldt", "ldx", 0, "rows")))
+                lambda: _call(w, "gemm_nt", ep("x", 0, "ldx", "s0"), ep("t", "lo", "ldt", "s0"),
+                              ep("x", 0, "ldx", "lo"), "scratch", "rn", "nb", "ldx", "ldt", "ldx", 0, "rows"),
+                lambda: _call(w, "gemm_nn", ep("x", 0, "ldx", "s0"), ep("t", "s0", "ldt", "lo"),
+                              ep("x", 0, "ldx", "lo"), "scratch", "rn", "nb", "ldx", "ldt", "ldx", 0, "rows")))
         _if(w, "left", left, right)
     w.loop("step", "i32.const 0", "local.get $nblk", step)
     return w.func(name, ["t", "ldt", "x", "ldx", "rows", "cols", "left", "lower", "trans", "unit", "scratch"],
@@ -609,30 +652,31 @@ def trsm_blocked_wat(name: str) -> str:
                                         "diag")])
 
 
-def _chol_blocked_wat(name: str, block: int, inner: str) -> str:
+def _chol_blocked_wat(name: str, block: int, inner: str, t: Elem) -> str:
     """(a, n, lda, scratch) -> 1, or 0 where not positive definite: the lower Cholesky factor of
     the n x n view in place (above the diagonal: partial junk), in blocks of `block`: each
     diagonal block by `inner`, L21 = A21 L11^-T, then the lower part of A22 -= L21 L21^T a column
     block at a time (the diagonal blocks also compute some of the upper triangle)."""
-    w = _Wat()
+    ep = _elem_ptr(t)
+    w = _Wat(t)
 
     def panel():
         _set(w, "jb", "n", "j0", ["i32.sub"])
         _set(w, "jb", _sel([f"i32.const {block}"], ["local.get $jb"], _ex(block, "jb", ["i32.lt_s"])))
         extra = ["local.get $scratch"] if inner != "potf2" else []
-        w(*_ptr("a", "j0", "lda", "j0"), "local.get $jb", "local.get $lda", *extra, f"call ${inner}", "i32.eqz",
+        w(*ep("a", "j0", "lda", "j0"), "local.get $jb", "local.get $lda", *extra, f"call ${inner}", "i32.eqz",
           "if", "i32.const 0", "return", "end")
         _set(w, "r0", "j0", "jb", ["i32.add"])
 
         def below():
-            _call(w, "trsm_blocked", _ptr("a", "j0", "lda", "j0"), "lda", _ptr("a", "r0", "lda", "j0"), "lda",
+            _call(w, "trsm_blocked", ep("a", "j0", "lda", "j0"), "lda", ep("a", "r0", "lda", "j0"), "lda",
                   _ex("n", "r0", ["i32.sub"]), "jb", 0, 1, 1, 0, "scratch")
 
             def update():
                 _set(w, "cw", "n", "c0", ["i32.sub"])
                 _set(w, "cw", _sel([f"i32.const {2 * block}"], ["local.get $cw"], _ex(2 * block, "cw", ["i32.lt_s"])))
-                _call(w, "gemm_nt", _ptr("a", "c0", "lda", "j0"), _ptr("a", "c0", "lda", "j0"),
-                      _ptr("a", "c0", "lda", "c0"), "scratch", "cw", "jb", "lda", "lda", "lda", 0,
+                _call(w, "gemm_nt", ep("a", "c0", "lda", "j0"), ep("a", "c0", "lda", "j0"),
+                      ep("a", "c0", "lda", "c0"), "scratch", "cw", "jb", "lda", "lda", "lda", 0,
                       _ex("n", "c0", ["i32.sub"]))
             w.loop("c0", "local.get $r0", "local.get $n", update, step=f"i32.const {2 * block}")
         _if(w, _ex("r0", "n", ["i32.lt_s"]), below)
@@ -642,31 +686,32 @@ def _chol_blocked_wat(name: str, block: int, inner: str) -> str:
                   result="i32")
 
 
-def chol_wat(name: str) -> str:
+def chol_wat(name: str, t: Elem = F32) -> str:
     """(a, n, scratch): the lower Cholesky factor of the n x n matrix a in place, upper triangle
     zeroed; all NaN below the diagonal where a is not positive definite (JAX's result). Blocks of
     NB whose diagonal blocks are factored in blocks of NB_INNER (gemm's k stays large, the scalar
     potf2 small)."""
-    w = _Wat()
+    w = _Wat(t)
     _call(w, "triangle", "a", "n", _ex("a", "n", "n", "scratch", ["call $chol_outer", "i32.eqz"]))
     return w.func(name, ["a", "n", "scratch"], [])
 
 
-def chol_outer_wat(name: str) -> str:
-    return _chol_blocked_wat(name, NB, "chol_inner")
+def chol_outer_wat(name: str, t: Elem = F32) -> str:
+    return _chol_blocked_wat(name, NB, "chol_inner", t)
 
 
-def chol_inner_wat(name: str) -> str:
-    return _chol_blocked_wat(name, NB_INNER, "potf2")
+def chol_inner_wat(name: str, t: Elem = F32) -> str:
+    return _chol_blocked_wat(name, NB_INNER, "potf2", t)
 
 
-def lu_panel_wat(name: str) -> str:
+def lu_panel_wat(name: str, t: Elem = F32) -> str:
     """(a, m, n, j0, w, piv, scratch): LU with partial pivoting of columns [j0, j0 + w), rows
     [j0, m) of the m x n matrix a, recursively (the right half updated through gemm), pivots as
     global rows in piv[j0:j0 + w]."""
-    w = _Wat()
+    ep = _elem_ptr(t)
+    w = _Wat(t)
     w("local.get $w", f"i32.const {PANEL_BASE}", "i32.le_s", "if")
-    _call(w, "getf2", _ptr("a", "j0", "n", "j0"), _ex("m", "j0", ["i32.sub"]), "w", "n",
+    _call(w, "getf2", ep("a", "j0", "n", "j0"), _ex("m", "j0", ["i32.sub"]), "w", "n",
           _ex("piv", "j0", ["i32.const 2", "i32.shl", "i32.add"]), "j0")
     w("return", "end")
     _set(w, "w1", "w", [f"i32.const {2 * PANEL_BASE}", "i32.div_s", f"i32.const {PANEL_BASE}", "i32.mul"])
@@ -675,19 +720,20 @@ def lu_panel_wat(name: str) -> str:
     _set(w, "je", "j0", "w", ["i32.add"])
     _call(w, name, "a", "m", "n", "j0", "w1", "piv", "scratch")
     _call(w, "laswp", "a", "n", "j1", "je", "piv", "j0", "j1")
-    _call(w, "trsm_blocked", _ptr("a", "j0", "n", "j0"), "n", _ptr("a", "j0", "n", "j1"), "n", "w1",
+    _call(w, "trsm_blocked", ep("a", "j0", "n", "j0"), "n", ep("a", "j0", "n", "j1"), "n", "w1",
           _ex("w", "w1", ["i32.sub"]), 1, 1, 0, 1, "scratch")
-    _call(w, "gemm_nn", _ptr("a", "j1", "n", "j0"), _ptr("a", "j0", "n", "j1"), _ptr("a", "j1", "n", "j1"), "scratch",
+    _call(w, "gemm_nn", ep("a", "j1", "n", "j0"), ep("a", "j0", "n", "j1"), ep("a", "j1", "n", "j1"), "scratch",
           _ex("w", "w1", ["i32.sub"]), "w1", "n", "n", "n", 0, _ex("m", "j1", ["i32.sub"]))
     _call(w, name, "a", "m", "n", "j1", _ex("w", "w1", ["i32.sub"]), "piv", "scratch")
     _call(w, "laswp", "a", "n", "j0", "j1", "piv", "j1", "je")
     return w.func(name, ["a", "m", "n", "j0", "w", "piv", "scratch"], [(v, "i32") for v in ("w1", "j1", "je")])
 
 
-def lu_wat(name: str) -> str:
+def lu_wat(name: str, t: Elem = F32) -> str:
     """(a, m, n, piv, scratch): LU with partial pivoting in place, blocked right-looking: panels of
     LU_NB columns (lu_panel), their swaps on the other columns, U12 = L11^-1 A12, A22 -= L21 U12."""
-    w = _Wat()
+    ep = _elem_ptr(t)
+    w = _Wat(t)
     _set(w, "k", _sel(["local.get $m"], ["local.get $n"], _ex("m", "n", ["i32.lt_s"])))
 
     def panel():
@@ -699,34 +745,34 @@ def lu_wat(name: str) -> str:
 
         def right():
             _call(w, "laswp", "a", "n", "r0", "n", "piv", "j0", "r0")
-            _call(w, "trsm_blocked", _ptr("a", "j0", "n", "j0"), "n", _ptr("a", "j0", "n", "r0"), "n", "jb",
+            _call(w, "trsm_blocked", ep("a", "j0", "n", "j0"), "n", ep("a", "j0", "n", "r0"), "n", "jb",
                   _ex("n", "r0", ["i32.sub"]), 1, 1, 0, 1, "scratch")
-            _call(w, "gemm_nn", _ptr("a", "r0", "n", "j0"), _ptr("a", "j0", "n", "r0"), _ptr("a", "r0", "n", "r0"),
+            _call(w, "gemm_nn", ep("a", "r0", "n", "j0"), ep("a", "j0", "n", "r0"), ep("a", "r0", "n", "r0"),
                   "scratch", _ex("n", "r0", ["i32.sub"]), "jb", "n", "n", "n", 0, _ex("m", "r0", ["i32.sub"]))
         _if(w, _ex("r0", "n", ["i32.lt_s"]), right)
     w.loop("j0", "i32.const 0", "local.get $k", panel, step=f"i32.const {LU_NB}")
     return w.func(name, ["a", "m", "n", "piv", "scratch"], [(v, "i32") for v in ("k", "j0", "jb", "r0")])
 
 
-def _entries():
+def _entries(t: Elem):
     def chol_batch(name):
-        w = _Wat()
-        _set(w, "sz", "n", "n", ["i32.mul", "i32.const 2", "i32.shl"])
+        w = _Wat(t)
+        _set(w, "sz", "n", "n", ["i32.mul", f"i32.const {t.shift}", "i32.shl"])
         w.loop("bi", "i32.const 0", "local.get $batch", lambda: (
             _call(w, "chol", "a", "n", "scratch"), _set(w, "a", "a", "sz", ["i32.add"])))
         return w.func(name, ["a", "n", "batch", "scratch"], [("bi", "i32"), ("sz", "i32")])
 
     def symm_batch(name):
-        w = _Wat()
-        _set(w, "sz", "n", "n", ["i32.mul", "i32.const 2", "i32.shl"])
+        w = _Wat(t)
+        _set(w, "sz", "n", "n", ["i32.mul", f"i32.const {t.shift}", "i32.shl"])
         w.loop("bi", "i32.const 0", "local.get $batch", lambda: (
             _call(w, "symm", "a", "out", "n"), _set(w, "a", "a", "sz", ["i32.add"]),
             _set(w, "out", "out", "sz", ["i32.add"])))
         return w.func(name, ["a", "out", "n", "batch"], [("bi", "i32"), ("sz", "i32")])
 
     def lu_batch(name):
-        w = _Wat()
-        _set(w, "sz", "m", "n", ["i32.mul", "i32.const 2", "i32.shl"])
+        w = _Wat(t)
+        _set(w, "sz", "m", "n", ["i32.mul", f"i32.const {t.shift}", "i32.shl"])
         _set(w, "psz", _sel(["local.get $m"], ["local.get $n"], _ex("m", "n", ["i32.lt_s"])), ["i32.const 2", "i32.shl"])
         w.loop("bi", "i32.const 0", "local.get $batch", lambda: (
             _call(w, "lu", "a", "m", "n", "piv", "scratch"), _set(w, "a", "a", "sz", ["i32.add"]),
@@ -734,9 +780,9 @@ def _entries():
         return w.func(name, ["a", "m", "n", "piv", "batch", "scratch"], [("bi", "i32"), ("sz", "i32"), ("psz", "i32")])
 
     def trsm_batch(name):
-        w = _Wat()
-        _set(w, "tsz", "n", "n", ["i32.mul", "i32.const 2", "i32.shl"])
-        _set(w, "xsz", "rows", "cols", ["i32.mul", "i32.const 2", "i32.shl"])
+        w = _Wat(t)
+        _set(w, "tsz", "n", "n", ["i32.mul", f"i32.const {t.shift}", "i32.shl"])
+        _set(w, "xsz", "rows", "cols", ["i32.mul", f"i32.const {t.shift}", "i32.shl"])
         w.loop("bi", "i32.const 0", "local.get $batch", lambda: (
             _call(w, "trsm_blocked", "t", "n", "x", "cols", "rows", "cols", "left", "lower", "trans", "unit",
                   "scratch"),
@@ -750,16 +796,25 @@ _FUNCS = {"trsm": trsm_wat, "trsm_dot": trsm_dot_wat, "trsm_rows": trsm_rows_wat
           "laswp": laswp_wat, "perm": perm_wat, "triangle": triangle_wat, "symm": symm_wat,
           "trsm_blocked": trsm_blocked_wat,
           "chol": chol_wat, "chol_outer": chol_outer_wat,
-          "chol_inner": chol_inner_wat, "lu_panel": lu_panel_wat, "lu": lu_wat, **_entries()}
-SCRATCH = 4 * NC * max(NB, LU_NB, LEFT_NB)  # gemm's packed columns at the largest k a driver uses
+          "chol_inner": chol_inner_wat, "lu_panel": lu_panel_wat, "lu": lu_wat}
 
 
-def linalg_module(export: str, fma: bool, shared: bool) -> str:
-    """The module of `export` and the functions it calls (assembling costs time in Pyodide)."""
-    funcs = {name: fn(name) for name, fn in _FUNCS.items()}
+def scratch_bytes(t: Elem = F32) -> int:
+    """gemm's packed columns at the largest k a driver uses."""
+    return NC * max(NB, LU_NB, LEFT_NB) << t.shift
+
+
+SCRATCH = scratch_bytes(F32)
+
+
+def linalg_module(export: str, fma: bool, shared: bool, t: Elem = F32) -> str:
+    """The module of `export` and the functions it calls (assembling costs time in Pyodide), for
+    elements of type t."""
+    funcs = {name: fn(name, t) for name, fn in _FUNCS.items()}
+    funcs.update({name: fn(name) for name, fn in _entries(t).items()})
     for ta, tb in ((False, False), (False, True), (True, False)):
         name = f"gemm_{'t' if ta else 'n'}{'t' if tb else 'n'}"
-        funcs[name] = gemm_sub_wat(ta, tb, fma, name)
+        funcs[name] = gemm_sub_wat(ta, tb, fma, name, t)
     need, todo = {export}, [export]
     while todo:
         for callee in re.findall(r"call \$(\w+)", funcs[todo.pop()]):
@@ -769,27 +824,28 @@ def linalg_module(export: str, fma: bool, shared: bool) -> str:
     return _module(shared, [funcs[name] for name in funcs if name in need], export)
 
 
-def _kernel(dev, name, *flags):
-    """The module's function `name` (gemm: `gemm_xx` by its two transposition flags) as the callable."""
+def _kernel(dev, name, *flags, t: Elem = F32):
+    """The module's function `name` (gemm: `gemm_xx` by its two transposition flags) as the callable,
+    one module per element type."""
     if name == "gemm":
         name = f"gemm_{'t' if flags[0] else 'n'}{'t' if flags[1] else 'n'}"
     fma, shared = dev.runtime.relaxed_simd, dev.runtime.shared
-    return dev.compile_cached(("linalg", name, fma, shared),
-                              lambda: dev.runtime.instantiate(assemble(linalg_module(name, fma, shared))))
+    return dev.compile_cached(("linalg", name, fma, shared, t.s),
+                              lambda: dev.runtime.instantiate(assemble(linalg_module(name, fma, shared, t))))
 
 
 # ---- the same drivers in Python, for threads (one gemm's rows across the workers) -------------------------
 
 
-def _gemm(dev, a, lda, trans_a, b, ldb, trans_b, c, ldc, m, n, k):
+def _gemm(dev, t, a, lda, trans_a, b, ldb, trans_b, c, ldc, m, n, k):
     """C[m, n] -= op(A)[m, k] @ op(B)[k, n]; rows split across threads when it pays."""
     if m <= 0 or n <= 0 or k <= 0:
         return
-    fn = _kernel(dev, "gemm", trans_a, trans_b)
+    fn = _kernel(dev, "gemm", trans_a, trans_b, t=t)
     threads = dev.runtime.threads
     parts = threads if threads > 1 and m * n * k >= 8 * PARALLEL_WORK and m >= 2 * MR else 1
     rows = _ranges(m, parts, MR)
-    scratch = [WasmBuffer(dev, 4 * min(NC, n) * k) for _ in rows]
+    scratch = [WasmBuffer(dev, t.size * min(NC, n) * k) for _ in rows]
     calls = [(a, b, c, s.ptr, n, k, lda, ldb, ldc, lo, hi) for s, (lo, hi) in zip(scratch, rows)]
     if len(calls) > 1:
         dev.runtime.run_parallel(fn, calls)
@@ -797,10 +853,11 @@ def _gemm(dev, a, lda, trans_a, b, ldb, trans_b, c, ldc, m, n, k):
         fn(*calls[0])
 
 
-def _trsm(dev, t, ldt, x, ldx, rows, cols, left, lower, trans, unit):
-    """Solve op(T) X = B (left) or X op(T) = B in place on X [rows, cols], in blocks along
+def _trsm(dev, t, tp, ldt, x, ldx, rows, cols, left, lower, trans, unit):
+    """Solve op(T) X = B (left) or X op(T) = B in place on X [rows, cols] (T at tp), in blocks along
     T's order (LEFT_NB, TRSM_NB): the diagonal block by a small kernel, the rest of X through gemm."""
-    base, rows_kernel = _kernel(dev, "trsm"), _kernel(dev, "trsm_rows")
+    base, rows_kernel = _kernel(dev, "trsm", t=t), _kernel(dev, "trsm_rows", t=t)
+    e = t.size
     eff_lower = lower != trans
     size = rows if left else cols
     block = LEFT_NB if left else TRSM_NB
@@ -813,83 +870,87 @@ def _trsm(dev, t, ldt, x, ldx, rows, cols, left, lower, trans, unit):
         s1 = min(s0 + block, size)
         nb = s1 - s0
         rest = (s1, size) if forward else (0, s0)
-        diag = t + (s0 * ldt + s0) * 4
+        diag = tp + (s0 * ldt + s0) * e
         if left:  # op(T)[i, p] = T[p, i] when transposed
             t1, t2 = (1, ldt) if trans else (ldt, 1)
-            rows_kernel(diag, x + s0 * ldx * 4, nb, cols, t1, t2, ldx, int(forward), int(unit))
+            rows_kernel(diag, x + s0 * ldx * e, nb, cols, t1, t2, ldx, int(forward), int(unit))
             if trans:  # op(T)[rest, blk] = T[blk, rest]^T
-                _gemm(dev, t + (s0 * ldt + rest[0]) * 4, ldt, True, x + s0 * ldx * 4, ldx, False,
-                      x + rest[0] * ldx * 4, ldx, rest[1] - rest[0], cols, nb)
+                _gemm(dev, t, tp + (s0 * ldt + rest[0]) * e, ldt, True, x + s0 * ldx * e, ldx, False,
+                      x + rest[0] * ldx * e, ldx, rest[1] - rest[0], cols, nb)
             else:
-                _gemm(dev, t + (rest[0] * ldt + s0) * 4, ldt, False, x + s0 * ldx * 4, ldx, False,
-                      x + rest[0] * ldx * 4, ldx, rest[1] - rest[0], cols, nb)
+                _gemm(dev, t, tp + (rest[0] * ldt + s0) * e, ldt, False, x + s0 * ldx * e, ldx, False,
+                      x + rest[0] * ldx * e, ldx, rest[1] - rest[0], cols, nb)
         else:  # X op(T) = B  <=>  op(T)^T X^T = B^T: the kernel on transposed strides
             if trans:
-                _kernel(dev, "trsm_dot")(diag, x + s0 * 4, nb, rows, ldt, ldx, int(forward), int(unit))
+                _kernel(dev, "trsm_dot", t=t)(diag, x + s0 * e, nb, rows, ldt, ldx, int(forward), int(unit))
             else:
-                base(diag, x + s0 * 4, nb, rows, 1, ldt, 1, ldx, int(forward), int(unit))
+                base(diag, x + s0 * e, nb, rows, 1, ldt, 1, ldx, int(forward), int(unit))
             if trans:  # op(T)[blk, rest] = T[rest, blk]^T
-                _gemm(dev, x + s0 * 4, ldx, False, t + (rest[0] * ldt + s0) * 4, ldt, True,
-                      x + rest[0] * 4, ldx, rows, rest[1] - rest[0], nb)
+                _gemm(dev, t, x + s0 * e, ldx, False, tp + (rest[0] * ldt + s0) * e, ldt, True,
+                      x + rest[0] * e, ldx, rows, rest[1] - rest[0], nb)
             else:
-                _gemm(dev, x + s0 * 4, ldx, False, t + (s0 * ldt + rest[0]) * 4, ldt, False,
-                      x + rest[0] * 4, ldx, rows, rest[1] - rest[0], nb)
+                _gemm(dev, t, x + s0 * e, ldx, False, tp + (s0 * ldt + rest[0]) * e, ldt, False,
+                      x + rest[0] * e, ldx, rows, rest[1] - rest[0], nb)
 
 
-def _chol_blocked(dev, a, n, lda, block) -> bool:
+def _chol_blocked(dev, t, a, n, lda, block) -> bool:
     if block < NB_INNER:
-        return bool(_kernel(dev, "potf2")(a, n, lda))
+        return bool(_kernel(dev, "potf2", t=t)(a, n, lda))
+    e = t.size
     for j0 in range(0, n, block):
         jb = min(block, n - j0)
-        if not _chol_blocked(dev, a + (j0 * lda + j0) * 4, jb, lda, NB_INNER if block == NB else 0):
+        if not _chol_blocked(dev, t, a + (j0 * lda + j0) * e, jb, lda, NB_INNER if block == NB else 0):
             return False
         r0 = j0 + jb
         if r0 < n:
-            _trsm(dev, a + (j0 * lda + j0) * 4, lda, a + (r0 * lda + j0) * 4, lda, n - r0, jb, False, True, True, False)
+            _trsm(dev, t, a + (j0 * lda + j0) * e, lda, a + (r0 * lda + j0) * e, lda, n - r0, jb, False, True, True,
+                  False)
             for c0 in range(r0, n, 2 * block):
                 w = min(2 * block, n - c0)
-                _gemm(dev, a + (c0 * lda + j0) * 4, lda, False, a + (c0 * lda + j0) * 4, lda, True,
-                      a + (c0 * lda + c0) * 4, lda, n - c0, w, jb)
+                _gemm(dev, t, a + (c0 * lda + j0) * e, lda, False, a + (c0 * lda + j0) * e, lda, True,
+                      a + (c0 * lda + c0) * e, lda, n - c0, w, jb)
     return True
 
 
-def _cholesky_one(dev, a, n):
-    _kernel(dev, "triangle")(a, n, int(not _chol_blocked(dev, a, n, n, NB)))
+def _cholesky_one(dev, t, a, n):
+    _kernel(dev, "triangle", t=t)(a, n, int(not _chol_blocked(dev, t, a, n, n, NB)))
 
 
-def _lu_panel(dev, a, m, n, j0, w, piv):
+def _lu_panel(dev, t, a, m, n, j0, w, piv):
     """LU of columns [j0, j0 + w), rows [j0, m), recursively (halves of the panel, the right half
     updated through gemm), so that little of the panel's work is scalar."""
+    e = t.size
     if w <= PANEL_BASE:
-        _kernel(dev, "getf2")(a + (j0 * n + j0) * 4, m - j0, w, n, piv + j0 * 4, j0)
+        _kernel(dev, "getf2", t=t)(a + (j0 * n + j0) * e, m - j0, w, n, piv + j0 * 4, j0)
         return
-    laswp = _kernel(dev, "laswp")
+    laswp = _kernel(dev, "laswp", t=t)
     w1 = max(PANEL_BASE, w // 2 // PANEL_BASE * PANEL_BASE)
     j1 = j0 + w1
-    _lu_panel(dev, a, m, n, j0, w1, piv)
+    _lu_panel(dev, t, a, m, n, j0, w1, piv)
     laswp(a, n, j1, j0 + w, piv, j0, j1)
-    _trsm(dev, a + (j0 * n + j0) * 4, n, a + (j0 * n + j1) * 4, n, w1, w - w1, True, True, False, True)
-    _gemm(dev, a + (j1 * n + j0) * 4, n, False, a + (j0 * n + j1) * 4, n, False, a + (j1 * n + j1) * 4, n,
+    _trsm(dev, t, a + (j0 * n + j0) * e, n, a + (j0 * n + j1) * e, n, w1, w - w1, True, True, False, True)
+    _gemm(dev, t, a + (j1 * n + j0) * e, n, False, a + (j0 * n + j1) * e, n, False, a + (j1 * n + j1) * e, n,
           m - j1, w - w1, w1)
-    _lu_panel(dev, a, m, n, j1, w - w1, piv)
+    _lu_panel(dev, t, a, m, n, j1, w - w1, piv)
     laswp(a, n, j0, j1, piv, j1, j0 + w)
 
 
-def _lu_one(dev, a, m, n, piv):
-    laswp = _kernel(dev, "laswp")
+def _lu_one(dev, t, a, m, n, piv):
+    laswp = _kernel(dev, "laswp", t=t)
+    e = t.size
     k = min(m, n)
     for j0 in range(0, k, LU_NB):
         jb = min(LU_NB, k - j0)
-        _lu_panel(dev, a, m, n, j0, jb, piv)
+        _lu_panel(dev, t, a, m, n, j0, jb, piv)
         if j0:
             laswp(a, n, 0, j0, piv, j0, j0 + jb)
         r0 = j0 + jb
         if r0 < n:
             laswp(a, n, r0, n, piv, j0, j0 + jb)
             # U12 = L11^-1 A12 (unit lower), A22 -= L21 U12
-            _trsm(dev, a + (j0 * n + j0) * 4, n, a + (j0 * n + r0) * 4, n, jb, n - r0, True, True, False, True)
-            _gemm(dev, a + (r0 * n + j0) * 4, n, False, a + (j0 * n + r0) * 4, n, False, a + (r0 * n + r0) * 4, n,
-                  m - r0, n - r0, jb)
+            _trsm(dev, t, a + (j0 * n + j0) * e, n, a + (j0 * n + r0) * e, n, jb, n - r0, True, True, False, True)
+            _gemm(dev, t, a + (r0 * n + j0) * e, n, False, a + (j0 * n + r0) * e, n, False, a + (r0 * n + r0) * e,
+                  n, m - r0, n - r0, jb)
 
 
 # ---- the primitives' routines ------------------------------------------------------------------------
@@ -910,6 +971,12 @@ def _f32(*avals) -> bool:
     return all(a.dtype == np.float32 for a in avals)
 
 
+def _elem(*avals) -> Elem | None:
+    """The element type all avals share, or None (another dtype: the host runs it)."""
+    dts = {np.dtype(a.dtype) for a in avals}
+    return ELEMS.get(dts.pop()) if len(dts) == 1 else None
+
+
 def _copy(dev, buf, aval):
     """A device copy of buf (the routines factor in place)."""
     copy = dev.compile(ir.Kernel("copy", (aval.dtype,), (ir.Load(aval.dtype, 0, ir.Index(ir.I32)),)))
@@ -922,47 +989,51 @@ def _batch(shape) -> int:
 
 def cholesky_routine(dev, bufs, in_avals, params, out_avals):
     (x,) = in_avals
-    if not _f32(x):
+    t = _elem(x)
+    if t is None:
         return None
     n = x.shape[-1]
     with dev.runtime.lock:
         batch = _batch(x.shape) if n else 0
         if params.get("symmetrize_input"):
-            out = WasmBuffer(dev, x.size * 4)
+            out = WasmBuffer(dev, x.size * t.size)
             if batch:
-                _kernel(dev, "symm_batch")(bufs[0].ptr, out.ptr, n, batch)
+                _kernel(dev, "symm_batch", t=t)(bufs[0].ptr, out.ptr, n, batch)
         else:
             out = _copy(dev, bufs[0], x)
         if _threaded(dev, n):
             for b in range(batch):
-                _cholesky_one(dev, out.ptr + b * n * n * 4, n)
+                _cholesky_one(dev, t, out.ptr + b * n * n * t.size, n)
         elif batch:
-            _kernel(dev, "chol_batch")(out.ptr, n, batch, WasmBuffer(dev, SCRATCH).ptr)
+            _kernel(dev, "chol_batch", t=t)(out.ptr, n, batch, WasmBuffer(dev, scratch_bytes(t)).ptr)
     return [out]
 
 
 def triangular_solve_routine(dev, bufs, in_avals, params, out_avals):
     a, b = in_avals
-    if not _f32(a, b):
+    t = _elem(a, b)
+    if t is None:
         return None
     n = a.shape[-1]
     rows, cols = b.shape[-2:]
+    e = t.size
     with dev.runtime.lock:
         out = _copy(dev, bufs[1], b)
         flags = [params[f] for f in ("left_side", "lower", "transpose_a", "unit_diagonal")]
         batch = _batch(b.shape) if rows and cols and n else 0
         if _threaded(dev, max(rows, cols)):
             for i in range(batch):
-                _trsm(dev, bufs[0].ptr + i * n * n * 4, n, out.ptr + i * rows * cols * 4, cols, rows, cols, *flags)
+                _trsm(dev, t, bufs[0].ptr + i * n * n * e, n, out.ptr + i * rows * cols * e, cols, rows, cols, *flags)
         elif batch:
-            _kernel(dev, "trsm_batch")(bufs[0].ptr, out.ptr, n, rows, cols, *map(int, flags), batch,
-                                       WasmBuffer(dev, SCRATCH).ptr)
+            _kernel(dev, "trsm_batch", t=t)(bufs[0].ptr, out.ptr, n, rows, cols, *map(int, flags), batch,
+                                            WasmBuffer(dev, scratch_bytes(t)).ptr)
     return [out]
 
 
 def lu_routine(dev, bufs, in_avals, params, out_avals):
     (x,) = in_avals
-    if not _f32(x):
+    t = _elem(x)
+    if t is None:
         return None
     m, n = x.shape[-2:]
     k = min(m, n)
@@ -973,9 +1044,9 @@ def lu_routine(dev, bufs, in_avals, params, out_avals):
         perm = WasmBuffer(dev, batch * m * 4)
         if k and _threaded(dev, k):
             for b in range(batch):
-                _lu_one(dev, out.ptr + b * m * n * 4, m, n, piv.ptr + b * k * 4)
+                _lu_one(dev, t, out.ptr + b * m * n * t.size, m, n, piv.ptr + b * k * 4)
         elif k and batch:
-            _kernel(dev, "lu_batch")(out.ptr, m, n, piv.ptr, batch, WasmBuffer(dev, SCRATCH).ptr)
+            _kernel(dev, "lu_batch", t=t)(out.ptr, m, n, piv.ptr, batch, WasmBuffer(dev, scratch_bytes(t)).ptr)
         if m and batch:
             _kernel(dev, "perm")(piv.ptr, perm.ptr, k, m, batch)
     return [out, piv, perm]
