@@ -25,7 +25,7 @@ from jaxlite._src.kernel import math as kmath
 from jaxlite._src.kernel.ir import I32, Binary, Cast, Const, Expr, Load, Reduce, RIndex, Select, Unary, where
 from jaxlite._src import core
 from jaxlite._src import partial_eval as pe
-from jaxlite._src.lax import arith, lax, reductions, structural
+from jaxlite._src.lax import arith, lax, reductions, slicing, structural
 
 _PART = {np.dtype(np.complex64): np.dtype(np.float32), np.dtype(np.complex128): np.dtype(np.float64)}
 _COMPLEX = {p: c for c, p in _PART.items()}
@@ -452,31 +452,44 @@ PRIMS = frozenset({
 
 
 def can_scatter(device, prim, in_avals, out_avals) -> bool:
-    """Complex scatter and scatter-add on wasm run as float scatters over the parts
-    (realify_scatter): each part lands on its own float, and wasm applies the updates in order.
-    (On webgpu, whose updates race, a set could take the parts of one element from two
-    duplicates; its scatter-add of parts is not yet tested on a GPU.) mul/min/max need both parts
-    of the old value at once: they stay on the host."""
+    """Complex scatters run as float scatters over the parts (realify_scatter): add part by part,
+    the others one invocation per element writing both parts. A set whose indices may repeat is
+    first decomposed (_last_update_wins), so the set that reaches a device has unique indices. On
+    webgpu, whose invocations race, only set and add: mul/min/max need both old parts of an
+    element at once, and two duplicates would interleave their reads and writes."""
     op = lower.SCATTER_OPS[prim]
-    if device.platform != "wasm" or op not in (None, "add") or in_avals[1].dtype.itemsize > 4:
+    if device.platform not in ("wasm", "webgpu") or in_avals[1].dtype.itemsize > 4:
+        return False
+    if device.platform == "webgpu" and op not in (None, "add"):
         return False
     return all(device.supports_dtype(a.dtype) or (a.dtype in _PART and device.supports_dtype(_PART[a.dtype]))
                for a in (*in_avals, *out_avals))
 
 
 def realify_scatter(kernel: ir.Kernel) -> tuple[ir.Kernel, int]:
-    """A scatter kernel with complex values as one over float parts: update j writes part j & 1
-    of update j // 2 to float 2 index + (j & 1) of the interleaved buffer. Returns it and the
-    factor the update count grows by (1 for a real scatter, which comes back unchanged)."""
+    """A scatter kernel with complex values as one over float parts. A scatter-add is one over
+    the parts: update j adds part j & 1 of update j // 2 to float 2 index + (j & 1) of the
+    interleaved buffer (each part its own float, so atomics sum duplicates). Every other op writes
+    both parts of update j from one invocation, combined with the old parts it reads from the
+    output (ir.Scatter's several outputs): no element gets its parts from two duplicates. Returns
+    the kernel and the factor the update count grows by (1 for a real scatter, unchanged)."""
     (value,) = kernel.outs
     if not is_complex(value.dtype):
         return kernel, 1
-    (part,), scale = realify((value,))
     j = ir.Index(I32)
+    in_dtypes = tuple(map(buffer_dtype, kernel.in_dtypes))
+    op = kernel.scatter.op
+    if op != "add":
+        new = _as_pair(_split(value, {j: j}), value.dtype)
+        index = ir.where(kernel.scatter.index.lt(0), -1, kernel.scatter.index * 2)
+        if op is not None:
+            p, k = _PART[value.dtype], len(in_dtypes)
+            new = BINARY[op](Pair(Load(p, k, index), Load(p, k, index + 1)), new)
+        return ir.Kernel(kernel.name, in_dtypes, tuple(new), ir.Scatter(index, None), kernel.params), 1
+    (part,), scale = realify((value,))
     (index,) = ir.rewrite((kernel.scatter.index,), lambda n, kids: j // 2 if n == j else None)
     index = ir.where(index.lt(0), -1, index * 2 + (j & 1))
-    return ir.Kernel(kernel.name, tuple(map(buffer_dtype, kernel.in_dtypes)), (part,),
-                     ir.Scatter(index, kernel.scatter.op), kernel.params), scale
+    return ir.Kernel(kernel.name, in_dtypes, (part,), ir.Scatter(index, op), kernel.params), scale
 
 
 def can_lower(device, prim, in_avals, out_avals) -> bool:
@@ -498,3 +511,160 @@ def can_lower(device, prim, in_avals, out_avals) -> bool:
     op = lower.math_ops.get(prim)
     needs = MATH_NEEDS.get(op, {op}) if op is not None else set()
     return needs <= device.math_ops and not (wide and not all(kmath.TABLE[o].f64_accurate for o in needs))
+
+
+# ---- complex max/min reductions in XLA's CPU order ------------------------------------------------------
+
+WINDOW = 32  # XLA's CPU tree reduction: a reduced axis longer than this folds in windows of 32 first
+
+_LEX_REDUCE: dict = {}
+
+
+def _lex_reduce(greater: bool):
+    """reduce_max/reduce_min of complex operands for kernel plans, as XLA's CPU computes them: the
+    lexicographic rule (which keeps the accumulator only where it is strictly greater, so NaNs and
+    signed zeros depend on the order) folded from the identity -+inf, after XLA's tree rewrite:
+    while a reduced axis is longer than 32, windows of 32 along it (padded evenly at both ends,
+    the padding skipped; shorter reduced axes whole in each window) fold first; a reduction over
+    axes of length 1 only is a reshape. Every fold is real reductions that find the position the
+    fold ends on (_fold), so it runs as ordinary float and integer kernels."""
+    prim = reductions.reduce_max_p if greater else reductions.reduce_min_p
+
+    def rule(avals, axes):
+        (x,) = avals
+        if not is_complex(x.dtype):
+            return None
+        key = (greater, x.shape, np.dtype(x.dtype), tuple(axes))
+        if key not in _LEX_REDUCE:
+            _LEX_REDUCE[key] = pe.make_closed_jaxpr(lambda v: [_xla_order(v, tuple(axes), greater)], [x])
+        return _LEX_REDUCE[key]
+    core.decomposition_rules[prim] = rule
+
+
+def _xla_order(v, axes, greater):
+    dt = np.dtype(v.dtype)
+    init = complex(-math.inf if greater else math.inf, 0.0)
+    kept = [d for d in range(v.ndim) if d not in axes]
+    out_shape = tuple(v.shape[d] for d in kept)
+    if v.size == 0:
+        return lax.full(out_shape, init, dt)
+    if all(v.shape[a] == 1 for a in axes):
+        return structural.reshape(v, out_shape)
+    while any(v.shape[a] > WINDOW for a in axes):
+        config, split, valid = [], [], None
+        for d, n in enumerate(v.shape):
+            if d in axes and n > WINDOW:
+                total = -(-n // WINDOW) * WINDOW - n
+                config.append((total // 2, total - total // 2, 0))
+                split.append((-(-n // WINDOW), WINDOW))
+            else:
+                config.append((0, 0, 0))
+                split.append((1, n) if d in axes else (n, 1))
+        if any(lo or hi for lo, hi, _ in config):
+            valid = structural.pad(lax.full(v.shape, True, np.bool_), np.asarray(False), config)
+            v = structural.pad(v, np.asarray(init, dt), config)
+        order = [2 * d for d in range(v.ndim)] + [2 * d + 1 for d in range(v.ndim)]
+        blocks = [b for b, _ in split]
+
+        def windows(a):
+            a = structural.transpose(structural.reshape(a, tuple(s for pair in split for s in pair)), order)
+            return structural.reshape(a, (*blocks, math.prod(w for _, w in split)))
+        v = _fold(windows(v), None if valid is None else windows(valid), greater, init)
+    k = math.prod(v.shape[a] for a in axes)
+    return _fold(structural.reshape(structural.transpose(v, (*kept, *axes)), (*out_shape, k)), None, greater, init)
+
+
+def _fold(x, valid, greater, init):
+    """The lexicographic fold from `init` over the last axis (skipping positions where `valid` is
+    false): the element at the position the fold ends on (-1: init), found by real reductions."""
+    *lead, k = x.shape
+    last, shape = len(lead), x.shape
+    dt, p = np.dtype(x.dtype), _PART[np.dtype(x.dtype)]
+    i32 = np.dtype(np.int32)
+
+    def full(value, dtype=i32, like=shape):
+        return lax.full(like, value, dtype)
+
+    def bc(y):
+        return structural.broadcast_in_dim(y, shape, tuple(range(last)))
+
+    def where(c, t, f):
+        return lax.select_n(c, f, t)
+
+    def last_pos(mask):  # the last position where mask holds, else -2
+        return reductions.reduce_max(where(mask, pos, full(-2)), (last,))
+
+    best = reductions.reduce_max if greater else reductions.reduce_min
+    worst = init.real  # -inf for max, inf for min: never better than an element, equal to init's part
+    re, im = lax.real(x), lax.imag(x)
+    pos = structural.broadcasted_iota(i32, shape, last)
+    ok = full(True, np.bool_) if valid is None else valid
+    # a NaN real part at position P always replaces the accumulator and is replaced by the next
+    # element: the fold restarts after the last one (or ends on it)
+    nan_re = last_pos(lax.bitwise_and(lax.ne(re, re), ok))
+    end = full(k - 1, like=lead) if valid is None else last_pos(ok)
+    in_s = lax.bitwise_and(ok, lax.gt(pos, bc(nan_re)))
+    with_init = lax.eq(nan_re, full(-2, like=lead))
+    # then the best real part R wins; among those with real part R the same by the imaginary part
+    r = best(where(in_s, re, full(worst, p)), (last,))
+    in_t = lax.bitwise_and(in_s, lax.eq(re, bc(r)))
+    init_t = lax.bitwise_and(with_init, lax.eq(r, full(worst, p, lead)))
+    nan_im = last_pos(lax.bitwise_and(in_t, lax.ne(im, im)))
+    end_t = lax.max(last_pos(in_t), where(init_t, full(-1, like=lead), full(-2, like=lead)))
+    in_t2 = lax.bitwise_and(in_t, lax.gt(pos, bc(nan_im)))
+    init_t2 = lax.bitwise_and(init_t, lax.eq(nan_im, full(-2, like=lead)))
+    m = best(where(in_t2, im, full(worst, p)), (last,))
+    m = where(init_t2, (lax.max if greater else lax.min)(m, full(0.0, p, lead)), m)
+    # ties keep the later element (the accumulator stays only where strictly better)
+    pick = lax.max(last_pos(lax.bitwise_and(in_t2, lax.eq(im, bc(m)))),
+                   where(lax.bitwise_and(init_t2, lax.eq(m, full(0.0, p, lead))), full(-1, like=lead),
+                         full(-2, like=lead)))
+    at = where(lax.eq(nan_re, end), nan_re, where(lax.eq(nan_im, end_t), nan_im, pick))
+    # the element itself, bit for bit: a gather from x with init in front
+    ext = structural.concatenate([full(init, dt, (*lead, 1)), x], last)
+    n = int(np.prod(lead, dtype=np.int64))
+    flat = lax.add(structural.reshape(lax.mul(structural.iota(i32, n), full(k + 1, like=(n,))), tuple(lead)),
+                   lax.add(at, full(1, like=lead)))
+    dn = slicing.GatherDimensionNumbers(offset_dims=(), collapsed_slice_dims=(0,), start_index_map=(0,))
+    got = slicing.gather(structural.reshape(ext, (n * (k + 1),)), structural.reshape(flat, (n, 1)), dn, (1,),
+                         mode="promise_in_bounds")
+    return structural.reshape(got, tuple(lead))
+
+
+_lex_reduce(True)
+_lex_reduce(False)
+
+# ---- complex scatter (set) with duplicates: the last update wins ---------------------------------------
+
+_LAST_WINS: dict = {}
+
+
+def _last_update_wins(avals, *, dimension_numbers, mode, unique_indices):
+    """A complex `scatter` for kernel plans, where indices may repeat: the update each element
+    takes is decided first, an int32 scatter-max of update numbers (1-based) into zeros, then every
+    element takes that update or keeps the operand's. That is XLA's CPU result (updates in order:
+    the last duplicate wins) on any device, webgpu's racing invocations included, and no element
+    gets its two parts from two duplicates. Unique indices scatter directly (realify_scatter)."""
+    operand, indices, updates = avals
+    if not is_complex(operand.dtype) or unique_indices or indices.dtype.itemsize > 4:
+        return None
+    key = (operand.shape, np.dtype(operand.dtype), indices.shape, np.dtype(indices.dtype), updates.shape,
+           dimension_numbers, mode)
+    if key not in _LAST_WINS:
+        i32 = np.dtype(np.int32)
+
+        def fn(x, idx, u):
+            if x.size == 0 or u.size == 0:
+                return [x]
+            ids = structural.reshape(lax.add(structural.iota(i32, u.size), lax.full((u.size,), 1, i32)), u.shape)
+            won = slicing.scatter_max_p.bind(lax.full(x.shape, 0, i32), idx, ids, dimension_numbers=dimension_numbers,
+                                             mode=mode, unique_indices=False)
+            ext = structural.concatenate([lax.full((1,), 0, x.dtype), structural.reshape(u, (u.size,))], 0)
+            dn = slicing.GatherDimensionNumbers(offset_dims=(), collapsed_slice_dims=(0,), start_index_map=(0,))
+            got = slicing.gather(ext, structural.reshape(won, (x.size, 1)), dn, (1,), mode="promise_in_bounds")
+            return [lax.select_n(lax.gt(won, lax.full(x.shape, 0, i32)), x, structural.reshape(got, x.shape))]
+        _LAST_WINS[key] = pe.make_closed_jaxpr(fn, [operand, indices, updates])
+    return _LAST_WINS[key]
+
+
+core.decomposition_rules[slicing.scatter_p] = _last_update_wins

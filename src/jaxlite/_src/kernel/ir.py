@@ -222,7 +222,10 @@ class Reduce(Expr):
 class Scatter:
     """Makes a Kernel a scatter: for each update position i, outs[0] is combined (op: add, mul,
     min, max; None: stored) into the output at flat position `index` (negative: skipped). The
-    output buffer starts as a copy of the operand, which the device makes."""
+    output buffer starts as a copy of the operand, which the device makes. Several outputs (op
+    None): outs[k] is stored at index + k, all computed before any is stored; they may read the
+    old values as Loads of input len(in_dtypes), the output (a complex element's two parts with
+    their combine, kernel/complex.py)."""
     index: Expr
     op: str | None
 

@@ -57,7 +57,22 @@ def _np_min(x, axes):
 
 def _complex_fold(x, axes, prim, identity):
     """A complex max/min reduction as XLA's CPU runs it: the binary lexicographic rule folded from
-    the identity in order (which decides where a NaN ends up)."""
+    the identity in order (which decides where a NaN ends up), after XLA's tree rewrite: reduced
+    axes longer than 32 first fold in windows of 32 (padded evenly at both ends, padding skipped),
+    shorter reduced axes whole; axes of length 1 only are a reshape (kernel/complex.py: the same
+    order as kernels)."""
+    if all(x.shape[d] == 1 for d in axes):
+        return x.reshape([n for d, n in enumerate(x.shape) if d not in axes])
+    while any(x.shape[d] > 32 for d in axes):
+        pads = [(t // 2, t - t // 2) for t in (-(-n // 32) * 32 - n if d in axes and n > 32 else 0
+                                               for d, n in enumerate(x.shape))]
+        win = [(32 if n > 32 else n) if d in axes else 1 for d, n in enumerate(x.shape)]
+        x, valid = np.pad(x, pads), np.pad(np.ones(x.shape, bool), pads)
+        acc = np.full([n // w for n, w in zip(x.shape, win)], identity, x.dtype)
+        for off in np.ndindex(*win):  # row-major over each window
+            at = tuple(slice(o, None, w) for o, w in zip(off, win))
+            acc = np.where(valid[at], cpu.kernels[prim](acc, x[at]), acc)
+        x = acc
     kept = [d for d in range(x.ndim) if d not in axes]
     flat = np.transpose(x, kept + list(axes)).reshape([x.shape[d] for d in kept] + [-1])
     acc = np.full(flat.shape[:-1], identity, x.dtype)

@@ -269,13 +269,28 @@ def _set(out, idx, u):
     out[idx] = u
 
 
+def _extremum_at(greater):
+    """np.maximum.at/np.minimum.at, but complex elements one update at a time by XLA's
+    lexicographic rule (numpy's propagates NaNs where XLA's keeps the update)."""
+    real, pick = (np.maximum if greater else np.minimum), lax._lex_pick(greater)
+
+    def combine(out, idx, u):
+        if out.dtype.kind != "c":
+            return real.at(out, idx, u)
+        idx = [np.broadcast_to(i, u.shape).ravel() for i in idx]
+        for k, v in enumerate(np.ravel(u)):
+            at = tuple(i[k] for i in idx)
+            out[at] = pick(out[at], v)
+    return combine
+
+
 scatter_p = Primitive("scatter")
 scatter_add_p = Primitive("scatter-add")
 scatter_mul_p = Primitive("scatter-mul")
 scatter_min_p = Primitive("scatter-min")
 scatter_max_p = Primitive("scatter-max")
 for _p, _c in ((scatter_p, _set), (scatter_add_p, np.add.at), (scatter_mul_p, np.multiply.at),
-               (scatter_min_p, np.minimum.at), (scatter_max_p, np.maximum.at)):
+               (scatter_min_p, _extremum_at(False)), (scatter_max_p, _extremum_at(True))):
     abstract_eval_rules[_p] = _scatter_abstract
     cpu.kernels[_p] = _scatter_kernel(_c)
 

@@ -344,25 +344,40 @@ def render(kernel: ir.Kernel, simd: bool = True, shared: bool = False) -> str:
 def _render_scatter(kernel: ir.Kernel, shared: bool = False) -> str:
     """kernel(in..., old, out, n): for each update i, out[index] = op(old[index], value) when
     index >= 0. The device passes the output (already a copy of the operand) as `old` too, so the
-    old value is an ordinary load; updates apply in order, so duplicates combine exactly."""
+    old value is an ordinary load; updates apply in order, so duplicates combine exactly. With
+    several outputs (a complex element's parts, combine included: kernel/complex.py), outs[k] goes
+    to index + k, every part computed before any is stored."""
     kernel = legalize.kernel(kernel, saturating_casts=True)
-    (value,) = kernel.outs
-    dt = value.dtype
+    dt = kernel.outs[0].dtype
     k = len(kernel.in_dtypes)
     index, op = kernel.scatter.index, kernel.scatter.op
-    combined = value if op is None else legalize.node(Binary(dt, op, Load(dt, k, index), value), True)
+    combined = [value if op is None else legalize.node(Binary(dt, op, Load(dt, k, index), value), True)
+                for value in kernel.outs]
     em = _Emitter(kernel.in_dtypes + (dt,))
-    em.scopes.append(_scope((index, combined)))
+    em.scopes.append(_scope((index, *combined)))
     em.locals.append(("$sidx", "i32"))
     em.expr(index)
-    em.emit("local.set $sidx", "local.get $sidx", "i32.const 0", "i32.ge_s", "if", "local.get $out0",
-            "local.get $sidx")
+    em.emit("local.set $sidx", "local.get $sidx", "i32.const 0", "i32.ge_s", "if")
+    parts = []
+    if len(combined) > 1:
+        for c in combined:
+            parts.append(em.local(wtype(dt)))
+            em.expr(c)
+            em.emit(f"local.set {parts[-1]}")
     size = np.dtype(dt).itemsize
-    if size > 1:
-        em.emit(f"i32.const {size.bit_length() - 1}", "i32.shl")
-    em.emit("i32.add")
-    em.expr(combined)
-    em.emit(_STORE[_code(dt)], "end")
+    for part, c in enumerate(combined):
+        em.emit("local.get $out0", "local.get $sidx")
+        if part:
+            em.emit(f"i32.const {part}", "i32.add")
+        if size > 1:
+            em.emit(f"i32.const {size.bit_length() - 1}", "i32.shl")
+        em.emit("i32.add")
+        if parts:
+            em.emit(f"local.get {parts[part]}")
+        else:
+            em.expr(c)
+        em.emit(_STORE[_code(dt)])
+    em.emit("end")
     return _module(kernel.in_dtypes + (dt,), 1, em, "", None, shared)
 
 

@@ -195,7 +195,8 @@ class GPUKernel:
                 wgsl = render.render_wg_reduce(k, split, self.packed, subgroups)
             n_in = 1 if self.packed else len(k.in_dtypes)
             label = f"{k.name}:{strategy}" + (f"/{split}" if split > 1 else "")
-            pid = self.pipelines[key] = self.device.runtime.pipeline(wgsl, n_in, len(k.outs), label)
+            n_out = 1 if strategy == "scatter" else len(k.outs)  # a scatter's outs are parts of one buffer
+            pid = self.pipelines[key] = self.device.runtime.pipeline(wgsl, n_in, n_out, label)
         return pid
 
     def launch_shape(self, n: int) -> tuple:

@@ -661,16 +661,17 @@ def render_scatter(kernel: ir.Kernel) -> str:
     """One invocation per update: combine its value into out[index] (skipped when index < 0).
     Invocations race on repeated indices, so combines are atomic: a compare-exchange loop on the
     32-bit word (atomicAdd for full-width integer sums); `set` stores (any writer wins, as in XLA)."""
-    (value,) = kernel.outs
+    value = kernel.outs[0]
     dt, op = value.dtype, kernel.scatter.op
     r = reg(dt)
     em = _Emitter(kernel.in_dtypes, False)
     idx = em.value(kernel.scatter.index)
-    v = em.value(value)
+    vs = [em.value(out) for out in kernel.outs]  # several: the parts of one element, at idx + k
+    v = vs[0]
     to_word = {"f32": "bitcast<u32>({})", "i32": "bitcast<u32>({})", "u32": "{}", "bool": "select(0u, 1u, {})"}[r]
     from_word = {"f32": "bitcast<f32>({})", "i32": "bitcast<i32>({})", "u32": "{}", "bool": "({} != 0u)"}[r]
     if op is None:
-        update = [f"  out0[{idx}] = {to_word.format(v)};"]
+        update = [f"  out0[{idx}{f' + {k}i' if k else ''}] = {to_word.format(x)};" for k, x in enumerate(vs)]
     elif op == "add" and r in ("i32", "u32") and code(dt) in ("i4", "u4"):
         update = [f"  atomicAdd(&out0[{idx}], {to_word.format(v)});"]
     else:  # the combine as IR, legalized, over a stand-in for the word read atomically
