@@ -24,7 +24,7 @@ export JAXLITE_CHROMIUM := $(CHROMIUM)
 # WebGPU in Node (Dawn) runs on SwiftShader's Vulkan, which ships with Debian's chromium.
 export VK_ICD_FILENAMES ?= /usr/lib/chromium/vk_swiftshader_icd.json
 
-.PHONY: help setup serve test test-all test-python test-python-cpu test-python-wasm test-pyodide test-page dist bench bench-gpu features clean distclean
+.PHONY: help setup serve test test-all test-python test-python-cpu test-python-wasm test-pyodide test-pyodide-node test-pyodide-chrome test-page dist bench bench-gpu features clean distclean
 
 help:
 	@echo "make serve     set up and serve the site on http://127.0.0.1:$(PORT)/"
@@ -229,9 +229,16 @@ test-python: setup
 test-python-cpu test-python-wasm: test-python-%: setup
 	JAXLITE_DEFAULT_DEVICE=$* $(PYTEST) tests -m "$(PYTEST_MARK)" -q -p no:cacheprovider
 
-# Pyodide layers: run_in_pyodide in Node and in headless Chromium, plus the page test (Playwright).
+# Pyodide layers: run_in_pyodide in Node and in headless Chromium, plus the page tests (Playwright),
+# the two runtimes side by side (one per core); the page tests run with the Chromium one.
 test-pyodide: setup
-	$(PYTEST) pyodide-tests -m "$(PYTEST_MARK)" -q --dist-dir $(PYODIDE) --runtime node,chrome --runner playwright
+	$(MAKE) -j2 --output-sync=target test-pyodide-node test-pyodide-chrome
+
+test-pyodide-node: setup
+	JAXLITE_PAGE_TESTS=0 $(PYTEST) pyodide-tests -m "$(PYTEST_MARK)" -q --dist-dir $(PYODIDE) --runtime node --runner playwright
+
+test-pyodide-chrome: setup
+	$(PYTEST) pyodide-tests -m "$(PYTEST_MARK)" -q --dist-dir $(PYODIDE) --runtime chrome --runner playwright
 
 # Benchmarks: every browser system in one headless Chromium page, plus native numpy; writes
 # BENCHMARKS.md. BENCH_SYSTEMS picks the browser columns (see tools/bench.py).

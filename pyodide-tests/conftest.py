@@ -48,6 +48,19 @@ def pytest_configure(config):
         raise pytest.UsageError(f"no Chromium at {CHROMIUM}: run `make setup`")
 
 
+def pytest_collection_modifyitems(config, items):
+    """`make test-pyodide` runs the Node and the Chromium runtimes in two processes side by side
+    (one per core). The page tests use no Pyodide runtime (they drive the site with Playwright):
+    with JAXLITE_PAGE_TESTS=0 (the Node process) they are left to the other process."""
+    if os.environ.get("JAXLITE_PAGE_TESTS", "1") != "0":
+        return
+    keep = [i for i in items if "selenium" in getattr(i, "fixturenames", ())]
+    dropped = [i for i in items if "selenium" not in getattr(i, "fixturenames", ())]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 @pytest.fixture(scope="module")
 def playwright_browsers(request):
     """Like pytest-pyodide's fixture, but launches Debian's Chromium and ignores Node."""
