@@ -1,8 +1,10 @@
 """The webgpu device's factorisations (backends/webgpu/linalg.py): cholesky_p, triangular_solve_p,
 lu_p and lu_pivots_to_permutation_p for float32 as staged WGSL kernels, batched, never on the
-host; orders around the block boundaries (NB = TRSV_NB = 64, LU_NB = 32), JAX's NaN for
-matrices that are not positive definite, singular LU, every triangular_solve flag, and the
-jnp.linalg / jax.scipy.linalg functions built on them. webgpu exists only inside Pyodide."""
+host; orders around the block boundaries (NB = TRSV_NB = LU_NB = 64; LU_BASE = 32, the
+recursive LU panel's leaves; TRSVW_NB = 256 for solves with few vectors), tall and wide LU,
+JAX's NaN for matrices that are not positive definite, singular LU and ties, every
+triangular_solve flag, the dispatch count of a Cholesky factorisation, and the jnp.linalg /
+jax.scipy.linalg functions built on them. webgpu exists only inside Pyodide."""
 
 import itertools
 
@@ -13,6 +15,7 @@ import jaxlite as jax
 import jaxlite.numpy as jnp
 import jaxlite.scipy.linalg as jsl
 from jaxlite import lax
+from jaxlite._src.backends.webgpu import linalg as gpu_linalg
 
 if "webgpu" not in [d.platform for d in jax.devices()]:
     pytest.skip("no webgpu device", allow_module_level=True)
@@ -83,6 +86,57 @@ def test_cholesky_under_jit_vmap_and_empty():
     assert _on_gpu(jnp.linalg.cholesky, np.zeros((2, 0, 0), np.float32)).shape == (2, 0, 0)
 
 
+def test_cholesky_reads_one_triangle_or_symmetrises():
+    """symmetrize_input=False reads the lower triangle only (NaN above it changes nothing);
+    True factors (x + x^T) / 2, as JAX."""
+    a = _spd((2,), 150)  # three blocks: every step has a panel of two or more workgroups
+    garbage = a.copy()
+    garbage[:, np.triu_indices(150, 1)[0], np.triu_indices(150, 1)[1]] = np.nan
+    want = np.linalg.cholesky(a.astype(np.float64))
+    got = _on_gpu(lambda x: lax.linalg.cholesky(x, symmetrize_input=False), garbage)
+    _close(got, want, 150)
+    assert np.all(np.triu(got, 1) == 0)
+    skew = RNG.standard_normal((150, 150)).astype(np.float32) * 0.1
+    lopsided = a[0] + skew - skew.T  # symmetric part a[0]
+    _close(_on_gpu(jnp.linalg.cholesky, lopsided), want[0], 150)
+
+
+def _count_dispatches(monkeypatch):
+    calls = []
+    real = GPU.runtime.dispatch
+    monkeypatch.setattr(GPU.runtime, "dispatch", lambda *a, **k: (calls.append(a[0]), real(*a, **k))[1])
+    return calls
+
+
+def test_dispatch_counts(monkeypatch):
+    """A machine-independent measure of the routines' cost at small orders (where latency per
+    dispatch is what counts). Cholesky: per block column one `step` (diagonal block and panel)
+    and one `gemm`, one pass before (both triangles, symmetrised) and one after (zeros above,
+    NaN for failures): 2 ceil(n/64) + 1, symmetrisation included, and no copy (which would end
+    the compute pass). LU: per panel of 64 (halves of 32) leaf, trsv, gemm, leaf, then trsv and
+    gemm but for the last panel, and the permutation. A solve with one vector of order 300: a
+    workgroup per vector over blocks of 256: trsv, gemm, trsv."""
+    x = jax.device_put(_spd((), 130), GPU)
+    t = jax.device_put(_general((), 300), GPU)
+    b = jax.device_put(RNG.standard_normal((300, 1)).astype(np.float32), GPU)
+    x128 = jax.device_put(np.asarray(x)[:128, :128], GPU)
+    calls = _count_dispatches(monkeypatch)
+    copy = GPU.runtime.copy
+    monkeypatch.setattr(GPU.runtime, "copy", lambda *a: pytest.fail("a copy in the Cholesky routine"))
+    np.asarray(jnp.linalg.cholesky(x))
+    assert len(calls) == 7
+    calls.clear()
+    np.asarray(lax.linalg.cholesky(x128, symmetrize_input=False))
+    assert len(calls) == 5
+    monkeypatch.setattr(GPU.runtime, "copy", copy)
+    calls.clear()
+    np.asarray(lax.linalg.lu(x128)[0])
+    assert len(calls) == 11
+    calls.clear()
+    np.asarray(lax.linalg.triangular_solve(t, b, left_side=True, lower=True))
+    assert len(calls) == 3
+
+
 # ---- triangular_solve ---------------------------------------------------------------------------
 
 
@@ -98,7 +152,8 @@ def _tri_ref(t, b, left, lower, trans, unit):
 def test_triangular_solve_every_flag(left, lower, trans, unit):
     n = 70  # two diagonal blocks (64 + 6) and a gemm update between them
     t = _general((2,), n)
-    if unit:  # a unit solve never reads the diagonal
+    if unit:  # a unit solve never reads the diagonal (entries scaled down: well conditioned still)
+        t /= 2 * np.sqrt(n)
         t[..., np.arange(n), np.arange(n)] = np.nan
     b = RNG.standard_normal((2, n, 3) if left else (2, 5, n)).astype(np.float32)
     fn = lambda t, b: lax.linalg.triangular_solve(t, b, left_side=left, lower=lower,  # noqa: E731
@@ -118,6 +173,20 @@ def test_triangular_solve_sizes(n, cols):
     _close(got, _tri_ref(t.astype(np.float64), b.astype(np.float64), True, True, False, False), n, 10)
     got = _on_gpu(lambda t, b: jsl.solve_triangular(t, b, lower=False, trans=1), t, b)
     _close(got, _tri_ref(t.astype(np.float64), b.astype(np.float64), True, False, True, False), n, 10)
+
+
+@pytest.mark.parametrize("n,nvec,left,lower,trans", [(300, 1, True, True, False), (300, 2, True, False, True),
+                                                     (290, 1, False, True, True), (70, 300, True, False, False),
+                                                     (70, 260, False, True, False)])
+def test_triangular_solve_few_and_many_vectors(n, nvec, left, lower, trans):
+    """Few vectors: a workgroup per vector over blocks of 256 (two blocks and a gemm at n = 300);
+    many (over 256): an invocation per vector over blocks of 64."""
+    t = _general((), n)
+    b = RNG.standard_normal((n, nvec) if left else (nvec, n)).astype(np.float32)
+    fn = lambda t, b: lax.linalg.triangular_solve(t, b, left_side=left, lower=lower,  # noqa: E731
+                                                  transpose_a=trans)
+    got = _on_gpu(fn, t, b)
+    _close(got, _tri_ref(t.astype(np.float64), b.astype(np.float64), left, lower, trans, False), n, 10)
 
 
 def test_triangular_solve_empty():
@@ -164,6 +233,58 @@ def test_lu_singular_and_ties():
     want = [np.asarray(x) for x in lax.linalg.lu(jax.device_put(a[:1], CPU))]
     np.testing.assert_array_equal(piv[:1, :5], want[1][:, :5])  # before the zero column: as the cpu kernel
     np.testing.assert_array_equal(lu[0, :, 5], want[0][0, :, 5])  # that column: not scaled
+
+
+@pytest.mark.parametrize("shape,m,n", [((), 32, 32), ((2,), 33, 33), ((), 64, 64), ((), 97, 97),
+                                       ((), 200, 31), ((), 150, 80), ((), 33, 150), ((2,), 80, 200),
+                                       ((), 257, 129)])
+def test_lu_recursive_panel_sizes(shape, m, n):
+    """Orders at and around the leaf (32) and the outer panel (64, split in halves), tall and
+    wide."""
+    a = RNG.standard_normal((*shape, m, n)).astype(np.float32)
+    _check_lu(a, *_on_gpu(lax.linalg.lu, a))
+
+
+def test_lu_pivots_as_the_cpu_kernel():
+    """a = P L U with |L| < 1 off the diagonal and U dominant: every column's largest entry is
+    clear, so the pivots are the cpu kernel's (LAPACK's) exactly, across leaves and panels."""
+    n = 140
+    lo = np.tril(RNG.uniform(-0.5, 0.5, (n, n)), -1) + np.eye(n)
+    up = np.triu(RNG.uniform(-1, 1, (n, n)), 1) + np.diag(RNG.uniform(4, 8, n))
+    a = (lo @ up)[RNG.permutation(n)].astype(np.float32)
+    lu, piv, perm = _on_gpu(lax.linalg.lu, a)
+    want = [np.asarray(x) for x in lax.linalg.lu(jax.device_put(a, CPU))]
+    np.testing.assert_array_equal(piv, want[1])
+    np.testing.assert_array_equal(perm, want[2])
+    _close(lu, want[0], n, 4)
+
+
+def test_lu_singular_and_ties_past_the_leaf():
+    """A zero column and equal rows in later leaves and panels, integer ties, all zeros."""
+    a = RNG.standard_normal((4, 90, 90)).astype(np.float32)
+    a[0, :, 37] = 0.0                      # a zero pivot column in the second leaf
+    a[1, 70] = a[1, 20]                    # rank deficient: a zero pivot in the second panel
+    a[2] = np.round(a[2] * 2)              # many equal magnitudes
+    a[3] = 0.0
+    lu, piv, perm = _on_gpu(lax.linalg.lu, a)
+    _check_lu(a[:3], lu[:3], piv[:3], perm[:3])
+    assert np.isfinite(lu).all()
+    assert piv[2, 0] == np.argmax(np.abs(a[2, :, 0]))
+    np.testing.assert_array_equal(piv[3], np.arange(90))  # all zeros: no swaps, nothing scaled
+    assert np.all(lu[3] == 0)
+    want = [np.asarray(x) for x in lax.linalg.lu(jax.device_put(a[0], CPU))]
+    np.testing.assert_array_equal(piv[0, :37], want[1][:37])  # before the zero column: as the cpu kernel
+    assert np.abs(lu[0, 38:, 37]).max() == 0  # the zero column stays zero, unscaled
+
+
+def test_lu_leaf_workgroup_size_and_tree(monkeypatch):
+    """The leaf kernel at another workgroup size (1024 on a GPU that runs it): its row strides
+    and its pivot search follow the size; here the search as a tree in workgroup memory (the
+    other tests use subgroups where the adapter has them)."""
+    monkeypatch.setitem(GPU._kernels, ("linalg_wgsl", "panel_wg"), 128)
+    monkeypatch.setattr(GPU, "use_subgroups", False)
+    a = RNG.standard_normal((2, 150, 70)).astype(np.float32)
+    _check_lu(a, *_on_gpu(lax.linalg.lu, a))
 
 
 def test_lu_empty_and_pivots_to_permutation():
@@ -223,3 +344,7 @@ def test_grids_wider_than_the_device_allows(monkeypatch):
     _close(_on_gpu(jnp.linalg.cholesky, a), np.linalg.cholesky(a.astype(np.float64)), 70)
     g = RNG.standard_normal((3, 40, 40)).astype(np.float32)
     _check_lu(g, *_on_gpu(lax.linalg.lu, g))
+    t, b = _general((3,), 70), RNG.standard_normal((3, 70, 2)).astype(np.float32)  # a workgroup per vector
+    got = _on_gpu(lambda t, b: lax.linalg.triangular_solve(t, b, left_side=True, lower=True), t, b)
+    for i in range(3):
+        _close(got[i], _tri_ref(t[i].astype(np.float64), b[i].astype(np.float64), True, True, False, False), 70, 10)

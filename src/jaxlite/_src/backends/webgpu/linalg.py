@@ -2,43 +2,56 @@
 `lu_pivots_to_permutation_p` for float32 as staged WGSL kernels, batched over the leading
 dimensions (other dtypes return None: the host, counted).
 
-Blocked and right-looking, as the wasm device's drivers (backends/wasm/linalg.py), in place on a
-copy of the input, every step a dispatch into the runtime's one command encoder:
-- Cholesky, per block of NB columns: `potrf` factors the diagonal block (a workgroup per matrix,
-  the block's lower triangle in workgroup memory, left-looking column by column between
-  barriers); `trsv` solves the panel below it (L21 = A21 L11^-T, an invocation per row); `gemm`
-  updates the trailing matrix, A22 -= L21 L21^T, skipping the tiles above the diagonal (SYRK's
-  half of the work). A pivot that is not positive marks its matrix in a status word (WGSL
-  promises nothing for sqrt of a negative number or for NaN arithmetic); a last pass zeroes the
-  upper triangle and writes NaN over the lower triangle of a failed matrix, as JAX does.
+Blocked and right-looking, as the wasm device's drivers (backends/wasm/linalg.py), in place,
+every step a dispatch into the runtime's one command encoder:
+- Cholesky: `init` writes both triangles of the result (the input symmetrised, or its lower
+  triangle mirrored) and clears the status; then per block of NB columns one `step`, in which
+  every workgroup factors the diagonal block (read from the upper triangle, which no one writes
+  then) in workgroup memory and all but the first solve NB rows of the panel below it against it
+  (L21 = A21 L11^-T, an invocation per row), the first writing L11; and one `gemm`, A22 -= L21
+  L21^T, skipping the tiles above the diagonal (SYRK's half; the diagonal tiles, whole, keep the
+  next diagonal block symmetric). L's diagonal goes to a side buffer, since the next workgroups
+  read the diagonal block's own. A pivot that is not positive marks its matrix in a status word
+  (WGSL promises nothing for sqrt of a negative number or for NaN arithmetic); `finish` zeroes
+  the upper triangle, writes the diagonal, and NaN over the lower triangle of a failed matrix, as
+  JAX does. 2 ceil(n / NB) + 1 dispatches, symmetrisation included, in one compute pass (no
+  buffer copy): at n = 1024 33, where the separate potrf / trsv / gemm steps, symmetrising kernel
+  and copy made 48 and two passes (4096: 129, was 192).
 - triangular_solve: every flag combination is one problem, M x = b for each vector of X (the
   columns for a left solve, the rows for a right one) with M = op(T) or op(T)^T as strides over T;
-  blocks of TRSV_NB along M's order, the diagonal block by `trsv` (an invocation per vector), the
-  rest of X by `gemm`.
-- LU with partial pivoting, per panel of LU_NB columns: `lu_panel` (a workgroup per matrix: the
-  pivot search as a workgroup reduction, the first entry of largest magnitude as LAPACK chooses,
-  the swap over whole rows, scaling, the panel's rank-1 updates), then U12 = L11^-1 A12 (`trsv`,
-  an invocation per column) and A22 -= L21 U12 (`gemm`); the permutation from the pivots by
-  `perm` (an invocation per matrix).
+  the diagonal blocks by `trsv`, the rest of X by `gemm`. With many vectors `trsv` takes WG
+  vectors per workgroup over blocks of TRSV_NB, the block in workgroup memory and each vector's
+  chain (nb^2 / 2 multiply-adds) in an invocation; with few (solve's right-hand side)
+  `trsv_wg` takes a workgroup per vector over blocks of TRSVW_NB, one barrier per element: at
+  n = 4096 with one vector 31 dispatches a solve, was 127 (blocks of 64, each a single
+  invocation's chain of 2016 loads from global memory).
+- LU with partial pivoting, per panel of LU_NB columns: the panel factored recursively (as the
+  wasm device's lu_panel and LAPACK's getrf2): halves down to LU_BASE columns, the left half's
+  U12 by `trsv` and its update of the right half by `gemm`; the leaves by `lu_panel`, a
+  workgroup per matrix (the pivot search a reduction over the workgroup, through subgroups where
+  the device has them; the first entry of largest magnitude as LAPACK chooses; the swap over
+  whole rows, so nothing is deferred; scaling and the leaf's rank-1 updates). Then U12 = L11^-1
+  A12 (`trsv`) and A22 -= L21 U12 (`gemm`); the permutation from the pivots by `perm` (an
+  invocation per matrix).
 
 `gemm` is the tiling of routines.matmul_f32 (a 64x64 tile of C per workgroup of 256, BK-deep
-slices of both operands in workgroup memory, 4x4 outputs per invocation) with sizes, offsets
-and strides in the uniform instead of the source: one pipeline serves every step of every size,
+slices of both operands in workgroup memory, 4x4 neighbouring outputs per invocation, so that
+each step reads one vec4 of each operand for 16 multiply-adds) with sizes, offsets and strides
+in the uniform instead of the source: one pipeline serves every step of every size,
 where matmul_f32 compiles one per shape, and it subtracts from a strided view in place. Loads
 walk each operand's contiguous axis (chosen by its strides), so they stay coalesced.
 
 Block sizes. NB = 64 is the most whose packed lower triangle (2080 words) sits in workgroup
-memory with room to spare under WebGPU's guaranteed 16 KiB. The reasoning for an H200 (not
-measured here, SwiftShader only checks correctness): a step costs three dispatches whatever nb
-is, and at order 4096 64 steps make ~200 dispatches (a few microseconds each on the GPU), while
-the trailing updates (n^3/3 flops) run at gemm's speed with k = 64, which reads and writes C
-once per 64 of k; larger blocks would halve the dispatches but double the serial work in
-`potrf` and `trsv`, which use one workgroup or one invocation per row. TRSV_NB = 64 likewise
-(an invocation's serial work is nb^2/2 per block). LU is the weak one: `lu_panel` runs on one
-workgroup per matrix, so each of the n columns is a chain of a pivot reduction, a swap, a scaling
-and a rank-1 update of the panel with barriers between them (some microseconds per column on a
-GPU); LU_NB = 32 keeps the panel's share of the updates (m n LU_NB / 2) small against gemm's.
-A recursive panel (as the wasm device's lu_panel) would move more of it into gemm.
+memory with room to spare under WebGPU's guaranteed 16 KiB (a larger block at small orders,
+which would halve the steps, needs 33 KiB at NB = 128); NB must equal gemm's tile (BM, BN) so
+that the diagonal tiles are whole. The cost of a Cholesky step is its latency: the diagonal
+block's factorisation (nb columns between barriers) and a row's solve (nb^2 / 2 dependent
+multiply-adds against workgroup memory) in one dispatch, then the gemm. LU: a leaf's columns
+each cost a pivot reduction, a swap, and a pass over the workgroup's rows (1024 invocations
+where the GPU has them: at order 4096 four rows each, where the one-level panel of 32 had 16 on
+256 invocations); the recursion moves half of the panel's updates into gemm, and with the
+triangular solves of order <= 64 in one dispatch each, a panel of 64 costs 6 dispatches (leaf,
+trsv, gemm, leaf; trsv, gemm): 383 at order 4096, as many as the one-level panel of 32 made.
 """
 
 from __future__ import annotations
@@ -49,12 +62,17 @@ from jaxlite._src.backends.webgpu.device import WebGPUBuffer, WebGPUDevice
 from jaxlite._src.backends.webgpu.render import bindings
 
 NB = 64        # Cholesky's block (the diagonal kernel's workgroup and its workgroup memory)
-TRSV_NB = 64   # triangular solves: diagonal blocks of this order, the rest through gemm
-LU_NB = 32     # LU's panel width (the panel kernel is the serial part)
+TRSV_NB = 64   # triangular solves: diagonal blocks of this order, the rest through gemm ...
+TRSVW_NB = 256  # ... or of this order where there are few vectors (a workgroup per vector)
+FEW_VECTORS = 256  # vectors (batch included) up to which a solve takes a workgroup per vector
+FEW_VECTORS_CPU = 16  # ... on a CPU adapter, where a barrier is a sweep over the invocations
+LU_NB = 64     # LU's outer panel width (the trailing update's depth) ...
+LU_BASE = 32   # ... factored recursively down to leaves of this many columns (the serial part)
 WG = 64        # invocations per workgroup of the per-vector kernels
-PANEL_WG = 256  # the LU panel's workgroup (its pivot search reduces over these)
 BM = BN = 64   # gemm's tile of C ...
 BK = 16        # ... and its depth per stage in workgroup memory
+assert NB == BM == BN  # Cholesky's next diagonal block is one whole gemm tile (kept symmetric)
+assert LU_NB <= NB and TRSV_NB <= NB  # trsv's block fits its workgroup memory
 _NAN = "0x7fc00000u"
 F32 = np.dtype(np.float32)
 
@@ -71,26 +89,59 @@ def _count(names: str) -> int:
     return len(names.split())
 
 
-POTRF_PRM = "ld j0 nb"
+INIT_PRM = "n sym"
 
 
-def _potrf_kernel() -> str:
-    """The nb x nb diagonal block at (j0, j0) of each of p.n matrices (order ld), a workgroup
-    each, factored in workgroup memory: column k's entries i >= k are
-    d = A[k, k] - sum_j<k L[k, j]^2, L[i, k] = (A[i, k] - sum_j<k L[i, j] L[k, j]) / sqrt(d)."""
+def _init_kernel() -> str:
+    """Each of p.n = batch * n * n words of out0 from the input x, both triangles: (x + x^T) / 2
+    where `sym` (cholesky_p's symmetrize_input), else the lower triangle mirrored; word 0 of each
+    matrix's aux (its status) set to 0. The factor steps read their diagonal block from the upper
+    triangle while the first workgroup writes L11 into the lower one."""
+    return "\n".join([
+        *bindings([("x", "f32")], ["f32", "f32"], 0, _count(INIT_PRM)),
+        f"@compute @workgroup_size({WG})",
+        "fn main(@builtin(global_invocation_id) gid: vec3<u32>) {",
+        "  let t = gid.y * p.stride + gid.x;",
+        "  if (t >= p.n) { return; }",
+        *_prm(INIT_PRM),
+        "  let b = t / (n * n);",
+        "  let i = (t / n) % n;",
+        "  let j = t % n;",
+        "  let mirror = b * n * n + j * n + i;",
+        "  if (sym != 0u) { out0[t] = (x[t] + x[mirror]) / 2.0; }",
+        "  else if (j > i) { out0[t] = x[mirror]; } else { out0[t] = x[t]; }",
+        "  if (i == 0u && j == 0u) { out1[b * (n + 1u)] = 0.0; }",
+        "}"])
+
+
+STEP_PRM = "ld j0 nb gpm"
+
+
+def _step_kernel() -> str:
+    """One block column of Cholesky for each of p.n / gpm matrices, gpm workgroups each. Every
+    workgroup factors the nb x nb diagonal block at (j0, j0) in workgroup memory (read from the
+    upper triangle, which nobody writes here), left-looking column by column between barriers:
+    d = A[k, k] - sum_j<k L[k, j]^2, L[i, k] = (A[i, k] - sum_j<k L[i, j] L[k, j]) / sqrt(d).
+    Workgroup 0 writes L11 below the diagonal, its diagonal and the status (a pivot that is not
+    positive) into aux; workgroup g > 0 solves its NB rows of the panel below, L21 = A21 L11^-T,
+    an invocation per row against L11 in workgroup memory. So the diagonal block and the panel are
+    one dispatch, the repeated factorisation costing no time (the workgroups run side by side)."""
     tri = lambda i, j: f"{i} * ({i} + 1u) / 2u + {j}"  # noqa: E731 (packed lower triangle)
     return "\n".join([
-        *bindings([], ["f32", "u32"], 0, _count(POTRF_PRM)),
+        *bindings([], ["f32", "f32"], 0, _count(STEP_PRM)),
         f"var<workgroup> S: array<f32, {NB * (NB + 1) // 2}>;",
         f"@compute @workgroup_size({NB})",
         "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) i: u32) {",
-        "  let b = wid.y * p.stride + wid.x;",
-        "  if (b >= p.n) { return; }",
-        *_prm(POTRF_PRM),
-        "  let base = b * ld * ld + j0 * ld + j0;",
+        "  let w = wid.y * p.stride + wid.x;",
+        "  if (w >= p.n) { return; }",
+        *_prm(STEP_PRM),
+        "  let b = w / gpm;",
+        "  let g = w % gpm;",
+        "  let base = b * ld * ld;",
+        "  let dbase = base + j0 * ld + j0;",
         f"  for (var e = i; e < nb * nb; e += {NB}u) {{",
         "    let r = e / nb; let c = e % nb;",
-        f"    if (c <= r) {{ S[{tri('r', 'c')}] = out0[base + r * ld + c]; }}",
+        f"    if (c <= r) {{ S[{tri('r', 'c')}] = out0[dbase + c * ld + r]; }}",
         "  }",
         "  workgroupBarrier();",
         "  var failed = false;",
@@ -114,11 +165,26 @@ def _potrf_kernel() -> str:
         "    if (row && i == k && !ok) { failed = true; }",
         "    workgroupBarrier();",
         "  }",
-        f"  for (var e = i; e < nb * nb; e += {NB}u) {{",
-        "    let r = e / nb; let c = e % nb;",
-        f"    if (c <= r) {{ out0[base + r * ld + c] = S[{tri('r', 'c')}]; }}",
+        "  let abase = b * (ld + 1u);",
+        "  if (g == 0u) {",
+        f"    for (var e = i; e < nb * nb; e += {NB}u) {{",
+        "      let r = e / nb; let c = e % nb;",
+        f"      if (c < r) {{ out0[dbase + r * ld + c] = S[{tri('r', 'c')}]; }}",
+        "    }",
+        f"    if (i < nb) {{ out1[abase + 1u + j0 + i] = S[{tri('i', 'i')}]; }}",
+        "    if (failed) { out1[abase] = 1.0; }",
+        "    return;",
         "  }",
-        "  if (failed) { out1[b] = 1u; }",
+        f"  let row = j0 + nb + (g - 1u) * {NB}u + i;",
+        "  if (row >= ld) { return; }",
+        "  let x0 = base + row * ld + j0;",
+        f"  var x: array<f32, {NB}>;",
+        "  for (var k = 0u; k < nb; k++) {",
+        "    var s = out0[x0 + k];",
+        f"    for (var q = 0u; q < k; q++) {{ s -= x[q] * S[{tri('k', 'q')}]; }}",
+        f"    x[k] = s / S[{tri('k', 'k')}];",
+        "    out0[x0 + k] = x[k];",
+        "  }",
         "}"])
 
 
@@ -126,17 +192,21 @@ FINISH_PRM = "n"
 
 
 def _finish_kernel() -> str:
-    """In place over p.n words: 0 above the diagonal, NaN below it where the matrix failed."""
+    """In place over p.n words: 0 above the diagonal, the diagonal from aux, NaN on and below it
+    where the matrix failed (aux word 0 of each matrix: its status)."""
     return "\n".join([
-        *bindings([("status", "u32")], ["u32"], 0, _count(FINISH_PRM)),
+        *bindings([("aux", "f32")], ["u32"], 0, _count(FINISH_PRM)),
         f"@compute @workgroup_size({WG})",
         "fn main(@builtin(global_invocation_id) gid: vec3<u32>) {",
         "  let t = gid.y * p.stride + gid.x;",
         "  if (t >= p.n) { return; }",
         *_prm(FINISH_PRM),
+        "  let b = t / (n * n);",
         "  let i = (t / n) % n;",
         "  let j = t % n;",
-        "  if (j > i) { out0[t] = 0u; } else if (status[t / (n * n)] != 0u) { out0[t] = " + _NAN + "; }",
+        "  if (j > i) { out0[t] = 0u; }",
+        "  else if (aux[b * (n + 1u)] != 0.0) { out0[t] = " + _NAN + "; }",
+        "  else if (i == j) { out0[t] = bitcast<u32>(aux[b * (n + 1u) + 1u + i]); }",
         "}"])
 
 
@@ -144,31 +214,88 @@ TRSV_PRM = "nvec nb toff t1 t2 tb xoff vs es xb unit fwd t_in"
 
 
 def _trsv_kernel() -> str:
-    """For each of p.n = batch * nvec vectors x (element e at out0[xoff + b*xb + v*vs + e*es]):
-    solve M x = x in place, M[i, q] = T[toff + b*tb + i*t1 + q*t2] of order nb, lower (`fwd`:
-    forward substitution) or upper, its diagonal taken as 1 where `unit`. T is the input `t`
-    (`t_in`) or out0."""
+    """For each of nvec vectors x of each matrix b (element e at out0[xoff + b*xb + v*vs + e*es]):
+    solve M x = x in place, M[i, q] = T[toff + b*tb + i*t1 + q*t2] of order nb <= NB, lower
+    (`fwd`: forward substitution) or upper, its diagonal taken as 1 where `unit`. T is the input
+    `t` (`t_in`) or out0. A workgroup of WG vectors of one matrix (p.n workgroups, ceil(nvec /
+    WG) per matrix) loads M once into workgroup memory, packed in the order of the solve (an
+    upper M reversed, so lower too); then each invocation runs its vector's chain of nb^2 / 2
+    multiply-adds from workgroup memory and its own registers."""
+    tri = lambda i, j: f"{i} * ({i} + 1u) / 2u + {j}"  # noqa: E731 (packed lower triangle)
     return "\n".join([
         *bindings([("t", "f32")], ["f32"], 0, _count(TRSV_PRM)),
         "fn tm(i: u32, t_in: bool) -> f32 { if (t_in) { return t[i]; } return out0[i]; }",
+        f"var<workgroup> S: array<f32, {NB * (NB + 1) // 2}>;",
         f"@compute @workgroup_size({WG})",
-        "fn main(@builtin(global_invocation_id) gid: vec3<u32>) {",
-        "  let g = gid.y * p.stride + gid.x;",
+        "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {",
+        "  let w = wid.y * p.stride + wid.x;",
+        "  if (w >= p.n) { return; }",
+        *_prm(TRSV_PRM),
+        "  let f = fwd != 0u;",
+        f"  let per = (nvec + {WG - 1}u) / {WG}u;",
+        "  let b = w / per;",
+        f"  let v = (w % per) * {WG}u + lid;",
+        "  let tbase = toff + b * tb;",
+        f"  for (var e = lid; e < nb * nb; e += {WG}u) {{",
+        "    let r = e / nb; let c = e % nb;",
+        "    if (c <= r) {",
+        "      let i = select(nb - 1u - r, r, f); let q = select(nb - 1u - c, c, f);",
+        f"      S[{tri('r', 'c')}] = tm(tbase + i * t1 + q * t2, t_in != 0u);",
+        "    }",
+        "  }",
+        "  workgroupBarrier();",
+        "  if (v >= nvec) { return; }",
+        "  let x0 = xoff + b * xb + v * vs;",
+        f"  var xp: array<f32, {NB}>;",
+        "  for (var k = 0u; k < nb; k++) {",
+        "    let at = x0 + select(nb - 1u - k, k, f) * es;",
+        "    var s = out0[at];",
+        f"    for (var q = 0u; q < k; q++) {{ s -= xp[q] * S[{tri('k', 'q')}]; }}",
+        f"    if (unit == 0u) {{ s = s / S[{tri('k', 'k')}]; }}",
+        "    xp[k] = s;",
+        "    out0[at] = s;",
+        "  }",
+        "}"])
+
+
+def _trsv_wg_kernel() -> str:
+    """As _trsv_kernel, a workgroup of TRSVW_NB per vector (p.n workgroups): invocation i holds
+    x[i]; per position c along M's order, the invocation of that row divides it and publishes it
+    in workgroup memory, and after a barrier every later row subtracts its multiple (its T entry
+    for the next position loaded before the barrier). nb barriers per block instead of an
+    invocation's chain of nb^2 / 2: for solves with few vectors (a right-hand side of solve)."""
+    return "\n".join([
+        *bindings([("t", "f32")], ["f32"], 0, _count(TRSV_PRM)),
+        "fn tm(i: u32, t_in: bool) -> f32 { if (t_in) { return t[i]; } return out0[i]; }",
+        f"var<workgroup> xs: array<f32, {TRSVW_NB}>;",
+        f"@compute @workgroup_size({TRSVW_NB})",
+        "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) i: u32) {",
+        "  let g = wid.y * p.stride + wid.x;",
         "  if (g >= p.n) { return; }",
         *_prm(TRSV_PRM),
+        "  let f = fwd != 0u;",
+        "  let tin = t_in != 0u;",
         "  let b = g / nvec;",
-        "  let tbase = toff + b * tb;",
-        "  let x = xoff + b * xb + (g % nvec) * vs;",
-        "  for (var c = 0u; c < nb; c++) {",
-        "    let i = select(nb - 1u - c, c, fwd != 0u);",
-        "    var s = out0[x + i * es];",
-        "    let hi = select(nb, i, fwd != 0u);",
-        "    for (var q = select(i + 1u, 0u, fwd != 0u); q < hi; q++) {",
-        "      s -= tm(tbase + i * t1 + q * t2, t_in != 0u) * out0[x + q * es];",
-        "    }",
-        "    if (unit == 0u) { s = s / tm(tbase + i * (t1 + t2), t_in != 0u); }",
-        "    out0[x + i * es] = s;",
+        "  let tbase = toff + b * tb + i * t1;",
+        "  let x = xoff + b * xb + (g % nvec) * vs + i * es;",
+        "  let mine = i < nb;",
+        "  var xi = 0.0;",
+        "  var dii = 1.0;",
+        "  var tnext = 0.0;",
+        "  if (mine) {",
+        "    xi = out0[x];",
+        "    if (unit == 0u) { dii = tm(tbase + i * t2, tin); }",
+        "    tnext = tm(tbase + select(nb - 1u, 0u, f) * t2, tin);",
         "  }",
+        "  for (var c = 0u; c < nb; c++) {",
+        "    let ci = select(nb - 1u - c, c, f);",
+        "    let tc = tnext;",
+        "    if (mine && c + 1u < nb) { tnext = tm(tbase + select(ci - 1u, ci + 1u, f) * t2, tin); }",
+        "    if (i == ci) { xi = xi / dii; xs[c] = xi; }",
+        "    workgroupBarrier();",
+        "    if (mine && select((i < ci), (i > ci), f)) { xi -= tc * xs[c]; }",
+        "  }",
+        "  if (mine) { out0[x] = xi; }",
         "}"])
 
 
@@ -188,8 +315,8 @@ def _gemm_kernel() -> str:
         "  if (t_in) { return t[i]; }",
         "  return out0[i];",
         "}",
-        f"var<workgroup> As: array<f32, {BK * BM}>;",
-        f"var<workgroup> Bs: array<f32, {BK * BN}>;",
+        f"var<workgroup> As: array<vec4<f32>, {BK * BM // 4}>;",
+        f"var<workgroup> Bs: array<vec4<f32>, {BK * BN // 4}>;",
         "@compute @workgroup_size(256)",
         "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {",
         *_prm(GEMM_PRM),
@@ -207,28 +334,28 @@ def _gemm_kernel() -> str:
         f"      let r = select(e % {BM}u, e / {BK}u, as1 == 1u);",
         f"      let qa = select(e / {BM}u, e % {BK}u, as1 == 1u);",
         "      let oka = row0 + r < m && k0 + qa < k;",
-        f"      As[qa * {BM}u + r] = ld(abase + (row0 + r) * as0 + (k0 + qa) * as1, oka, a_in != 0u);",
+        f"      let ia = qa * {BM}u + r;",
+        "      As[ia / 4u][ia % 4u] = ld(abase + (row0 + r) * as0 + (k0 + qa) * as1, oka, a_in != 0u);",
         f"      let c = select(e / {BK}u, e % {BN}u, bs1 == 1u);",
         f"      let qb = select(e % {BK}u, e / {BN}u, bs1 == 1u);",
         "      let okb = col0 + c < n && k0 + qb < k;",
-        f"      Bs[qb * {BN}u + c] = ld(bbase + (k0 + qb) * bs0 + (col0 + c) * bs1, okb, b_in != 0u);",
+        f"      let ib = qb * {BN}u + c;",
+        "      Bs[ib / 4u][ib % 4u] = ld(bbase + (k0 + qb) * bs0 + (col0 + c) * bs1, okb, b_in != 0u);",
         "    }",
         "    workgroupBarrier();",
         f"    for (var q = 0u; q < {BK}u; q++) {{",
-        f"      let ai = q * {BM}u + ty;",
-        f"      let bi = q * {BN}u + tx;",
-        "      let av = vec4<f32>(As[ai], As[ai + 16u], As[ai + 32u], As[ai + 48u]);",
-        "      let bv = vec4<f32>(Bs[bi], Bs[bi + 16u], Bs[bi + 32u], Bs[bi + 48u]);",
+        f"      let av = As[q * {BM // 4}u + ty];",
+        f"      let bv = Bs[q * {BN // 4}u + tx];",
         "      for (var a = 0u; a < 4u; a++) { acc[a] = fma(vec4<f32>(av[a]), bv, acc[a]); }",
         "    }",
         "    workgroupBarrier();",
         "  }",
         "  let cbase = coff + z * cb;",
         "  for (var a = 0u; a < 4u; a++) {",
-        "    let r = row0 + ty + 16u * a;",
+        "    let r = row0 + ty * 4u + a;",
         "    if (r < m) {",
         "      for (var h = 0u; h < 4u; h++) {",
-        "        let c = col0 + tx + 16u * h;",
+        "        let c = col0 + tx * 4u + h;",
         "        if (c < n) { let at = cbase + r * cs0 + c; out0[at] = out0[at] - acc[a][h]; }",
         "      }",
         "    }",
@@ -239,61 +366,92 @@ def _gemm_kernel() -> str:
 LU_PRM = "m n j0 jb kp"
 
 
-def _lu_panel_kernel() -> str:
-    """Columns [j0, j0 + jb) of p.n matrices m x n, a workgroup each: per column k, the pivot row
-    (the first entry of largest magnitude at or below k: each invocation's rows, then a workgroup
-    reduction), its index into the pivots (kp per matrix), the swap of whole rows k and pivot,
-    then one pass over the rows below k (each invocation its own): the column scaled by the pivot
-    (left as it is where the pivot is 0, as LAPACK), the rank-1 update of the panel, and the
-    search of column k + 1 on the updated values. Two barriers and a reduction per column."""
+def _lu_panel_kernel(wg: int, subgroups: bool = False) -> str:
+    """Columns [j0, j0 + jb) (jb <= LU_BASE) of p.n matrices m x n, a workgroup of wg each: per
+    column k, the pivot row (the first entry of largest magnitude at or below k: each
+    invocation's rows, then a tree over the workgroup), its index into the pivots (kp per
+    matrix), the swap of whole rows k and pivot (the pivot row's panel part kept in workgroup
+    memory), then one pass over the rows below k (each invocation its own): the column scaled by
+    the pivot (left as it is where the pivot is 0, as LAPACK), the rank-1 update of the panel,
+    and the search of column k + 1 on the updated values. Three barriers and a tree per column;
+    with `subgroups`, the tree is two subgroup reductions around one barrier (every subgroup
+    combines the subgroups' winners itself), so four barriers a column."""
     def search(indent):  # the running (best, at) of column c over row i
         return [f"{indent}let v = abs(out0[base + i * n + c]);", f"{indent}if (v > best) {{ best = v; at = i; }}"]
-    return "\n".join([
-        *bindings([], ["f32", "i32"], 0, _count(LU_PRM)),
-        f"var<workgroup> bv: array<f32, {PANEL_WG}>;",
-        f"var<workgroup> bi: array<u32, {PANEL_WG}>;",
-        f"@compute @workgroup_size({PANEL_WG})",
-        "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {",
-        "  let b = wid.y * p.stride + wid.x;",
-        "  if (b >= p.n) { return; }",
-        *_prm(LU_PRM),
-        "  let base = b * m * n;",
-        "  var best = -1.0;",
-        "  var at = j0;",
-        f"  for (var i = j0 + lid; i < m; i += {PANEL_WG}u) {{",
-        "    let c = j0;",
-        *search("    "),
-        "  }",
-        "  for (var k = j0; k < j0 + jb; k++) {",
+    tree = [
         "    bv[lid] = best;",
         "    bi[lid] = at;",
         "    workgroupBarrier();",
-        f"    for (var s = {PANEL_WG // 2}u; s > 0u; s >>= 1u) {{",
+        f"    for (var s = {wg // 2}u; s > 0u; s >>= 1u) {{",
         "      if (lid < s) {",
         "        let ov = bv[lid + s]; let oi = bi[lid + s];",
         "        if (ov > bv[lid] || (ov == bv[lid] && oi < bi[lid])) { bv[lid] = ov; bi[lid] = oi; }",
         "      }",
         "      workgroupBarrier();",
         "    }",
-        "    let pr = bi[0];",
+        "    let pr = bi[0];"]
+    # The first of the largest in a subgroup: the least row index among the lanes holding the max.
+    first_max = lambda v, i: [f"    let {v}m = subgroupMax({v});",  # noqa: E731
+                              f"    let {i}m = subgroupMin(select(0xffffffffu, {i}, {v} == {v}m));"]
+    tree_subgroups = [
+        *first_max("best", "at"),
+        "    bv[lid] = select(-1.0, bestm, sid == 0u);",
+        "    bi[lid] = atm;",
+        "    workgroupBarrier();",
+        "    var b2 = -1.0;",
+        "    var i2 = 0xffffffffu;",
+        f"    for (var j = sid; j < {wg}u; j += ssz) {{",
+        "      let ov = bv[j]; let oi = bi[j];",
+        "      if (ov > b2 || (ov == b2 && oi < i2)) { b2 = ov; i2 = oi; }",
+        "    }",
+        *first_max("b2", "i2"),
+        "    let pr = i2m;"]
+    builtins = ", @builtin(subgroup_invocation_id) sid: u32, @builtin(subgroup_size) ssz: u32" if subgroups else ""
+    return "\n".join([
+        # (the combining loop's bound is the subgroup size, uniform though WGSL cannot tell; no
+        # barrier depends on it)
+        *(["enable subgroups;", "diagnostic(off, subgroup_uniformity);"] if subgroups else []),
+        *bindings([], ["f32", "i32"], 0, _count(LU_PRM)),
+        f"var<workgroup> bv: array<f32, {wg}>;",
+        f"var<workgroup> bi: array<u32, {wg}>;",
+        f"var<workgroup> prow: array<f32, {LU_BASE}>;",
+        f"@compute @workgroup_size({wg})",
+        f"fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32{builtins}) {{",
+        "  let b = wid.y * p.stride + wid.x;",
+        "  if (b >= p.n) { return; }",
+        *_prm(LU_PRM),
+        "  let base = b * m * n;",
+        "  var best = -1.0;",
+        "  var at = j0;",
+        f"  for (var i = j0 + lid; i < m; i += {wg}u) {{",
+        "    let c = j0;",
+        *search("    "),
+        "  }",
+        "  for (var k = j0; k < j0 + jb; k++) {",
+        *(tree_subgroups if subgroups else tree),
         "    if (lid == 0u) { out1[b * kp + k] = i32(pr); }",
-        "    if (pr != k) {",
-        f"      for (var j = lid; j < n; j += {PANEL_WG}u) {{",
-        "        let x = out0[base + k * n + j];",
-        "        out0[base + k * n + j] = out0[base + pr * n + j];",
+        "    let swap = pr != k;",
+        # without a swap only the panel's part of row k is read (into prow)
+        f"    for (var j = select(j0, 0u, swap) + lid; j < select(j0 + jb, n, swap); j += {wg}u) {{",
+        "      let x = out0[base + k * n + j];",
+        "      var y = x;",
+        "      if (swap) {",
+        "        y = out0[base + pr * n + j];",
+        "        out0[base + k * n + j] = y;",
         "        out0[base + pr * n + j] = x;",
         "      }",
+        "      if (j >= j0 && j < j0 + jb) { prow[j - j0] = y; }",
         "    }",
         "    storageBarrier();",
         "    workgroupBarrier();",
-        "    let pivot = out0[base + k * n + k];",
+        "    let pivot = prow[k - j0];",
         "    let c = k + 1u;",
         "    best = -1.0;",
         "    at = c;",
-        f"    for (var i = c + lid; i < m; i += {PANEL_WG}u) {{",
+        f"    for (var i = c + lid; i < m; i += {wg}u) {{",
         "      var l = out0[base + i * n + k];",
         "      if (pivot != 0.0) { l = l / pivot; out0[base + i * n + k] = l; }",
-        "      for (var j = c; j < j0 + jb; j++) { out0[base + i * n + j] -= l * out0[base + k * n + j]; }",
+        "      for (var j = c; j < j0 + jb; j++) { out0[base + i * n + j] -= l * prow[j - j0]; }",
         "      if (c < j0 + jb) {",
         *search("        "),
         "      }",
@@ -371,15 +529,21 @@ def _gemm(dev, out, c, batch, m, n, k, a, b, t=None, lower=False):
                     ids, z * m * n * k // 64)
 
 
-def _trsv(dev, x, batch, nvec, nb, toff, t1, t2, tb, xoff, vs, es, xb, forward, unit, t=None):
-    """M x = x in place for batch * nvec vectors of x (see _trsv_kernel); M from t or x itself."""
+def _trsv(dev, x, batch, nvec, nb, toff, t1, t2, tb, xoff, vs, es, xb, forward, unit, t=None, per_vector=False):
+    """M x = x in place for batch * nvec vectors of x (see _trsv_kernel); M from t or x itself.
+    per_vector: a workgroup per vector (_trsv_wg_kernel, nb <= TRSVW_NB), else per WG vectors."""
     if nvec <= 0 or nb <= 0 or batch <= 0:
         return
-    pid = _pipeline(dev, ("trsv",), _trsv_kernel, 1, 1)
     ids = [(t if t is not None else _dummy(dev)).id, x.id]
-    _per_item(dev, pid, batch * nvec, ids, TRSV_PRM, batch * nvec * nb * nb,
-              nvec=nvec, nb=nb, toff=toff, t1=t1, t2=t2, tb=tb, xoff=xoff, vs=vs, es=es, xb=xb, unit=int(unit),
-              fwd=int(forward), t_in=int(t is not None))
+    values = dict(nvec=nvec, nb=nb, toff=toff, t1=t1, t2=t2, tb=tb, xoff=xoff, vs=vs, es=es, xb=xb,
+                  unit=int(unit), fwd=int(forward), t_in=int(t is not None))
+    if per_vector:
+        pid = _pipeline(dev, ("trsv_wg",), _trsv_wg_kernel, 1, 1)
+        _per_group(dev, pid, batch * nvec, ids, TRSV_PRM, batch * nvec * nb * nb, **values)
+    else:
+        assert nb <= NB
+        pid = _pipeline(dev, ("trsv",), _trsv_kernel, 1, 1)
+        _per_group(dev, pid, batch * -(-nvec // WG), ids, TRSV_PRM, batch * nvec * nb * nb, **values)
 
 
 def _dummy(dev) -> WebGPUBuffer:
@@ -406,29 +570,33 @@ def _copy_of(dev, buf, nbytes: int) -> WebGPUBuffer:
 
 
 def cholesky_routine(dev, bufs, in_avals, params, out_avals):
+    """init (both triangles, symmetrised or mirrored), then per block column of NB a `step`
+    (diagonal block and panel) and a `gemm` (the trailing update), then `finish`: 2 ceil(n / NB)
+    + 1 dispatches in one compute pass."""
     (x,) = in_avals
     if x.dtype != F32:
         return None
-    if params.get("symmetrize_input"):  # cholesky_p's flag (lax/linalg.py): (x + x^T) / 2 first
-        from jaxlite._src.lax.linalg import symmetrized
-        bufs = [symmetrized(dev, bufs[0], x)]
     n = x.shape[-1]
     batch = x.size // (n * n) if n else 0
-    out = _copy_of(dev, bufs[0], x.size * 4)
+    out = WebGPUBuffer(dev, x.size * 4)
     if not batch:
         return [out]
-    status = dev.put(np.zeros(batch, np.uint32))
-    potrf = _pipeline(dev, ("potrf",), _potrf_kernel, 0, 2)
+    aux = WebGPUBuffer(dev, batch * (n + 1) * 4)  # per matrix: its status, then L's diagonal
+    init = _pipeline(dev, ("chol_init",), _init_kernel, 1, 2)
+    _per_item(dev, init, batch * n * n, [_as_buffer(bufs[0]).id, out.id, aux.id], INIT_PRM,
+              n=n, sym=int(bool(params.get("symmetrize_input"))))
+    step = _pipeline(dev, ("chol_step",), _step_kernel, 0, 2)
     for j0 in range(0, n, NB):
         nb = min(NB, n - j0)
-        _per_group(dev, potrf, batch, [out.id, status.id], POTRF_PRM, batch * nb ** 3 // 6, ld=n, j0=j0, nb=nb)
         r0 = j0 + nb
-        if r0 < n:  # L21 = A21 L11^-T: rows of the panel against L11 (lower, forward)
-            _trsv(dev, out, batch, n - r0, nb, j0 * n + j0, n, 1, n * n, r0 * n + j0, n, 1, n * n, True, False)
+        gpm = 1 + -(-(n - r0) // NB)  # the diagonal block's workgroup, then one per NB panel rows
+        _per_group(dev, step, batch * gpm, [out.id, aux.id], STEP_PRM,
+                   batch * (gpm * nb ** 3 // 6 + (n - r0) * nb * nb // 2), ld=n, j0=j0, nb=nb, gpm=gpm)
+        if r0 < n:  # A22 -= L21 L21^T (SYRK's half: tiles that reach the diagonal)
             _gemm(dev, out, (r0 * n + r0, n, n * n), batch, n - r0, n - r0, nb,
                   (r0 * n + j0, n, 1, n * n, False), (r0 * n + j0, 1, n, n * n, False), lower=True)
-    fin = _pipeline(dev, ("cholesky_finish",), _finish_kernel, 1, 1)
-    _per_item(dev, fin, batch * n * n, [status.id, out.id], FINISH_PRM, n=n)
+    fin = _pipeline(dev, ("chol_finish",), _finish_kernel, 1, 1)
+    _per_item(dev, fin, batch * n * n, [aux.id, out.id], FINISH_PRM, n=n)
     return [out]
 
 
@@ -451,14 +619,16 @@ def triangular_solve_routine(dev, bufs, in_avals, params, out_avals):
     lower = params["lower"] if m_is_t else not params["lower"]
     unit = params["unit_diagonal"]
     nvec, vs, es = (cols, 1, cols) if left else (rows, cols, 1)
-    starts = list(range(0, n, TRSV_NB))
+    few = batch * nvec <= (FEW_VECTORS_CPU if dev.runtime.cpu_adapter else FEW_VECTORS)
+    blk = TRSVW_NB if few else TRSV_NB
+    starts = list(range(0, n, blk))
     if not lower:
         starts.reverse()
     for s0 in starts:
-        s1 = min(s0 + TRSV_NB, n)
+        s1 = min(s0 + blk, n)
         nb = s1 - s0
         _trsv(dev, out, batch, nvec, nb, s0 * (t1 + t2), t1, t2, n * n, s0 * es, vs, es, rows * cols,
-              lower, unit, t)
+              lower, unit, t, per_vector=few)
         r0, r1 = (s1, n) if lower else (0, s0)
         if r1 <= r0:
             continue
@@ -474,6 +644,8 @@ def triangular_solve_routine(dev, bufs, in_avals, params, out_avals):
 
 
 def lu_routine(dev, bufs, in_avals, params, out_avals):
+    """Per panel of LU_NB columns: the recursive panel (`_lu_panel`), U12 = L11^-1 A12
+    (`_trsm_unit_lower`), A22 -= L21 U12 (`gemm`); then the permutation."""
     (x,) = in_avals
     if x.dtype != F32:
         return None
@@ -484,20 +656,59 @@ def lu_routine(dev, bufs, in_avals, params, out_avals):
     piv = WebGPUBuffer(dev, batch * k * 4)
     perm = WebGPUBuffer(dev, batch * m * 4)
     if k and batch:
-        panel = _pipeline(dev, ("lu_panel",), _lu_panel_kernel, 0, 2)
+        wg, sub = panel_workgroup(dev, m), bool(dev.use_subgroups)
+        leaf = _pipeline(dev, ("lu_panel", wg, sub), lambda: _lu_panel_kernel(wg, sub), 0, 2)
         for j0 in range(0, k, LU_NB):
             jb = min(LU_NB, k - j0)
-            _per_group(dev, panel, batch, [out.id, piv.id], LU_PRM, batch * (m - j0) * (n + jb * jb),
-                       m=m, n=n, j0=j0, jb=jb, kp=k)
+            _lu_panel(dev, leaf, out, piv, batch, m, n, k, j0, jb)
             r0 = j0 + jb
-            if r0 < n:  # U12 = L11^-1 A12 (unit lower, the columns of A12), A22 -= L21 U12
-                _trsv(dev, out, batch, n - r0, jb, j0 * n + j0, n, 1, m * n, j0 * n + r0, 1, n, m * n,
-                      True, True)
+            if r0 < n:
+                _trsm_unit_lower(dev, out, batch, n, m * n, j0, jb, r0, n - r0)
                 _gemm(dev, out, (r0 * n + r0, n, m * n), batch, m - r0, n - r0, jb,
                       (r0 * n + j0, n, 1, m * n, False), (j0 * n + r0, n, 1, m * n, False))
     if m and batch:
         _permutation(dev, piv, perm, batch, k, m)
     return [out, piv, perm]
+
+
+def panel_workgroup(dev, m: int) -> int:
+    """The LU leaf's workgroup for m rows: 1024 invocations for tall panels where the GPU runs
+    them (the rows spread over more invocations, each column's chain shorter), else 256: on a
+    CPU adapter (where every barrier costs a sweep over the invocations), where the device
+    allows no more, or for shorter panels (four rows an invocation at most)."""
+    key = ("linalg_wgsl", "panel_wg")
+    wg = dev._kernels.get(key)
+    if wg is None:
+        try:
+            lims = dev.runtime.gpu.limits
+            lim = min(int(lims.maxComputeInvocationsPerWorkgroup), int(lims.maxComputeWorkgroupSizeX))
+        except Exception:  # no JS device behind the runtime: the guaranteed size
+            lim = 256
+        wg = dev._kernels[key] = 1024 if lim >= 1024 and not dev.runtime.cpu_adapter else 256
+    return wg if m > 4 * 256 else min(wg, 256)
+
+
+def _lu_panel(dev, leaf, out, piv, batch, m, n, kp, j0, jb):
+    """Columns [j0, j0 + jb), rows j0.. of each matrix factored in place with partial pivoting
+    (rows swapped whole): LU_BASE columns by the leaf kernel, wider panels split in halves, the
+    left half's U12 by a triangular solve and its update of the right half through gemm."""
+    if jb <= LU_BASE:
+        _per_group(dev, leaf, batch, [out.id, piv.id], LU_PRM, batch * ((m - j0) * jb * jb + jb * n),
+                   m=m, n=n, j0=j0, jb=jb, kp=kp)
+        return
+    jl = jb // 2
+    r = j0 + jl
+    _lu_panel(dev, leaf, out, piv, batch, m, n, kp, j0, jl)
+    _trsm_unit_lower(dev, out, batch, n, m * n, j0, jl, r, j0 + jb - r)
+    _gemm(dev, out, (r * n + r, n, m * n), batch, m - r, j0 + jb - r, jl,
+          (r * n + j0, n, 1, m * n, False), (j0 * n + r, n, 1, m * n, False))
+    _lu_panel(dev, leaf, out, piv, batch, m, n, kp, r, jb - jl)
+
+
+def _trsm_unit_lower(dev, out, batch, ld, mat, t0, t, c0, nc):
+    """X = L^-1 X in place: L the unit lower triangle of order t <= NB at (t0, t0), X rows
+    [t0, t0 + t) and columns [c0, c0 + nc) (right of L) of each matrix (mat words apart)."""
+    _trsv(dev, out, batch, nc, t, t0 * ld + t0, ld, 1, mat, t0 * ld + c0, 1, ld, mat, True, True)
 
 
 def _permutation(dev, piv, perm, batch, k, m):
