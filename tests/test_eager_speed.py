@@ -480,3 +480,20 @@ def test_unlocked_launch_paths_give_the_same_results(rng):
     live = rt.live_bytes
     del outs, o, jitted
     assert rt.live_bytes < live  # dropped results went back to the allocator
+
+
+@pytest.mark.parametrize("d", KERNEL_DEVICES, ids=lambda d: d.platform)
+def test_scalar_parameter_follows_each_value(d, rng):
+    """The scalar path converts a repeated scalar object once: every new object, equal or not
+    (0.0 and -0.0, NaN, ints at and past int32's ends), gets its own parameter."""
+    x = rng.standard_normal(9).astype(np.float32)
+    xi = rng.integers(-5, 5, 9).astype(np.int32)
+    with jax.default_device(d):
+        a, ai = jnp.asarray(x), jnp.asarray(xi)
+        for v in [1.5, 1.5, -0.0, 0.0, -0.0, float("nan"), float("inf"), 2.5, 2.5]:
+            np.testing.assert_array_equal(np.asarray(a * v), x * np.float32(v))
+            np.testing.assert_array_equal(np.signbit(np.asarray(a * v)), np.signbit(x * np.float32(v)))
+        for v in [7, 7, 2**31 - 1, -2**31, 3, 3, 0]:
+            np.testing.assert_array_equal(np.asarray(ai * v), (xi.astype(np.int64) * v).astype(np.int32))
+        with pytest.raises(OverflowError):
+            ai * 2**31  # past int32: JAX's OverflowError, not a wrapped parameter

@@ -49,9 +49,13 @@ def _install():
                     key = (name, id(self.aval), t)
                     hit = _scalar_runs.get(key)
                     if hit is not None and hit[0] is self._device and not self._committed and \
-                            type(self._buf) is not hit[0].const_type and (t is float or -_INT32 <= other < _INT32):
-                        dev, launch, aval, convert, _ = hit
-                        return ArrayImpl(aval, launch(self._buf, convert(other)), dev)
+                            type(self._buf) is not hit[0].const_type:
+                        last = hit[5]  # (a loop's literal is one object: checked and converted once)
+                        if last[0] is other:
+                            return ArrayImpl(hit[2], hit[1](self._buf, last[1]), hit[0])
+                        if t is float or -_INT32 <= other < _INT32:
+                            last = hit[5] = (other, hit[3](other))  # (one store: threads see a pair)
+                            return ArrayImpl(hit[2], hit[1](self._buf, last[1]), hit[0])
                     c = _with_scalar(None, self, other, swapped, inexact)
                     if c is not None:
                         out = eager_cached(key, with_const, (self, c), keyed=1)
@@ -183,6 +187,7 @@ def _with_scalar(lax_fn, self, other, swapped: bool, inexact: bool):
 # aval, the scalar's conversion to a launch parameter, the program): `array op scalar` as one
 # launch with the scalar passed (a constant array operand takes the replay, which folds it).
 _scalar_runs: dict = {}
+_NOTHING = object()
 replay_caches.append(_scalar_runs)
 
 
@@ -198,7 +203,9 @@ def _learn_scalar(key, prog) -> None:
             _scalar_runs.clear()
         # (prog holds the key's aval alive: its id is not reused while the entry exists)
         one = getattr(launch, "one_param", None) or (lambda b, p: launch([b], (p,))[0])
-        _scalar_runs[key] = (prog.device, one, prog.aval, prog.device.param_converter(prog.avals[1].dtype), prog)
+        # [device, launch, aval, parameter conversion, prog, (the last scalar, its parameter)]
+        _scalar_runs[key] = [prog.device, one, prog.aval, prog.device.param_converter(prog.avals[1].dtype), prog,
+                             (_NOTHING, None)]
 
 
 _weak_avals: dict = {}  # (shape, dtype) -> (weakly typed aval, size) of small shapes
