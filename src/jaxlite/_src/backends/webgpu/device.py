@@ -367,6 +367,45 @@ class WebGPUDevice(KernelDevice):
     def compile(self, kernel: ir.Kernel) -> GPUKernel:
         return self.compile_cached(kernel, lambda: GPUKernel(self, kernel))
 
+    def launcher(self, kern: GPUKernel, n: int, dtype):
+        """The eager op's launch prepared once: its launch shape for n and the dispatch's fixed
+        arguments, so that a call makes the output buffer and one JS call (what stays in
+        GPUKernel.run is each launch's work: a shape lookup, argument lists, the uniform words)."""
+        if not n or kern.packed:
+            return super().launcher(kern, n, dtype)
+        pid, grid, words, work, split, _ = kern.launch_shape(n)
+        if split > 1:
+            return super().launcher(kern, n, dtype)
+        dev, rt, nbytes = self, self.runtime, n * 4
+        plain, with_one = rt.prepared(pid, grid, words, work, 0), rt.prepared(pid, grid, words, work, 1)
+
+        def run(bufs, params=()):
+            out = WebGPUBuffer(dev, nbytes)
+            if not params:
+                plain(*[b.id for b in bufs], out.id)
+            elif len(params) == 1:
+                with_one(params[0], *[b.id for b in bufs], out.id)
+            else:
+                rt.prepared(pid, grid, words, work, len(params))(*params, *[b.id for b in bufs], out.id)
+            return [out]
+
+        def pair(a, b):
+            out = WebGPUBuffer(dev, nbytes)
+            plain(a.id, b.id, out.id)
+            return out
+
+        def one(a):
+            out = WebGPUBuffer(dev, nbytes)
+            plain(a.id, out.id)
+            return out
+
+        def one_param(a, p):
+            out = WebGPUBuffer(dev, nbytes)
+            with_one(p, a.id, out.id)
+            return out
+        run.pair, run.one, run.one_param = pair, one, one_param
+        return run
+
     def launch(self, kern: GPUKernel, bufs, n, dtype, params=()):
         out = WebGPUBuffer(self, n * 4)
         if n:

@@ -173,6 +173,22 @@ class WebGPURuntime:
         if self.pending >= BATCH or self.pending_work >= WORK_FLUSH:
             self.flush()
 
+    def prepared(self, pid: int, grid, words, work: int, n_params: int):
+        """dispatch(pid, grid, words + params, ids, work) as go(*params, *ids): the arguments that do
+        not change between an eager op's launches flattened once."""
+        js, head = self._dispatch, (pid, *grid, len(words) + n_params, *words)
+
+        def go(*tail):
+            try:
+                js(*head, *tail)
+            except Exception as e:  # a JsException: device lost
+                raise WebGPUError(_js_error(e)) from None
+            self.pending += 1
+            self.pending_work += work
+            if self.pending >= BATCH or self.pending_work >= WORK_FLUSH:
+                self.flush()
+        return go
+
     def copy(self, src: int, src_offset: int, dst: int, dst_offset: int, nbytes: int) -> None:
         self.js.copy(src, src_offset, dst, dst_offset, nbytes)
 
