@@ -92,21 +92,25 @@ def _count(names: str) -> int:
 INIT_PRM = "n sym"
 
 
+def _per_element(binds, prm: str) -> list[str]:
+    """A shader's head with one invocation per word t of p.n: matrix b, row i, column j."""
+    return [*binds, f"@compute @workgroup_size({WG})",
+            "fn main(@builtin(global_invocation_id) gid: vec3<u32>) {",
+            "  let t = gid.y * p.stride + gid.x;",
+            "  if (t >= p.n) { return; }",
+            *_prm(prm),
+            "  let b = t / (n * n);",
+            "  let i = (t / n) % n;",
+            "  let j = t % n;"]
+
+
 def _init_kernel() -> str:
     """Each of p.n = batch * n * n words of out0 from the input x, both triangles: (x + x^T) / 2
     where `sym` (cholesky_p's symmetrize_input), else the lower triangle mirrored; word 0 of each
     matrix's aux (its status) set to 0. The factor steps read their diagonal block from the upper
     triangle while the first workgroup writes L11 into the lower one."""
     return "\n".join([
-        *bindings([("x", "f32")], ["f32", "f32"], 0, _count(INIT_PRM)),
-        f"@compute @workgroup_size({WG})",
-        "fn main(@builtin(global_invocation_id) gid: vec3<u32>) {",
-        "  let t = gid.y * p.stride + gid.x;",
-        "  if (t >= p.n) { return; }",
-        *_prm(INIT_PRM),
-        "  let b = t / (n * n);",
-        "  let i = (t / n) % n;",
-        "  let j = t % n;",
+        *_per_element(bindings([("x", "f32")], ["f32", "f32"], 0, _count(INIT_PRM)), INIT_PRM),
         "  let mirror = b * n * n + j * n + i;",
         "  if (sym != 0u) { out0[t] = (x[t] + x[mirror]) / 2.0; }",
         "  else if (j > i) { out0[t] = x[mirror]; } else { out0[t] = x[t]; }",
@@ -195,15 +199,7 @@ def _finish_kernel() -> str:
     """In place over p.n words: 0 above the diagonal, the diagonal from aux, NaN on and below it
     where the matrix failed (aux word 0 of each matrix: its status)."""
     return "\n".join([
-        *bindings([("aux", "f32")], ["u32"], 0, _count(FINISH_PRM)),
-        f"@compute @workgroup_size({WG})",
-        "fn main(@builtin(global_invocation_id) gid: vec3<u32>) {",
-        "  let t = gid.y * p.stride + gid.x;",
-        "  if (t >= p.n) { return; }",
-        *_prm(FINISH_PRM),
-        "  let b = t / (n * n);",
-        "  let i = (t / n) % n;",
-        "  let j = t % n;",
+        *_per_element(bindings([("aux", "f32")], ["u32"], 0, _count(FINISH_PRM)), FINISH_PRM),
         "  if (j > i) { out0[t] = 0u; }",
         "  else if (aux[b * (n + 1u)] != 0.0) { out0[t] = " + _NAN + "; }",
         "  else if (i == j) { out0[t] = bitcast<u32>(aux[b * (n + 1u) + 1u + i]); }",
