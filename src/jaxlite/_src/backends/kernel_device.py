@@ -186,7 +186,11 @@ class KernelDevice(abc.ABC):
     stages = True  # whether staged lowerings (scans, sorts as kernel sequences) run here
 
     def can_stage(self, prim, in_avals, out_avals) -> bool:
-        return self.stages and all(self.supports_dtype(a.dtype) for a in (*in_avals, *out_avals))
+        if not self.stages:
+            return False
+        if not all(self.supports_dtype(a.dtype) for a in (*in_avals, *out_avals)):
+            return self.complex_kernels and kcomplex.can_stage(self, prim, in_avals, out_avals)
+        return True
 
     def can_scatter(self, prim, in_avals, out_avals) -> bool:
         if not all(self.supports_dtype(a.dtype) for a in (*in_avals, *out_avals)):

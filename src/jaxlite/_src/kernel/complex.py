@@ -451,16 +451,22 @@ PRIMS = frozenset({
     "pad", "gather", "dynamic_slice", "dynamic_update_slice", "iota"})
 
 
+def can_stage(device, prim, in_avals, out_avals) -> bool:
+    """Cumulative sums, products, maxima and minima of complex values run as staged kernels of
+    pair rules (lower._xla_scan) where the parts' dtype renders and complex buffers are pairs."""
+    return (prim in (reductions.cumsum_p, reductions.cumprod_p, reductions.cummax_p, reductions.cummin_p)
+            and all(np.dtype(a.dtype) in _PART and device.supports_dtype(_PART[np.dtype(a.dtype)])
+                    for a in (*in_avals, *out_avals)))
+
+
 def can_scatter(device, prim, in_avals, out_avals) -> bool:
     """Complex scatters run as float scatters over the parts (realify_scatter): add part by part,
-    the others one invocation per element writing both parts. A set whose indices may repeat is
-    first decomposed (_last_update_wins), so the set that reaches a device has unique indices. On
-    webgpu, whose invocations race, only set and add: mul/min/max need both old parts of an
-    element at once, and two duplicates would interleave their reads and writes."""
-    op = lower.SCATTER_OPS[prim]
+    the others writing both parts of an element from one invocation. A set whose indices may repeat
+    is first decomposed (_last_update_wins), so the set that reaches a device has unique indices.
+    mul/min/max read both old parts of the element: on wasm updates run in order anyway; webgpu,
+    whose invocations race, runs them as one invocation looping over the updates in order (its
+    renderer does so for a scatter whose values read the output)."""
     if device.platform not in ("wasm", "webgpu") or in_avals[1].dtype.itemsize > 4:
-        return False
-    if device.platform == "webgpu" and op not in (None, "add"):
         return False
     return all(device.supports_dtype(a.dtype) or (a.dtype in _PART and device.supports_dtype(_PART[a.dtype]))
                for a in (*in_avals, *out_avals))

@@ -458,10 +458,14 @@ class Plan:
         """Materialise lazy values of one size in one kernel; their stored leaves, in order."""
         n = vals[0].size
         assert all(v.size == n for v in vals)
-        exprs, tokens = canonical(tuple(v.at(ir.Index(ir.I32)) for v in vals))
-        fn = self.device.compile(ir.Kernel("staged", tuple(self._slot_dtype[t] for t in tokens), exprs))
+        # complex values as float pairs, as in _materialize (one complex value: 2n floats)
+        exprs, scale = kcomplex.realify(tuple(v.at(ir.Index(ir.I32)) for v in vals))
+        exprs, tokens = canonical(exprs)
+        fn = self.device.compile(ir.Kernel("staged", tuple(kcomplex.buffer_dtype(self._slot_dtype[t]) for t in tokens),
+                                           exprs))
         slots = tuple(self._new_slot(v.dtype) for v in vals)
-        self.steps.append(KernelsStep(fn, tuple(tokens), slots, n, tuple(np.dtype(v.dtype) for v in vals)))
+        self.steps.append(KernelsStep(fn, tuple(tokens), slots, n * scale,
+                                      tuple(kcomplex.buffer_dtype(v.dtype) for v in vals)))
         return [lower.leaf(k, v.shape, v.dtype) for k, v in zip(slots, vals)]
 
     def _scatter(self, eqn):

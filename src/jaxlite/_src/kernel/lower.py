@@ -578,9 +578,72 @@ def _cumulative_rule(op):
     def rule(out_avals, x, *, axis, reverse, store):
         if x.size == 0:
             return [x]
+        if x.dtype.kind == "c":
+            res = _xla_scan(op, _moved_last(x, axis, False), reverse, store)
+            return [_moved_back(res, x.shape, axis, False)]
         res = _scan_last(op, _moved_last(x, axis, reverse), store)
         return [_moved_back(res, x.shape, axis, reverse)]
     return rule
+
+
+XLA_SCAN_BASE = 16  # XLA's CPU rewrite of a cumulative reduce-window: blocks of 16, their totals scanned
+
+
+def _xla_scan(op, x: Val, reverse: bool, store) -> Val:
+    """Inclusive scan along the last axis of complex values (pair rules, kernel/complex.py), in the
+    order XLA's CPU computes jax's cumulative reduce-window, so that products round alike and the
+    lexicographic max/min (not associative with NaNs) leave NaNs where XLA does: an axis of at
+    most 16 is a fold from the identity, in index order, over x[0..p] (x[p..] when reversed); a
+    longer one is padded with the identity to blocks of 16, each block folded so, the block totals
+    (at its last, reversed first, position) scanned the same way, and each element combined as
+    op(its fold in the block, the total of the blocks before it (after it, reversed))."""
+    *rest, n = x.shape
+    B = XLA_SCAN_BASE
+    ident = Const(x.dtype, {"add": 0, "mul": 1, "max": complex(-np.inf, 0), "min": complex(np.inf, 0)}[op])
+
+    def fold(read, p, length):
+        """op folded from the identity over read(k) for k <= p (k >= p reversed), k < length."""
+        acc = ident
+        for k in range(length):
+            take = p.ge(k) if not reverse else p.le(k)
+            step = _zero_plus(read(k)) if op == "add" and k == 0 else binary(op, acc, read(k))
+            acc = ir.where(take, step, acc)
+        return acc
+
+    if n <= B:
+        return Val(x.shape, x.dtype, lambda i: fold(lambda k: x.at(i // n * n + k), i % n, n))
+    nb = -(-n // B)
+
+    def block_fold(i):  # position (row, b, q) of the padded rows
+        row, pos = i // (nb * B), i % (nb * B)
+        b, q = pos // B, pos % B
+        return fold(lambda k: _padded_at(x, row, b * B + k, n, ident), q, B)
+    (inner,) = store(Val((*rest, nb * B), x.dtype, block_fold))
+    totals = Val((*rest, nb), x.dtype, lambda i: inner.at(i * B + (0 if reverse else B - 1)), True)
+    (scan,) = store(_xla_scan(op, totals, reverse, store))
+
+    def at(i):
+        row, p = i // n, i % n
+        b = p // B
+        if reverse:
+            carry = ir.where(b.lt(nb - 1), scan.at(row * nb + (b + 1).min(nb - 1)), ident)
+        else:
+            carry = ir.where(b.gt(0), scan.at(row * nb + (b - 1).max(0)), ident)
+        return binary(op, inner.at(row * (nb * B) + p), carry)
+    return Val(x.shape, x.dtype, at)
+
+
+def _zero_plus(z):
+    """0 + z for a complex z, spelled as a select: shader compilers fold the literal sum to z,
+    which keeps a -0 part that the sum makes +0."""
+    part = np.dtype(np.float32 if z.dtype == np.complex64 else np.float64)
+    re, im = Unary(part, "real", z), Unary(part, "imag", z)
+    return Binary(z.dtype, "complex", ir.where(re.eq(0.0), 0.0, re), ir.where(im.eq(0.0), 0.0, im))
+
+
+def _padded_at(x: Val, row, k, n: int, ident):
+    """x's element k of `row`, the identity past the end (XLA pads the axis to whole blocks)."""
+    return ir.where(k.lt(n), x.at(row * n + k.min(n - 1)), ident)
 
 
 for _p, _op in ((reductions.cumsum_p, "add"), (reductions.cumprod_p, "mul"), (reductions.cummax_p, "max"),

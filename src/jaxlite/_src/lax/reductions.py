@@ -246,8 +246,51 @@ def _make_cum(name, fn):
 
 cumsum_p = _make_cum("cumsum", lambda x, axis: np.cumsum(x, axis=axis, dtype=x.dtype))
 cumprod_p = _make_cum("cumprod", lambda x, axis: np.cumprod(x, axis=axis, dtype=x.dtype))
+def _xla_scan_rows(combine, ident, x, reverse):
+    """Inclusive scan of each row of x (rows, n) in XLA's CPU order, which decides where NaNs of a
+    complex max/min end up: rows of up to 16 fold each prefix (suffix, reversed: still in index
+    order) from the identity; longer ones scan blocks of 16 (the last padded with the identity),
+    scan the blocks' totals the same way, and combine each element's in-block fold with the total
+    of the blocks before it (after it, reversed)."""
+    rows, n = x.shape
+    ident_col = np.full((rows,), ident, x.dtype)
+    if n <= 16:
+        out = np.empty_like(x)
+        for p in range(n):
+            acc = ident_col
+            for k in (range(p + 1) if not reverse else range(p, n)):
+                acc = combine(acc, x[:, k])
+            out[:, p] = acc
+        return out
+    nb = -(-n // 16)
+    padded = np.concatenate([x, np.repeat(ident_col[:, None], nb * 16 - n, 1)], 1)
+    inner = _xla_scan_rows(combine, ident, padded.reshape(rows * nb, 16), reverse).reshape(rows, nb, 16)
+    totals = _xla_scan_rows(combine, ident, np.ascontiguousarray(inner[:, :, 0 if reverse else 15]), reverse)
+    carry = (np.concatenate([totals[:, 1:], ident_col[:, None]], 1) if reverse
+             else np.concatenate([ident_col[:, None], totals[:, :-1]], 1))
+    return combine(inner, carry[:, :, None]).reshape(rows, nb * 16)[:, :n]
+
+
+def _cum_extreme(greater: bool):
+    """cummax/cummin: numpy's accumulate for reals; complex numbers by XLA's lexicographic rule in
+    XLA's order (numpy's accumulate propagates NaNs where XLA keeps the later element)."""
+    real = _cum_kernel(lambda x, axis: (np.maximum if greater else np.minimum).accumulate(x, axis=axis))
+    pick = lax._lex_pick(greater)
+    ident = complex(-np.inf, 0) if greater else complex(np.inf, 0)
+
+    def kernel(x, axis, reverse):
+        if x.dtype.kind != "c" or x.size == 0:
+            return real(x, axis, reverse)
+        moved = np.moveaxis(x, axis, -1)
+        with np.errstate(invalid="ignore"):
+            out = _xla_scan_rows(pick, ident, moved.reshape(-1, moved.shape[-1]), reverse)
+        return np.moveaxis(out.reshape(moved.shape), -1, axis)
+    return kernel
+
+
 cummax_p = _make_cum("cummax", lambda x, axis: np.maximum.accumulate(x, axis=axis))
 cummin_p = _make_cum("cummin", lambda x, axis: np.minimum.accumulate(x, axis=axis))
+cpu.kernels[cummax_p], cpu.kernels[cummin_p] = _cum_extreme(True), _cum_extreme(False)
 
 ad.jvp_rules[cumsum_p] = lambda p, t, axis, reverse: ([cumsum_p.bind(p[0], axis=axis, reverse=reverse)],
                                                       [cumsum_p.bind(t[0], axis=axis, reverse=reverse)])

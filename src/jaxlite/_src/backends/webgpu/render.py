@@ -163,6 +163,10 @@ class _Emitter:
         return "(-2147483647i - 1i)" if v == -(1 << 31) else f"{v}i"
 
     def load(self, e: Load) -> str:
+        if e.arg == len(self.in_dtypes):  # a serial scatter's own output, the old value (render_scatter)
+            r = reg(e.dtype)
+            word = f"out0[{self.value(e.index)}]"
+            return f"({word} != 0u)" if r == "bool" else (word if r == "u32" else f"bitcast<{r}>({word})")
         dt = self.in_dtypes[e.arg]
         if e.arg in self.lane_vectors and isinstance(e.index, Index):
             vec, lane = self.lane_vectors[e.arg]
@@ -690,4 +694,22 @@ def render_scatter(kernel: ir.Kernel) -> str:
     header = bindings([(f"in{k}", storage(d)) for k, d in enumerate(kernel.in_dtypes)],
                       ["u32" if op is None else "atomic<u32>"], 0, len(kernel.params))
     body = [*em.scopes[0].lines, f"if ({idx} >= 0i) {{", *update, "}"]
+    if _reads_output(kernel):
+        # the new value combines the old one read here (a complex scatter-mul/min/max: both parts at
+        # once): racing invocations would lose duplicates, so one invocation applies the updates in
+        # order, as XLA does (fine for the few updates such scatters have)
+        main = ["@compute @workgroup_size(1)",
+                "fn main(@builtin(global_invocation_id) gid: vec3<u32>) {",
+                "  if (gid.x != 0u || gid.y != 0u) { return; }",
+                "  for (var iu: u32 = 0u; iu < p.n; iu = iu + 1u) {",
+                "    let i = i32(iu);",
+                *("    " + line for line in body),
+                "  }",
+                "}"]
+        return "\n".join([*header, wgsl_math.library(em.helpers), *main])
     return "\n".join([*header, wgsl_math.library(em.helpers), *_per_position(body)])
+
+
+def _reads_output(kernel: ir.Kernel) -> bool:
+    out = len(kernel.in_dtypes)
+    return any(isinstance(e, Load) and e.arg == out for e in ir.nodes((*kernel.outs, kernel.scatter.index)))
