@@ -169,24 +169,8 @@ class WasmDevice(KernelDevice):
         if self.runtime.locking:
             return run
 
-        # Without threads: no lock, and no argument list built for the common arities.
-        def run_unlocked(bufs, params=()):
-            out = WasmBuffer(dev, nbytes)
-            if params:
-                if len(bufs) == 1 and len(params) == 1:
-                    fn(bufs[0].ptr, out.ptr, params[0], 0, n)
-                else:
-                    fn(*[b.ptr for b in bufs], out.ptr, *params, 0, n)
-            elif len(bufs) == 2:
-                a, b = bufs
-                fn(a.ptr, b.ptr, out.ptr, 0, n)
-            elif len(bufs) == 1:
-                fn(bufs[0].ptr, out.ptr, 0, n)
-            else:
-                fn(*[b.ptr for b in bufs], out.ptr, 0, n)
-            return [out]
-
-        # Buffers in, buffer out, for callers that know the arity (eager operators): no lists.
+        # Without threads: no lock, and buffers in, buffer out for callers that know the arity
+        # (eager operators, jit's cached calls): no argument or result lists.
         def pair(a, b):
             out = WasmBuffer(dev, nbytes)
             fn(a.ptr, b.ptr, out.ptr, 0, n)
@@ -201,6 +185,18 @@ class WasmDevice(KernelDevice):
             out = WasmBuffer(dev, nbytes)
             fn(a.ptr, out.ptr, p, 0, n)
             return out
+
+        def run_unlocked(bufs, params=()):
+            if not params:
+                if len(bufs) == 2:
+                    return [pair(*bufs)]
+                if len(bufs) == 1:
+                    return [one(bufs[0])]
+            elif len(bufs) == 1 and len(params) == 1:
+                return [one_param(bufs[0], params[0])]
+            out = WasmBuffer(dev, nbytes)
+            fn(*[b.ptr for b in bufs], out.ptr, *params, 0, n)
+            return [out]
         run_unlocked.pair, run_unlocked.one, run_unlocked.one_param = pair, one, one_param
         return run_unlocked
 

@@ -65,9 +65,7 @@ class Runtime:
     # Whether Python threads can share this runtime (the hot paths skip the lock where none can).
     locking = True
 
-    def alloc(self, nbytes: int) -> int:
-        if not self.locking:
-            return self._alloc(nbytes)
+    def alloc(self, nbytes: int) -> int:  # (an unlocked runtime binds _alloc here instead)
         with self.lock:
             return self._alloc(nbytes)
 
@@ -123,9 +121,7 @@ class Runtime:
         del self._free_starts[bisect.bisect_left(self._free_starts, start)]
         return self.free_blocks.pop(start)
 
-    def free(self, ptr: int, nbytes: int) -> None:
-        if not self.locking:
-            return self._free(ptr, nbytes)
+    def free(self, ptr: int, nbytes: int) -> None:  # (an unlocked runtime binds _free here instead)
         with self.lock:
             self._free(ptr, nbytes)
 
