@@ -160,6 +160,38 @@ MODULES = {
     end $exit))""",
 }
 
+MODULES["atomics_and_globals"] = """
+(module
+  (import "env" "memory" (memory 1 65536 shared))
+  (global $ctrl (mut i32) (i32.const -3))
+  (global $seen (mut i32) (i32.const 0))
+  (func $claim (export "claim") (param $at i32) (param $old i32) (result i32) (local $w i32)
+    local.get $at
+    global.set $ctrl
+    global.get $ctrl
+    i32.atomic.load offset=4
+    local.set $w
+    global.get $ctrl
+    local.get $old
+    local.get $w
+    i32.atomic.rmw.cmpxchg offset=4
+    global.get $ctrl
+    i32.const 1
+    i32.atomic.rmw.add offset=8
+    i32.add
+    global.get $ctrl
+    i32.const 7
+    i32.atomic.store offset=12
+    global.get $ctrl
+    i32.const 0
+    i64.const 1000
+    memory.atomic.wait32
+    i32.add
+    global.get $ctrl
+    i32.const 1
+    memory.atomic.notify
+    i32.add))"""
+
 
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_bytes_match_wat2wasm(name):
@@ -198,7 +230,7 @@ def test_leb128_and_errors():
 @pytest.mark.parametrize("fma", [False, True])
 def test_generated_modules_match_wat2wasm(fma):
     """What the renderer and routines emit (splat loads, relaxed FMA, lane gathers, constant
-    shifts, scatters) assembles to wat2wasm's bytes."""
+    shifts, scatters, the threaded drivers' atomics) assembles to wat2wasm's bytes."""
     from jaxlite._src.backends.wasm.render import render
     from jaxlite._src.backends.wasm.routines import matmul_f32
     from jaxlite._src.kernel import ir, math as kmath
@@ -209,5 +241,7 @@ def test_generated_modules_match_wat2wasm(fma):
     exp_kernel = ir.Kernel("softmax_exp", (f4, f4), kmath.expand((ir.Unary(f4, "exp", ir.binary("sub", x, row_max)),)))
     scatter = ir.Kernel("scatter", (i4, f4), (ir.Load(f4, 1, i),),
                         ir.Scatter(ir.Load(i4, 0, i), "add"))
-    for wat in (matmul_f32(2, 13, 19, 7, fma), render(exp_kernel), render(scatter)):
+    from jaxlite._src.backends.wasm.linalg import F64, linalg_module
+    threaded = linalg_module("lu_batch_par", fma, True, F64)  # (atomics, a global, shared memory)
+    for wat in (matmul_f32(2, 13, 19, 7, fma), render(exp_kernel), render(scatter), threaded):
         assert assemble(wat) == strip_custom(wasmtime.wat2wasm(wat))

@@ -310,25 +310,37 @@ def test_gradients_through_solve_and_cholesky(rng):
         np.testing.assert_allclose(got, real_jax.grad(jf)(a), rtol=2e-4, atol=2e-4)
 
 
-def test_threaded_drivers_give_the_same_results(rng, monkeypatch):
-    """Where the runtime has threads the drivers run from Python (gemm split across workers):
-    the same algorithm, so the same results."""
-    n = 200 if WASM.runtime.threads > 1 else 70  # big enough for run_parallel where there are workers
-    a = rng.standard_normal((n, n)).astype(np.float32)
-    s = spd(rng, (n, n))
-    b = rng.standard_normal((n, 7)).astype(np.float32)
-    params = dict(left_side=True, lower=False, transpose_a=True, conjugate_a=False, unit_diagonal=False)
-    ops = [lambda: L.cholesky_p.bind(*on(s)), lambda: L.lu_p.bind(*on(a)),
-           lambda: L.triangular_solve_p.bind(*on(a + 20 * np.eye(n, dtype=np.float32), b), **params)]
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_threaded_drivers_give_the_same_results(rng, monkeypatch, dtype):
+    """Where the runtime has threads the drivers share big gemms out in row chunks of MR (pgemm):
+    every element comes from the same tile code in the same order, so the results are the one
+    thread's, bit for bit. Without workers (here under wasmtime) the calling thread takes every
+    chunk, which still runs the job posting, the claims and the chunk edges."""
+    if dtype == np.float64:
+        jax.config.update("jax_enable_x64", True)  # conftest turns it off again
+    n = 300  # gemms above PAR_WORK, chunks with row tails, LU's recursive panel, 5 left-solve blocks
+    a = rng.standard_normal((2, n, n)).astype(dtype)
+    s = spd(rng, (2, n, n)).astype(dtype)
+    b = rng.standard_normal((n, 70)).astype(dtype)
+    t = a[0] + 20 * np.eye(n, dtype=dtype)
+    ops = [lambda: L.cholesky_p.bind(*on(s)), lambda: L.lu_p.bind(*on(a))]
+    for left, lower, trans in itertools.product([True, False], repeat=3):
+        params = dict(left_side=left, lower=lower, transpose_a=trans, conjugate_a=False, unit_diagonal=False)
+        rhs = b if left else b.T
+        ops.append(lambda params=params, rhs=rhs: L.triangular_solve_p.bind(*on(t, rhs), **params))
     plain = [jax.tree_util.tree_map(np.asarray, op()) for op in ops]
+    runs = []
     monkeypatch.setattr(wasm_linalg, "_threaded", lambda dev, n: True)
+    real_run = wasm_linalg._run_threaded
+    monkeypatch.setattr(wasm_linalg, "_run_threaded", lambda *args: (runs.append(args[2]), real_run(*args)))
     for op, want in zip(ops, plain):
         got = jax.tree_util.tree_map(np.asarray, op())
         for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
-            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+            np.testing.assert_array_equal(g, w)
+    assert runs == ["chol_batch", "lu_batch"] + ["trsm_batch"] * 8
 
 
-def test_complex_keeps_the_host_routine():
+def test_complex_runs_its_own_routine():
     jax.config.update("jax_enable_x64", True)  # conftest turns it off again
     got = L.cholesky_p.bind(jax.device_put(np.eye(3) * 4.0, WASM))
     assert got.dtype == np.float64  # float64: the f64x2 module (tests/test_wasm_linalg_f64.py)

@@ -1,11 +1,13 @@
 """A WebAssembly text (WAT) to binary assembler in pure Python, for the subset jaxlite renders.
 
 No external tool exists in the browser, so kernels are assembled here. Supported: a module with
-imported or own memory (shared allowed), functions with params/results/locals, exports, and flat
+imported or own memory (shared allowed), mutable i32 globals, functions with params/results/locals,
+exports, and flat
 (non-folded) instruction sequences: structured control (block/loop/if/else/end, br/br_if by label
 or depth), locals, memory access with offset/align, numeric instructions of i32/i64/f32/f64,
 conversions, saturating truncation, and SIMD v128 (f32x4 and f64x2 arithmetic) including relaxed-SIMD
-fma. Tests compare the output with wasmtime.wat2wasm byte for byte (custom sections aside).
+fma, and the atomics that worker threads synchronise with (load/store/add/cmpxchg on i32,
+wait32, notify). Tests compare the output with wasmtime.wat2wasm byte for byte (custom sections aside).
 """
 
 from __future__ import annotations
@@ -135,6 +137,9 @@ _MEM = {  # name: (opcode bytes, natural alignment log2)
     "i32.store16": (b"\x3b", 1), "i64.store8": (b"\x3c", 0), "i64.store16": (b"\x3d", 1),
     "i64.store32": (b"\x3e", 2), "v128.load": (b"\xfd" + uleb(0x00), 4), "v128.store": (b"\xfd" + uleb(0x0B), 4),
     "v128.load32_splat": (b"\xfd" + uleb(0x09), 2), "v128.load64_splat": (b"\xfd" + uleb(0x0A), 3),
+    "memory.atomic.notify": (b"\xfe\x00", 2), "memory.atomic.wait32": (b"\xfe\x01", 2),
+    "i32.atomic.load": (b"\xfe\x10", 2), "i32.atomic.store": (b"\xfe\x17", 2),
+    "i32.atomic.rmw.add": (b"\xfe\x1e", 2), "i32.atomic.rmw.cmpxchg": (b"\xfe\x48", 2),
 }
 
 # ---- parsing ---------------------------------------------------------------------------------------
@@ -238,6 +243,7 @@ def assemble(text: str) -> bytes:
         raise WatError("expected a single (module ...)")
     fields = top[0][1:]
     funcs: list[_Func] = []
+    globals_: list[tuple[str | None, int]] = []  # (name, initial value) of mutable i32 globals
     memory = None  # (import (module, field) | None, limits bytes)
     exports: list[tuple[str, int, object]] = []  # (name, kind, func index or reference), in source order
     for f in fields:
@@ -249,6 +255,8 @@ def assemble(text: str) -> bytes:
             exports += [(e, 0, fn.index) for e in fn.exports]
         elif f[0] == "memory":
             memory = _memory(f[1:], None)
+        elif f[0] == "global":
+            globals_.append(_global(f[1:]))
         elif f[0] == "import":
             mod, field, desc = _string(f[1]), _string(f[2]), f[3]
             if desc[0] != "memory":
@@ -260,6 +268,7 @@ def assemble(text: str) -> bytes:
         else:
             raise WatError(f"unsupported module field {f[0]}")
     func_index = {fn.name: fn.index for fn in funcs if fn.name}
+    global_index = {n: i for i, (n, _) in enumerate(globals_) if n}
     types: list = []
     for fn in funcs:
         if fn.signature not in types:
@@ -274,6 +283,8 @@ def assemble(text: str) -> bytes:
     out += section(3, vec(uleb(types.index(fn.signature)) for fn in funcs))
     if memory and not memory[0]:
         out += section(5, vec([memory[1]]))
+    if globals_:
+        out += section(6, vec(b"\x7f\x01\x41" + sleb(_wrap(v, 32)) + b"\x0b" for _, v in globals_))
     def export_index(kind, ref):
         if isinstance(ref, int):
             return ref
@@ -284,8 +295,17 @@ def assemble(text: str) -> bytes:
         return _int(ref)
 
     out += section(7, vec(name(e) + bytes([kind]) + uleb(export_index(kind, ref)) for e, kind, ref in exports))
-    out += section(10, vec(_code(fn, func_index) for fn in funcs))
+    out += section(10, vec(_code(fn, func_index, global_index) for fn in funcs))
     return bytes(out)
+
+
+def _global(items) -> tuple[str | None, int]:
+    """(global $name (mut i32) (i32.const v)): the only kind the routines use."""
+    gname = items[0] if isinstance(items[0], str) and items[0].startswith("$") else None
+    rest = items[1:] if gname else items
+    if rest[0] != ["mut", "i32"] or rest[1][0] != "i32.const":
+        raise WatError("only (mut i32) globals with an i32.const initialiser are supported")
+    return gname, _int(rest[1][1])
 
 
 def _memory(items, imported):
@@ -300,7 +320,7 @@ def _memory(items, imported):
     return imported, limits
 
 
-def _code(fn: _Func, func_index) -> bytes:
+def _code(fn: _Func, func_index, global_index=None) -> bytes:
     locals_ = {n: i for i, (n, _) in enumerate(fn.params + fn.locals) if n}
     groups: list[list] = []
     for _, t in fn.locals:
@@ -355,6 +375,12 @@ def _code(fn: _Func, func_index) -> bytes:
         elif op in ("local.get", "local.set", "local.tee"):
             body += bytes([{"local.get": 0x20, "local.set": 0x21, "local.tee": 0x22}[op]]) + uleb(local_index(toks[i]))
             i += 1
+        elif op in ("global.get", "global.set"):
+            ref = toks[i]
+            i += 1
+            if ref.startswith("$") and ref not in (global_index or {}):
+                raise WatError(f"unknown global {ref} in {fn.name}")
+            body += bytes([0x23 if op == "global.get" else 0x24]) + uleb(global_index[ref] if ref.startswith("$") else _int(ref))
         elif op == "call":
             ref = toks[i]
             i += 1

@@ -19,23 +19,25 @@ upper triangle, or NaN where the matrix is not positive definite, as JAX returns
 (blocked trsm, Cholesky, LU with its recursive panel) are WebAssembly functions too, so that a
 whole batch is one host call: a call from Python costs tens of microseconds (more under
 wasmtime), and a blocked factorisation makes hundreds. Where the runtime has worker threads,
-large matrices run the same drivers written in Python instead, which split each gemm's rows
-across the threads.
+the same drivers share each big gemm's rows with the workers from inside WebAssembly (`pgemm`:
+the workers wait on a control block in the shared memory; no host call per gemm).
 float32 and float64 (under jax_enable_x64): every generator takes the element type (`Elem`:
 f32x4 or f64x2 vectors, 4- or 8-byte elements) and each dtype gets its own module; gemm's register
 tile is MR rows of two vectors either way (8 float32 columns, 4 float64), so that both keep 8
-accumulators in registers. Other dtypes (complex) return None and run on the host (counted).
+accumulators in registers. Other dtypes return None: complex64/complex128 are taken first by
+linalg_complex.py (complex kernels under these drivers), the rest run on the host (counted).
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from jaxlite._src.backends.wasm.assembler import assemble
-from jaxlite._src.backends.wasm.device import PARALLEL_WORK, WasmBuffer, WasmDevice, _ranges
+from jaxlite._src.backends.wasm.device import WasmBuffer, WasmDevice
 from jaxlite._src.backends.wasm.render import memory_import
 from jaxlite._src.kernel import ir
 
@@ -111,9 +113,9 @@ class _Wat:
                 + " ".join(f"(local ${n} {t})" for n, t in locals_) + "\n" + body + ")\n")
 
 
-def _module(shared: bool, funcs, export: str) -> str:
+def _module(shared: bool, funcs, export: str, globals_: str = "") -> str:
     """One module of functions that call each other; `export` is the one the runtime calls."""
-    return f"(module\n  {memory_import(shared)}\n{''.join(funcs)}  (export \"kernel\" (func ${export})))\n"
+    return f"(module\n  {memory_import(shared)}\n{globals_}{''.join(funcs)}  (export \"kernel\" (func ${export})))\n"
 
 
 # ---- kernels -------------------------------------------------------------------------------------------
@@ -799,6 +801,149 @@ _FUNCS = {"trsm": trsm_wat, "trsm_dot": trsm_dot_wat, "trsm_rows": trsm_rows_wat
           "chol_inner": chol_inner_wat, "lu_panel": lu_panel_wat, "lu": lu_wat}
 
 
+# ---- the drivers across worker threads: gemm's rows shared out from inside WebAssembly ------------------
+#
+# A call from Python per gemm, and a worker round trip through JavaScript per gemm, cost more than
+# the second core gains at order 1024 (measured: 47 ms threaded against 30 ms on one thread). So the
+# whole driver runs in WebAssembly on the calling thread as before, while the pool's workers run
+# `pworker`, a loop in the same module that waits on a control block in the shared memory. Each gemm
+# big enough (PAR_WORK) posts its operands there and is cut into row chunks that every thread,
+# the caller included, claims with a compare-and-swap; the caller waits for the chunks' count.
+# Chunks are multiples of MR rows from r0, so every element is computed by the same tile code in
+# the same k order as on one thread: the results are bit-identical. A claim carries the job's
+# sequence number in the high half of its word, so that a worker holding an older job's operands
+# cannot take a chunk of a newer one; a new job is posted only once every chunk of the last is done.
+# When the driver returns, the caller posts `exit` with the session's number, and the workers leave
+# their loops and return to their event loops.
+
+CTRL_BYTES = 128           # the control block (job words), then the workers' scratch
+PAR_WORK = 1 << 18         # gemm mul-adds from which a call is shared out
+PAR_ROWS = 32              # fewest rows a chunk takes (each chunk packs op(B) again)
+SPIN = 1 << 14             # polls of the job word before a worker sleeps on it (up to 1 ms at a time)
+_CTRL = {name: 4 * i for i, name in enumerate((
+    "seq", "claim", "done", "exit", "kind", "a", "b", "c", "n", "k", "lda", "ldb", "ldc", "r0", "r1", "chunk",
+    "nchunks", "wscratch", "wstride", "threads", "wchunks"))}
+_GEMMS = ("gemm_nn", "gemm_nt", "gemm_tn")
+_OPERANDS = ("a", "b", "c", "scratch", "n", "k", "lda", "ldb", "ldc", "r0", "r1")
+
+
+def _ld(field):
+    return ["local.get $ctrl", f"i32.load offset={_CTRL[field]}"]
+
+
+def _atomic_ld(field):
+    return ["local.get $ctrl", f"i32.atomic.load offset={_CTRL[field]}"]
+
+
+def _atomic_st(w, field, *value):
+    w("local.get $ctrl", *_ex(*value), f"i32.atomic.store offset={_CTRL[field]}")
+
+
+def pgemm_wat(kind: int, name: str, t: Elem = F32) -> str:
+    """gemm_xx's signature: small calls run it here; big ones are posted as a job in row chunks."""
+    w = _Wat(t)
+    gemm = _GEMMS[kind]
+    _set(w, "ctrl", ["global.get $ctrl"])
+    _set(w, "rows", "r1", "r0", ["i32.sub"])
+    w("local.get $ctrl", "i32.eqz", "local.get $rows", "i64.extend_i32_s", "local.get $n", "i64.extend_i32_s",
+      "i64.mul", "local.get $k", "i64.extend_i32_s", "i64.mul", f"i64.const {PAR_WORK}", "i64.lt_s", "i32.or",
+      "local.get $rows", f"i32.const {2 * PAR_ROWS}", "i32.lt_s", "i32.or", "if")
+    _call(w, gemm, *_OPERANDS)
+    w("return", "end")
+    # about three chunks per thread (a late worker still finds some), at least PAR_ROWS, in tiles of MR
+    _set(w, "chunk", "rows", _ld("threads"), [f"i32.const {3}", "i32.mul", "i32.div_s"])
+    _set(w, "chunk", _sel(["local.get $chunk"], [_g(PAR_ROWS)], _ex("chunk", PAR_ROWS, ["i32.gt_s"])))
+    _set(w, "chunk", "chunk", [f"i32.const {MR - 1}", "i32.add", f"i32.const {MR}", "i32.div_s", f"i32.const {MR}",
+                               "i32.mul"])
+    _set(w, "nch", "rows", "chunk", ["i32.add", "i32.const 1", "i32.sub"], "chunk", ["i32.div_s"])
+    for field, value in (("kind", kind), ("chunk", "chunk"), ("nchunks", "nch"),
+                         *((f, f) for f in _OPERANDS if f != "scratch")):
+        w("local.get $ctrl", *_ex(value), f"i32.store offset={_CTRL[field]}")
+    _atomic_st(w, "done", 0)
+    _set(w, "s", _atomic_ld("seq"), ["i32.const 1", "i32.add"])
+    _atomic_st(w, "claim", "s", ["i32.const 16", "i32.shl"])
+    _atomic_st(w, "seq", "s")
+    w("local.get $ctrl", *_ld("threads"), "memory.atomic.notify", "drop")
+    _call(w, "pclaim", "scratch", "s")
+    w("drop", "block $wx", "loop $wl", *_atomic_ld("done"), "local.get $nch", "i32.lt_s", "br_if $wl", "end", "end")
+    return w.func(name, list(_OPERANDS), [(v, "i32") for v in ("ctrl", "rows", "chunk", "nch", "s")])
+
+
+def pclaim_wat(name: str, t: Elem = F32) -> str:
+    """(scratch, s) -> chunks run: take chunks of job s until none is left (or a newer job was posted)."""
+    w = _Wat(t)
+    _set(w, "ctrl", ["global.get $ctrl"])
+    w("block $cx (result i32)", "loop $cl")
+    _set(w, "cw", _atomic_ld("claim"))
+    w("local.get $ran", "local.get $cw", "i32.const 16", "i32.shr_u", "local.get $s", "i32.const 65535", "i32.and",
+      "i32.ne", "br_if $cx", "drop")
+    _set(w, "c", "cw", ["i32.const 65535", "i32.and"])
+    w("local.get $ran", "local.get $c", *_ld("nchunks"), "i32.ge_s", "br_if $cx", "drop")
+    w("local.get $ctrl", "local.get $cw", "local.get $cw", "i32.const 1", "i32.add",
+      f"i32.atomic.rmw.cmpxchg offset={_CTRL['claim']}", "local.get $cw", "i32.ne", "br_if $cl")
+    # chunk c of the job whose claim this was: its operands stay until every chunk is done
+    _set(w, "lo", _ld("r0"), "c", _ld("chunk"), ["i32.mul", "i32.add"])
+    _set(w, "hi", "lo", _ld("chunk"), ["i32.add"])
+    _set(w, "hi", _sel(["local.get $hi"], _ld("r1"), _ex("hi", _ld("r1"), ["i32.lt_s"])))
+    args = [_ld(f) if f not in ("scratch", "r0", "r1") else f for f in _OPERANDS]
+    args = [a if a != "r0" else "lo" for a in args]
+    args = [a if a != "r1" else "hi" for a in args]
+    _set(w, "kind", _ld("kind"))
+    _if(w, _ex("kind", 0, ["i32.eq"]), lambda: _call(w, _GEMMS[0], *args),
+        lambda: _if(w, _ex("kind", 1, ["i32.eq"]), lambda: _call(w, _GEMMS[1], *args),
+                    lambda: _call(w, _GEMMS[2], *args)))
+    w("local.get $ctrl", "i32.const 1", f"i32.atomic.rmw.add offset={_CTRL['done']}", "drop")
+    _set(w, "ran", "ran", ["i32.const 1", "i32.add"])
+    w("br $cl", "end", "unreachable", "end")
+    return w.func(name, ["scratch", "s"], [(v, "i32") for v in ("ctrl", "cw", "c", "lo", "hi", "kind", "ran")],
+                  result="i32")
+
+
+def pworker_wat(name: str, t: Elem = F32) -> str:
+    """(me, session): a worker's loop: run the chunks of every posted job until the session's exit."""
+    w = _Wat(t)
+    _set(w, "ctrl", ["global.get $ctrl"])
+    _set(w, "scratch", _ld("wscratch"), "me", ["i32.const 1", "i32.sub"], _ld("wstride"), ["i32.mul", "i32.add"])
+    _set(w, "seen", -1)
+    w("block $px", "loop $pl", *_atomic_ld("exit"), "local.get $session", "i32.eq", "br_if $px")
+    _set(w, "s", _atomic_ld("seq"))
+    _if(w, _ex("s", "seen", ["i32.ne"]), lambda: (
+        _set(w, "seen", "s"), w("local.get $ctrl"), _call(w, "pclaim", "scratch", "s"),
+        w(f"i32.atomic.rmw.add offset={_CTRL['wchunks']}", "drop"), _set(w, "spins", 0), w("br $pl")))
+    _set(w, "spins", "spins", ["i32.const 1", "i32.add"])
+    w("local.get $spins", f"i32.const {SPIN}", "i32.lt_s", "br_if $pl")
+    w("local.get $ctrl", "local.get $seen", "i64.const 1000000", "memory.atomic.wait32", "drop", "br $pl", "end", "end")
+    return w.func(name, ["me", "session"], [(v, "i32") for v in ("ctrl", "scratch", "seen", "s", "spins")])
+
+
+def pexit_wat(name: str, t: Elem = F32) -> str:
+    """(session): tell the workers that the driver has returned."""
+    w = _Wat(t)
+    _set(w, "ctrl", ["global.get $ctrl"])
+    w("local.get $ctrl", "i32.const 0", f"i32.store offset={_CTRL['nchunks']}")
+    _atomic_st(w, "exit", "session")
+    _set(w, "s", _atomic_ld("seq"), ["i32.const 1", "i32.add"])
+    _atomic_st(w, "claim", "s", ["i32.const 16", "i32.shl"])
+    _atomic_st(w, "seq", "s")
+    w("local.get $ctrl", *_ld("threads"), "memory.atomic.notify", "drop")
+    return w.func(name, ["session"], [("ctrl", "i32"), ("s", "i32")])
+
+
+_ENTRY_PARAMS = {"chol_batch": ["a", "n", "batch", "scratch"],
+                 "lu_batch": ["a", "m", "n", "piv", "batch", "scratch"],
+                 "trsm_batch": ["t", "x", "n", "rows", "cols", "left", "lower", "trans", "unit", "batch", "scratch"]}
+
+
+def par_entry_wat(entry: str, name: str, t: Elem = F32) -> str:
+    """(me, ctrl, session, the entry's params): thread 0 runs the driver, the others pworker."""
+    w = _Wat(t)
+    w("local.get $ctrl", "global.set $ctrl")
+    _if(w, _ex("me", 0, ["i32.eq"]),
+        lambda: (_call(w, entry, *_ENTRY_PARAMS[entry]), _call(w, "pexit", "session")),
+        lambda: _call(w, "pworker", "me", "session"))
+    return w.func(name, ["me", "ctrl", "session", *_ENTRY_PARAMS[entry]], [])
+
+
 def scratch_bytes(t: Elem = F32) -> int:
     """gemm's packed columns at the largest k a driver uses."""
     return NC * max(NB, LU_NB, LEFT_NB) << t.shift
@@ -809,9 +954,17 @@ SCRATCH = scratch_bytes(F32)
 
 def linalg_module(export: str, fma: bool, shared: bool, t: Elem = F32) -> str:
     """The module of `export` and the functions it calls (assembling costs time in Pyodide), for
-    elements of type t."""
+    elements of type t. An export `<entry>_par` is the entry for threads: its drivers call the
+    pgemm_xx that share big gemms out."""
     funcs = {name: fn(name, t) for name, fn in _FUNCS.items()}
     funcs.update({name: fn(name) for name, fn in _entries(t).items()})
+    par = export.endswith("_par")
+    if par:
+        funcs = {name: text.replace("call $gemm_", "call $pgemm_") for name, text in funcs.items()}
+        funcs.update({f"p{g}": pgemm_wat(i, f"p{g}", t) for i, g in enumerate(_GEMMS)})
+        funcs.update({name: fn(name, t) for name, fn in (("pclaim", pclaim_wat), ("pworker", pworker_wat),
+                                                         ("pexit", pexit_wat))})
+        funcs[export] = par_entry_wat(export[:-4], export, t)
     for ta, tb in ((False, False), (False, True), (True, False)):
         name = f"gemm_{'t' if ta else 'n'}{'t' if tb else 'n'}"
         funcs[name] = gemm_sub_wat(ta, tb, fma, name, t)
@@ -821,7 +974,8 @@ def linalg_module(export: str, fma: bool, shared: bool, t: Elem = F32) -> str:
             if callee not in need:
                 need.add(callee)
                 todo.append(callee)
-    return _module(shared, [funcs[name] for name in funcs if name in need], export)
+    return _module(shared, [funcs[name] for name in funcs if name in need], export,
+                   "  (global $ctrl (mut i32) (i32.const 0))\n" if par else "")
 
 
 def _kernel(dev, name, *flags, t: Elem = F32):
@@ -834,141 +988,45 @@ def _kernel(dev, name, *flags, t: Elem = F32):
                               lambda: dev.runtime.instantiate(assemble(linalg_module(name, fma, shared, t))))
 
 
-# ---- the same drivers in Python, for threads (one gemm's rows across the workers) -------------------------
+_sessions = itertools.count(1)
 
 
-def _gemm(dev, t, a, lda, trans_a, b, ldb, trans_b, c, ldc, m, n, k):
-    """C[m, n] -= op(A)[m, k] @ op(B)[k, n]; rows split across threads when it pays."""
-    if m <= 0 or n <= 0 or k <= 0:
-        return
-    fn = _kernel(dev, "gemm", trans_a, trans_b, t=t)
-    threads = dev.runtime.threads
-    parts = threads if threads > 1 and m * n * k >= 8 * PARALLEL_WORK and m >= 2 * MR else 1
-    rows = _ranges(m, parts, MR)
-    scratch = [WasmBuffer(dev, t.size * min(NC, n) * k) for _ in rows]
-    calls = [(a, b, c, s.ptr, n, k, lda, ldb, ldc, lo, hi) for s, (lo, hi) in zip(scratch, rows)]
+def _ctrl(dev, t) -> WasmBuffer:
+    """The control block of the threaded drivers and the workers' scratch, per device and element type."""
+    blocks = dev.__dict__.setdefault("_linalg_ctrl", {})
+    buf = blocks.get(t.s)
+    if buf is None:
+        threads = dev.runtime.threads
+        buf = blocks[t.s] = WasmBuffer(dev, CTRL_BYTES + (threads - 1) * scratch_bytes(t))
+        words = np.zeros(CTRL_BYTES // 4, np.int32)
+        words[[_CTRL["wscratch"] // 4, _CTRL["wstride"] // 4, _CTRL["threads"] // 4]] = (
+            buf.ptr + CTRL_BYTES, scratch_bytes(t), threads)
+        dev.runtime.write(buf.ptr, words)
+    return buf
+
+
+def _run_threaded(dev, t, entry, *args) -> None:
+    """entry(*args) with its big gemms shared among the runtime's threads (see pgemm_wat)."""
+    fn = _kernel(dev, entry + "_par", t=t)
+    head = (_ctrl(dev, t).ptr, next(_sessions))
+    calls = [(me, *head, *args) for me in range(dev.runtime.threads)]
     if len(calls) > 1:
         dev.runtime.run_parallel(fn, calls)
-    else:
+    else:  # (a runtime without workers: the calling thread takes every chunk)
         fn(*calls[0])
-
-
-def _trsm(dev, t, tp, ldt, x, ldx, rows, cols, left, lower, trans, unit):
-    """Solve op(T) X = B (left) or X op(T) = B in place on X [rows, cols] (T at tp), in blocks along
-    T's order (LEFT_NB, TRSM_NB): the diagonal block by a small kernel, the rest of X through gemm."""
-    base, rows_kernel = _kernel(dev, "trsm", t=t), _kernel(dev, "trsm_rows", t=t)
-    e = t.size
-    eff_lower = lower != trans
-    size = rows if left else cols
-    block = LEFT_NB if left else TRSM_NB
-    starts = list(range(0, size, block))
-    # left: rows in order when op(T) is lower; right: columns in order when op(T) is upper
-    if eff_lower != left:
-        starts.reverse()
-    forward = eff_lower == left
-    for s0 in starts:
-        s1 = min(s0 + block, size)
-        nb = s1 - s0
-        rest = (s1, size) if forward else (0, s0)
-        diag = tp + (s0 * ldt + s0) * e
-        if left:  # op(T)[i, p] = T[p, i] when transposed
-            t1, t2 = (1, ldt) if trans else (ldt, 1)
-            rows_kernel(diag, x + s0 * ldx * e, nb, cols, t1, t2, ldx, int(forward), int(unit))
-            if trans:  # op(T)[rest, blk] = T[blk, rest]^T
-                _gemm(dev, t, tp + (s0 * ldt + rest[0]) * e, ldt, True, x + s0 * ldx * e, ldx, False,
-                      x + rest[0] * ldx * e, ldx, rest[1] - rest[0], cols, nb)
-            else:
-                _gemm(dev, t, tp + (rest[0] * ldt + s0) * e, ldt, False, x + s0 * ldx * e, ldx, False,
-                      x + rest[0] * ldx * e, ldx, rest[1] - rest[0], cols, nb)
-        else:  # X op(T) = B  <=>  op(T)^T X^T = B^T: the kernel on transposed strides
-            if trans:
-                _kernel(dev, "trsm_dot", t=t)(diag, x + s0 * e, nb, rows, ldt, ldx, int(forward), int(unit))
-            else:
-                base(diag, x + s0 * e, nb, rows, 1, ldt, 1, ldx, int(forward), int(unit))
-            if trans:  # op(T)[blk, rest] = T[rest, blk]^T
-                _gemm(dev, t, x + s0 * e, ldx, False, tp + (rest[0] * ldt + s0) * e, ldt, True,
-                      x + rest[0] * e, ldx, rows, rest[1] - rest[0], nb)
-            else:
-                _gemm(dev, t, x + s0 * e, ldx, False, tp + (s0 * ldt + rest[0]) * e, ldt, False,
-                      x + rest[0] * e, ldx, rows, rest[1] - rest[0], nb)
-
-
-def _chol_blocked(dev, t, a, n, lda, block) -> bool:
-    if block < NB_INNER:
-        return bool(_kernel(dev, "potf2", t=t)(a, n, lda))
-    e = t.size
-    for j0 in range(0, n, block):
-        jb = min(block, n - j0)
-        if not _chol_blocked(dev, t, a + (j0 * lda + j0) * e, jb, lda, NB_INNER if block == NB else 0):
-            return False
-        r0 = j0 + jb
-        if r0 < n:
-            _trsm(dev, t, a + (j0 * lda + j0) * e, lda, a + (r0 * lda + j0) * e, lda, n - r0, jb, False, True, True,
-                  False)
-            for c0 in range(r0, n, 2 * block):
-                w = min(2 * block, n - c0)
-                _gemm(dev, t, a + (c0 * lda + j0) * e, lda, False, a + (c0 * lda + j0) * e, lda, True,
-                      a + (c0 * lda + c0) * e, lda, n - c0, w, jb)
-    return True
-
-
-def _cholesky_one(dev, t, a, n):
-    _kernel(dev, "triangle", t=t)(a, n, int(not _chol_blocked(dev, t, a, n, n, NB)))
-
-
-def _lu_panel(dev, t, a, m, n, j0, w, piv):
-    """LU of columns [j0, j0 + w), rows [j0, m), recursively (halves of the panel, the right half
-    updated through gemm), so that little of the panel's work is scalar."""
-    e = t.size
-    if w <= PANEL_BASE:
-        _kernel(dev, "getf2", t=t)(a + (j0 * n + j0) * e, m - j0, w, n, piv + j0 * 4, j0)
-        return
-    laswp = _kernel(dev, "laswp", t=t)
-    w1 = max(PANEL_BASE, w // 2 // PANEL_BASE * PANEL_BASE)
-    j1 = j0 + w1
-    _lu_panel(dev, t, a, m, n, j0, w1, piv)
-    laswp(a, n, j1, j0 + w, piv, j0, j1)
-    _trsm(dev, t, a + (j0 * n + j0) * e, n, a + (j0 * n + j1) * e, n, w1, w - w1, True, True, False, True)
-    _gemm(dev, t, a + (j1 * n + j0) * e, n, False, a + (j0 * n + j1) * e, n, False, a + (j1 * n + j1) * e, n,
-          m - j1, w - w1, w1)
-    _lu_panel(dev, t, a, m, n, j1, w - w1, piv)
-    laswp(a, n, j0, j1, piv, j1, j0 + w)
-
-
-def _lu_one(dev, t, a, m, n, piv):
-    laswp = _kernel(dev, "laswp", t=t)
-    e = t.size
-    k = min(m, n)
-    for j0 in range(0, k, LU_NB):
-        jb = min(LU_NB, k - j0)
-        _lu_panel(dev, t, a, m, n, j0, jb, piv)
-        if j0:
-            laswp(a, n, 0, j0, piv, j0, j0 + jb)
-        r0 = j0 + jb
-        if r0 < n:
-            laswp(a, n, r0, n, piv, j0, j0 + jb)
-            # U12 = L11^-1 A12 (unit lower), A22 -= L21 U12
-            _trsm(dev, t, a + (j0 * n + j0) * e, n, a + (j0 * n + r0) * e, n, jb, n - r0, True, True, False, True)
-            _gemm(dev, t, a + (r0 * n + j0) * e, n, False, a + (j0 * n + r0) * e, n, False, a + (r0 * n + r0) * e,
-                  n, m - r0, n - r0, jb)
 
 
 # ---- the primitives' routines ------------------------------------------------------------------------
 
 
-# Matrix order from which the Python drivers (gemm across threads) are used. Measured in Chromium
-# on a 2-core machine (two threads, relaxed-SIMD FMA) at 1024: Cholesky 47 ms threaded against 30 ms
-# with the WebAssembly driver on one thread, solve 60 against 47 ms (the host calls and a worker
-# round trip per gemm cost more than the second core gains there); larger orders are not measured.
-THREADED_FROM = 2048
+# Matrix order from which the threaded drivers run. Measured in Chromium on the 2-core machine
+# (medians of 7, three rounds): at 1024 Cholesky 30.2 -> 27.0 ms and solve 48.0 -> 40.9 ms; at 512
+# no change; at 256 slower (the workers' wake-ups cost more than they take).
+THREADED_FROM = 512
 
 
 def _threaded(dev, n) -> bool:
     return dev.runtime.threads > 1 and n >= THREADED_FROM
-
-
-def _f32(*avals) -> bool:
-    return all(a.dtype == np.float32 for a in avals)
 
 
 def _elem(*avals) -> Elem | None:
@@ -1001,11 +1059,12 @@ def cholesky_routine(dev, bufs, in_avals, params, out_avals):
                 _kernel(dev, "symm_batch", t=t)(bufs[0].ptr, out.ptr, n, batch)
         else:
             out = _copy(dev, bufs[0], x)
-        if _threaded(dev, n):
-            for b in range(batch):
-                _cholesky_one(dev, t, out.ptr + b * n * n * t.size, n)
+        scratch = WasmBuffer(dev, scratch_bytes(t))  # (held here: a freed block would be reused under the call)
+        args = (out.ptr, n, batch, scratch.ptr)
+        if batch and _threaded(dev, n):
+            _run_threaded(dev, t, "chol_batch", *args)
         elif batch:
-            _kernel(dev, "chol_batch", t=t)(out.ptr, n, batch, WasmBuffer(dev, scratch_bytes(t)).ptr)
+            _kernel(dev, "chol_batch", t=t)(*args)
     return [out]
 
 
@@ -1016,17 +1075,16 @@ def triangular_solve_routine(dev, bufs, in_avals, params, out_avals):
         return None
     n = a.shape[-1]
     rows, cols = b.shape[-2:]
-    e = t.size
     with dev.runtime.lock:
         out = _copy(dev, bufs[1], b)
         flags = [params[f] for f in ("left_side", "lower", "transpose_a", "unit_diagonal")]
         batch = _batch(b.shape) if rows and cols and n else 0
-        if _threaded(dev, max(rows, cols)):
-            for i in range(batch):
-                _trsm(dev, t, bufs[0].ptr + i * n * n * e, n, out.ptr + i * rows * cols * e, cols, rows, cols, *flags)
+        scratch = WasmBuffer(dev, scratch_bytes(t))
+        args = (bufs[0].ptr, out.ptr, n, rows, cols, *map(int, flags), batch, scratch.ptr)
+        if batch and _threaded(dev, max(rows, cols)):
+            _run_threaded(dev, t, "trsm_batch", *args)
         elif batch:
-            _kernel(dev, "trsm_batch", t=t)(bufs[0].ptr, out.ptr, n, rows, cols, *map(int, flags), batch,
-                                            WasmBuffer(dev, scratch_bytes(t)).ptr)
+            _kernel(dev, "trsm_batch", t=t)(*args)
     return [out]
 
 
@@ -1042,11 +1100,12 @@ def lu_routine(dev, bufs, in_avals, params, out_avals):
         out = _copy(dev, bufs[0], x)
         piv = WasmBuffer(dev, batch * k * 4)
         perm = WasmBuffer(dev, batch * m * 4)
-        if k and _threaded(dev, k):
-            for b in range(batch):
-                _lu_one(dev, t, out.ptr + b * m * n * t.size, m, n, piv.ptr + b * k * 4)
+        scratch = WasmBuffer(dev, scratch_bytes(t))
+        args = (out.ptr, m, n, piv.ptr, batch, scratch.ptr)
+        if k and batch and _threaded(dev, k):
+            _run_threaded(dev, t, "lu_batch", *args)
         elif k and batch:
-            _kernel(dev, "lu_batch", t=t)(out.ptr, m, n, piv.ptr, batch, WasmBuffer(dev, scratch_bytes(t)).ptr)
+            _kernel(dev, "lu_batch", t=t)(*args)
         if m and batch:
             _kernel(dev, "perm")(piv.ptr, perm.ptr, k, m, batch)
     return [out, piv, perm]
