@@ -348,4 +348,4 @@ def test_complex_runs_its_own_routine():
     got = L.cholesky_p.bind(jax.device_put(np.eye(3) * (4.0 + 0j), WASM))
     assert got.dtype == np.complex128
     np.testing.assert_allclose(np.asarray(got), np.eye(3) * 2)
-    assert WASM.host_fallbacks.pop("cholesky") == 1  # complex: no routine
+    assert "cholesky" not in WASM.host_fallbacks  # complex: backends/wasm/linalg_complex.py

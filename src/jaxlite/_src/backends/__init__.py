@@ -23,7 +23,9 @@ def discover() -> None:
     # most programs never do, and importing them is a good part of `import jaxlite` in Pyodide.
     WasmDevice.prim_routines = _LazyRoutines(WasmDevice.prim_routines, (
         "jaxlite._src.backends.wasm.linalg",  # the factorisation routines
+        "jaxlite._src.backends.wasm.linalg_complex",  # and their complex64/complex128 forms
         "jaxlite._src.backends.wasm.eig",  # qr, eigh and svd
+        "jaxlite._src.backends.wasm.eig_complex",  # their complex64/complex128 forms
         "jaxlite._src.backends.wasm.fft"))  # the FFT
     runtime = default_runtime()
     if runtime is not None:

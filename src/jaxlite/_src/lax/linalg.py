@@ -4,8 +4,10 @@ tridiagonal_solve, lu_pivots_to_permutation, geqrf and schur.
 Every primitive takes leading batch dimensions, so vmap moves the batch axis to the front. The cpu
 kernels are numpy (LAPACK where numpy has the routine, small numpy loops where it has not: the
 triangular solve and LU with LAPACK's pivots). On wasm, float32 cholesky, triangular_solve, lu,
-lu_pivots_to_permutation (backends/wasm/linalg.py), qr, eigh and svd (backends/wasm/eig.py) are
-routines of the device; on webgpu float32 cholesky, triangular_solve, lu and
+lu_pivots_to_permutation (backends/wasm/linalg.py; float64 too, and complex64/complex128
+cholesky, triangular_solve and lu in backends/wasm/linalg_complex.py), qr, eigh and svd (backends/wasm/eig.py; their
+complex64/complex128 forms in backends/wasm/eig_complex.py) are routines of the device;
+on webgpu float32 and complex64 cholesky, triangular_solve, lu and
 lu_pivots_to_permutation (backends/webgpu/linalg.py), and qr, eigh and svd by the wasm device's
 routines (backends/webgpu/via_wasm.py). The rest run as counted host fallbacks.
 The derivative rules follow JAX's jax/_src/lax/linalg.py.
@@ -319,7 +321,7 @@ def _lu_abstract(x):
 
 def _lu_kernel(x):
     """Right-looking LU with partial pivoting, pivots chosen as LAPACK's getrf does (first entry of
-    largest magnitude; a zero pivot column is left unscaled)."""
+    largest magnitude: |re| + |im| for complex, icamax's measure; a zero pivot column is left unscaled)."""
     x = np.asarray(x)
     m, n = x.shape[-2:]
     k = min(m, n)
@@ -330,7 +332,8 @@ def _lu_kernel(x):
     rows = np.arange(nb)
     with np.errstate(all="ignore"):
         for j in range(k):
-            p = j + np.argmax(np.abs(a[:, j:, j]), axis=1)
+            col = a[:, j:, j]
+            p = j + np.argmax(np.abs(col.real) + np.abs(col.imag) if np.iscomplexobj(col) else np.abs(col), axis=1)
             piv[:, j] = p
             a[rows, j], a[rows, p] = a[rows, p].copy(), a[rows, j].copy()
             perm[rows, j], perm[rows, p] = perm[rows, p].copy(), perm[rows, j].copy()

@@ -26,7 +26,9 @@ WebAssembly.
 
 Eigenvectors and singular vectors are unique up to sign only, and these signs are not LAPACK's.
 A matrix with a non-finite entry gives NaN in every output (JAX's CPU result for eigh and svd).
-Complex dtypes, pivoted QR and svd's subset_by_index return None: they run on the host (counted).
+Complex dtypes run the same algorithms over complex numbers (eig_complex.py, which registers in
+front of these routines); pivoted QR and svd's subset_by_index return None: they run on the host
+(counted).
 The generators take the element type: float32 data runs f32x4 inner loops with norms, dot
 products and rotation angles in float64; float64 data runs the same code on f64x2 (the `fT`/`vT`
 spellings of `_EWat`) with float64's epsilon in the tolerances.
@@ -59,7 +61,8 @@ _I64 = {"ebits64"}
 
 class _EWat(_Wat):
     """_Wat whose instructions name the element type t neutrally, translated as they are written:
-    `fT.` its scalar operations, `vT.` its SIMD shape, `shT` the shift of an element's address,
+    `fT.` its scalar operations, `vT.` its SIMD shape, `shT` the shift of an element's address
+    (`shC` of a complex element's: two of t, backends/wasm/eig_complex.py),
     `to64`/`from64` the conversions to and from the float64 that norms and rotations are computed
     in (nothing for float64 data)."""
 
@@ -71,15 +74,16 @@ class _EWat(_Wat):
                 if conv[i]:
                     self.lines.append(conv[i])
                 continue
+            i = re.sub(r"\bshC\b", f"i32.const {t.shift + 1}", i)
             self.lines.append(re.sub(r"\bshT\b", f"i32.const {t.shift}",
                                      re.sub(r"\bvT\.", f"{t.v}.", re.sub(r"\bfT\.", f"{t.s}.", i))))
 
 
-def _fn(w: _Wat, name: str, params) -> str:
+def _fn(w: _Wat, name: str, params, data=_F32, f64=_F64, v128=_V128) -> str:
     """The function, its locals read off the body (types by the name sets above, _F32's being the
     data's type; the rest i32)."""
     seen = dict.fromkeys(re.findall(r"local\.(?:get|set|tee) \$(\w+)", "\n".join(w.lines)))
-    types = [(v, w.t.s if v in _F32 else "f64" if v in _F64 else "v128" if v in _V128 else "i64" if v in _I64
+    types = [(v, w.t.s if v in data else "f64" if v in f64 else "v128" if v in v128 else "i64" if v in _I64
               else "i32") for v in seen if v not in params]
     return w.func(name, params, types)
 
@@ -99,9 +103,10 @@ def _p(base, r, ld, c):
     return _ptr(base, r, ld, c)[:-3] + ["shT", "i32.shl", "i32.add"]
 
 
-def _walk(w, n, ptrs, vec, one, between=None):
-    """Over n floats: vec() at each run of four, one() at the rest, the bodies addressing through
-    the pointer locals of ptrs (pointer local -> base local), which step on after each."""
+def _walk(w, n, ptrs, vec, one, between=None, one_size=None):
+    """Over n floats: vec() at each v128 (16 bytes), one() at the rest (one_size bytes each: an
+    element unless told), the bodies addressing through the pointer locals of ptrs (pointer local
+    -> base local), which step on after each."""
     first = next(iter(ptrs))
     for ptr, base in ptrs.items():
         _set(w, ptr, base)
@@ -119,7 +124,7 @@ def _walk(w, n, ptrs, vec, one, between=None):
     run(vec, "wend", 16)
     if between:
         between()
-    run(one, "wstop", w.t.size)
+    run(one, "wstop", one_size or w.t.size)
 
 
 def _axpy(w, n, py, px, a):
@@ -290,6 +295,63 @@ def _d(arr, idx):
     return _ex(arr, idx) + ["i32.const 3", "i32.shl", "i32.add"]
 
 
+def _ql(w, row, width):
+    """Implicit QL with Wilkinson's shift on (d, e) (EISPACK's tql2 as Numerical Recipes'
+    tqli writes it), in float64; each plane rotation also turns rows i, i + 1 of zt (row(i): the
+    instructions of row i's address; width: its floats)."""
+    t = w.t
+
+    def eigenvalue():
+        w("i32.const 0", "local.set $it", "loop $ql")
+        w("local.get $l", "local.set $m", "block $fm", "loop $fml",
+          "local.get $m", "local.get $nm1", "i32.ge_s", "br_if $fm",
+          *_d("e", "m"), "f64.load", "f64.abs", f"f64.const {QL_TOL[t.s]}",
+          *_d("d", "m"), "f64.load", "f64.abs", *_d("d", _ex("m", 1, ["i32.add"])), "f64.load", "f64.abs",
+          "f64.add", "f64.mul", "f64.le", "br_if $fm",
+          "local.get $m", "i32.const 1", "i32.add", "local.set $m", "br $fml", "end", "end")
+        w("local.get $m", "local.get $l", "i32.ne", "local.get $it", f"i32.const {QL_ITERATIONS}", "i32.lt_s",
+          "i32.and", "if")
+        w("local.get $it", "i32.const 1", "i32.add", "local.set $it")
+        # g = d[m] - d[l] + e[l] / (g + sign(g) hypot(g, 1)), g = (d[l + 1] - d[l]) / (2 e[l])
+        w(*_d("d", _ex("l", 1, ["i32.add"])), "f64.load", *_d("d", "l"), "f64.load", "f64.sub", "f64.const 2",
+          *_d("e", "l"), "f64.load", "f64.mul", "f64.div", "local.tee $tg",
+          "local.get $tg", "f64.mul", "f64.const 1", "f64.add", "f64.sqrt", "local.get $tg", "f64.copysign",
+          "local.get $tg", "f64.add", "local.set $tr",
+          *_d("d", "m"), "f64.load", *_d("d", "l"), "f64.load", "f64.sub", *_d("e", "l"), "f64.load",
+          "local.get $tr", "f64.div", "f64.add", "local.set $tg")
+        w("f64.const 1", "local.set $ts", "f64.const 1", "local.set $tc", "f64.const 0", "local.set $tp",
+          "i32.const 0", "local.set $under")
+        _set(w, "i", "m", 1, ["i32.sub"])
+        w("block $ib", "loop $il", "local.get $i", "local.get $l", "i32.lt_s", "br_if $ib")
+        w("local.get $ts", *_d("e", "i"), "f64.load", "local.tee $dd", "f64.mul", "local.set $tf64",
+          "local.get $tc", "local.get $dd", "f64.mul", "local.set $tb",
+          *_d("e", _ex("i", 1, ["i32.add"])), "local.get $tf64", "local.get $tf64", "f64.mul", "local.get $tg",
+          "local.get $tg", "f64.mul", "f64.add", "f64.sqrt", "local.tee $tr", "f64.store")
+        w("local.get $tr", "f64.const 0", "f64.eq", "if",
+          *_d("d", _ex("i", 1, ["i32.add"])), *_d("d", _ex("i", 1, ["i32.add"])), "f64.load", "local.get $tp",
+          "f64.sub", "f64.store", *_d("e", "m"), "f64.const 0", "f64.store", "i32.const 1", "local.set $under",
+          "br $ib", "end")
+        w("local.get $tf64", "local.get $tr", "f64.div", "local.set $ts",
+          "local.get $tg", "local.get $tr", "f64.div", "local.set $tc",
+          *_d("d", _ex("i", 1, ["i32.add"])), "f64.load", "local.get $tp", "f64.sub", "local.set $tg",
+          *_d("d", "i"), "f64.load", "local.get $tg", "f64.sub", "local.get $ts", "f64.mul",
+          "f64.const 2", "local.get $tc", "f64.mul", "local.get $tb", "f64.mul", "f64.add", "local.set $tr",
+          "local.get $ts", "local.get $tr", "f64.mul", "local.set $tp",
+          *_d("d", _ex("i", 1, ["i32.add"])), "local.get $tg", "local.get $tp", "f64.add", "f64.store",
+          "local.get $tc", "local.get $tr", "f64.mul", "local.get $tb", "f64.sub", "local.set $tg")
+        w("local.get $tc", "from64", "local.set $c", "local.get $ts", "from64", "local.set $s")
+        _set(w, "pp", row("i"))
+        _set(w, "qq", row(_ex("i", 1, ["i32.add"])))
+        _rotate(w, width, "pp", "qq")
+        w("local.get $i", "i32.const 1", "i32.sub", "local.set $i", "br $il", "end", "end")
+        w("local.get $under", "i32.eqz", "if",
+          *_d("d", "l"), *_d("d", "l"), "f64.load", "local.get $tp", "f64.sub", "f64.store",
+          *_d("e", "l"), "local.get $tg", "f64.store", *_d("e", "m"), "f64.const 0", "f64.store", "end")
+        w("br $ql", "end", "end")
+    w(*_d("e", "nm1"), "f64.const 0", "f64.store")
+    w.loop("l", "i32.const 0", "local.get $n", eigenvalue)
+
+
 def symeig_wat(name: str, t: Elem = F32) -> str:
     """(a, n, q, zt, d, e, tau, pv): the eigenvalues d (float64, unsorted) and eigenvectors (the
     rows of zt) of the symmetric n x n matrix a (overwritten); q (n x n), e (n float64), tau, pv
@@ -362,64 +424,11 @@ def symeig_wat(name: str, t: Elem = F32) -> str:
         w.loop("i", "i32.const 0", "local.get $n", lambda: w.loop("j", "i32.const 0", "local.get $n", lambda: w(
             *_p("zt", "i", "n", "j"), *_p("q", "j", "n", "i"), "fT.load", "fT.store")))
 
-    def ql():
-        """Implicit QL with Wilkinson's shift on (d, e) (EISPACK's tql2 as Numerical Recipes'
-        tqli writes it), in float64; each plane rotation also turns rows i, i + 1 of zt."""
-        def eigenvalue():
-            w("i32.const 0", "local.set $it", "loop $ql")
-            w("local.get $l", "local.set $m", "block $fm", "loop $fml",
-              "local.get $m", "local.get $nm1", "i32.ge_s", "br_if $fm",
-              *_d("e", "m"), "f64.load", "f64.abs", f"f64.const {QL_TOL[t.s]}",
-              *_d("d", "m"), "f64.load", "f64.abs", *_d("d", _ex("m", 1, ["i32.add"])), "f64.load", "f64.abs",
-              "f64.add", "f64.mul", "f64.le", "br_if $fm",
-              "local.get $m", "i32.const 1", "i32.add", "local.set $m", "br $fml", "end", "end")
-            w("local.get $m", "local.get $l", "i32.ne", "local.get $it", f"i32.const {QL_ITERATIONS}", "i32.lt_s",
-              "i32.and", "if")
-            w("local.get $it", "i32.const 1", "i32.add", "local.set $it")
-            # g = d[m] - d[l] + e[l] / (g + sign(g) hypot(g, 1)), g = (d[l + 1] - d[l]) / (2 e[l])
-            w(*_d("d", _ex("l", 1, ["i32.add"])), "f64.load", *_d("d", "l"), "f64.load", "f64.sub", "f64.const 2",
-              *_d("e", "l"), "f64.load", "f64.mul", "f64.div", "local.tee $tg",
-              "local.get $tg", "f64.mul", "f64.const 1", "f64.add", "f64.sqrt", "local.get $tg", "f64.copysign",
-              "local.get $tg", "f64.add", "local.set $tr",
-              *_d("d", "m"), "f64.load", *_d("d", "l"), "f64.load", "f64.sub", *_d("e", "l"), "f64.load",
-              "local.get $tr", "f64.div", "f64.add", "local.set $tg")
-            w("f64.const 1", "local.set $ts", "f64.const 1", "local.set $tc", "f64.const 0", "local.set $tp",
-              "i32.const 0", "local.set $under")
-            _set(w, "i", "m", 1, ["i32.sub"])
-            w("block $ib", "loop $il", "local.get $i", "local.get $l", "i32.lt_s", "br_if $ib")
-            w("local.get $ts", *_d("e", "i"), "f64.load", "local.tee $dd", "f64.mul", "local.set $tf64",
-              "local.get $tc", "local.get $dd", "f64.mul", "local.set $tb",
-              *_d("e", _ex("i", 1, ["i32.add"])), "local.get $tf64", "local.get $tf64", "f64.mul", "local.get $tg",
-              "local.get $tg", "f64.mul", "f64.add", "f64.sqrt", "local.tee $tr", "f64.store")
-            w("local.get $tr", "f64.const 0", "f64.eq", "if",
-              *_d("d", _ex("i", 1, ["i32.add"])), *_d("d", _ex("i", 1, ["i32.add"])), "f64.load", "local.get $tp",
-              "f64.sub", "f64.store", *_d("e", "m"), "f64.const 0", "f64.store", "i32.const 1", "local.set $under",
-              "br $ib", "end")
-            w("local.get $tf64", "local.get $tr", "f64.div", "local.set $ts",
-              "local.get $tg", "local.get $tr", "f64.div", "local.set $tc",
-              *_d("d", _ex("i", 1, ["i32.add"])), "f64.load", "local.get $tp", "f64.sub", "local.set $tg",
-              *_d("d", "i"), "f64.load", "local.get $tg", "f64.sub", "local.get $ts", "f64.mul",
-              "f64.const 2", "local.get $tc", "f64.mul", "local.get $tb", "f64.mul", "f64.add", "local.set $tr",
-              "local.get $ts", "local.get $tr", "f64.mul", "local.set $tp",
-              *_d("d", _ex("i", 1, ["i32.add"])), "local.get $tg", "local.get $tp", "f64.add", "f64.store",
-              "local.get $tc", "local.get $tr", "f64.mul", "local.get $tb", "f64.sub", "local.set $tg")
-            w("local.get $tc", "from64", "local.set $c", "local.get $ts", "from64", "local.set $s")
-            _set(w, "pp", _p("zt", "i", "n", 0))
-            _set(w, "qq", _p("zt", _ex("i", 1, ["i32.add"]), "n", 0))
-            _rotate(w, "n", "pp", "qq")
-            w("local.get $i", "i32.const 1", "i32.sub", "local.set $i", "br $il", "end", "end")
-            w("local.get $under", "i32.eqz", "if",
-              *_d("d", "l"), *_d("d", "l"), "f64.load", "local.get $tp", "f64.sub", "f64.store",
-              *_d("e", "l"), "local.get $tg", "f64.store", *_d("e", "m"), "f64.const 0", "f64.store", "end")
-            w("br $ql", "end", "end")
-        w(*_d("e", "nm1"), "f64.const 0", "f64.store")
-        w.loop("l", "i32.const 0", "local.get $n", eigenvalue)
-
     _set(w, "nm1", "n", 1, ["i32.sub"])
     w.loop("j", "i32.const 0", "local.get $nm1", tridiagonal_step)
     w(*_d("d", "nm1"), *_p("a", "nm1", "n", "nm1"), "fT.load", "to64", "f64.store")
     form_q()
-    ql()
+    _ql(w, lambda r: _p("zt", r, "n", 0), "n")
     return _fn(w, name, ["a", "n", "q", "zt", "d", "e", "tau", "pv"])
 
 
@@ -521,9 +530,9 @@ def svd_wat(name: str, t: Elem = F32) -> str:
         """utb row i: the first unit vector with a part orthogonal to rows [0, i) of at least
         1 / sqrt(2 M), that part (two Gram-Schmidt passes), normalised."""
         _set(w, "ui", _p("utb", "i", "M", 0))
-        w("i32.const 0", "local.set $e", "block $cx", "loop $cl")
+        w("i32.const 0", "local.set $eu", "block $cx", "loop $cl")
         _fill(w, "r", "M", "ui", "fT.const 0")
-        w(*_at("ui", "e"), "fT.const 1", "fT.store")
+        w(*_at("ui", "eu"), "fT.const 1", "fT.store")
         for _ in range(2):
             def project():
                 _set(w, "ul", _p("utb", "l", "M", 0))
@@ -534,7 +543,7 @@ def svd_wat(name: str, t: Elem = F32) -> str:
         _dots(w, "M", [("dd", "ui", "ui")])
         w("local.get $dd", "f64.const 1", "local.get $M", "f64.convert_i32_s", "f64.const 2", "f64.mul", "f64.div",
           "f64.gt", "br_if $cx")
-        w("local.get $e", "i32.const 1", "i32.add", "local.tee $e", "local.get $M", "i32.lt_s", "br_if $cl", "end",
+        w("local.get $eu", "i32.const 1", "i32.add", "local.tee $eu", "local.get $M", "i32.lt_s", "br_if $cl", "end",
           "end")
         _set(w, "af", "dd", ["f64.sqrt", "from64", "local.set $sc", "fT.const 1", "local.get $sc", "fT.div"])
         w.loop("r", "i32.const 0", "local.get $M", lambda: w(
