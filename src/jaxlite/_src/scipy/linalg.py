@@ -35,9 +35,6 @@ def _H(x):
 def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
     """Cholesky factor of a Hermitian positive-definite matrix from one triangle: upper by default, lower with
     `lower=True`.
-
-    Differs from JAX: on wasm/webgpu the factorization runs on the host (numpy/LAPACK), counted in the
-    device's host_fallbacks.
     """
     (a,) = _inexact("cholesky", a)
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
@@ -48,20 +45,12 @@ def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
 
 
 def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
-    """Cholesky factorization as (c, lower), the form `cho_solve` takes.
-
-    Differs from JAX: on wasm/webgpu the factorization runs on the host (numpy/LAPACK), counted in the
-    device's host_fallbacks.
-    """
+    """Cholesky factorization as (c, lower), the form `cho_solve` takes."""
     return cholesky(a, lower=lower), lower
 
 
 def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
-    """Solve a @ x = b given the Cholesky factorization (c, lower) of a, by two triangular solves.
-
-    Differs from JAX: on wasm/webgpu the triangular solve runs on the host (numpy/LAPACK), counted in the
-    device's host_fallbacks.
-    """
+    """Solve a @ x = b given the Cholesky factorization (c, lower) of a, by two triangular solves."""
     c, lower = c_and_lower
     c, b = _inexact("cho_solve", c, b)
     vector = b.ndim == c.ndim - 1
@@ -74,11 +63,7 @@ def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
 
 def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False, debug=None,
                      check_finite=True):
-    """Solve a @ x = b (or its transpose/conjugate by `trans`) for a triangular `a`, batched.
-
-    Differs from JAX: on wasm/webgpu the triangular solve runs on the host (numpy/LAPACK), counted in the
-    device's host_fallbacks.
-    """
+    """Solve a @ x = b (or its transpose/conjugate by `trans`) for a triangular `a`, batched."""
     if trans in (0, "N"):
         transpose_a, conjugate_a = False, False
     elif trans in (1, "T"):
@@ -99,9 +84,6 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
 def lu_factor(a, overwrite_a=False, check_finite=True):
     """LU factorization with partial pivoting as (lu, piv), the form `lu_solve` takes (piv as LAPACK's row
     swaps).
-
-    Differs from JAX: on wasm/webgpu the factorization runs on the host (numpy/LAPACK), counted in the
-    device's host_fallbacks.
     """
     (a,) = _inexact("lu_factor", a)
     lu_, pivots, _ = lax_linalg.lu(a)
@@ -109,11 +91,7 @@ def lu_factor(a, overwrite_a=False, check_finite=True):
 
 
 def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
-    """Solve a @ x = b (or its transpose by `trans`) given the LU factorization (lu, piv) of a.
-
-    Differs from JAX: on wasm/webgpu the triangular solve runs on the host (numpy/LAPACK), counted in the
-    device's host_fallbacks.
-    """
+    """Solve a @ x = b (or its transpose by `trans`) given the LU factorization (lu, piv) of a."""
     lu_, pivots = lu_and_piv
     lu_, b = _inexact("lu_solve", lu_, b)
     if trans not in (0, 1, 2):
@@ -126,11 +104,7 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
 
 
 def lu(a, permute_l=False, overwrite_a=False, check_finite=True):
-    """LU decomposition with partial pivoting a = p @ l @ u (or (p @ l, u) with `permute_l=True`).
-
-    Differs from JAX: on wasm/webgpu the factorization runs on the host (numpy/LAPACK), counted in the
-    device's host_fallbacks.
-    """
+    """LU decomposition with partial pivoting a = p @ l @ u (or (p @ l, u) with `permute_l=True`)."""
     (a,) = _inexact("lu", a)
     lu_, _, permutation = lax_linalg.lu(a)
     m, n = a.shape[-2:]
@@ -145,8 +119,6 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True):
 def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_finite=True):
     """QR decomposition a = q @ r; `mode` 'full', 'economic' or 'r' (JAX has no 'raw' here: a ValueError),
     optionally with column `pivoting`.
-
-    Differs from JAX: on wasm/webgpu the factorization runs on the host, counted in host_fallbacks.
     """
     (a,) = _inexact("qr", a)
     if mode in ("full", "r"):
@@ -162,11 +134,7 @@ def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_fini
 
 
 def svd(a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=True, lapack_driver="gesdd"):
-    """Singular value decomposition a = u @ diag(s) @ vh (or only s with `compute_uv=False`).
-
-    Differs from JAX: on wasm/webgpu the decomposition runs on the host (numpy/LAPACK), counted in the
-    device's host_fallbacks.
-    """
+    """Singular value decomposition a = u @ diag(s) @ vh (or only s with `compute_uv=False`)."""
     (a,) = _inexact("svd", a)
     return lax_linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
 
@@ -176,8 +144,7 @@ def eigh(a, b=None, lower=True, eigvals_only=False, overwrite_a=False, overwrite
          eigvals=None, type=1, check_finite=True):  # noqa: A002
     """Eigenvalues (ascending) and eigenvectors of a Hermitian matrix, from its lower or upper triangle.
 
-    Differs from JAX: as in JAX, the generalized problem (b=...), eigvals= and type != 1 are not supported;
-    on wasm/webgpu the decomposition runs on the host, counted in host_fallbacks.
+    As in JAX, the generalized problem (b=...), eigvals= and type != 1 are not supported.
     """
     if b is not None:
         raise NotImplementedError("Only the b=None case of eigh is implemented")
@@ -215,11 +182,7 @@ def _pos_solve(a, b, lower):
 
 
 def solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, debug=False, check_finite=True, assume_a="gen"):
-    """Solve a @ x = b; `assume_a='pos'` solves by Cholesky, the other kinds ('gen', 'sym', 'her') by LU.
-
-    Differs from JAX: on wasm/webgpu the factorization runs on the host (numpy/LAPACK), counted in the
-    device's host_fallbacks.
-    """
+    """Solve a @ x = b; `assume_a='pos'` solves by Cholesky, the other kinds ('gen', 'sym', 'her') by LU."""
     valid = {"gen", "sym", "her", "pos"}
     if assume_a not in valid:
         raise ValueError(f"Expected assume_a to be one of {valid}; got {assume_a!r}")
@@ -364,7 +327,7 @@ def polar(a, side="right", *, method="qdwh", eps=None, max_iterations=None):
     """Polar decomposition a = u @ p (side='right') or p @ u (side='left'), p positive semidefinite, batched.
 
     Differs from JAX: method='qdwh' runs through the SVD (same factors to rounding; eps, max_iterations are
-    ignored); on wasm/webgpu the SVD is a device routine for float32, else a counted host fallback.
+    ignored).
     """
     a = asarray(a)
     if a.ndim < 2:
@@ -384,7 +347,7 @@ def qr_multiply(a, c, mode="right", pivoting=False, conjugate=False, overwrite_a
     with `conjugate`), plus the column permutation with `pivoting`; batched.
 
     Differs from JAX: Q is formed explicitly from the Householder QR instead of applied by LAPACK ormqr (same
-    values to rounding); on wasm/webgpu the QR is a device routine for float32, else a counted host fallback.
+    values to rounding).
     """
     a, c = promote_dtypes_inexact(asarray(a), asarray(c))
     if mode not in ("right", "left"):
@@ -419,7 +382,7 @@ def eigh_tridiagonal(d, e, *, eigvals_only=False, select="a", select_range=None,
     matrix with diagonal `d` and off-diagonal `e`; select='i' keeps indices select_range[0]..select_range[1].
 
     Differs from JAX: computed by eigh of the dense matrix (eigenvector signs may differ from JAX's inverse
-    iteration; tol and key are ignored); on wasm/webgpu eigh is a device routine for float32.
+    iteration; tol and key are ignored).
     """
     alpha, beta = asarray(d), asarray(e)
     supported = (np.float32, np.float64, np.complex64, np.complex128)
