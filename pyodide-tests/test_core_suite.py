@@ -21,11 +21,12 @@ TESTS = Path(__file__).resolve().parent.parent / "tests"
 async def _run_suite(selenium, files, device):
     BACKEND_MODULES = ["test_backends.py", "test_wasm_backend.py", "test_webgpu_backend.py", "test_wasm_fft.py",
                        "test_wasm_linalg.py", "test_eager_speed.py", "test_wasm_eig.py",
-                       "test_wasm_complex.py", "test_wasm_trig.py"]
+                       "test_wasm_complex.py", "test_wasm_trig.py", "test_wasm_linalg_f64.py",
+                       "test_wasm_linalg_complex.py", "test_wasm_eig_complex.py"]
     # The webgpu modules use the webgpu device explicitly: they run where it is the default (Node's
     # Dawn and Chromium's WebGPU), not again in the cpu and wasm runs.
     WEBGPU_MODULES = ["test_webgpu_eager.py", "test_webgpu_fft.py", "test_webgpu_linalg.py",
-                      "test_webgpu_complex.py", "test_webgpu_via_wasm.py"]
+                      "test_webgpu_complex.py", "test_webgpu_via_wasm.py", "test_webgpu_linalg_complex.py"]
     # The API-surface and semantics modules run once, with wasm (a page's default) as the default
     # device: they exercise the same kernels on every device, and the ones that compare devices
     # (integer edges, indexing modes) check each device explicitly, webgpu included.
