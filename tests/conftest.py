@@ -3,6 +3,8 @@ so tests that need it are skipped there and run here)."""
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -61,3 +63,33 @@ def rng():
 def _no_x64_leak():
     yield
     jax.config.update("jax_enable_x64", False)
+
+
+@contextlib.contextmanager
+def x64_on_device(device, x64: bool = True):
+    """jax_enable_x64 set to x64 for jaxlite and the oracle inside the block (off again after),
+    and no host fallback counted on `device` meanwhile: a fixture's body for the tests of one
+    device's float64/complex kernels."""
+    jax.config.update("jax_enable_x64", x64)
+    if real_jax is not None:
+        real_jax.config.update("jax_enable_x64", x64)
+    device.host_fallbacks.clear()
+    try:
+        yield
+        assert not device.host_fallbacks, dict(device.host_fallbacks)
+    finally:
+        jax.config.update("jax_enable_x64", False)
+        if real_jax is not None:
+            real_jax.config.update("jax_enable_x64", False)
+
+
+def results_on(device, fn, *args):
+    """fn(*args) with the args put on `device`: its results as numpy, after asserting that they
+    live on the device and that nothing ran on the host (device.host_fallbacks unchanged)."""
+    before = dict(device.host_fallbacks)
+    out = fn(*[jax.device_put(a, device) for a in args])
+    leaves = jax.tree_util.tree_leaves(out)
+    host = [np.asarray(x) for x in leaves]
+    assert all(x.device == device for x in leaves)
+    assert dict(device.host_fallbacks) == before, f"host fallbacks: {dict(device.host_fallbacks)} vs {before}"
+    return host[0] if len(host) == 1 and not isinstance(out, (tuple, list)) else host

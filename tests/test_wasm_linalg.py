@@ -349,3 +349,27 @@ def test_complex_runs_its_own_routine():
     assert got.dtype == np.complex128
     np.testing.assert_allclose(np.asarray(got), np.eye(3) * 2)
     assert "cholesky" not in WASM.host_fallbacks  # complex: backends/wasm/linalg_complex.py
+
+
+def test_a_chunk_that_never_finishes_raises_instead_of_hanging(rng, monkeypatch):
+    """A worker that dies in a chunk leaves the caller's done count short: after STALL_POLLS polls
+    without progress the caller marks the session failed, the driver's other gemms return at once,
+    the workers are let go (the session's exit), and the routine raises instead of hanging the page.
+    Injected here by a pclaim whose chunks count elsewhere."""
+    real = wasm_linalg.pclaim_wat
+    done, elsewhere = (f"i32.atomic.rmw.add offset={wasm_linalg._CTRL[k]}" for k in ("done", "wchunks"))
+    monkeypatch.setattr(wasm_linalg, "pclaim_wat", lambda *a, **k: real(*a, **k).replace(done, elsewhere))
+    monkeypatch.setattr(wasm_linalg, "STALL_POLLS", 1000)
+    monkeypatch.setattr(wasm_linalg, "_threaded", lambda dev, n: True)
+
+    def forget_threaded_modules():
+        for key in [k for k in WASM._kernels if isinstance(k, tuple) and str(k[1]).endswith("_par")]:
+            del WASM._kernels[key]
+    forget_threaded_modules()
+    try:
+        with pytest.raises(RuntimeError, match="never finished on a worker"):
+            L.cholesky_p.bind(*on(spd(rng, (300, 300))))
+        words = WASM.runtime.read(wasm_linalg._ctrl(WASM, wasm_linalg.F32).ptr, wasm_linalg.CTRL_BYTES).view(np.int32)
+        assert words[wasm_linalg._CTRL["exit"] // 4] == next(wasm_linalg._sessions) - 1  # the workers let go
+    finally:
+        forget_threaded_modules()

@@ -14,7 +14,7 @@ import pytest
 import jaxlite as jax
 import jaxlite.numpy as jnp
 from jaxlite._src.lax import linalg as L
-from conftest import needs_jax, real_jax, real_jnp
+from conftest import needs_jax, real_jax, real_jnp, x64_on_device
 
 if "wasm" not in [d.platform for d in jax.devices()]:
     pytest.skip("no WebAssembly engine here", allow_module_level=True)
@@ -32,18 +32,8 @@ RTOL = {np.complex64: 1e-4, np.complex128: 1e-10}
 def dtype(request):
     """Each dtype in turn, x64 on for complex128 (jaxlite and the oracle); every factorisation stays
     on the device."""
-    x64 = request.param == np.complex128
-    jax.config.update("jax_enable_x64", x64)
-    if real_jax is not None:
-        real_jax.config.update("jax_enable_x64", x64)
-    WASM.host_fallbacks.clear()
-    try:
+    with x64_on_device(WASM, request.param == np.complex128):
         yield request.param
-        assert not WASM.host_fallbacks, dict(WASM.host_fallbacks)
-    finally:
-        jax.config.update("jax_enable_x64", False)
-        if real_jax is not None:
-            real_jax.config.update("jax_enable_x64", False)
 
 
 def on(*xs):

@@ -13,7 +13,7 @@ import pytest
 import jaxlite as jax
 import jaxlite.numpy as jnp
 from jaxlite._src.lax import linalg as L
-from conftest import needs_jax, real_jax, real_jnp
+from conftest import needs_jax, real_jax, real_jnp, x64_on_device
 
 if "wasm" not in [d.platform for d in jax.devices()]:
     pytest.skip("no WebAssembly engine here", allow_module_level=True)
@@ -30,17 +30,8 @@ RTOL = 1e-10
 @pytest.fixture(autouse=True)
 def x64_on_the_device():
     """x64 on for jaxlite (and the oracle) in every test; every factorisation stays on the device."""
-    jax.config.update("jax_enable_x64", True)
-    if real_jax is not None:
-        real_jax.config.update("jax_enable_x64", True)
-    WASM.host_fallbacks.clear()
-    try:
+    with x64_on_device(WASM):
         yield
-        assert not WASM.host_fallbacks, dict(WASM.host_fallbacks)
-    finally:
-        jax.config.update("jax_enable_x64", False)
-        if real_jax is not None:
-            real_jax.config.update("jax_enable_x64", False)
 
 
 def on(*xs):

@@ -17,6 +17,7 @@ import jaxlite.numpy as jnp
 import jaxlite.scipy.linalg as jsl
 from jaxlite import lax
 from jaxlite._src.backends.webgpu import linalg as gpu_linalg
+from conftest import results_on
 
 GPUS = [d for d in jax.devices() if d.platform == "webgpu"]
 GPU = GPUS[0] if GPUS else None
@@ -42,13 +43,7 @@ def _general(shape, m, n=None):
 
 def _on_gpu(fn, *args):
     """fn's results on the webgpu device as numpy; asserts that nothing ran on the host."""
-    before = dict(GPU.host_fallbacks)
-    out = fn(*[jax.device_put(a, GPU) for a in args])
-    leaves = jax.tree_util.tree_leaves(out)
-    host = [np.asarray(x) for x in leaves]
-    assert all(x.device == GPU for x in leaves)
-    assert dict(GPU.host_fallbacks) == before, f"host fallbacks: {dict(GPU.host_fallbacks)} vs {before}"
-    return host[0] if len(host) == 1 and not isinstance(out, (tuple, list)) else host
+    return results_on(GPU, fn, *args)
 
 
 def _close(got, want, tol=1e-4):

@@ -25,7 +25,9 @@ float32 and float64 (under jax_enable_x64): every generator takes the element ty
 f32x4 or f64x2 vectors, 4- or 8-byte elements) and each dtype gets its own module; gemm's register
 tile is MR rows of two vectors either way (8 float32 columns, 4 float64), so that both keep 8
 accumulators in registers. Other dtypes return None: complex64/complex128 are taken first by
-linalg_complex.py (complex kernels under these drivers), the rest run on the host (counted).
+linalg_complex.py (complex kernels under these drivers: gemm_wat's, getf2_loops_wat's and
+symm_tiles' loops take the complex arithmetic as callbacks, and `routines` take its entries),
+the rest run on the host (counted).
 """
 
 from __future__ import annotations
@@ -121,38 +123,97 @@ def _module(shared: bool, funcs, export: str, globals_: str = "") -> str:
 # ---- kernels -------------------------------------------------------------------------------------------
 
 
+def _dot_sub(w, t: Elem, lo, hi, a, b):
+    """$s -= the sum over p in [lo, hi) of a[p] b[p]: a and b are _Wat.addr's arguments, p among them."""
+    def term():
+        w("local.get $s")
+        w.addr(*a)
+        w(f"{t.s}.load")
+        w.addr(*b)
+        w(f"{t.s}.load", f"{t.s}.mul", f"{t.s}.sub", "local.set $s")
+    w.loop("p", lo, hi, term)
+
+
+class RealTile:
+    """What gemm_wat's skeleton does for real elements: one accumulator per vector of the tile's
+    MR x 2 vectors, C -= acc at the end. linalg_complex.py's ComplexTile is the complex one."""
+    rows = MR
+    extra_i32: tuple[str, ...] = ()
+
+    def __init__(self, t: Elem, fma: bool):
+        self.t, self.fma = t, fma
+        self.align, self.move = t.size, t.s   # the aligns of op(B)'s loads; what packs one element
+
+    def setup(self, w) -> None:
+        pass
+
+    def scalar_cell(self, w) -> None:  # C[i2, j2] -= sum_p op(A)[i2, p] op(B)[p, j2]
+        ty = self.t.s
+        w.addr("c", "i2", "ldc", "j2", None)
+        w("local.tee $cp", f"{ty}.load", "local.set $s")
+        _dot_sub(w, self.t, "i32.const 0", "local.get $k", ("a", "i2", "sa1", "p", "sa2"),
+                 ("b", "p", "sb1", "j2", "sb2"))
+        w("local.get $cp", "local.get $s", f"{ty}.store")
+
+    def packed_row(self, w) -> None:
+        pass
+
+    def zero(self, w) -> None:
+        for r in range(self.rows):
+            for h in range(2):
+                w("v128.const i32x4 0 0 0 0", f"local.set $acc{r}{h}")
+
+    def row_step(self, w, r, ptr, off) -> None:  # acc[r] += op(A)[i + r, p] op(B)[p, j:j+NR]
+        t = self.t
+        w(f"local.get ${ptr}", f"{t.splat} offset={off}", "local.set $av")
+        for h in range(2):
+            if self.fma:
+                w("local.get $av", f"local.get $b{h}", f"local.get $acc{r}{h}", f"{t.v}.relaxed_madd")
+            else:
+                w(f"local.get $acc{r}{h}", "local.get $av", f"local.get $b{h}", f"{t.v}.mul", f"{t.v}.add")
+            w(f"local.set $acc{r}{h}")
+
+    def store_row(self, w, r) -> None:  # C[i + r, j:j+NR] -= acc[r], C's address on the stack
+        sz, vt = self.t.size, self.t.v
+        w("local.tee $cp", "local.get $cp", f"v128.load align={sz}", f"local.get $acc{r}0", f"{vt}.sub",
+          f"v128.store align={sz}",
+          "local.get $cp", "local.get $cp", f"v128.load offset=16 align={sz}", f"local.get $acc{r}1", f"{vt}.sub",
+          f"v128.store offset=16 align={sz}")
+
+    def locals_(self):
+        return [("s", self.t.s), ("av", "v128"), ("b0", "v128"), ("b1", "v128")] + [
+            (f"acc{r}{h}", "v128") for r in range(self.rows) for h in range(2)]
+
+
 def gemm_sub_wat(trans_a: bool, trans_b: bool, fma: bool, name: str, t: Elem = F32) -> str:
     """kernel(a, b, c, scratch, n, k, lda, ldb, ldc, r0, r1): C[i, :] -= op(A)[i, :] @ op(B) for
     rows i in [r0, r1) of a view C (row stride ldc, n columns); op(A) is [., k], op(B) [k, n];
     scratch holds NC * k elements (NC columns of op(B), packed). The register tile is MR rows of
     two vectors (NR = 8 float32 columns, 4 float64: the same 8 accumulators either way)."""
+    return gemm_wat(trans_a, trans_b, name, t, RealTile(t, fma))
+
+
+def gemm_wat(trans_a: bool, trans_b: bool, name: str, t, tile_kind) -> str:
+    """gemm_sub's loops for any element kind: strides, op(B) packed NC columns at a time as strips
+    of two vectors (32 bytes) a row, every row tile of `tile_kind.rows` rows against every strip,
+    scalar cells at the edges; `tile_kind` supplies the arithmetic (see RealTile)."""
     w = _Wat(t)
-    nr, sz, ty, vt = 2 * t.lanes, t.size, t.s, t.v
+    nr, sz, mr = 32 >> t.shift, t.size, tile_kind.rows
     # element strides of op(A)[i, p] and op(B)[p, j]
     w("local.get $lda", "local.set $sa1", "i32.const 1", "local.set $sa2") if not trans_a else \
         w("i32.const 1", "local.set $sa1", "local.get $lda", "local.set $sa2")
     w("local.get $ldb", "local.set $sb1", "i32.const 1", "local.set $sb2") if not trans_b else \
         w("i32.const 1", "local.set $sb1", "local.get $ldb", "local.set $sb2")
     w("local.get $n", "local.get $n", f"i32.const {nr}", "i32.rem_s", "i32.sub", "local.set $n8")
-    w("local.get $r1", "local.get $r1", "local.get $r0", "i32.sub", f"i32.const {MR}", "i32.rem_s", "i32.sub",
+    w("local.get $r1", "local.get $r1", "local.get $r0", "i32.sub", f"i32.const {mr}", "i32.rem_s", "i32.sub",
       "local.set $mm")
     w("local.get $k", "local.get $k", f"i32.const {KU}", "i32.rem_s", "i32.sub", "local.set $k4")
-
-    def scalar_cell():  # C[i2, j2] -= sum_p op(A)[i2, p] op(B)[p, j2]
-        w.addr("c", "i2", "ldc", "j2", None)
-        w("local.tee $cp", f"{ty}.load", "local.set $s")
-
-        def step():
-            w("local.get $s")
-            w.addr("a", "i2", "sa1", "p", "sa2")
-            w(f"{ty}.load")
-            w.addr("b", "p", "sb1", "j2", "sb2")
-            w(f"{ty}.load", f"{ty}.mul", f"{ty}.sub", "local.set $s")
-        w.loop("p", "i32.const 0", "local.get $k", step)
-        w("local.get $cp", "local.get $s", f"{ty}.store")
+    w("local.get $lda", f"i32.const {t.shift}", "i32.shl", "local.set $lda4",
+      "local.get $ldb", f"i32.const {t.shift}", "i32.shl", "local.set $ldb4")
+    tile_kind.setup(w)
 
     def scalar_block(row_lo, row_hi, col_lo, col_hi):
-        w.loop("i2", row_lo, row_hi, lambda: w.loop("j2", col_lo, col_hi, scalar_cell))
+        w.loop("i2", row_lo, row_hi, lambda: w.loop("j2", col_lo, col_hi, lambda: tile_kind.scalar_cell(w)))
 
     def pack():  # strip (j - jc) / NR of the scratch: [p, 0:NR] = op(B)[p, j:j+NR] (32 bytes a row)
         _set(w, "pk", "j", "jc", ["i32.sub"], "k", ["i32.mul", f"i32.const {t.shift}", "i32.shl"], "scratch",
@@ -160,26 +221,27 @@ def gemm_sub_wat(trans_a: bool, trans_b: bool, fma: bool, name: str, t: Elem = F
 
         def row():
             if not trans_b:
+                al = tile_kind.align
                 w("local.get $pk")
                 w.addr("b", "p", "ldb", "j", None)
-                w("local.tee $bp", f"v128.load align={sz}", "v128.store",
-                  "local.get $pk", "local.get $bp", f"v128.load offset=16 align={sz}", "v128.store offset=16")
+                w("local.tee $bp", f"v128.load align={al}", "v128.store",
+                  "local.get $pk", "local.get $bp", f"v128.load offset=16 align={al}", "v128.store offset=16")
             else:  # op(B)[p, j + q] = B[j + q, p]: NR rows of B, ldb apart
                 w.addr("b", "j", "ldb", "p", None)
                 w("local.set $bp")
                 for q in range(nr):
-                    w("local.get $pk", "local.get $bp", f"{ty}.load", f"{ty}.store offset={sz * q}")
+                    w("local.get $pk", "local.get $bp", f"{tile_kind.move}.load",
+                      f"{tile_kind.move}.store offset={sz * q}")
                     if q < nr - 1:
                         w("local.get $bp", "local.get $ldb4", "i32.add", "local.set $bp")
+            tile_kind.packed_row(w)
             w("local.get $pk", "i32.const 32", "i32.add", "local.set $pk")
         w.loop("p", "i32.const 0", "local.get $k", row)
 
     def tile():
-        for r in range(MR):
-            for h in range(2):
-                w("v128.const i32x4 0 0 0 0", f"local.set $acc{r}{h}")
+        tile_kind.zero(w)
         if not trans_a:
-            for r in range(MR):  # pa_r = &A[i + r, 0]
+            for r in range(mr):  # pa_r = &A[i + r, 0]
                 w("local.get $a", "local.get $i", f"i32.const {r}", "i32.add", "local.get $lda", "i32.mul",
                   f"i32.const {t.shift}", "i32.shl", "i32.add", f"local.set $pa{r}")
         else:  # op(A)[i + r, p] = A[p, i + r]: MR neighbours in one row of A
@@ -191,22 +253,13 @@ def gemm_sub_wat(trans_a: bool, trans_b: bool, fma: bool, name: str, t: Elem = F
             for u in range(unroll):
                 w("local.get $pb", f"v128.load offset={u * 32}", "local.set $b0",
                   "local.get $pb", f"v128.load offset={u * 32 + 16}", "local.set $b1")
-                for r in range(MR):
-                    if trans_a:
-                        w("local.get $pa0", f"{t.splat} offset={sz * r}", "local.set $av")
-                    else:
-                        w(f"local.get $pa{r}", f"{t.splat} offset={u * sz}", "local.set $av")
-                    for h in range(2):
-                        if fma:
-                            w("local.get $av", f"local.get $b{h}", f"local.get $acc{r}{h}", f"{vt}.relaxed_madd")
-                        else:
-                            w(f"local.get $acc{r}{h}", "local.get $av", f"local.get $b{h}", f"{vt}.mul", f"{vt}.add")
-                        w(f"local.set $acc{r}{h}")
+                for r in range(mr):
+                    tile_kind.row_step(w, r, *(("pa0", sz * r) if trans_a else (f"pa{r}", u * sz)))
                 if trans_a:
                     w("local.get $pa0", "local.get $lda4", "i32.add", "local.set $pa0")
             w("local.get $pb", f"i32.const {unroll * 32}", "i32.add", "local.set $pb")
             if not trans_a:
-                for r in range(MR):
+                for r in range(mr):
                     w(f"local.get $pa{r}", f"i32.const {unroll * sz}", "i32.add", f"local.set $pa{r}")
 
         if trans_a:
@@ -214,16 +267,10 @@ def gemm_sub_wat(trans_a: bool, trans_b: bool, fma: bool, name: str, t: Elem = F
         else:
             w.loop("p", "i32.const 0", "local.get $k4", lambda: ksteps(KU), step=f"i32.const {KU}")
             w.loop("p", "local.get $k4", "local.get $k", lambda: ksteps(1))
-        for r in range(MR):
+        for r in range(mr):
             w("local.get $i", f"i32.const {r}", "i32.add", "local.set $row")
             w.addr("c", "row", "ldc", "j", None)
-            w("local.tee $cp", "local.get $cp", f"v128.load align={sz}", f"local.get $acc{r}0", f"{vt}.sub",
-              f"v128.store align={sz}",
-              "local.get $cp", "local.get $cp", f"v128.load offset=16 align={sz}", f"local.get $acc{r}1", f"{vt}.sub",
-              f"v128.store offset=16 align={sz}")
-
-    w("local.get $lda", f"i32.const {t.shift}", "i32.shl", "local.set $lda4",
-      "local.get $ldb", f"i32.const {t.shift}", "i32.shl", "local.set $ldb4")
+            tile_kind.store_row(w, r)
 
     def chunk():  # columns [jc, jce): their strips packed, then each row tile against every strip
         _set(w, "jce", "jc", NC, ["i32.add"])
@@ -231,14 +278,13 @@ def gemm_sub_wat(trans_a: bool, trans_b: bool, fma: bool, name: str, t: Elem = F
         w.loop("j", "local.get $jc", "local.get $jce", pack, step=f"i32.const {nr}")
         w.loop("i", "local.get $r0", "local.get $mm",
                lambda: w.loop("j", "local.get $jc", "local.get $jce", tile, step=f"i32.const {nr}"),
-               step=f"i32.const {MR}")
+               step=f"i32.const {mr}")
         scalar_block("local.get $mm", "local.get $r1", "local.get $jc", "local.get $jce")
     w.loop("jc", "i32.const 0", "local.get $n8", chunk, step=f"i32.const {NC}")
     scalar_block("local.get $r0", "local.get $r1", "local.get $n8", "local.get $n")
     locals_ = [(x, "i32") for x in ("sa1", "sa2", "sb1", "sb2", "n8", "mm", "k4", "i", "j", "p", "i2", "j2", "row",
-                                    "jc", "jce", "pb", "pk", "bp", "cp", "lda4", "ldb4")]
-    locals_ += [(f"pa{r}", "i32") for r in range(MR)] + [("s", ty), ("av", "v128"), ("b0", "v128"), ("b1", "v128")]
-    locals_ += [(f"acc{r}{h}", "v128") for r in range(MR) for h in range(2)]
+                                    "jc", "jce", "pb", "pk", "bp", "cp", *tile_kind.extra_i32, "lda4", "ldb4")]
+    locals_ += [(f"pa{r}", "i32") for r in range(mr)] + tile_kind.locals_()
     return w.func(name, ["a", "b", "c", "scratch", "n", "k", "lda", "ldb", "ldc", "r0", "r1"], locals_)
 
 
@@ -258,14 +304,7 @@ def trsm_wat(name: str, t: Elem = F32) -> str:
         def col():
             w.addr("x", "i", "x1", "c", "x2")
             w("local.tee $xp", f"{t.s}.load", "local.set $s")
-
-            def term():
-                w("local.get $s")
-                w.addr("t", "i", "t1", "p", "t2")
-                w(f"{t.s}.load")
-                w.addr("x", "p", "x1", "c", "x2")
-                w(f"{t.s}.load", f"{t.s}.mul", f"{t.s}.sub", "local.set $s")
-            w.loop("p", "local.get $plo", "local.get $phi", term)
+            _dot_sub(w, t, "local.get $plo", "local.get $phi", ("t", "i", "t1", "p", "t2"), ("x", "p", "x1", "c", "x2"))
             w("local.get $xp", "local.get $s")
             w("local.get $s")
             w.addr("t", "i", "t1", "i", "t2")
@@ -379,14 +418,7 @@ def potf2_wat(name: str, t: Elem = F32) -> str:
         def rowi():
             w.addr("a", "i", "lda", "j", None)
             w("local.tee $ap", f"{t.s}.load", "local.set $s")
-
-            def term():
-                w("local.get $s")
-                w.addr("a", "i", "lda", "p", None)
-                w(f"{t.s}.load")
-                w.addr("a", "j", "lda", "p", None)
-                w(f"{t.s}.load", f"{t.s}.mul", f"{t.s}.sub", "local.set $s")
-            w.loop("p", "i32.const 0", "local.get $j", term)
+            _dot_sub(w, t, "i32.const 0", "local.get $j", ("a", "i", "lda", "p", None), ("a", "j", "lda", "p", None))
             w("local.get $i", "local.get $j", "i32.eq", "if")
             # a NaN goes on as NaN (LAPACK's s <= 0 test, and JAX's result for NaN entries)
             w("local.get $s", f"{t.s}.const 0", f"{t.s}.le", "if", "i32.const 0", "return", "end")
@@ -403,35 +435,7 @@ def getf2_wat(name: str, t: Elem = F32) -> str:
     """kernel(a, m, n, lda, piv, base): LU with partial pivoting of an m x n panel in place, as the
     cpu kernel does it (the first largest |value|, NaN counting as largest as in np.argmax; a zero
     pivot leaves its column unscaled); piv[j] = base + the pivot row."""
-    w = _Wat(t)
-    w("local.get $m", "local.get $n", "local.get $m", "local.get $n", "i32.lt_s", "select", "local.set $kmin")
-
-    def column():
-        w("local.get $j", "local.set $p")
-        w.addr("a", "j", "lda", "j", None)
-        w(f"{t.s}.load", f"{t.s}.abs", "local.set $best")
-
-        def search():
-            w.addr("a", "i", "lda", "j", None)
-            w(f"{t.s}.load", f"{t.s}.abs", "local.tee $v")
-            # take it if larger, or if it is the first NaN (best not NaN yet)
-            w("local.get $best", f"{t.s}.gt", "local.get $v", "local.get $v", f"{t.s}.ne", "local.get $best",
-              "local.get $best", f"{t.s}.eq", "i32.and", "i32.or", "if",
-              "local.get $v", "local.set $best", "local.get $i", "local.set $p", "end")
-        w("local.get $j", "i32.const 1", "i32.add", "local.set $i0")
-        w.loop("i", "local.get $i0", "local.get $m", search)
-        w("local.get $piv", "local.get $j", "i32.const 2", "i32.shl", "i32.add", "local.get $p", "local.get $base",
-          "i32.add", "i32.store")
-
-        def swap():
-            w.addr("a", "j", "lda", "c", None)
-            w("local.tee $ap")
-            w.addr("a", "p", "lda", "c", None)
-            w("local.tee $bp", f"{t.s}.load", "local.get $bp", "local.get $ap", f"{t.s}.load", f"{t.s}.store",
-              f"{t.s}.store")
-        w("local.get $p", "local.get $j", "i32.ne", "if")
-        w.loop("c", "i32.const 0", "local.get $n", swap)
-        w("end")
+    def eliminate(w):
         w.addr("a", "j", "lda", "j", None)
         w(f"{t.s}.load", "local.set $piv_v")
 
@@ -450,10 +454,49 @@ def getf2_wat(name: str, t: Elem = F32) -> str:
             w("local.get $j", "i32.const 1", "i32.add", "local.set $c0")
             w.loop("c", "local.get $c0", "local.get $n", update)
         w.loop("i", "local.get $i0", "local.get $m", below)
+    return getf2_loops_wat(name, t, lambda w: w(f"{t.s}.load", f"{t.s}.abs"), t.s, eliminate, (),
+                           ("best", "v", "piv_v", "l"))
+
+
+def getf2_loops_wat(name, t, magnitude, move, eliminate, more_i32, scalars) -> str:
+    """getf2's pivoting for any element kind: per column the first row of largest magnitude
+    (`magnitude(w)` turns an element's address into it, NaN counting as largest), its index into
+    piv, the rows swapped as `move` values, then `eliminate(w)` scales and updates the rest."""
+    w = _Wat(t)
+    w("local.get $m", "local.get $n", "local.get $m", "local.get $n", "i32.lt_s", "select", "local.set $kmin")
+
+    def column():
+        w("local.get $j", "local.set $p")
+        w.addr("a", "j", "lda", "j", None)
+        magnitude(w)
+        w("local.set $best")
+
+        def search():
+            w.addr("a", "i", "lda", "j", None)
+            magnitude(w)
+            # take it if larger, or if it is the first NaN (best not NaN yet)
+            w("local.tee $v", "local.get $best", f"{t.s}.gt", "local.get $v", "local.get $v", f"{t.s}.ne",
+              "local.get $best", "local.get $best", f"{t.s}.eq", "i32.and", "i32.or", "if",
+              "local.get $v", "local.set $best", "local.get $i", "local.set $p", "end")
+        w("local.get $j", "i32.const 1", "i32.add", "local.set $i0")
+        w.loop("i", "local.get $i0", "local.get $m", search)
+        w("local.get $piv", "local.get $j", "i32.const 2", "i32.shl", "i32.add", "local.get $p", "local.get $base",
+          "i32.add", "i32.store")
+
+        def swap():
+            w.addr("a", "j", "lda", "c", None)
+            w("local.tee $ap")
+            w.addr("a", "p", "lda", "c", None)
+            w("local.tee $bp", f"{move}.load", "local.get $bp", "local.get $ap", f"{move}.load", f"{move}.store",
+              f"{move}.store")
+        w("local.get $p", "local.get $j", "i32.ne", "if")
+        w.loop("c", "i32.const 0", "local.get $n", swap)
+        w("end")
+        eliminate(w)
     w.loop("j", "i32.const 0", "local.get $kmin", column)
     return w.func(name, ["a", "m", "n", "lda", "piv", "base"],
-                    [(x, "i32") for x in ("kmin", "j", "i", "i0", "c", "c0", "p", "ap", "bp")]
-                    + [(v, t.s) for v in ("best", "v", "piv_v", "l")])
+                  [(x, "i32") for x in ("kmin", "j", "i", "i0", "c", "c0", "p", "ap", "bp", *more_i32)]
+                  + [(v, t.s) for v in scalars])
 
 
 def laswp_wat(name: str, t: Elem = F32) -> str:
@@ -527,32 +570,39 @@ def symm_wat(name: str, t: Elem = F32) -> str:
     cholesky_p(symmetrize_input=True) for the cost of the copy the routine makes anyway."""
     w = _Wat(t)
 
+    def row():
+        _set(w, "po", _ptr("out", "i", "n", "jb", t.shift))
+        _set(w, "pr", _ptr("a", "i", "n", "jb", t.shift))
+        _set(w, "pc", _ptr("a", "jb", "n", "i", t.shift))
+
+        def cell():  # (x + y) * 0.5 rounds as JAX's (x + y) / 2
+            w("local.get $po", "local.get $pr", f"{t.s}.load", "local.get $pc", f"{t.s}.load", f"{t.s}.add",
+              f"{t.s}.const 0.5", f"{t.s}.mul", f"{t.s}.store")
+            _set(w, "po", "po", t.size, ["i32.add"])
+            _set(w, "pr", "pr", t.size, ["i32.add"])
+            _set(w, "pc", "pc", "n4", ["i32.add"])
+        w.loop("j", "local.get $jb", "local.get $je", cell)
+    _set(w, "n4", "n", [f"i32.const {t.shift}", "i32.shl"])
+    symm_tiles(w, row)
+    return w.func(name, ["a", "out", "n"], [(v, "i32") for v in ("ib", "ie", "jb", "je", "i", "j", "n4", "po", "pr",
+                                                                 "pc")])
+
+
+def symm_tiles(w, row) -> None:
+    """symm's order: SYMM_TILE x SYMM_TILE tiles on and below the diagonal, row by row in each;
+    row() copies columns [jb, je) of row i (je: the tile's end, or the diagonal's)."""
     def tile_rows():
         _set(w, "ie", "ib", SYMM_TILE, ["i32.add"])
         _set(w, "ie", _sel(["local.get $ie"], ["local.get $n"], _ex("ie", "n", ["i32.lt_s"])))
 
         def tile():
-            def row():
+            def rows():
                 _set(w, "je", "jb", SYMM_TILE, ["i32.add"])
                 _set(w, "je", _sel(["local.get $je"], _ex("i", 1, ["i32.add"]), _ex("je", "i", ["i32.le_s"])))
-
-                _set(w, "po", _ptr("out", "i", "n", "jb", t.shift))
-                _set(w, "pr", _ptr("a", "i", "n", "jb", t.shift))
-                _set(w, "pc", _ptr("a", "jb", "n", "i", t.shift))
-
-                def cell():  # (x + y) * 0.5 rounds as JAX's (x + y) / 2
-                    w("local.get $po", "local.get $pr", f"{t.s}.load", "local.get $pc", f"{t.s}.load", f"{t.s}.add",
-                      f"{t.s}.const 0.5", f"{t.s}.mul", f"{t.s}.store")
-                    _set(w, "po", "po", t.size, ["i32.add"])
-                    _set(w, "pr", "pr", t.size, ["i32.add"])
-                    _set(w, "pc", "pc", "n4", ["i32.add"])
-                w.loop("j", "local.get $jb", "local.get $je", cell)
-            w.loop("i", "local.get $ib", "local.get $ie", row)
+                row()
+            w.loop("i", "local.get $ib", "local.get $ie", rows)
         w.loop("jb", "i32.const 0", "local.get $ie", tile, step=f"i32.const {SYMM_TILE}")
-    _set(w, "n4", "n", [f"i32.const {t.shift}", "i32.shl"])
     w.loop("ib", "i32.const 0", "local.get $n", tile_rows, step=f"i32.const {SYMM_TILE}")
-    return w.func(name, ["a", "out", "n"], [(v, "i32") for v in ("ib", "ie", "jb", "je", "i", "j", "n4", "po", "pr",
-                                                                 "pc")])
 
 
 # ---- the blocked drivers, in WebAssembly too: one call per batch (a host call costs tens of us) -----------
@@ -820,9 +870,14 @@ CTRL_BYTES = 128           # the control block (job words), then the workers' sc
 PAR_WORK = 1 << 18         # gemm mul-adds from which a call is shared out
 PAR_ROWS = 32              # fewest rows a chunk takes (each chunk packs op(B) again)
 SPIN = 1 << 14             # polls of the job word before a worker sleeps on it (up to 1 ms at a time)
+# Polls of the done count without progress after which the caller gives up (seconds: a worker that
+# died in a chunk would otherwise hang the page): it marks the session failed, the driver's other
+# gemms return at once, and _run_threaded raises. (No trap: under wasmtime a trap is a signal that
+# pytest's faulthandler takes first.) A chunk is at most a third of a thread's share of one gemm.
+STALL_POLLS = 1 << 33
 _CTRL = {name: 4 * i for i, name in enumerate((
     "seq", "claim", "done", "exit", "kind", "a", "b", "c", "n", "k", "lda", "ldb", "ldc", "r0", "r1", "chunk",
-    "nchunks", "wscratch", "wstride", "threads", "wchunks"))}
+    "nchunks", "wscratch", "wstride", "threads", "wchunks", "failed"))}
 _GEMMS = ("gemm_nn", "gemm_nt", "gemm_tn")
 _OPERANDS = ("a", "b", "c", "scratch", "n", "k", "lda", "ldb", "ldc", "r0", "r1")
 
@@ -850,6 +905,7 @@ def pgemm_wat(kind: int, name: str, t: Elem = F32) -> str:
       "local.get $rows", f"i32.const {2 * PAR_ROWS}", "i32.lt_s", "i32.or", "if")
     _call(w, gemm, *_OPERANDS)
     w("return", "end")
+    w(*_ld("failed"), "if", "return", "end")  # (a stalled job: the rest of the driver is moot)
     # about three chunks per thread (a late worker still finds some), at least PAR_ROWS, in tiles of MR
     _set(w, "chunk", "rows", _ld("threads"), [f"i32.const {3}", "i32.mul", "i32.div_s"])
     _set(w, "chunk", _sel(["local.get $chunk"], [_g(PAR_ROWS)], _ex("chunk", PAR_ROWS, ["i32.gt_s"])))
@@ -865,8 +921,18 @@ def pgemm_wat(kind: int, name: str, t: Elem = F32) -> str:
     _atomic_st(w, "seq", "s")
     w("local.get $ctrl", *_ld("threads"), "memory.atomic.notify", "drop")
     _call(w, "pclaim", "scratch", "s")
-    w("drop", "block $wx", "loop $wl", *_atomic_ld("done"), "local.get $nch", "i32.lt_s", "br_if $wl", "end", "end")
-    return w.func(name, list(_OPERANDS), [(v, "i32") for v in ("ctrl", "rows", "chunk", "nch", "s")])
+    w("drop")
+    _set(w, "last", 0)
+    w("i64.const 0", "local.set $polls", "block $wx", "loop $wl")
+    _set(w, "d", _atomic_ld("done"))
+    w("local.get $d", "local.get $nch", "i32.ge_s", "br_if $wx")
+    _if(w, _ex("d", "last", ["i32.ne"]), lambda: (
+        _set(w, "last", "d"), w("i64.const 0", "local.set $polls", "br $wl")))
+    w("local.get $polls", "i64.const 1", "i64.add", "local.tee $polls", f"i64.const {STALL_POLLS}", "i64.lt_s",
+      "br_if $wl")
+    w("local.get $ctrl", "i32.const 1", f"i32.atomic.store offset={_CTRL['failed']}", "end", "end")
+    return w.func(name, list(_OPERANDS), [(v, "i32") for v in ("ctrl", "rows", "chunk", "nch", "s", "d", "last")]
+                  + [("polls", "i64")])
 
 
 def pclaim_wat(name: str, t: Elem = F32) -> str:
@@ -965,17 +1031,23 @@ def linalg_module(export: str, fma: bool, shared: bool, t: Elem = F32) -> str:
         funcs.update({name: fn(name, t) for name, fn in (("pclaim", pclaim_wat), ("pworker", pworker_wat),
                                                          ("pexit", pexit_wat))})
         funcs[export] = par_entry_wat(export[:-4], export, t)
+    return _module(shared, linked(funcs, export, lambda ta, tb, name: gemm_sub_wat(ta, tb, fma, name, t)), export,
+                   "  (global $ctrl (mut i32) (i32.const 0))\n" if par else "")
+
+
+def linked(funcs: dict, export: str, gemm) -> list[str]:
+    """funcs and the three gemm_xx (`gemm(trans_a, trans_b, name)`), cut to `export` and what it
+    calls, directly or not, in order."""
     for ta, tb in ((False, False), (False, True), (True, False)):
         name = f"gemm_{'t' if ta else 'n'}{'t' if tb else 'n'}"
-        funcs[name] = gemm_sub_wat(ta, tb, fma, name, t)
+        funcs[name] = gemm(ta, tb, name)
     need, todo = {export}, [export]
     while todo:
         for callee in re.findall(r"call \$(\w+)", funcs[todo.pop()]):
             if callee not in need:
                 need.add(callee)
                 todo.append(callee)
-    return _module(shared, [funcs[name] for name in funcs if name in need], export,
-                   "  (global $ctrl (mut i32) (i32.const 0))\n" if par else "")
+    return [funcs[name] for name in funcs if name in need]
 
 
 def _kernel(dev, name, *flags, t: Elem = F32):
@@ -1010,10 +1082,15 @@ def _run_threaded(dev, t, entry, *args) -> None:
     fn = _kernel(dev, entry + "_par", t=t)
     head = (_ctrl(dev, t).ptr, next(_sessions))
     calls = [(me, *head, *args) for me in range(dev.runtime.threads)]
+    failed = head[0] + _CTRL["failed"]
+    dev.runtime.write(failed, np.zeros(1, np.int32))
     if len(calls) > 1:
         dev.runtime.run_parallel(fn, calls)
     else:  # (a runtime without workers: the calling thread takes every chunk)
         fn(*calls[0])
+    if dev.runtime.read(failed, 4).view(np.int32)[0]:
+        raise RuntimeError(f"jaxlite: the wasm {entry.split('_')[0]} routine stopped: a chunk of its matrix "
+                           "products never finished on a worker thread")
 
 
 # ---- the primitives' routines ------------------------------------------------------------------------
@@ -1029,86 +1106,106 @@ def _threaded(dev, n) -> bool:
     return dev.runtime.threads > 1 and n >= THREADED_FROM
 
 
-def _elem(*avals) -> Elem | None:
-    """The element type all avals share, or None (another dtype: the host runs it)."""
+def _elem(*avals, elems=ELEMS) -> Elem | None:
+    """The element type (of elems) all avals share, or None (another dtype: the host runs it)."""
     dts = {np.dtype(a.dtype) for a in avals}
-    return ELEMS.get(dts.pop()) if len(dts) == 1 else None
+    return elems.get(dts.pop()) if len(dts) == 1 else None
 
 
 def _copy(dev, buf, aval):
-    """A device copy of buf (the routines factor in place)."""
-    copy = dev.compile(ir.Kernel("copy", (aval.dtype,), (ir.Load(aval.dtype, 0, ir.Index(ir.I32)),)))
-    return dev.launch(copy, [buf], aval.size, aval.dtype)
+    """A device copy of buf (the routines factor in place); complex as a copy of its float parts."""
+    dt, size = np.dtype(aval.dtype), aval.size
+    if dt.kind == "c":
+        dt, size = np.dtype(f"f{dt.itemsize // 2}"), 2 * size
+    copy = dev.compile(ir.Kernel("copy", (dt,), (ir.Load(dt, 0, ir.Index(ir.I32)),)))
+    return dev.launch(copy, [buf], size, dt)
 
 
 def _batch(shape) -> int:
     return int(np.prod(shape[:-2], dtype=np.int64))
 
 
-def cholesky_routine(dev, bufs, in_avals, params, out_avals):
-    (x,) = in_avals
-    t = _elem(x)
-    if t is None:
-        return None
-    n = x.shape[-1]
-    with dev.runtime.lock:
-        batch = _batch(x.shape) if n else 0
-        if params.get("symmetrize_input"):
-            out = WasmBuffer(dev, x.size * t.size)
-            if batch:
-                _kernel(dev, "symm_batch", t=t)(bufs[0].ptr, out.ptr, n, batch)
+@dataclass(frozen=True)
+class Family:
+    """What the routines take from a family of modules: its element types by dtype, its kernels
+    (`kernel(dev, name, t)`), its batch entries' names, whether its trsm entry takes conjugate_a,
+    and whether its drivers may share their gemms with the runtime's threads."""
+    elems: dict
+    kernel: object
+    chol: str = "chol_batch"
+    trsm: str = "trsm_batch"
+    lu: str = "lu_batch"
+    conj: bool = False
+    threads: bool = True
+
+    def elem(self, *avals):
+        return _elem(*avals, elems=self.elems)
+
+    def run(self, dev, t, entry, n, *args) -> None:
+        if self.threads and _threaded(dev, n):
+            _run_threaded(dev, t, entry, *args)
         else:
+            self.kernel(dev, entry, t)(*args)
+
+
+def routines(f: Family) -> dict:
+    """cholesky, triangular_solve and lu as device routines over the modules of f (None for other
+    dtypes: the host runs them)."""
+    def cholesky_routine(dev, bufs, in_avals, params, out_avals):
+        (x,) = in_avals
+        t = f.elem(x)
+        if t is None:
+            return None
+        n = x.shape[-1]
+        with dev.runtime.lock:
+            batch = _batch(x.shape) if n else 0
+            if params.get("symmetrize_input"):
+                out = WasmBuffer(dev, x.size * t.size)
+                if batch:
+                    f.kernel(dev, "symm_batch", t)(bufs[0].ptr, out.ptr, n, batch)
+            else:
+                out = _copy(dev, bufs[0], x)
+            scratch = WasmBuffer(dev, scratch_bytes(t))  # (held here: a freed block would be reused under the call)
+            if batch:
+                f.run(dev, t, f.chol, n, out.ptr, n, batch, scratch.ptr)
+        return [out]
+
+    def triangular_solve_routine(dev, bufs, in_avals, params, out_avals):
+        a, b = in_avals
+        t = f.elem(a, b)
+        if t is None:
+            return None
+        n = a.shape[-1]
+        rows, cols = b.shape[-2:]
+        with dev.runtime.lock:
+            out = _copy(dev, bufs[1], b)
+            names = ("left_side", "lower", "transpose_a") + ("conjugate_a",) * f.conj + ("unit_diagonal",)
+            batch = _batch(b.shape) if rows and cols and n else 0
+            scratch = WasmBuffer(dev, scratch_bytes(t))
+            if batch:
+                f.run(dev, t, f.trsm, max(rows, cols), bufs[0].ptr, out.ptr, n, rows, cols,
+                      *(int(params[k]) for k in names), batch, scratch.ptr)
+        return [out]
+
+    def lu_routine(dev, bufs, in_avals, params, out_avals):
+        (x,) = in_avals
+        t = f.elem(x)
+        if t is None:
+            return None
+        m, n = x.shape[-2:]
+        k = min(m, n)
+        batch = _batch(x.shape)
+        with dev.runtime.lock:
             out = _copy(dev, bufs[0], x)
-        scratch = WasmBuffer(dev, scratch_bytes(t))  # (held here: a freed block would be reused under the call)
-        args = (out.ptr, n, batch, scratch.ptr)
-        if batch and _threaded(dev, n):
-            _run_threaded(dev, t, "chol_batch", *args)
-        elif batch:
-            _kernel(dev, "chol_batch", t=t)(*args)
-    return [out]
-
-
-def triangular_solve_routine(dev, bufs, in_avals, params, out_avals):
-    a, b = in_avals
-    t = _elem(a, b)
-    if t is None:
-        return None
-    n = a.shape[-1]
-    rows, cols = b.shape[-2:]
-    with dev.runtime.lock:
-        out = _copy(dev, bufs[1], b)
-        flags = [params[f] for f in ("left_side", "lower", "transpose_a", "unit_diagonal")]
-        batch = _batch(b.shape) if rows and cols and n else 0
-        scratch = WasmBuffer(dev, scratch_bytes(t))
-        args = (bufs[0].ptr, out.ptr, n, rows, cols, *map(int, flags), batch, scratch.ptr)
-        if batch and _threaded(dev, max(rows, cols)):
-            _run_threaded(dev, t, "trsm_batch", *args)
-        elif batch:
-            _kernel(dev, "trsm_batch", t=t)(*args)
-    return [out]
-
-
-def lu_routine(dev, bufs, in_avals, params, out_avals):
-    (x,) = in_avals
-    t = _elem(x)
-    if t is None:
-        return None
-    m, n = x.shape[-2:]
-    k = min(m, n)
-    batch = _batch(x.shape)
-    with dev.runtime.lock:
-        out = _copy(dev, bufs[0], x)
-        piv = WasmBuffer(dev, batch * k * 4)
-        perm = WasmBuffer(dev, batch * m * 4)
-        scratch = WasmBuffer(dev, scratch_bytes(t))
-        args = (out.ptr, m, n, piv.ptr, batch, scratch.ptr)
-        if k and batch and _threaded(dev, k):
-            _run_threaded(dev, t, "lu_batch", *args)
-        elif k and batch:
-            _kernel(dev, "lu_batch", t=t)(*args)
-        if m and batch:
-            _kernel(dev, "perm")(piv.ptr, perm.ptr, k, m, batch)
-    return [out, piv, perm]
+            piv = WasmBuffer(dev, batch * k * 4)
+            perm = WasmBuffer(dev, batch * m * 4)
+            scratch = WasmBuffer(dev, scratch_bytes(t))
+            if k and batch:
+                f.run(dev, t, f.lu, k, out.ptr, m, n, piv.ptr, batch, scratch.ptr)
+            if m and batch:
+                _kernel(dev, "perm")(piv.ptr, perm.ptr, k, m, batch)
+        return [out, piv, perm]
+    return {"cholesky": cholesky_routine, "triangular_solve": triangular_solve_routine, "lu": lu_routine}
 
 
 def pivots_to_permutation_routine(dev, bufs, in_avals, params, out_avals):
@@ -1124,9 +1221,5 @@ def pivots_to_permutation_routine(dev, bufs, in_avals, params, out_avals):
     return [perm]
 
 
-WasmDevice.prim_routines.update({
-    "cholesky": cholesky_routine,
-    "triangular_solve": triangular_solve_routine,
-    "lu": lu_routine,
-    "lu_pivots_to_permutation": pivots_to_permutation_routine,
-})
+WasmDevice.prim_routines.update(routines(Family(ELEMS, lambda dev, name, t: _kernel(dev, name, t=t))))
+WasmDevice.prim_routines["lu_pivots_to_permutation"] = pivots_to_permutation_routine

@@ -7,7 +7,8 @@ linalg.py's own (trsm_blocked, the Cholesky and LU drivers, the batch entries): 
 addresses (from the element size) and call kernels by name, so this module supplies complex
 kernels under those names and reuses the drivers as they are:
 
-- `gemm_nn/tn/nt`: C -= op(A) @ op(B) with SIMD. Per register tile (MR rows x NV vectors) two
+- `gemm_nn/tn/nt`: C -= op(A) @ op(B) with SIMD, linalg.gemm_wat's loops (packing, tiles, edges)
+  with this module's arithmetic (`ComplexTile`). Per register tile (MR rows x NV vectors) two
   accumulators per vector: acc_r += splat(a.re) * B and acc_i += splat(a.im) * B over k, then
   C -= acc_r + (swap(acc_i) ^ sign), with the sign bit on the real lanes for a * b and on the
   imaginary lanes for conj(a) * b; conj(B) is taken when B's columns are packed.
@@ -27,29 +28,27 @@ kernels under those names and reuses the drivers as they are:
   conj(T) X = B without a transpose is solved as T conj(X) = conj(B): X conjugated in place
   before and after.
 
-The routines register over linalg.py's for cholesky, triangular_solve and lu and hand every other
-dtype on to them (this module imports linalg.py, never the other way round). linalg.py's threaded
-drivers are float only: complex runs on the calling thread.
+The routines are linalg.py's (`routines`) over this module's kernels and entries; they register
+over linalg.py's for cholesky, triangular_solve and lu and hand every other dtype on to them
+(this module imports linalg.py, never the other way round). linalg.py's threaded drivers are
+float only: complex runs on the calling thread.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from jaxlite._src.backends.wasm import linalg as L
 from jaxlite._src.backends.wasm.assembler import assemble
-from jaxlite._src.backends.wasm.device import WasmBuffer, WasmDevice
-from jaxlite._src.backends.wasm.linalg import KU, NC, _Wat, _call, _ex, _if, _module, _sel, _set
-from jaxlite._src.kernel import ir
+from jaxlite._src.backends.wasm.device import WasmDevice
+from jaxlite._src.backends.wasm.linalg import _Wat, _call, _ex, _if, _module, _set
 
 # gemm's register tile: MR rows of NV vectors, two accumulators each: 8, as the float gemm keeps
-# (1 or 4 rows measured no faster under wasmtime or in Node)
+# (1 or 4 rows measured no faster under wasmtime or in Node); NV is linalg.gemm_wat's strip width
 MR = 2
 NV = 2
-SYMM_TILE = 16
 SIGN = -2147483648  # an i32 lane with only the sign bit
 
 
@@ -107,6 +106,13 @@ CELEMS = {np.dtype(np.complex64): C64, np.dtype(np.complex128): C128}
 def _load(w, t, ptr, r, i):
     w(f"local.get ${ptr}", f"{t.s}.load", f"local.set ${r}", f"local.get ${ptr}", f"{t.s}.load offset={t.part}",
       f"local.set ${i}")
+
+
+def _load_at(w, t, ptr, r, i, *addr):
+    """_load from the address of w.addr(*addr), kept in local ptr."""
+    w.addr(*addr)
+    w(f"local.set ${ptr}")
+    _load(w, t, ptr, r, i)
 
 
 def _store(w, t, ptr, r, i):
@@ -179,135 +185,77 @@ def _masks(w, t, conj: bool):
 # ---- kernels ------------------------------------------------------------------------------------------------
 
 
-def gemm_sub_wat(trans_a: bool, trans_b: bool, fma: bool, name: str, t: CElem) -> str:
-    """kernel(a, b, c, scratch, n, k, lda, ldb, ldc, r0, r1) as linalg.gemm_sub_wat for complex
-    elements: C[i, :] -= op(A)[i, :] @ op(B) for rows i in [r0, r1); with $conj set, gemm_tn
-    conjugates A and gemm_nt B (the triangle or L in the drivers that call them)."""
-    w = _Wat(t)
-    nrc, e, s, v = NV * t.lanes, t.size, t.s, t.v
-    conj_a, conj_b = trans_a and not trans_b, trans_b and not trans_a
-    w("local.get $lda", "local.set $sa1", "i32.const 1", "local.set $sa2") if not trans_a else \
-        w("i32.const 1", "local.set $sa1", "local.get $lda", "local.set $sa2")
-    w("local.get $ldb", "local.set $sb1", "i32.const 1", "local.set $sb2") if not trans_b else \
-        w("i32.const 1", "local.set $sb1", "local.get $ldb", "local.set $sb2")
-    w("local.get $n", "local.get $n", f"i32.const {nrc}", "i32.rem_s", "i32.sub", "local.set $n8")
-    w("local.get $r1", "local.get $r1", "local.get $r0", "i32.sub", f"i32.const {MR}", "i32.rem_s", "i32.sub",
-      "local.set $mm")
-    w("local.get $k", "local.get $k", f"i32.const {KU}", "i32.rem_s", "i32.sub", "local.set $k4")
-    _set(w, "lda4", "lda", [f"i32.const {t.shift}", "i32.shl"])
-    _set(w, "ldb4", "ldb", [f"i32.const {t.shift}", "i32.shl"])
-    _masks(w, t, conj_a)
-    if conj_b:
-        w(t.mask(True), "v128.const i32x4 0 0 0 0", "global.get $conj", "select", "local.set $bm")
+class ComplexTile(L.RealTile):
+    """linalg.gemm_wat's arithmetic for complex elements: per vector of the tile two accumulators,
+    acc_r += splat(a.re) * B and acc_i += splat(a.im) * B, combined as C -= acc_r + (swap(acc_i) ^
+    sign); with $conj set, gemm_tn conjugates A (the sign) and gemm_nt B (when it is packed)."""
+    rows = MR
+    extra_i32 = ("ap",)
 
-    def scalar_cell():
-        w.addr("c", "i2", "ldc", "j2", None)
-        w("local.set $cp")
-        _load(w, t, "cp", "sr", "si")
+    def __init__(self, t: CElem, fma: bool, trans_a: bool, trans_b: bool):
+        super().__init__(t, fma)
+        self.align, self.move = t.part, t.move
+        self.conj_a, self.conj_b = trans_a and not trans_b, trans_b and not trans_a
+
+    def setup(self, w):
+        t = self.t
+        _masks(w, t, self.conj_a)
+        if self.conj_b:
+            w(t.mask(True), "v128.const i32x4 0 0 0 0", "global.get $conj", "select", "local.set $bm")
+
+    def scalar_cell(self, w):
+        t = self.t
+        _load_at(w, t, "cp", "sr", "si", "c", "i2", "ldc", "j2", None)
 
         def step():
-            w.addr("a", "i2", "sa1", "p", "sa2")
-            w("local.set $ap")
-            _load(w, t, "ap", "ar", "ai")
-            w.addr("b", "p", "sb1", "j2", "sb2")
-            w("local.set $bp")
-            _load(w, t, "bp", "br", "bi")
-            if conj_a:
+            _load_at(w, t, "ap", "ar", "ai", "a", "i2", "sa1", "p", "sa2")
+            _load_at(w, t, "bp", "br", "bi", "b", "p", "sb1", "j2", "sb2")
+            if self.conj_a:
                 _conj_if_global(w, t, "ai")
-            if conj_b:
+            if self.conj_b:
                 _conj_if_global(w, t, "bi")
             _msub(w, t, "sr", "si", "ar", "ai", "br", "bi")
         w.loop("p", "i32.const 0", "local.get $k", step)
         _store(w, t, "cp", "sr", "si")
 
-    def scalar_block(row_lo, row_hi, col_lo, col_hi):
-        w.loop("i2", row_lo, row_hi, lambda: w.loop("j2", col_lo, col_hi, scalar_cell))
+    def packed_row(self, w):
+        if self.conj_b:
+            for off in (0, 16):
+                w("local.get $pk", "local.get $pk", f"v128.load offset={off}", "local.get $bm", "v128.xor",
+                  f"v128.store offset={off}")
 
-    def pack():  # strip (j - jc) / nrc of the scratch: [p, 0:nrc] = op(B)[p, j:j+nrc] (32 bytes a row)
-        _set(w, "pk", "j", "jc", ["i32.sub"], "k", ["i32.mul", f"i32.const {t.shift}", "i32.shl"], "scratch",
-             ["i32.add"])
-
-        def row():
-            if not trans_b:
-                w("local.get $pk")
-                w.addr("b", "p", "ldb", "j", None)
-                w("local.tee $bp", f"v128.load align={t.part}", "v128.store",
-                  "local.get $pk", "local.get $bp", f"v128.load offset=16 align={t.part}", "v128.store offset=16")
-            else:  # op(B)[p, j + q] = B[j + q, p]: nrc rows of B, ldb apart
-                w.addr("b", "j", "ldb", "p", None)
-                w("local.set $bp")
-                for q in range(nrc):
-                    w("local.get $pk", "local.get $bp", f"{t.move}.load", f"{t.move}.store offset={e * q}")
-                    if q < nrc - 1:
-                        w("local.get $bp", "local.get $ldb4", "i32.add", "local.set $bp")
-                if conj_b:
-                    for off in (0, 16):
-                        w("local.get $pk", "local.get $pk", f"v128.load offset={off}", "local.get $bm", "v128.xor",
-                          f"v128.store offset={off}")
-            w("local.get $pk", "i32.const 32", "i32.add", "local.set $pk")
-        w.loop("p", "i32.const 0", "local.get $k", row)
-
-    def tile():
+    def zero(self, w):
         for r in range(MR):
             for h in range(NV):
                 w("v128.const i32x4 0 0 0 0", f"local.tee $r{r}{h}", f"local.set $i{r}{h}")
-        if not trans_a:
-            for r in range(MR):
-                w("local.get $a", "local.get $i", f"i32.const {r}", "i32.add", "local.get $lda", "i32.mul",
-                  f"i32.const {t.shift}", "i32.shl", "i32.add", f"local.set $pa{r}")
-        else:  # op(A)[i + r, p] = A[p, i + r]: MR neighbours in one row of A
-            w("local.get $a", "local.get $i", f"i32.const {t.shift}", "i32.shl", "i32.add", "local.set $pa0")
-        _set(w, "pb", "j", "jc", ["i32.sub"], "k", ["i32.mul", f"i32.const {t.shift}", "i32.shl"], "scratch",
-             ["i32.add"])
 
-        def ksteps(unroll):
-            for u in range(unroll):
-                for h in range(NV):
-                    w("local.get $pb", f"v128.load offset={u * 32 + 16 * h}", f"local.set $b{h}")
-                for r in range(MR):
-                    ptr, off = ("pa0", e * r) if trans_a else (f"pa{r}", u * e)
-                    w(f"local.get ${ptr}", f"{t.splat} offset={off}", "local.set $xr",
-                      f"local.get ${ptr}", f"{t.splat} offset={off + t.part}", "local.set $xi")
-                    for h in range(NV):
-                        _fma(w, t, fma, f"r{r}{h}", "xr", f"b{h}")
-                        _fma(w, t, fma, f"i{r}{h}", "xi", f"b{h}")
-                if trans_a:
-                    w("local.get $pa0", "local.get $lda4", "i32.add", "local.set $pa0")
-            w("local.get $pb", f"i32.const {unroll * 32}", "i32.add", "local.set $pb")
-            if not trans_a:
-                for r in range(MR):
-                    w(f"local.get $pa{r}", f"i32.const {unroll * e}", "i32.add", f"local.set $pa{r}")
+    def row_step(self, w, r, ptr, off):
+        t = self.t
+        w(f"local.get ${ptr}", f"{t.splat} offset={off}", "local.set $xr",
+          f"local.get ${ptr}", f"{t.splat} offset={off + t.part}", "local.set $xi")
+        for h in range(NV):
+            _fma(w, t, self.fma, f"r{r}{h}", "xr", f"b{h}")
+            _fma(w, t, self.fma, f"i{r}{h}", "xi", f"b{h}")
 
-        if trans_a:
-            w.loop("p", "i32.const 0", "local.get $k", lambda: ksteps(1))
-        else:
-            w.loop("p", "i32.const 0", "local.get $k4", lambda: ksteps(KU), step=f"i32.const {KU}")
-            w.loop("p", "local.get $k4", "local.get $k", lambda: ksteps(1))
-        for r in range(MR):
-            w("local.get $i", f"i32.const {r}", "i32.add", "local.set $row")
-            w.addr("c", "row", "ldc", "j", None)
-            w("local.set $cp")
-            for h in range(NV):
-                w("local.get $cp", "local.get $cp", f"v128.load offset={16 * h} align={t.part}")
-                _combine(w, f"r{r}{h}", f"i{r}{h}")
-                w(f"{v}.add", f"{v}.sub", f"v128.store offset={16 * h} align={t.part}")
+    def store_row(self, w, r):
+        w("local.set $cp")
+        for h in range(NV):
+            w("local.get $cp", "local.get $cp", f"v128.load offset={16 * h} align={self.t.part}")
+            _combine(w, f"r{r}{h}", f"i{r}{h}")
+            w(f"{self.t.v}.add", f"{self.t.v}.sub", f"v128.store offset={16 * h} align={self.t.part}")
 
-    def chunk():  # columns [jc, jce): their strips packed, then each row tile against every strip
-        _set(w, "jce", "jc", NC, ["i32.add"])
-        _set(w, "jce", _sel(["local.get $jce"], ["local.get $n8"], _ex("jce", "n8", ["i32.lt_s"])))
-        w.loop("j", "local.get $jc", "local.get $jce", pack, step=f"i32.const {nrc}")
-        w.loop("i", "local.get $r0", "local.get $mm",
-               lambda: w.loop("j", "local.get $jc", "local.get $jce", tile, step=f"i32.const {nrc}"),
-               step=f"i32.const {MR}")
-        scalar_block("local.get $mm", "local.get $r1", "local.get $jc", "local.get $jce")
-    w.loop("jc", "i32.const 0", "local.get $n8", chunk, step=f"i32.const {NC}")
-    scalar_block("local.get $r0", "local.get $r1", "local.get $n8", "local.get $n")
-    locals_ = [(x, "i32") for x in ("sa1", "sa2", "sb1", "sb2", "n8", "mm", "k4", "i", "j", "p", "i2", "j2", "row",
-                                    "jc", "jce", "pb", "pk", "bp", "cp", "ap", "lda4", "ldb4")]
-    locals_ += [(f"pa{r}", "i32") for r in range(MR)] + [(x, s) for x in ("sr", "si", "ar", "ai", "br", "bi")]
-    locals_ += [(x, "v128") for x in ("xr", "xi", "swp", "sgn", "bm")] + [(f"b{h}", "v128") for h in range(NV)]
-    locals_ += [(f"{c}{r}{h}", "v128") for c in "ri" for r in range(MR) for h in range(NV)]
-    return w.func(name, ["a", "b", "c", "scratch", "n", "k", "lda", "ldb", "ldc", "r0", "r1"], locals_)
+    def locals_(self):
+        s = self.t.s
+        return ([(x, s) for x in ("sr", "si", "ar", "ai", "br", "bi")]
+                + [(x, "v128") for x in ("xr", "xi", "swp", "sgn", "bm")] + [(f"b{h}", "v128") for h in range(NV)]
+                + [(f"{c}{r}{h}", "v128") for c in "ri" for r in range(MR) for h in range(NV)])
+
+
+def gemm_sub_wat(trans_a: bool, trans_b: bool, fma: bool, name: str, t: CElem) -> str:
+    """kernel(a, b, c, scratch, n, k, lda, ldb, ldc, r0, r1) as linalg.gemm_sub_wat for complex
+    elements: C[i, :] -= op(A)[i, :] @ op(B) for rows i in [r0, r1); with $conj set, gemm_tn
+    conjugates A and gemm_nt B (the triangle or L in the drivers that call them)."""
+    return L.gemm_wat(trans_a, trans_b, name, t, ComplexTile(t, fma, trans_a, trans_b))
 
 
 def _rows_of_step(w):
@@ -320,11 +268,33 @@ def _rows_of_step(w):
 
 def _diag_recip(w, t):
     """(ir, ii) = 1 / op(T)[i, i] (conjugated with $conj)."""
-    w.addr("t", "i", "t1", "i", "t2")
-    w("local.set $tp")
-    _load(w, t, "tp", "dr", "di")
+    _load_at(w, t, "tp", "dr", "di", "t", "i", "t1", "i", "t2")
     _conj_if_global(w, t, "di")
     _recip(w, t, "dr", "di", "ir", "ii", "rr", "den")
+
+
+def _solve_cell(w, t, own, other, other_addr, lo="plo", recip=False, loaded=False):
+    """X[i, c] (at the address in local `own`, or in (sr, si) already where loaded) minus the sum
+    over the solved rows p in [lo, phi) of op(T)[i, p] X[p, c] (T conjugated with $conj;
+    other_addr() pushes X[p, c]'s address, kept in local `other`), times the diagonal's reciprocal
+    unless unit (computed here with recip)."""
+    if not loaded:
+        _load(w, t, own, "sr", "si")
+
+    def term():
+        _load_at(w, t, "tp", "ar", "ai", "t", "i", "t1", "p", "t2")
+        _conj_if_global(w, t, "ai")
+        other_addr()
+        w(f"local.set ${other}")
+        _load(w, t, other, "br", "bi")
+        _msub(w, t, "sr", "si", "ar", "ai", "br", "bi")
+    w.loop("p", f"local.get ${lo}", "local.get $phi", term)
+    w("local.get $unit", "i32.eqz", "if")
+    if recip:
+        _diag_recip(w, t)
+    _mul(w, t, "sr", "si", "ir", "ii", "tmp")
+    w("end")
+    _store(w, t, own, "sr", "si")
 
 
 _SCALAR_LOCALS = ("sr", "si", "ar", "ai", "br", "bi", "dr", "di", "ir", "ii", "rr", "den", "tmp")
@@ -344,22 +314,7 @@ def trsm_wat(name: str, t: CElem) -> str:
         def col():
             w.addr("x", "i", "x1", "c", "x2")
             w("local.set $xp")
-            _load(w, t, "xp", "sr", "si")
-
-            def term():
-                w.addr("t", "i", "t1", "p", "t2")
-                w("local.set $tp")
-                _load(w, t, "tp", "ar", "ai")
-                _conj_if_global(w, t, "ai")
-                w.addr("x", "p", "x1", "c", "x2")
-                w("local.set $q")
-                _load(w, t, "q", "br", "bi")
-                _msub(w, t, "sr", "si", "ar", "ai", "br", "bi")
-            w.loop("p", "local.get $plo", "local.get $phi", term)
-            w("local.get $unit", "i32.eqz", "if")
-            _mul(w, t, "sr", "si", "ir", "ii", "tmp")
-            w("end")
-            _store(w, t, "xp", "sr", "si")
+            _solve_cell(w, t, "xp", "q", lambda: w.addr("x", "p", "x1", "c", "x2"))
         w.loop("c", "i32.const 0", "local.get $k", col)
     w.loop("step", "i32.const 0", "local.get $n", row)
     return w.func(name, ["t", "x", "n", "k", "t1", "t2", "x1", "x2", "fwd", "unit"],
@@ -412,21 +367,8 @@ def trsm_dot_wat(name: str, t: CElem, fma: bool = False) -> str:
             w(f"{s}.sub", "local.set $sr", "local.get $si")
             hsum("a2", "m2")
             w(f"{s}.sub", "local.set $si")
-
-            def term():
-                w.addr("t", "i", "t1", "p", "t2")
-                w("local.set $tp")
-                _load(w, t, "tp", "ar", "ai")
-                _conj_if_global(w, t, "ai")
-                _set(w, "q", "xr", "p", [f"i32.const {t.shift}", "i32.shl", "i32.add"])
-                _load(w, t, "q", "br", "bi")
-                _msub(w, t, "sr", "si", "ar", "ai", "br", "bi")
-            w.loop("p", "local.get $p4", "local.get $phi", term)
-            w("local.get $unit", "i32.eqz", "if")
-            _diag_recip(w, t)
-            _mul(w, t, "sr", "si", "ir", "ii", "tmp")
-            w("end")
-            _store(w, t, "xp", "sr", "si")
+            _solve_cell(w, t, "xp", "q", lambda: w(*_ex("xr", "p", [f"i32.const {t.shift}", "i32.shl", "i32.add"])),
+                        lo="p4", recip=True, loaded=True)
         w.loop("step", "i32.const 0", "local.get $n", elem)
     w.loop("c", "i32.const 0", "local.get $k", row_of_x)
     return w.func(name, ["t", "x", "n", "k", "ldt", "ldx", "fwd", "unit"],
@@ -478,22 +420,7 @@ def trsm_rows_wat(name: str, t: CElem, fma: bool = False) -> str:
 
         def one():
             _set(w, "q", "xi", "c", [f"i32.const {t.shift}", "i32.shl", "i32.add"])
-            _load(w, t, "q", "sr", "si")
-
-            def term():
-                w.addr("t", "i", "t1", "p", "t2")
-                w("local.set $tp")
-                _load(w, t, "tp", "ar", "ai")
-                _conj_if_global(w, t, "ai")
-                w.addr("x", "p", "ldx", "c", None)
-                w("local.set $xp")
-                _load(w, t, "xp", "br", "bi")
-                _msub(w, t, "sr", "si", "ar", "ai", "br", "bi")
-            w.loop("p", "local.get $plo", "local.get $phi", term)
-            w("local.get $unit", "i32.eqz", "if")
-            _mul(w, t, "sr", "si", "ir", "ii", "tmp")
-            w("end")
-            _store(w, t, "q", "sr", "si")
+            _solve_cell(w, t, "q", "xp", lambda: w.addr("x", "p", "ldx", "c", None))
         w.loop("c", "i32.const 0", "local.get $k4", vec, step=f"i32.const {t.lanes}")
         w.loop("c", "local.get $k4", "local.get $k", one)
     w.loop("step", "i32.const 0", "local.get $n", row)
@@ -513,17 +440,11 @@ def potf2_wat(name: str, t: CElem) -> str:
 
     def column():
         def rowi():
-            w.addr("a", "i", "lda", "j", None)
-            w("local.set $ap")
-            _load(w, t, "ap", "sr", "si")
+            _load_at(w, t, "ap", "sr", "si", "a", "i", "lda", "j", None)
 
             def term():  # s -= A[i, p] conj(A[j, p])
-                w.addr("a", "i", "lda", "p", None)
-                w("local.set $xp")
-                _load(w, t, "xp", "ar", "ai")
-                w.addr("a", "j", "lda", "p", None)
-                w("local.set $xp")
-                _load(w, t, "xp", "br", "bi")
+                _load_at(w, t, "xp", "ar", "ai", "a", "i", "lda", "p", None)
+                _load_at(w, t, "xp", "br", "bi", "a", "j", "lda", "p", None)
                 w("local.get $bi", f"{s}.neg", "local.set $bi")
                 _msub(w, t, "sr", "si", "ar", "ai", "br", "bi")
             w.loop("p", "i32.const 0", "local.get $j", term)
@@ -549,73 +470,35 @@ def getf2_wat(name: str, t: CElem) -> str:
     pivot is the first entry of largest |re| + |im| (LAPACK's icamax, JAX's choice on CPU; NaN
     counts as largest), a zero pivot leaves its column unscaled, the others are scaled by the
     pivot's reciprocal; piv[j] = base + the pivot row."""
-    w = _Wat(t)
     s = t.s
-    w("local.get $m", "local.get $n", "local.get $m", "local.get $n", "i32.lt_s", "select", "local.set $kmin")
 
-    def cabs1():
+    def cabs1(w):
         w("local.tee $ap", f"{s}.load", f"{s}.abs", "local.get $ap", f"{s}.load offset={t.part}", f"{s}.abs",
           f"{s}.add")
 
-    def column():
-        w("local.get $j", "local.set $p")
-        w.addr("a", "j", "lda", "j", None)
-        cabs1()
-        w("local.set $best")
-
-        def search():
-            w.addr("a", "i", "lda", "j", None)
-            cabs1()
-            w("local.tee $v", "local.get $best", f"{s}.gt", "local.get $v", "local.get $v", f"{s}.ne",
-              "local.get $best", "local.get $best", f"{s}.eq", "i32.and", "i32.or", "if",
-              "local.get $v", "local.set $best", "local.get $i", "local.set $p", "end")
-        w("local.get $j", "i32.const 1", "i32.add", "local.set $i0")
-        w.loop("i", "local.get $i0", "local.get $m", search)
-        w("local.get $piv", "local.get $j", "i32.const 2", "i32.shl", "i32.add", "local.get $p", "local.get $base",
-          "i32.add", "i32.store")
-
-        def swap():
-            w.addr("a", "j", "lda", "c", None)
-            w("local.tee $ap")
-            w.addr("a", "p", "lda", "c", None)
-            w("local.tee $bp", f"{t.move}.load", "local.get $bp", "local.get $ap", f"{t.move}.load",
-              f"{t.move}.store", f"{t.move}.store")
-        w("local.get $p", "local.get $j", "i32.ne", "if")
-        w.loop("c", "i32.const 0", "local.get $n", swap)
-        w("end")
-        w.addr("a", "j", "lda", "j", None)
-        w("local.set $ap")
-        _load(w, t, "ap", "dr", "di")
+    def eliminate(w):
+        _load_at(w, t, "ap", "dr", "di", "a", "j", "lda", "j", None)
         w("local.get $dr", f"{s}.const 0", f"{s}.ne", "local.get $di", f"{s}.const 0", f"{s}.ne", "i32.or",
           "local.tee $nz", "if")
         _recip(w, t, "dr", "di", "ir", "ii", "rr", "den")
         w("end")
 
         def below():
-            w.addr("a", "i", "lda", "j", None)
-            w("local.set $ap")
-            _load(w, t, "ap", "ar", "ai")
+            _load_at(w, t, "ap", "ar", "ai", "a", "i", "lda", "j", None)
             w("local.get $nz", "if")
             _mul(w, t, "ar", "ai", "ir", "ii", "tmp")
             _store(w, t, "ap", "ar", "ai")
             w("end")
 
             def update():  # A[i, c] -= l A[j, c]
-                w.addr("a", "i", "lda", "c", None)
-                w("local.set $ap")
-                _load(w, t, "ap", "sr", "si")
-                w.addr("a", "j", "lda", "c", None)
-                w("local.set $bp")
-                _load(w, t, "bp", "br", "bi")
+                _load_at(w, t, "ap", "sr", "si", "a", "i", "lda", "c", None)
+                _load_at(w, t, "bp", "br", "bi", "a", "j", "lda", "c", None)
                 _msub(w, t, "sr", "si", "ar", "ai", "br", "bi")
                 _store(w, t, "ap", "sr", "si")
             w("local.get $j", "i32.const 1", "i32.add", "local.set $c0")
             w.loop("c", "local.get $c0", "local.get $n", update)
         w.loop("i", "local.get $i0", "local.get $m", below)
-    w.loop("j", "i32.const 0", "local.get $kmin", column)
-    return w.func(name, ["a", "m", "n", "lda", "piv", "base"],
-                  [(x, "i32") for x in ("kmin", "j", "i", "i0", "c", "c0", "p", "ap", "bp", "nz")]
-                  + [(x, s) for x in _SCALAR_LOCALS + ("best", "v")])
+    return L.getf2_loops_wat(name, t, cabs1, t.move, eliminate, ("nz",), _SCALAR_LOCALS + ("best", "v"))
 
 
 def laswp_wat(name: str, t: CElem) -> str:
@@ -642,35 +525,23 @@ def triangle_wat(name: str, t: CElem) -> str:
 
 
 def symm_wat(name: str, t: CElem) -> str:
-    """kernel(a, out, n): the lower triangle of out = (a + a^H) / 2 in SYMM_TILE tiles (a^H's column
-    reads stay in cache), the strict upper triangle left unwritten as in linalg.symm_wat."""
+    """kernel(a, out, n): the lower triangle of out = (a + a^H) / 2 in linalg.symm_wat's tiles (a^H's
+    column reads stay in cache), the strict upper triangle left unwritten as there."""
     w = _Wat(t)
     s = t.s
 
-    def tile_rows():
-        _set(w, "ie", "ib", SYMM_TILE, ["i32.add"])
-        _set(w, "ie", _sel(["local.get $ie"], ["local.get $n"], _ex("ie", "n", ["i32.lt_s"])))
-
-        def tile():
-            def row():
-                _set(w, "je", "jb", SYMM_TILE, ["i32.add"])
-                _set(w, "je", _sel(["local.get $je"], _ex("i", 1, ["i32.add"]), _ex("je", "i", ["i32.le_s"])))
-
-                def cell():  # (x + conj(y)) * 0.5 rounds as JAX's (x + y^H) / 2
-                    w.addr("a", "i", "n", "j", None)
-                    w("local.set $pr")
-                    w.addr("a", "j", "n", "i", None)
-                    w("local.set $pc")
-                    w.addr("out", "i", "n", "j", None)
-                    w("local.get $pr", f"{s}.load", "local.get $pc", f"{s}.load", f"{s}.add", f"{s}.const 0.5",
-                      f"{s}.mul", f"{s}.store")
-                    w.addr("out", "i", "n", "j", None)
-                    w("local.get $pr", f"{s}.load offset={t.part}", "local.get $pc", f"{s}.load offset={t.part}",
-                      f"{s}.sub", f"{s}.const 0.5", f"{s}.mul", f"{s}.store offset={t.part}")
-                w.loop("j", "local.get $jb", "local.get $je", cell)
-            w.loop("i", "local.get $ib", "local.get $ie", row)
-        w.loop("jb", "i32.const 0", "local.get $ie", tile, step=f"i32.const {SYMM_TILE}")
-    w.loop("ib", "i32.const 0", "local.get $n", tile_rows, step=f"i32.const {SYMM_TILE}")
+    def cell():  # (x + conj(y)) * 0.5 rounds as JAX's (x + y^H) / 2
+        w.addr("a", "i", "n", "j", None)
+        w("local.set $pr")
+        w.addr("a", "j", "n", "i", None)
+        w("local.set $pc")
+        w.addr("out", "i", "n", "j", None)
+        w("local.get $pr", f"{s}.load", "local.get $pc", f"{s}.load", f"{s}.add", f"{s}.const 0.5",
+          f"{s}.mul", f"{s}.store")
+        w.addr("out", "i", "n", "j", None)
+        w("local.get $pr", f"{s}.load offset={t.part}", "local.get $pc", f"{s}.load offset={t.part}",
+          f"{s}.sub", f"{s}.const 0.5", f"{s}.mul", f"{s}.store offset={t.part}")
+    L.symm_tiles(w, lambda: w.loop("j", "local.get $jb", "local.get $je", cell))
     return w.func(name, ["a", "out", "n"], [(x, "i32") for x in ("ib", "ie", "jb", "je", "i", "j", "pr", "pc")])
 
 
@@ -731,17 +602,9 @@ def linalg_module(export: str, fma: bool, shared: bool, t: CElem) -> str:
     funcs.update({name: fn(name) for name, fn in L._entries(t).items()})
     funcs["trsm_rows"] = trsm_rows_wat("trsm_rows", t, fma)
     funcs["trsm_dot"] = trsm_dot_wat("trsm_dot", t, fma)
-    for ta, tb in ((False, False), (False, True), (True, False)):
-        name = f"gemm_{'t' if ta else 'n'}{'t' if tb else 'n'}"
-        funcs[name] = gemm_sub_wat(ta, tb, fma, name, t)
-    need, todo = {export}, [export]
-    while todo:
-        for callee in re.findall(r"call \$(\w+)", funcs[todo.pop()]):
-            if callee not in need:
-                need.add(callee)
-                todo.append(callee)
     state = "  (global $conj (mut i32) (i32.const 0))\n"
-    return _module(shared, [state] + [funcs[name] for name in funcs if name in need], export)
+    return _module(shared, [state] + L.linked(funcs, export, lambda ta, tb, name: gemm_sub_wat(ta, tb, fma, name, t)),
+                   export)
 
 
 def _kernel(dev, name, t: CElem):
@@ -750,78 +613,11 @@ def _kernel(dev, name, t: CElem):
                               lambda: dev.runtime.instantiate(assemble(linalg_module(name, fma, shared, t))))
 
 
-# ---- the primitives' routines ------------------------------------------------------------------------
+# ---- the primitives' routines: linalg.py's, over this module's kernels ----------------------------------
 
 
-def _celem(*avals) -> CElem | None:
-    dts = {np.dtype(a.dtype) for a in avals}
-    return CELEMS.get(dts.pop()) if len(dts) == 1 else None
-
-
-def _copy(dev, buf, aval):
-    """A device copy of a complex buffer, as a copy of its float parts."""
-    part = np.dtype(np.float32 if aval.dtype == np.complex64 else np.float64)
-    copy = dev.compile(ir.Kernel("copy", (part,), (ir.Load(part, 0, ir.Index(ir.I32)),)))
-    return dev.launch(copy, [buf], 2 * aval.size, part)
-
-
-def _scratch(dev, t):
-    return WasmBuffer(dev, L.scratch_bytes(t)).ptr
-
-
-def cholesky_routine(dev, bufs, in_avals, params, out_avals):
-    (x,) = in_avals
-    t = _celem(x)
-    if t is None:
-        return None
-    n = x.shape[-1]
-    with dev.runtime.lock:
-        batch = L._batch(x.shape) if n else 0
-        if params.get("symmetrize_input"):
-            out = WasmBuffer(dev, x.size * t.size)
-            if batch:
-                _kernel(dev, "symm_batch", t)(bufs[0].ptr, out.ptr, n, batch)
-        else:
-            out = _copy(dev, bufs[0], x)
-        if batch:
-            _kernel(dev, "cchol_batch", t)(out.ptr, n, batch, _scratch(dev, t))
-    return [out]
-
-
-def triangular_solve_routine(dev, bufs, in_avals, params, out_avals):
-    a, b = in_avals
-    t = _celem(a, b)
-    if t is None:
-        return None
-    n = a.shape[-1]
-    rows, cols = b.shape[-2:]
-    with dev.runtime.lock:
-        out = _copy(dev, bufs[1], b)
-        flags = [params[f] for f in ("left_side", "lower", "transpose_a", "conjugate_a", "unit_diagonal")]
-        batch = L._batch(b.shape) if rows and cols and n else 0
-        if batch:
-            _kernel(dev, "ctrsm_batch", t)(bufs[0].ptr, out.ptr, n, rows, cols, *map(int, flags), batch,
-                                           _scratch(dev, t))
-    return [out]
-
-
-def lu_routine(dev, bufs, in_avals, params, out_avals):
-    (x,) = in_avals
-    t = _celem(x)
-    if t is None:
-        return None
-    m, n = x.shape[-2:]
-    k = min(m, n)
-    batch = L._batch(x.shape)
-    with dev.runtime.lock:
-        out = _copy(dev, bufs[0], x)
-        piv = WasmBuffer(dev, batch * k * 4)
-        perm = WasmBuffer(dev, batch * m * 4)
-        if k and batch:
-            _kernel(dev, "clu_batch", t)(out.ptr, m, n, piv.ptr, batch, _scratch(dev, t))
-        if m and batch:
-            L._kernel(dev, "perm")(piv.ptr, perm.ptr, k, m, batch)
-    return [out, piv, perm]
+_ROUTINES = L.routines(L.Family(CELEMS, _kernel, chol="cchol_batch", trsm="ctrsm_batch", lu="clu_batch", conj=True,
+                                threads=False))
 
 
 def _complex_first(name, routine):
@@ -835,5 +631,4 @@ def _complex_first(name, routine):
     return run
 
 
-WasmDevice.prim_routines.update({name: _complex_first(name, routine) for name, routine in (
-    ("cholesky", cholesky_routine), ("triangular_solve", triangular_solve_routine), ("lu", lu_routine))})
+WasmDevice.prim_routines.update({name: _complex_first(name, routine) for name, routine in _ROUTINES.items()})
