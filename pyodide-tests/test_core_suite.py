@@ -22,7 +22,7 @@ async def _run_suite(selenium, files, device):
     BACKEND_MODULES = ["test_backends.py", "test_wasm_backend.py", "test_webgpu_backend.py", "test_wasm_fft.py",
                        "test_wasm_linalg.py", "test_eager_speed.py", "test_wasm_eig.py",
                        "test_wasm_complex.py", "test_wasm_trig.py", "test_wasm_linalg_f64.py",
-                       "test_wasm_linalg_complex.py", "test_wasm_eig_complex.py"]
+                       "test_wasm_linalg_complex.py", "test_wasm_eig_complex.py", "test_wasm_fft_f64.py"]
     # The webgpu modules use the webgpu device explicitly: they run where it is the default (Node's
     # Dawn and Chromium's WebGPU), not again in the cpu and wasm runs.
     WEBGPU_MODULES = ["test_webgpu_eager.py", "test_webgpu_fft.py", "test_webgpu_linalg.py",

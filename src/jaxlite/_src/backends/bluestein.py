@@ -11,8 +11,9 @@ bins; IRFFT extends its half spectrum by Hermitian symmetry first (cropped or ze
 n//2 + 1 bins, imaginary parts of DC and Nyquist ignored, as numpy and XLA do) and keeps the real
 parts.
 
-The pointwise steps are float32 jaxprs over (re, im) pairs, run as the device's fused plans: a
-complex64 buffer holds the same bytes as a float32 one with a trailing axis of 2.
+The pointwise steps are float32 (float64 for complex128) jaxprs over (re, im) pairs, run as the
+device's fused plans: a complex64 buffer holds the same bytes as a float32 one with a trailing axis
+of 2.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from jaxlite._src.lax import lax, structural
 
 C64 = np.dtype(np.complex64)
 F32 = np.dtype(np.float32)
+_COMPLEX = {F32: C64, np.dtype(np.float64): np.dtype(np.complex128)}  # the pairs' real dtype -> complex
 
 
 def conv_length(n: int) -> int:
@@ -49,7 +51,7 @@ def chirp_spectrum(n: int, inverse: bool) -> np.ndarray:
     return np.fft.fft(b)
 
 
-# ---- the pointwise steps, on float32 (re, im) pairs ------------------------------------------------
+# ---- the pointwise steps, on (re, im) pairs of float32 or float64 ------------------------------------------------
 
 def _parts(z):
     last = len(core.get_aval(z).shape) - 1
@@ -78,19 +80,19 @@ def _columns(x, start: int, stop: int):
 def _hermitian(re, im, n: int, width: int):
     """The n bins of a real signal's spectrum from the first `width` of them."""
     h = n // 2 + 1
-    rows = core.get_aval(re).shape[0]
+    rows, real = core.get_aval(re).shape[0], core.get_aval(re).dtype
     if width >= h:
         re, im = _columns(re, 0, h), _columns(im, 0, h)
     else:
-        re, im = (structural.pad(v, np.float32(0), [(0, 0, 0), (0, h - width, 0)]) for v in (re, im))
-    zero = lax.full((rows, 1), 0.0, F32)
+        re, im = (structural.pad(v, real.type(0), [(0, 0, 0), (0, h - width, 0)]) for v in (re, im))
+    zero = lax.full((rows, 1), 0.0, real)
     im = structural.concatenate([zero, _columns(im, 1, h - 1 + n % 2), *([zero] if n % 2 == 0 else [])], 1)
     mirror_re = structural.rev(_columns(re, 1, n - h + 1), (1,))
     mirror_im = lax.neg(structural.rev(_columns(im, 1, n - h + 1), (1,)))
     return structural.concatenate([re, mirror_re], 1), structural.concatenate([im, mirror_im], 1)
 
 
-def _chirp_in(mode: str, rows: int, n: int, width: int, m: int):
+def _chirp_in(mode: str, rows: int, n: int, width: int, m: int, real=F32):
     """x (as pairs, or real values) times the chirp, zero-padded to m points."""
     def fn(x, c):
         cr, ci = (_rows(v, rows) for v in _parts(c))
@@ -101,18 +103,18 @@ def _chirp_in(mode: str, rows: int, n: int, width: int, m: int):
             if mode == "c2r":
                 re, im = _hermitian(re, im, n, width)
             a = _cmul((re, im), (cr, ci))
-        return [_pair(*(structural.pad(v, np.float32(0), [(0, 0, 0), (0, m - n, 0)]) for v in a))]
-    x = ShapedArray((rows, n), F32) if mode == "r2c" else ShapedArray((rows, width, 2), F32)
-    return fn, [x, ShapedArray((n, 2), F32)]
+        return [_pair(*(structural.pad(v, real.type(0), [(0, 0, 0), (0, m - n, 0)]) for v in a))]
+    x = ShapedArray((rows, n), real) if mode == "r2c" else ShapedArray((rows, width, 2), real)
+    return fn, [x, ShapedArray((n, 2), real)]
 
 
-def _spectrum_product(rows: int, m: int):
+def _spectrum_product(rows: int, m: int, real=F32):
     def fn(a, b):
         return [_pair(*_cmul(_parts(a), tuple(_rows(v, rows) for v in _parts(b))))]
-    return fn, [ShapedArray((rows, m, 2), F32), ShapedArray((m, 2), F32)]
+    return fn, [ShapedArray((rows, m, 2), real), ShapedArray((m, 2), real)]
 
 
-def _chirp_out(mode: str, rows: int, n: int, m: int):
+def _chirp_out(mode: str, rows: int, n: int, m: int, real=F32):
     """The first bins of the convolution times the (scaled) chirp; IRFFT keeps the real parts."""
     keep = n // 2 + 1 if mode == "r2c" else n
 
@@ -121,7 +123,7 @@ def _chirp_out(mode: str, rows: int, n: int, m: int):
         cr, ci = (_rows(structural.slice_in_dim(v, 0, keep), rows) for v in _parts(c))
         out = _cmul((re, im), (cr, ci))
         return [out[0] if mode == "c2r" else _pair(*out)]
-    return fn, [ShapedArray((rows, m, 2), F32), ShapedArray((n, 2), F32)]
+    return fn, [ShapedArray((rows, m, 2), real), ShapedArray((n, 2), real)]
 
 
 def _plan(dev, key, make):
@@ -134,9 +136,10 @@ def _plan(dev, key, make):
     return lambda *bufs: plan.execute([*consts, *bufs])[0]
 
 
-def _table(dev, key, make):
-    return dev.compile_cached(("bluestein_table", *key),
-                              lambda: dev.put(np.ascontiguousarray(make().astype(C64).view(F32).reshape(-1, 2))))
+def _table(dev, key, make, real=F32):
+    key = key if real == F32 else (*key, real.name)
+    return dev.compile_cached(("bluestein_table", *key), lambda: dev.put(
+        np.ascontiguousarray(make().astype(_COMPLEX[real]).view(real).reshape(-1, 2))))
 
 
 _MODES = {0: ("c2c", False), 1: ("c2c", True), 2: ("r2c", False), 3: ("c2r", True)}  # FftType -> mode
@@ -150,11 +153,14 @@ def fft(dev, pow2_rule, bufs, in_avals, params, out_avals):
     mode, inverse = _MODES[int(params["fft_type"])]
     rows, width = out_aval.size // out_aval.shape[-1], x_aval.shape[-1]
     m = conv_length(n)
-    c = _table(dev, ("chirp", n, inverse), lambda: chirp(n, inverse))
-    b = _table(dev, ("spectrum", n, inverse), lambda: chirp_spectrum(n, inverse))
-    c_out = _table(dev, ("chirp_out", n, inverse), lambda: chirp(n, inverse) / (n if inverse else 1))
-    a = _plan(dev, ("in", mode, rows, n, width), lambda: _chirp_in(mode, rows, n, width, m))(bufs[0], c)
-    spectrum = ShapedArray((rows, m), C64)
+    cdt = x_aval.dtype if x_aval.dtype.kind == "c" else out_aval.dtype
+    real = F32 if cdt == C64 else np.dtype(np.float64)
+    wide = () if real == F32 else (real.name,)  # complex64 keeps its cache keys
+    c = _table(dev, ("chirp", n, inverse), lambda: chirp(n, inverse), real)
+    b = _table(dev, ("spectrum", n, inverse), lambda: chirp_spectrum(n, inverse), real)
+    c_out = _table(dev, ("chirp_out", n, inverse), lambda: chirp(n, inverse) / (n if inverse else 1), real)
+    a = _plan(dev, ("in", mode, rows, n, width, *wide), lambda: _chirp_in(mode, rows, n, width, m, real))(bufs[0], c)
+    spectrum = ShapedArray((rows, m), cdt)
 
     def transform(buf, inv):
         out = pow2_rule(dev, [buf], [spectrum], {"fft_type": int(inv), "fft_lengths": (m,)}, [spectrum])
@@ -162,8 +168,8 @@ def fft(dev, pow2_rule, bufs, in_avals, params, out_avals):
     a = transform(a, False)
     if a is None:
         return None
-    a = _plan(dev, ("product", rows, m), lambda: _spectrum_product(rows, m))(a, b)
+    a = _plan(dev, ("product", rows, m, *wide), lambda: _spectrum_product(rows, m, real))(a, b)
     a = transform(a, True)
     if a is None:
         return None
-    return [_plan(dev, ("out", mode, rows, n, m), lambda: _chirp_out(mode, rows, n, m))(a, c_out)]
+    return [_plan(dev, ("out", mode, rows, n, m, *wide), lambda: _chirp_out(mode, rows, n, m, real))(a, c_out)]

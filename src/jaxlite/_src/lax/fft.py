@@ -5,7 +5,8 @@ conventions: a complex FFT is its own transpose (the DFT matrix is symmetric); R
 keep only half the spectrum, so their transposes weigh the bins that stand for two (all but DC
 and, for even n, Nyquist) by 2. On wasm and webgpu, one-axis complex64 transforms are device
 routines (backends/wasm/fft.py, backends/webgpu/fft.py; other lengths by backends/bluestein.py) and
-transforms over several axes decompose into one-axis ones; complex128 runs on the host, counted.
+transforms over several axes decompose into one-axis ones; complex128 is a device routine on wasm
+and runs on the host (counted) on webgpu.
 """
 
 from __future__ import annotations

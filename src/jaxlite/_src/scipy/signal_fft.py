@@ -30,8 +30,8 @@ def _as_complex(x):
 def fftconvolve(in1, in2, mode="full", axes=None):
     """N-D convolution through FFTs over `axes`; `mode` 'full', 'same' or 'valid'.
 
-    On wasm and webgpu the complex64 FFTs are device kernels; complex128 ones (x64, wasm) run on the host,
-    counted in the device's host_fallbacks.
+    On wasm and webgpu the complex64 FFTs are device kernels, and on wasm the complex128 ones (x64) too;
+    on webgpu those run on the host, counted in the device's host_fallbacks.
     """
     check_arraylike("fftconvolve", in1, in2)
     in1, in2 = promote_dtypes_inexact(jnp.asarray(in1), jnp.asarray(in2))
@@ -278,8 +278,8 @@ def stft(x, fs=1.0, window="hann", nperseg=256, noverlap=None, nfft=None, detren
     """Short-time Fourier transform: (frequencies, segment times, spectra) of `x` with `window`, `nperseg` and
     `noverlap`.
 
-    On wasm and webgpu the complex64 FFTs are device kernels; complex128 ones (x64, wasm) run on the host,
-    counted in the device's host_fallbacks.
+    On wasm and webgpu the complex64 FFTs are device kernels, and on wasm the complex128 ones (x64) too;
+    on webgpu those run on the host, counted in the device's host_fallbacks.
     """
     return _spectral_helper(x, None, fs, window, nperseg, noverlap, nfft, detrend, return_onesided,
                             scaling="spectrum", axis=axis, mode="stft", boundary=boundary, padded=padded)
@@ -294,8 +294,8 @@ def csd(x, y, fs=1.0, window="hann", nperseg=None, noverlap=None, nfft=None, det
         return_onesided=True, scaling="density", axis=-1, average="mean"):
     """Cross power spectral density of x and y by Welch's method: (frequencies, Pxy).
 
-    On wasm and webgpu the complex64 FFTs are device kernels; complex128 ones (x64, wasm) run on the host,
-    counted in the device's host_fallbacks.
+    On wasm and webgpu the complex64 FFTs are device kernels, and on wasm the complex128 ones (x64) too;
+    on webgpu those run on the host, counted in the device's host_fallbacks.
     """
     freqs, _, pxy = _spectral_helper(x, y, fs, window, nperseg, noverlap, nfft, detrend, return_onesided, scaling,
                                      axis, mode="psd")
@@ -324,8 +324,8 @@ def welch(x, fs=1.0, window="hann", nperseg=None, noverlap=None, nfft=None, detr
     """Power spectral density of `x` by Welch's method (averaged periodograms of overlapping segments):
     (frequencies, Pxx).
 
-    On wasm and webgpu the complex64 FFTs are device kernels; complex128 ones (x64, wasm) run on the host,
-    counted in the device's host_fallbacks.
+    On wasm and webgpu the complex64 FFTs are device kernels, and on wasm the complex128 ones (x64) too;
+    on webgpu those run on the host, counted in the device's host_fallbacks.
     """
     freqs, pxx = csd(x, None, fs=fs, window=window, nperseg=nperseg, noverlap=noverlap, nfft=nfft, detrend=detrend,
                      return_onesided=return_onesided, scaling=scaling, axis=axis, average=average)
@@ -353,8 +353,8 @@ def istft(Zxx, fs=1.0, window="hann", nperseg=None, noverlap=None, nfft=None, in
           time_axis=-1, freq_axis=-2):
     """Inverse short-time Fourier transform by overlap-add: (times, signal) from the spectra `Zxx`.
 
-    On wasm and webgpu the complex64 FFTs are device kernels; complex128 ones (x64, wasm) run on the host,
-    counted in the device's host_fallbacks.
+    On wasm and webgpu the complex64 FFTs are device kernels, and on wasm the complex128 ones (x64) too;
+    on webgpu those run on the host, counted in the device's host_fallbacks.
     """
     check_arraylike("istft", Zxx)
     Zxx = jnp.asarray(Zxx)
