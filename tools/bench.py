@@ -233,7 +233,11 @@ faster): `× np` against numpy in Pyodide, `× jax-js wasm` against jax-js's was
         doc += "\n" + eager + "\n"
     # Sections written by other runs (the GPU machine, `make bench-demos`, `make bench-minilm`, measurements
     # made by hand) sit between <!-- name:start --> and <!-- name:end --> markers: kept, in their order.
-    for m in re.finditer(r"<!-- ([\w-]+):start -->.*?<!-- \1:end -->", old, re.S):
+    sections = list(re.finditer(r"<!-- ([\w-]+):start -->.*?<!-- \1:end -->", old, re.S))
+    unended = set(re.findall(r"<!-- ([\w-]+):start -->", old)) - {m.group(1) for m in sections}
+    if unended:  # (it would be dropped with everything else outside the markers)
+        sys.exit(f"{args.out}: no end marker for section(s) {sorted(unended)}; the file is left as it is")
+    for m in sections:
         if not (eager and m.group(1) == EAGER_MARK):
             doc += "\n" + m.group(0) + "\n"
     args.out.write_text(doc)
