@@ -812,7 +812,7 @@ def _entries(t: Elem):
         _set(w, "sz", "n", "n", ["i32.mul", f"i32.const {t.shift}", "i32.shl"])
         w.loop("bi", "i32.const 0", "local.get $batch", lambda: (
             _call(w, "chol", "a", "n", "scratch"), _set(w, "a", "a", "sz", ["i32.add"])))
-        return w.func(name, ["a", "n", "batch", "scratch"], [("bi", "i32"), ("sz", "i32")])
+        return w.func(name, _ENTRY_PARAMS["chol_batch"], [("bi", "i32"), ("sz", "i32")])
 
     def symm_batch(name):
         w = _Wat(t)
@@ -829,7 +829,7 @@ def _entries(t: Elem):
         w.loop("bi", "i32.const 0", "local.get $batch", lambda: (
             _call(w, "lu", "a", "m", "n", "piv", "scratch"), _set(w, "a", "a", "sz", ["i32.add"]),
             _set(w, "piv", "piv", "psz", ["i32.add"])))
-        return w.func(name, ["a", "m", "n", "piv", "batch", "scratch"], [("bi", "i32"), ("sz", "i32"), ("psz", "i32")])
+        return w.func(name, _ENTRY_PARAMS["lu_batch"], [("bi", "i32"), ("sz", "i32"), ("psz", "i32")])
 
     def trsm_batch(name):
         w = _Wat(t)
@@ -839,8 +839,7 @@ def _entries(t: Elem):
             _call(w, "trsm_blocked", "t", "n", "x", "cols", "rows", "cols", "left", "lower", "trans", "unit",
                   "scratch"),
             _set(w, "t", "t", "tsz", ["i32.add"]), _set(w, "x", "x", "xsz", ["i32.add"])))
-        return w.func(name, ["t", "x", "n", "rows", "cols", "left", "lower", "trans", "unit", "batch", "scratch"],
-                      [("bi", "i32"), ("tsz", "i32"), ("xsz", "i32")])
+        return w.func(name, _ENTRY_PARAMS["trsm_batch"], [("bi", "i32"), ("tsz", "i32"), ("xsz", "i32")])
     return {"chol_batch": chol_batch, "symm_batch": symm_batch, "lu_batch": lu_batch, "trsm_batch": trsm_batch}
 
 
@@ -894,6 +893,14 @@ def _atomic_st(w, field, *value):
     w("local.get $ctrl", *_ex(*value), f"i32.atomic.store offset={_CTRL[field]}")
 
 
+def _post(w):
+    """The next sequence number into $s, its claim word (no chunk taken), the number, a wake-up."""
+    _set(w, "s", _atomic_ld("seq"), ["i32.const 1", "i32.add"])
+    _atomic_st(w, "claim", "s", ["i32.const 16", "i32.shl"])
+    _atomic_st(w, "seq", "s")
+    w("local.get $ctrl", *_ld("threads"), "memory.atomic.notify", "drop")
+
+
 def pgemm_wat(kind: int, name: str, t: Elem = F32) -> str:
     """gemm_xx's signature: small calls run it here; big ones are posted as a job in row chunks."""
     w = _Wat(t)
@@ -916,10 +923,7 @@ def pgemm_wat(kind: int, name: str, t: Elem = F32) -> str:
                          *((f, f) for f in _OPERANDS if f != "scratch")):
         w("local.get $ctrl", *_ex(value), f"i32.store offset={_CTRL[field]}")
     _atomic_st(w, "done", 0)
-    _set(w, "s", _atomic_ld("seq"), ["i32.const 1", "i32.add"])
-    _atomic_st(w, "claim", "s", ["i32.const 16", "i32.shl"])
-    _atomic_st(w, "seq", "s")
-    w("local.get $ctrl", *_ld("threads"), "memory.atomic.notify", "drop")
+    _post(w)
     _call(w, "pclaim", "scratch", "s")
     w("drop")
     _set(w, "last", 0)
@@ -951,9 +955,7 @@ def pclaim_wat(name: str, t: Elem = F32) -> str:
     _set(w, "lo", _ld("r0"), "c", _ld("chunk"), ["i32.mul", "i32.add"])
     _set(w, "hi", "lo", _ld("chunk"), ["i32.add"])
     _set(w, "hi", _sel(["local.get $hi"], _ld("r1"), _ex("hi", _ld("r1"), ["i32.lt_s"])))
-    args = [_ld(f) if f not in ("scratch", "r0", "r1") else f for f in _OPERANDS]
-    args = [a if a != "r0" else "lo" for a in args]
-    args = [a if a != "r1" else "hi" for a in args]
+    args = [{"scratch": "scratch", "r0": "lo", "r1": "hi"}.get(f) or _ld(f) for f in _OPERANDS]
     _set(w, "kind", _ld("kind"))
     _if(w, _ex("kind", 0, ["i32.eq"]), lambda: _call(w, _GEMMS[0], *args),
         lambda: _if(w, _ex("kind", 1, ["i32.eq"]), lambda: _call(w, _GEMMS[1], *args),
@@ -988,10 +990,7 @@ def pexit_wat(name: str, t: Elem = F32) -> str:
     _set(w, "ctrl", ["global.get $ctrl"])
     w("local.get $ctrl", "i32.const 0", f"i32.store offset={_CTRL['nchunks']}")
     _atomic_st(w, "exit", "session")
-    _set(w, "s", _atomic_ld("seq"), ["i32.const 1", "i32.add"])
-    _atomic_st(w, "claim", "s", ["i32.const 16", "i32.shl"])
-    _atomic_st(w, "seq", "s")
-    w("local.get $ctrl", *_ld("threads"), "memory.atomic.notify", "drop")
+    _post(w)
     return w.func(name, ["session"], [("ctrl", "i32"), ("s", "i32")])
 
 
@@ -1013,9 +1012,6 @@ def par_entry_wat(entry: str, name: str, t: Elem = F32) -> str:
 def scratch_bytes(t: Elem = F32) -> int:
     """gemm's packed columns at the largest k a driver uses."""
     return NC * max(NB, LU_NB, LEFT_NB) << t.shift
-
-
-SCRATCH = scratch_bytes(F32)
 
 
 def linalg_module(export: str, fma: bool, shared: bool, t: Elem = F32) -> str:
